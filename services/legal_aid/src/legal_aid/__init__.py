@@ -1,0 +1,1 @@
+"""Körpü legal_aid service."""

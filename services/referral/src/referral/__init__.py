@@ -1,0 +1,1 @@
+"""Körpü referral service."""

@@ -1,0 +1,1 @@
+"""Körpü message contracts: envelope, event types, stream and group names. Needs only pydantic."""

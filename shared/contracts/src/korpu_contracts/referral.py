@@ -1,0 +1,96 @@
+"""Events the referral service publishes: intake answers, task requests, status for agencies."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from korpu_contracts import vocabulary
+from korpu_contracts.envelope import Payload
+
+
+class FieldError(BaseModel):
+    """One bad field: its dotted path and what is wrong. Never the value sent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    field: str
+    message: str
+
+
+class ReferralAccepted(Payload):
+    """An intake entry became a referral (stream `streams.INTAKE_REPLIES`)."""
+
+    TYPE: ClassVar[str] = "korpu.referral.accepted"
+
+    organization_id: str
+    idempotency_key: str
+    agency_reference: str
+    referral_id: str
+
+
+class ReferralRejected(Payload):
+    """An intake entry was refused; it is kept by the referral service, not dropped."""
+
+    TYPE: ClassVar[str] = "korpu.referral.rejected"
+
+    organization_id: str | None = None
+    idempotency_key: str | None = None
+    intake_entry_id: str
+    errors: list[FieldError] = Field(min_length=1)
+
+
+class TaskRequested(Payload):
+    """Ask one receiving service to act for a case (stream `streams.REQUESTS_BY_SERVICE`).
+
+    Coarse attributes only: what the provider needs to decide, nothing that
+    identifies the person. `age_years` is whole years (None when unknown) because
+    programs set a minimum age.
+    """
+
+    TYPE: ClassVar[str] = "korpu.task.requested"
+
+    task_id: str
+    referral_id: str
+    service: vocabulary.Service
+    region: str
+    is_child: bool
+    sex: vocabulary.Sex
+    age_years: int | None = None
+    languages: list[str] = Field(default_factory=list)
+    accompanying_children: int = 0
+    pregnant: bool = False
+    disability: bool = False
+    safety_risk: vocabulary.SafetyRisk = vocabulary.SafetyRisk.UNKNOWN
+
+
+class TaskCancelled(Payload):
+    """The referrer or the person revoked a task; the provider frees what it held."""
+
+    TYPE: ClassVar[str] = "korpu.task.cancelled"
+
+    task_id: str
+    referral_id: str
+    service: vocabulary.Service
+    reason: vocabulary.Reason = vocabulary.Reason.WITHDRAWN
+
+
+class ServiceAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    status: vocabulary.TaskStatus
+    reason: vocabulary.Reason | None = None
+    detail: dict[str, str | int | bool | None] = Field(default_factory=dict)
+
+
+class ReferralStatusChanged(Payload):
+    """A referral's coordinated status for its agency (stream `streams.REFERRAL_STATUS`)."""
+
+    TYPE: ClassVar[str] = "korpu.referral.status_changed"
+
+    referral_id: str
+    organization_id: str
+    agency_reference: str
+    status: vocabulary.ReferralStatus
+    services: dict[vocabulary.Service, ServiceAnswer]

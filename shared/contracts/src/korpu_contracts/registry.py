@@ -1,0 +1,57 @@
+"""Every event type and version, the upcasters between versions, and tolerant reading."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from korpu_contracts import intake, providers, referral
+from korpu_contracts.envelope import Envelope, Payload
+
+PayloadT = TypeVar("PayloadT", bound=Payload)
+
+# (type, version) -> model. A new version is added here with an upcaster from the
+# one before; old versions stay so that golden files of every version still read.
+MODELS: dict[tuple[str, int], type[Payload]] = {
+    (model.TYPE, model.VERSION): model
+    for model in (
+        intake.SubmitReferral,
+        referral.ReferralAccepted,
+        referral.ReferralRejected,
+        referral.TaskRequested,
+        referral.TaskCancelled,
+        referral.ReferralStatusChanged,
+        providers.TaskUpdated,
+    )
+}
+
+# (type, from_version) -> function turning that version's data into the next one's.
+UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+class UnknownEventType(ValueError):
+    pass
+
+
+def latest_version(event_type: str) -> int:
+    versions = [version for (name, version) in MODELS if name == event_type]
+    if not versions:
+        raise UnknownEventType(event_type)
+    return max(versions)
+
+
+def read(envelope: Envelope, expected: type[PayloadT]) -> PayloadT:
+    """The payload as the reader's model, upcast from older versions.
+
+    Tolerant: fields the reader does not know are ignored, so a publisher may add
+    an optional field without breaking this reader.
+    """
+    if envelope.type != expected.TYPE:
+        raise UnknownEventType(f"expected {expected.TYPE}, got {envelope.type}")
+    data = dict(envelope.data)
+    version = envelope.dataschemaversion
+    while version < expected.VERSION:
+        data = UPCASTERS[(envelope.type, version)](data)
+        version += 1
+    known = {key: value for key, value in data.items() if key in expected.model_fields}
+    return expected.model_validate(known)

@@ -1,0 +1,43 @@
+"""Stream and consumer-group names: the only place they are spelt."""
+
+from typing import Final
+
+# Agency systems already on the bus submit referrals here; the referral service
+# reads, stores and then deletes each entry (it carries personal data in transit).
+INTAKE: Final = "korpu.referral.intake"
+# Answers to intake entries: accepted with the referral id, or rejected naming the bad fields.
+INTAKE_REPLIES: Final = "korpu.referral.intake.replies"
+# Every change of a referral's coordinated status, for the referring agency.
+REFERRAL_STATUS: Final = "korpu.referral.status"
+# Task requests and cancellations, one stream per receiving service.
+SHELTER_REQUESTS: Final = "korpu.shelter.requests"
+EMPLOYMENT_REQUESTS: Final = "korpu.employment.requests"
+LEGAL_AID_REQUESTS: Final = "korpu.legal_aid.requests"
+# Every provider's answers about its tasks, read by the referral coordinator.
+TASK_UPDATES: Final = "korpu.tasks.updates"
+
+REQUESTS_BY_SERVICE: Final[dict[str, str]] = {
+    "shelter": SHELTER_REQUESTS,
+    "employment": EMPLOYMENT_REQUESTS,
+    "legal_aid": LEGAL_AID_REQUESTS,
+}
+
+ALL: Final = (
+    INTAKE,
+    INTAKE_REPLIES,
+    REFERRAL_STATUS,
+    SHELTER_REQUESTS,
+    EMPLOYMENT_REQUESTS,
+    LEGAL_AID_REQUESTS,
+    TASK_UPDATES,
+)
+
+# Consumer groups: one per reading service role.
+GROUP_REFERRAL_INTAKE: Final = "referral-intake"
+GROUP_REFERRAL_COORDINATOR: Final = "referral-coordinator"
+GROUP_SHELTER: Final = "shelter"
+GROUP_EMPLOYMENT: Final = "employment"
+GROUP_LEGAL_AID: Final = "legal_aid"
+
+# The single field of every stream entry: one JSON document, the envelope.
+ENTRY_FIELD: Final = "event"

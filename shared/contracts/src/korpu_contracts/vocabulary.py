@@ -1,0 +1,68 @@
+"""Closed vocabularies shared by the HTTP contract and the events (DESIGN.md, DOMAIN.md)."""
+
+from enum import StrEnum
+
+
+class Service(StrEnum):
+    SHELTER = "shelter"
+    EMPLOYMENT = "employment"
+    LEGAL_AID = "legal_aid"
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class Consent(StrEnum):
+    GRANTED = "granted"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    NOT_REQUIRED_CHILD = "not_required_child"
+
+
+class TaskStatus(StrEnum):
+    """After HL7 FHIR SDOH closed-loop referrals."""
+
+    REQUESTED = "requested"
+    ACCEPTED = "accepted"
+    ON_HOLD = "on-hold"
+    REJECTED = "rejected"
+    IN_PROGRESS = "in-progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+# A task in one of these states never changes again.
+FINAL_TASK_STATUSES = frozenset(
+    {TaskStatus.REJECTED, TaskStatus.COMPLETED, TaskStatus.CANCELLED, TaskStatus.FAILED}
+)
+
+
+class Reason(StrEnum):
+    NO_CAPACITY = "no_capacity"
+    NOT_ELIGIBLE = "not_eligible"
+    OUT_OF_SERVICE_AREA = "out_of_service_area"
+    CONSENT_MISSING = "consent_missing"
+    CLIENT_DECLINED = "client_declined"
+    PROVIDER_DECLINED = "provider_declined"
+    WITHDRAWN = "withdrawn"
+    OTHER = "other"
+
+
+class ReferralStatus(StrEnum):
+    RECEIVED = "received"
+    COORDINATING = "coordinating"
+    COORDINATED = "coordinated"
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"
+
+
+class SafetyRisk(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    UNKNOWN = "unknown"

@@ -1,0 +1,1 @@
+"""Körpü command line: runs, seeds and demonstrates the services."""

@@ -1,0 +1,5 @@
+"""The `korpu` command."""
+
+
+def main() -> None:
+    raise SystemExit("korpu: not yet")
