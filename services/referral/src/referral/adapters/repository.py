@@ -1,0 +1,150 @@
+"""Reading and writing referrals, tasks and history with SQLAlchemy Core."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from korpu_contracts import intake
+from korpu_contracts.vocabulary import Reason, ReferralStatus, Service, TaskStatus
+from referral.adapters import tables
+from referral.domain import model
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class ReferralRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self,
+        referral_id: str,
+        organization_id: str,
+        request: intake.ReferralRequest,
+        child: bool,
+        status: ReferralStatus,
+    ) -> None:
+        at = now()
+        self.conn.execute(
+            tables.referrals.insert().values(
+                id=referral_id,
+                organization_id=organization_id,
+                agency_reference=request.agency_reference,
+                status=status,
+                region=request.region,
+                is_child=child,
+                created_at=at,
+                updated_at=at,
+            )
+        )
+        person = request.person
+        self.conn.execute(
+            tables.persons.insert().values(
+                referral_id=referral_id,
+                **person.model_dump(mode="python", exclude={"languages"}),
+                languages=list(person.languages),
+                circumstances=request.circumstances.model_dump(mode="json"),
+                notes=request.notes,
+            )
+        )
+
+    def get(self, referral_id: str, organization_id: str | None = None) -> sa.Row[Any] | None:
+        query = sa.select(tables.referrals).where(tables.referrals.c.id == referral_id)
+        if organization_id is not None:
+            query = query.where(tables.referrals.c.organization_id == organization_id)
+        return self.conn.execute(query).first()
+
+    def set_status(self, referral_id: str, status: ReferralStatus) -> None:
+        self.conn.execute(
+            tables.referrals.update()
+            .where(tables.referrals.c.id == referral_id)
+            .values(status=status, updated_at=now())
+        )
+
+    def add_task(self, task_id: str, referral_id: str, position: int, task: model.Task) -> None:
+        self.conn.execute(
+            tables.tasks.insert().values(
+                id=task_id,
+                referral_id=referral_id,
+                service=task.service,
+                position=position,
+                status=task.status,
+                reason=task.reason,
+                detail=task.detail,
+                updated_at=now(),
+            )
+        )
+
+    def save_task(self, task_id: str, task: model.Task) -> None:
+        self.conn.execute(
+            tables.tasks.update()
+            .where(tables.tasks.c.id == task_id)
+            .values(status=task.status, reason=task.reason, detail=task.detail, updated_at=now())
+        )
+
+    def tasks(self, referral_id: str) -> dict[str, model.Task]:
+        """The referral's tasks by task id, in the order the needs were listed."""
+        rows = self.conn.execute(
+            sa.select(tables.tasks)
+            .where(tables.tasks.c.referral_id == referral_id)
+            .order_by(tables.tasks.c.position)
+        )
+        return {row.id: _task(row) for row in rows}
+
+    def task(self, task_id: str) -> tuple[str, model.Task] | None:
+        row = self.conn.execute(sa.select(tables.tasks).where(tables.tasks.c.id == task_id)).first()
+        return None if row is None else (row.referral_id, _task(row))
+
+    def record(
+        self,
+        referral_id: str,
+        status: str,
+        service: Service | None = None,
+        reason: Reason | None = None,
+    ) -> None:
+        self.conn.execute(
+            tables.history.insert().values(
+                referral_id=referral_id, at=now(), service=service, status=status, reason=reason
+            )
+        )
+
+    def history(self, referral_id: str) -> list[sa.Row[Any]]:
+        return list(
+            self.conn.execute(
+                sa.select(tables.history)
+                .where(tables.history.c.referral_id == referral_id)
+                .order_by(tables.history.c.id)
+            )
+        )
+
+    def idempotent(self, organization_id: str, key: str) -> sa.Row[Any] | None:
+        keys = tables.idempotency_keys
+        return self.conn.execute(
+            sa.select(keys).where(keys.c.organization_id == organization_id, keys.c.key == key)
+        ).first()
+
+    def remember(self, organization_id: str, key: str, body_hash: str, referral_id: str) -> None:
+        self.conn.execute(
+            tables.idempotency_keys.insert().values(
+                organization_id=organization_id,
+                key=key,
+                body_hash=body_hash,
+                referral_id=referral_id,
+                created_at=now(),
+            )
+        )
+
+
+def _task(row: sa.Row[Any]) -> model.Task:
+    return model.Task(
+        service=Service(row.service),
+        status=TaskStatus(row.status),
+        reason=Reason(row.reason) if row.reason else None,
+        detail=dict(row.detail or {}),
+    )

@@ -1,0 +1,105 @@
+"""The referral service's tables. `persons` holds the only personal data in Körpü."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from korpu_runtime import tables as runtime_tables
+
+metadata = sa.MetaData()
+outbox, inbox = runtime_tables.add_runtime_tables(metadata)
+
+organizations = sa.Table(
+    "organizations",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("organization_id", sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+referrals = sa.Table(
+    "referrals",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("organization_id", sa.ForeignKey("organizations.id"), nullable=False, index=True),
+    sa.Column("agency_reference", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("region", sa.String(60), nullable=False),
+    sa.Column("is_child", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Personal data, one row per referral; nothing here ever goes into an event or a log.
+persons = sa.Table(
+    "persons",
+    metadata,
+    sa.Column("referral_id", sa.ForeignKey("referrals.id"), primary_key=True),
+    sa.Column("given_name", sa.String(100), nullable=False),
+    sa.Column("family_name", sa.String(100), nullable=False),
+    sa.Column("date_of_birth", sa.Date, nullable=True),
+    sa.Column("age_estimate", sa.Integer, nullable=True),
+    sa.Column("possibly_minor", sa.Boolean, nullable=False),
+    sa.Column("sex", sa.String(10), nullable=False),
+    sa.Column("languages", sa.JSON, nullable=False),
+    sa.Column("nationality", sa.String(2), nullable=True),
+    sa.Column("contact_phone", sa.String(32), nullable=True),
+    sa.Column("circumstances", sa.JSON, nullable=False),
+    sa.Column("notes", sa.Text, nullable=True),
+)
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("referral_id", sa.ForeignKey("referrals.id"), nullable=False, index=True),
+    sa.Column("service", sa.String(20), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("reason", sa.String(30), nullable=True),
+    sa.Column("detail", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("referral_id", "service"),
+)
+
+history = sa.Table(
+    "history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("referral_id", sa.ForeignKey("referrals.id"), nullable=False, index=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("service", sa.String(20), nullable=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("reason", sa.String(30), nullable=True),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("organization_id", sa.ForeignKey("organizations.id"), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("body_hash", sa.String(64), nullable=False),
+    sa.Column("referral_id", sa.ForeignKey("referrals.id"), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Intake entries that could not become referrals: kept, never dropped. The raw
+# entry may hold personal data, so it lives here and leaves the stream.
+intake_rejections = sa.Table(
+    "intake_rejections",
+    metadata,
+    sa.Column("entry_id", sa.String(40), primary_key=True),
+    sa.Column("organization_id", sa.String(64), nullable=True),
+    sa.Column("idempotency_key", sa.String(200), nullable=True),
+    sa.Column("errors", sa.JSON, nullable=False),
+    sa.Column("raw_entry", sa.Text, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,35 @@
+"""The only place that builds the referral service's concrete parts."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from pydantic_settings import SettingsConfigDict
+
+from korpu_runtime import http
+from korpu_runtime import logging as runtime_logging
+from korpu_runtime.service import Service
+from korpu_runtime.settings import ServiceSettings
+from referral.adapters import tables
+from referral.entrypoints import consumers
+from referral.entrypoints import http as referral_http
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="REFERRAL_", extra="ignore")
+
+    service: str = "referral"
+    http_port: int = 8080
+
+
+def build_service(settings: Settings | None = None) -> Service:
+    return Service(settings or Settings(), tables.metadata, consumers.SUBSCRIPTIONS)
+
+
+def build_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    runtime_logging.configure(settings.service, settings.log_level)
+    service = build_service(settings)
+    app = http.build_app(service, [], title="Körpü referral service")
+    referral_http.install(app, service)
+    app.state.service = service
+    return app

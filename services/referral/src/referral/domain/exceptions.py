@@ -1,0 +1,9 @@
+"""What can go wrong with a referral, in the domain's words."""
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before with another body."""
+
+
+class UnknownOrganization(Exception):
+    """No such organization (an intake entry naming one that does not exist)."""

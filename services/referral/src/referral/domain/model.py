@@ -1,0 +1,97 @@
+"""The referral's rules: who is a child, which tasks to request, what status follows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from korpu_contracts.vocabulary import (
+    FINAL_TASK_STATUSES,
+    Consent,
+    Reason,
+    ReferralStatus,
+    Service,
+    TaskStatus,
+)
+
+ADULT_AGE = 18
+
+
+def age_in_years(
+    date_of_birth: dt.date | None, age_estimate: int | None, today: dt.date
+) -> int | None:
+    if date_of_birth is not None:
+        before_birthday = (today.month, today.day) < (date_of_birth.month, date_of_birth.day)
+        return today.year - date_of_birth.year - int(before_birthday)
+    return age_estimate
+
+
+def is_child(age: int | None, possibly_minor: bool) -> bool:
+    """Presumed a child when marked possibly a minor or when no age is known (CoE art. 10(3))."""
+    return possibly_minor or age is None or age < ADULT_AGE
+
+
+def consent_allows(consent: Consent | None, child: bool) -> bool:
+    """A task is requested only with consent granted, or for a child, not required."""
+    return consent is Consent.GRANTED or (child and consent is Consent.NOT_REQUIRED_CHILD)
+
+
+@dataclass
+class Task:
+    service: Service
+    status: TaskStatus
+    reason: Reason | None = None
+    detail: dict[str, str | int | bool | None] = field(default_factory=dict)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_TASK_STATUSES
+
+    def apply(
+        self,
+        status: TaskStatus,
+        reason: Reason | None,
+        detail: Mapping[str, str | int | bool | None],
+    ) -> bool:
+        """Take a provider's answer; False when it changes nothing.
+
+        A final task never changes again: an answer that crosses a withdrawal on
+        the wire must not bring a cancelled task back.
+        """
+        if self.is_final:
+            return False
+        if (status, reason, dict(detail)) == (self.status, self.reason, self.detail):
+            return False
+        self.status, self.reason, self.detail = status, reason, dict(detail)
+        return True
+
+
+def plan_tasks(
+    needs: Iterable[Service], consent: Mapping[Service, Consent], child: bool
+) -> list[Task]:
+    """One task per need: requested when consented, else answered at once as consent_missing."""
+    return [
+        Task(service, TaskStatus.REQUESTED)
+        if consent_allows(consent.get(service), child)
+        else Task(service, TaskStatus.REJECTED, Reason.CONSENT_MISSING)
+        for service in needs
+    ]
+
+
+def referral_status(tasks: Iterable[Task], withdrawn: bool) -> ReferralStatus:
+    if withdrawn:
+        return ReferralStatus.WITHDRAWN
+    if any(task.status is TaskStatus.REQUESTED for task in tasks):
+        return ReferralStatus.COORDINATING
+    return ReferralStatus.COORDINATED
+
+
+def withdraw(tasks: Iterable[Task]) -> list[Task]:
+    """Cancel every open task; returns the ones the providers must be told about."""
+    cancelled = []
+    for task in tasks:
+        if not task.is_final:
+            task.status, task.reason = TaskStatus.CANCELLED, Reason.WITHDRAWN
+            cancelled.append(task)
+    return cancelled

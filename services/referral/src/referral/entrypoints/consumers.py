@@ -1,0 +1,30 @@
+"""Every stream the referral service reads, in one place."""
+
+from __future__ import annotations
+
+from korpu_contracts import streams
+from korpu_runtime.consumer import Message, Subscription
+from korpu_runtime.unit_of_work import UnitOfWork
+from referral.service_layer import coordinator, intake
+
+
+def _task_updated(uow: UnitOfWork, message: Message) -> None:
+    coordinator.record_task_update(uow, message.envelope)
+
+
+SUBSCRIPTIONS = (
+    Subscription(
+        name="referral.intake",
+        stream=streams.INTAKE,
+        group=streams.GROUP_REFERRAL_INTAKE,
+        handler=intake.handle_submission,
+        on_invalid=intake.handle_invalid_entry,
+        delete_after_ack=True,
+    ),
+    Subscription(
+        name="referral.task_updates",
+        stream=streams.TASK_UPDATES,
+        group=streams.GROUP_REFERRAL_COORDINATOR,
+        handler=_task_updated,
+    ),
+)

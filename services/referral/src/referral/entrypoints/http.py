@@ -1,0 +1,142 @@
+"""The agency-facing HTTP API: submit, read and withdraw referrals (DESIGN.md contract)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from korpu_contracts import intake
+from korpu_runtime import errors
+from korpu_runtime.http import problem
+from korpu_runtime.service import Service
+from referral.adapters import organizations
+from referral.domain import exceptions
+from referral.service_layer import coordinator, views
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class Problem(Exception):
+    def __init__(self, status: int, title: str, detail: str = "", **extra: Any) -> None:
+        super().__init__(title)
+        self.status, self.title, self.detail, self.extra = status, title, detail, extra
+
+
+class BodyLimit(BaseHTTPMiddleware):
+    """413 before the body is read, when the declared length is over the limit."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        declared = request.headers.get("content-length", "0")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return problem(413, "Body too large", f"The limit is {MAX_BODY_BYTES} bytes.")
+        return await call_next(request)
+
+
+def body_hash(raw: bytes) -> str:
+    """Hash of the body as JSON, so a replay with other whitespace or key order still matches."""
+    canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def install(app: FastAPI, service: Service) -> None:
+    app.add_middleware(BodyLimit)
+    app.include_router(router(service))
+
+    @app.exception_handler(Problem)
+    async def _problem(_request: Request, error: Problem) -> JSONResponse:
+        return problem(error.status, error.title, error.detail, **error.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        fields = []
+        for item in error.errors():
+            location = [str(part) for part in item.get("loc", ())]
+            if location[:1] == ["body"]:
+                location = location[1:]
+            if item.get("type") == "json_invalid":
+                return problem(400, "Malformed JSON", "The body is not valid JSON.")
+            # The value sent is left out on purpose: it may be personal data.
+            fields.append({"field": ".".join(location) or "(body)", "message": item["msg"]})
+        return problem(422, "Invalid referral", "See `errors` for every bad field.", errors=fields)
+
+
+def router(service: Service) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["referrals"])
+
+    async def organization(
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> str:
+        scheme, _, key = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not key:
+            raise Problem(401, "Unauthorized", "Send `Authorization: Bearer <API key>`.")
+        found = await service.db.run(lambda conn: organizations.authenticate(conn, key.strip()))
+        if found is None:
+            raise Problem(401, "Unauthorized", "Unknown API key.")
+        return found
+
+    Organization = Annotated[str, Depends(organization)]
+
+    async def idempotency(
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> str:
+        if not idempotency_key:
+            raise Problem(400, "Idempotency-Key missing", "Send an `Idempotency-Key` header.")
+        return idempotency_key
+
+    @api.post("/referrals", status_code=202, responses={202: {"description": "Accepted"}})
+    async def submit(
+        body: intake.ReferralRequest,
+        request: Request,
+        response: Response,
+        organization_id: Organization,
+        key: Annotated[str, Depends(idempotency)],
+    ) -> dict[str, str]:
+        raw = await request.body()
+        if len(raw) > MAX_BODY_BYTES:
+            raise Problem(413, "Body too large", f"The limit is {MAX_BODY_BYTES} bytes.")
+        digest = body_hash(raw)
+        try:
+            submitted = await service.transaction(
+                lambda uow: coordinator.submit(uow, organization_id, key, digest, body)
+            )
+        except exceptions.IdempotencyConflict:
+            raise Problem(
+                422,
+                "Idempotency-Key reused",
+                "This Idempotency-Key was used with another body.",
+                errors=[{"field": "Idempotency-Key", "message": "reused with another body"}],
+            ) from None
+        response.headers["Location"] = f"/v1/referrals/{submitted.referral_id}"
+        return {"id": submitted.referral_id, "status": str(submitted.status)}
+
+    @api.get("/referrals/{referral_id}")
+    async def read(referral_id: str, organization_id: Organization) -> dict[str, Any]:
+        view = await service.db.run(
+            lambda conn: views.referral_view(conn, organization_id, referral_id)
+        )
+        if view is None:
+            raise Problem(404, "Not found", "No such referral for this organization.")
+        return view
+
+    @api.post("/referrals/{referral_id}/withdraw")
+    async def withdraw(referral_id: str, organization_id: Organization) -> dict[str, Any]:
+        found = await service.transaction(
+            lambda uow: coordinator.withdraw(uow, organization_id, referral_id)
+        )
+        view = found and await service.db.run(
+            lambda conn: views.referral_view(conn, organization_id, referral_id)
+        )
+        if not view:
+            raise Problem(404, "Not found", "No such referral for this organization.")
+        return view
+
+    return api
+
+
+__all__ = ["errors", "install"]

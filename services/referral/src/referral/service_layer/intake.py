@@ -1,0 +1,106 @@
+"""Referrals arriving on the intake stream from agency systems already on the bus."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pydantic import ValidationError
+
+from korpu_contracts import intake, referral, registry, streams
+from korpu_contracts.envelope import Envelope
+from korpu_runtime import errors
+from korpu_runtime import logging as runtime_logging
+from korpu_runtime.consumer import Message
+from korpu_runtime.unit_of_work import UnitOfWork
+from referral.adapters import organizations, tables
+from referral.adapters.repository import now
+from referral.domain import exceptions
+from referral.service_layer import coordinator
+
+log = runtime_logging.get(__name__)
+
+
+def handle_submission(uow: UnitOfWork, message: Message) -> None:
+    """Register the referral and answer on the replies stream; a bad entry is answered too."""
+    envelope = message.envelope
+    try:
+        command = registry.read(envelope, intake.SubmitReferral)
+    except (ValidationError, registry.UnknownEventType) as error:
+        bad = _field_errors(error, prefix="data")
+        _reject(uow, message.entry_id, envelope.to_json().encode(), bad, envelope.data)
+        return
+    if not organizations.exists(uow.conn, command.organization_id):
+        bad = [referral.FieldError(field="data.organization_id", message="unknown organization")]
+        _reject(uow, message.entry_id, envelope.to_json().encode(), bad, envelope.data)
+        return
+    digest = hashlib.sha256(
+        json.dumps(command.referral.model_dump(mode="json"), sort_keys=True).encode()
+    ).hexdigest()
+    try:
+        submitted = coordinator.submit(
+            uow, command.organization_id, command.idempotency_key, digest, command.referral
+        )
+    except exceptions.IdempotencyConflict:
+        bad = [
+            referral.FieldError(field="data.idempotency_key", message="reused with another body")
+        ]
+        _reject(uow, message.entry_id, envelope.to_json().encode(), bad, envelope.data)
+        return
+    accepted = referral.ReferralAccepted(
+        organization_id=command.organization_id,
+        idempotency_key=command.idempotency_key,
+        agency_reference=command.referral.agency_reference,
+        referral_id=submitted.referral_id,
+    )
+    uow.publish(streams.INTAKE_REPLIES, envelope.caused(accepted, source=coordinator.SOURCE))
+
+
+def handle_invalid_entry(
+    uow: UnitOfWork, entry_id: str, raw: bytes, error: ValidationError
+) -> None:
+    """An entry that is not even an envelope: kept, and answered naming the bad fields."""
+    _reject(uow, entry_id, raw, _field_errors(error, prefix=""), None)
+
+
+def _field_errors(error: Exception, prefix: str) -> list[referral.FieldError]:
+    if isinstance(error, ValidationError):
+        return [
+            referral.FieldError(field=".".join(filter(None, [prefix, path])), message=text)
+            for path, text in errors.field_errors(error)
+        ]
+    return [referral.FieldError(field="type", message=str(error))]
+
+
+def _reject(
+    uow: UnitOfWork,
+    entry_id: str,
+    raw: bytes,
+    bad: list[referral.FieldError],
+    data: dict[str, object] | None,
+) -> None:
+    organization_id = _text(data, "organization_id")
+    key = _text(data, "idempotency_key")
+    uow.conn.execute(
+        tables.intake_rejections.insert().values(
+            entry_id=entry_id,
+            organization_id=organization_id,
+            idempotency_key=key,
+            errors=[item.model_dump() for item in bad],
+            raw_entry=raw.decode("utf-8", errors="replace"),
+            received_at=now(),
+        )
+    )
+    rejected = referral.ReferralRejected(
+        organization_id=organization_id, idempotency_key=key, intake_entry_id=entry_id, errors=bad
+    )
+    uow.publish(
+        streams.INTAKE_REPLIES,
+        Envelope.wrap(rejected, source=coordinator.SOURCE, subject=f"intake-{entry_id}"),
+    )
+    log.warning("intake_entry_rejected", fields=[item.field for item in bad])
+
+
+def _text(data: dict[str, object] | None, name: str) -> str | None:
+    value = (data or {}).get(name)
+    return value[:200] if isinstance(value, str) else None

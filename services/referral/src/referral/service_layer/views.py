@@ -1,0 +1,41 @@
+"""What an agency reads about its referral: status, each service's answer, the history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from referral.adapters.repository import ReferralRepository
+
+
+def referral_view(
+    conn: Connection, organization_id: str, referral_id: str
+) -> dict[str, Any] | None:
+    """None for a referral that does not exist or belongs to another organization."""
+    repository = ReferralRepository(conn)
+    row = repository.get(referral_id, organization_id)
+    if row is None:
+        return None
+    return {
+        "id": row.id,
+        "agency_reference": row.agency_reference,
+        "status": row.status,
+        "services": {
+            str(task.service): {
+                "status": str(task.status),
+                "reason": None if task.reason is None else str(task.reason),
+                "detail": task.detail,
+            }
+            for task in repository.tasks(referral_id).values()
+        },
+        "history": [
+            {
+                "at": entry.at.isoformat(),
+                "service": entry.service,
+                "status": entry.status,
+                "reason": entry.reason,
+            }
+            for entry in repository.history(referral_id)
+        ],
+    }

@@ -1,0 +1,1 @@
+"""Körpü service runtime: broker set-up, outbox relay, inbox, logging, settings, health."""

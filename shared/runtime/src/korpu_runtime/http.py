@@ -1,0 +1,68 @@
+"""The HTTP side every service shares: the ASGI app, health endpoints, problem details."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+
+from korpu_runtime.service import Service
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str = "", **extra: Any) -> JSONResponse:
+    """An RFC 9457 problem document."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def health_router(service: Service) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health/live")
+    async def live() -> dict[str, str]:
+        return {"status": "live"}
+
+    @router.get("/health/ready", response_model=None)
+    async def ready() -> dict[str, Any] | JSONResponse:
+        # Truthful: red whenever the broker, a subscriber, the relay or the database is down.
+        # Rejected: FastStream's ASGI health, which stays 204 after its broker failed.
+        checks = await service.readiness()
+        body = {"status": "ready" if all(checks.values()) else "not ready", "checks": checks}
+        if all(checks.values()):
+            return body
+        return JSONResponse(body, status_code=503)
+
+    return router
+
+
+def build_app(service: Service, routers: Sequence[APIRouter], *, title: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)
+    app.include_router(health_router(service))
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    """Run until SIGINT or SIGTERM; uvicorn then runs the lifespan's graceful stop."""
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on"
+    )
+    uvicorn.Server(config).run()

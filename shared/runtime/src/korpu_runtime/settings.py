@@ -1,0 +1,54 @@
+"""One validated settings object per service, read from the environment in bootstrap."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def unique_consumer_name(service: str) -> str:
+    """Unique per process, so two replicas never share a pending-entries list."""
+    return f"{service}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class ServiceSettings(BaseSettings):
+    """Settings common to every service. Subclasses set `env_prefix` and `service`.
+
+    `REDIS_URL`, `KORPU_DATA_DIR` and `KORPU_ENV` are shared by all services;
+    everything else is read with the service's prefix (`SHELTER_DATABASE_URL`).
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", validate_default=True)
+
+    service: str
+    env: Literal["demo", "development", "production"] = Field(
+        default="demo", validation_alias=AliasChoices("KORPU_ENV")
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices("REDIS_URL")
+    )
+    data_dir: Path = Field(default=Path(".korpu"), validation_alias=AliasChoices("KORPU_DATA_DIR"))
+    database_url: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    consumer_name: str = ""
+    # Bounded reads: FastStream reads without limit when unset (DESIGN.md).
+    max_records: int = Field(default=100, ge=1, le=1000)
+    # The relay runs on every commit that wrote events; the poll is the safety net
+    # for rows left by a crash or written by another process (CLI, replicas).
+    relay_poll_seconds: float = Field(default=1.0, gt=0)
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _derive_defaults(self) -> ServiceSettings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / (self.service + '.db')}"
+        if not self.consumer_name:
+            self.consumer_name = unique_consumer_name(self.service)
+        return self

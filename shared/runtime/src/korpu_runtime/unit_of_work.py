@@ -1,0 +1,53 @@
+"""One transaction of a service: its state changes, the events they cause, its inbox record."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from korpu_contracts.envelope import Envelope
+
+
+class UnitOfWork:
+    """Handed to every handler: `conn` for the service's own tables, `publish` for events.
+
+    Events are written to the outbox in the same transaction as the state change;
+    the relay sends them after commit. Rejected: publishing inline after commit
+    (eShop's way), which loses the event if the process dies between the two.
+    """
+
+    def __init__(self, conn: Connection, outbox: sa.Table, inbox: sa.Table) -> None:
+        self.conn = conn
+        self._outbox = outbox
+        self._inbox = inbox
+        self.published = 0
+
+    def publish(self, stream: str, envelope: Envelope) -> None:
+        self.conn.execute(
+            self._outbox.insert().values(
+                event_id=envelope.id,
+                stream=stream,
+                body=envelope.to_json(),
+                created_at=datetime.now(UTC),
+            )
+        )
+        self.published += 1
+
+    def first_time(self, handler: str, event_id: str) -> bool:
+        """Record that `handler` processed `event_id`; False when it already had.
+
+        Committed with the handler's effects, so a redelivered entry finds its
+        record and does nothing (the eventsourcing library's tracking row).
+        """
+        dialect_insert = (
+            postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
+        )
+        statement = (
+            dialect_insert(self._inbox)
+            .values(handler=handler, event_id=event_id, processed_at=datetime.now(UTC))
+            .on_conflict_do_nothing()
+        )
+        return self.conn.execute(statement).rowcount == 1
