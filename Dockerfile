@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# One image for every Körpü service; docker-compose.yml picks the service with
+# `korpu serve <name>`. Build from the repository root: docker compose build
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    KORPU_DATA_DIR=/var/lib/korpu
+
+# An unprivileged user; the only place it may write is the data directory.
+RUN groupadd --system korpu \
+ && useradd --system --gid korpu --home-dir /var/lib/korpu --shell /usr/sbin/nologin korpu \
+ && install -d -o korpu -g korpu /var/lib/korpu
+
+WORKDIR /app
+COPY . /app
+
+# The same install as scripts/bootstrap, pinned by constraints.txt. The pip cache
+# mount keeps rebuilds fast without leaving the cache in the image.
+RUN --mount=type=cache,target=/root/.cache/pip \
+    pip install -c constraints.txt \
+      -e shared/contracts -e shared/runtime \
+      -e services/referral -e services/shelter -e services/employment -e services/legal_aid \
+      -e .
+
+USER korpu
+# referral 8080, shelter 8081, employment 8082, legal_aid 8083
+EXPOSE 8080 8081 8082 8083
+CMD ["korpu", "serve", "referral"]

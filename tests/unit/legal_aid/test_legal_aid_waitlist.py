@@ -1,0 +1,81 @@
+"""Who waits for a lawyer in what order, and whose case a lawyer with room takes next."""
+
+from legal_aid.domain import model, waitlist
+
+
+def lawyer(*, caseload: int = 2, cap: int = 3, languages: set[str] | None = None) -> model.Lawyer:
+    return model.Lawyer(
+        id="l-1",
+        name="Aliyev",
+        regions=frozenset({"baku"}),
+        languages=frozenset(languages or {"az"}),
+        max_caseload=cap,
+        caseload=caseload,
+    )
+
+
+def person(
+    seq: int, *, child: bool = False, region: str = "baku", languages: set[str] | None = None
+) -> model.CaseRequest:
+    return model.CaseRequest(
+        task_id=f"t-{seq}",
+        region=region,
+        languages=frozenset(languages or {"az"}),
+        is_child=child,
+        queued_seq=seq,
+    )
+
+
+def test_a_lawyer_with_room_takes_the_waiting_child_before_a_longer_waiting_adult() -> None:
+    adult, child = person(1), person(9, child=True)
+
+    assert waitlist.next_for_lawyer(lawyer(), [adult, child]) == model.NextCase(child, False)
+
+
+def test_among_adults_the_longest_waiting_comes_next() -> None:
+    waiting = [person(7), person(3), person(5)]
+
+    assert waitlist.next_for_lawyer(lawyer(), waiting) == model.NextCase(person(3), False)
+
+
+def test_a_lawyer_takes_only_cases_from_the_regions_they_serve() -> None:
+    elsewhere, here = person(1, region="ganja"), person(2)
+
+    assert waitlist.next_for_lawyer(lawyer(), [elsewhere, here]) == model.NextCase(here, False)
+    assert waitlist.next_for_lawyer(lawyer(), [elsewhere]) is None
+
+
+def test_the_next_case_says_when_an_interpreter_is_needed() -> None:
+    speaks_vietnamese = person(1, languages={"vi"})
+
+    next_case = waitlist.next_for_lawyer(lawyer(), [speaks_vietnamese])
+
+    assert next_case == model.NextCase(speaks_vietnamese, interpreter_needed=True)
+
+
+def test_a_shared_language_does_not_jump_the_queue() -> None:
+    first, speaker = person(1, languages={"vi"}), person(2, languages={"az"})
+
+    assert waitlist.next_for_lawyer(lawyer(), [speaker, first]) == model.NextCase(first, True)
+
+
+def test_a_lawyer_at_the_cap_takes_no_case() -> None:
+    assert waitlist.next_for_lawyer(lawyer(caseload=3, cap=3), [person(1)]) is None
+
+
+def test_a_child_arriving_last_is_first_on_the_waitlist_among_children() -> None:
+    waiting = [person(1), person(2), person(3, child=True)]
+
+    assert waitlist.waitlist_position(person(4, child=True), waiting) == 2
+
+
+def test_only_people_waiting_in_the_same_region_count_for_the_position() -> None:
+    waiting = [person(1, region="ganja"), person(2), person(3, region="ganja")]
+
+    assert waitlist.waitlist_position(person(4), waiting) == 2
+
+
+def test_a_person_already_on_the_waitlist_is_not_counted_twice() -> None:
+    waiting = [person(1), person(2), person(3)]
+
+    assert waitlist.waitlist_position(person(2), waiting) == 2
