@@ -1,5 +1,111 @@
-"""The `korpu` command."""
+"""The `korpu` command: up, demo, serve, org create, seed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from korpu import catalog
 
 
-def main() -> None:
-    raise SystemExit("korpu: not yet")
+def main(argv: list[str] | None = None) -> None:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.data_dir is not None:
+        os.environ["KORPU_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    if not hasattr(args, "run"):
+        parser.print_help()
+        raise SystemExit(2)
+    raise SystemExit(args.run(args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="korpu", description=__doc__)
+    parser.add_argument("--data-dir", help="where the databases live (default ./.korpu)")
+    commands = parser.add_subparsers(title="commands")
+
+    up = commands.add_parser("up", help="run every service as its own process")
+    up.set_defaults(run=_up)
+
+    demo = commands.add_parser("demo", help="run the services, load a demo, show the plans")
+    demo.add_argument("--directory", help="seed file (default: deploy/demo-directory.json)")
+    demo.set_defaults(run=_demo)
+
+    serve = commands.add_parser("serve", help="run one service in this process")
+    serve.add_argument("service", choices=catalog.SERVICES)
+    serve.set_defaults(run=_serve)
+
+    seed = commands.add_parser("seed", help="load the provider directory from a JSON file")
+    seed.add_argument("file", type=Path)
+    seed.set_defaults(run=_seed)
+
+    org = commands.add_parser("org", help="organizations").add_subparsers(title="org commands")
+    create = org.add_parser("create", help="create an organization and its first API key")
+    create.add_argument("name")
+    create.add_argument("--json", action="store_true", help="print JSON")
+    create.set_defaults(run=_org_create)
+    return parser
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("KORPU_DATA_DIR", ".korpu"))
+
+
+def _serve(args: argparse.Namespace) -> None:
+    from korpu_runtime import http
+
+    module = catalog.bootstrap(args.service)
+    settings = module.Settings()
+    http.serve(module.build_app(settings), settings.http_host, settings.http_port)
+
+
+def _up(_args: argparse.Namespace) -> None:
+    from korpu.supervisor import Stack
+
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    with Stack(_data_dir(), redis_url=os.environ.get("REDIS_URL")) as stack:
+        print(f"Redis: {stack.redis_url}")
+        for name, process in stack.processes.items():
+            print(f"{name:<10} {process.url}  (log: {process.log_path})")
+        print("Ctrl-C stops everything.")
+        stopped.wait()
+        print("Stopping...")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from korpu import demo
+
+    return demo.run(_data_dir(), Path(args.directory) if args.directory else None)
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from korpu import seed
+
+    try:
+        counts = seed.load(seed.read(args.file))
+    except seed.SeedError as error:
+        print(f"korpu seed: {error}", file=sys.stderr)
+        return 2
+    print(", ".join(f"{count} {key}" for key, count in counts.items()) + " loaded")
+    return 0
+
+
+def _org_create(args: argparse.Namespace) -> int:
+    from referral import bootstrap
+
+    organization_id, api_key = bootstrap.create_organization(bootstrap.Settings(), args.name)
+    result: dict[str, Any] = {"org_id": organization_id, "api_key": api_key}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"Organization {args.name}: {organization_id}")
+        print(f"API key (shown once, stored hashed): {api_key}")
+    return 0

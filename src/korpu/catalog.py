@@ -1,0 +1,27 @@
+"""The services Körpü runs, and how to reach each one's bootstrap."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+from korpu_runtime.settings import ServiceSettings
+
+# Start order: providers first, so the referral service's first requests find readers.
+SERVICES = ("shelter", "employment", "legal_aid", "referral")
+PROVIDERS = ("shelter", "employment", "legal_aid")
+# Which key of a seed file each provider loads.
+DIRECTORY_KEYS = {"shelters": "shelter", "programs": "employment", "lawyers": "legal_aid"}
+
+
+def bootstrap(service: str) -> ModuleType:
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
+    return importlib.import_module(f"{service}.bootstrap")
+
+
+def settings(service: str, **overrides: Any) -> ServiceSettings:
+    """The service's settings from the environment, as its own process would read them."""
+    result: ServiceSettings = bootstrap(service).Settings(**overrides)
+    return result

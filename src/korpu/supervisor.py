@@ -1,0 +1,171 @@
+"""`korpu up`: every service as its own process, restarted when it dies, stopped gracefully."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from korpu import catalog
+from korpu.embedded_redis import EmbeddedRedis
+
+READY_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 20.0
+RESTART_BACKOFF_SECONDS = 1.0
+
+
+class StartError(RuntimeError):
+    pass
+
+
+class ServiceProcess:
+    """One service's process; restarted by the supervisor as compose's restart policy would."""
+
+    def __init__(self, name: str, env: dict[str, str], port: int, log_dir: Path) -> None:
+        self.name, self.env, self.port = name, env, port
+        self.log_path = log_dir / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "korpu", "serve", self.name],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()
+
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/health/ready", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def terminate(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+
+    def wait(self, deadline: float) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class Stack:
+    """Redis (embedded when no URL is given) and the four services."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        redis_url: str | None = None,
+        ports: dict[str, int] | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.data_dir = data_dir.resolve()
+        self.redis_url = redis_url
+        self.embedded: EmbeddedRedis | None = None
+        self.ports = ports or {}
+        self.extra_env = extra_env or {}
+        self.processes: dict[str, ServiceProcess] = {}
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.redis_url is None:
+            self.embedded = EmbeddedRedis(self.data_dir)
+            self.embedded.start()
+            self.redis_url = self.embedded.url
+        log_dir = self.data_dir / "logs"
+        log_dir.mkdir(exist_ok=True)
+        for name in catalog.SERVICES:
+            port = self.ports.get(name) or catalog.settings(name).http_port
+            env = self._env(name, port)
+            self.processes[name] = ServiceProcess(name, env, port, log_dir)
+            self.processes[name].start()
+        self._wait_ready()
+        self._watcher = threading.Thread(target=self._watch, name="supervisor", daemon=True)
+        self._watcher.start()
+
+    def _env(self, name: str, port: int) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.extra_env)
+        env["REDIS_URL"] = str(self.redis_url)
+        env["KORPU_DATA_DIR"] = str(self.data_dir)
+        env[f"{name.upper()}_HTTP_PORT"] = str(port)
+        return env
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        waiting = set(self.processes)
+        while waiting:
+            for name in sorted(waiting):
+                process = self.processes[name]
+                if process.exited():
+                    raise StartError(f"{name} exited at start; see {process.log_path}")
+                if process.ready():
+                    waiting.discard(name)
+            if waiting and time.monotonic() > deadline:
+                raise StartError(f"not ready in time: {', '.join(sorted(waiting))}")
+            time.sleep(0.1)
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(0.5):
+            for process in self.processes.values():
+                if process.exited() and not self._stopping.is_set():
+                    code = process.process.returncode if process.process else None
+                    print(f"korpu: {process.name} exited ({code}); restarting", file=sys.stderr)
+                    time.sleep(RESTART_BACKOFF_SECONDS)
+                    process.restarts += 1
+                    process.start()
+
+    def stop(self) -> None:
+        """SIGTERM every service (in-flight work finishes), then stop Redis."""
+        self._stopping.set()
+        if self._watcher is not None:
+            self._watcher.join()
+        # The referral service first: it stops taking referrals before its providers go.
+        for name in reversed(catalog.SERVICES):
+            if name in self.processes:
+                self.processes[name].terminate()
+        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+        for process in self.processes.values():
+            process.wait(deadline)
+        if self.embedded is not None:
+            self.embedded.stop()
+
+    def __enter__(self) -> Stack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,68 @@
+"""Fixtures giving every test a real Redis database and a real SQL database of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from support import postgres_cluster, postgres_server, redis_server
+
+from korpu import embedded_redis
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """KORPU_TEST_REDIS_URL, else database 13 of the machine's Redis, else an embedded one."""
+    existing = redis_server.existing_url()
+    if existing is not None:
+        yield existing
+        return
+    with embedded_redis.EmbeddedRedis(tmp_path_factory.mktemp("embedded")) as server:
+        yield server.url
+
+
+@pytest.fixture
+def redis_db(redis_url: str) -> Iterator[str]:
+    """The test's Redis database, empty before the test and emptied again after it."""
+    redis_server.flush(redis_url)
+    yield redis_url
+    redis_server.flush(redis_url)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """KORPU_TEST_POSTGRES_URL, else a local server, else a throwaway cluster; or stop."""
+    existing = postgres_server.existing_admin_url()
+    if existing is not None:
+        yield existing
+        return
+    cluster = postgres_cluster.plan()
+    if cluster is None:
+        # Exit rather than fail: every PostgreSQL test would repeat the same error otherwise.
+        pytest.exit(postgres_server.MISSING_MESSAGE, returncode=pytest.ExitCode.TESTS_FAILED)
+    with cluster:
+        yield cluster.admin_url
+
+
+@pytest.fixture
+def make_postgres_database(postgres_admin_url: str) -> Iterator[Callable[[str], str]]:
+    """`make_postgres_database(name_hint)` -> URL of a fresh database, dropped after the test."""
+    factory = postgres_server.DatabaseFactory(postgres_admin_url)
+    yield factory
+    factory.drop_all()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on a SQLite file and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db.sqlite'}"
+    # Looked up lazily so the SQLite run never needs a PostgreSQL server.
+    make_database: Callable[[str], str] = request.getfixturevalue("make_postgres_database")
+    return make_database(request.node.originalname)

@@ -1,0 +1,52 @@
+"""Test helpers on a real Redis: write events as a publisher would, read what services wrote."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import redis.asyncio as aioredis
+
+from korpu_contracts import streams
+from korpu_contracts.envelope import Envelope, Payload
+
+
+async def publish(redis_url: str, stream: str, payload: Payload, subject: str) -> Envelope:
+    """XADD one event exactly as a relay would; returns its envelope."""
+    envelope = Envelope.wrap(payload, source="tests", subject=subject)
+    client = aioredis.from_url(redis_url)
+    try:
+        await client.xadd(stream, {streams.ENTRY_FIELD: envelope.to_json()})
+    finally:
+        await client.aclose()
+    return envelope
+
+
+async def read_events(redis_url: str, stream: str, event_type: str | None = None) -> list[Envelope]:
+    """Every envelope on `stream`, oldest first, optionally only one type."""
+    client = aioredis.from_url(redis_url)
+    try:
+        entries = await client.xrange(stream)
+    finally:
+        await client.aclose()
+    found = [Envelope.from_json(fields[streams.ENTRY_FIELD.encode()]) for _, fields in entries]
+    return [e for e in found if event_type is None or e.type == event_type]
+
+
+async def wait_for_events(
+    redis_url: str,
+    stream: str,
+    predicate: Callable[[list[Envelope]], bool],
+    timeout: float = 10.0,
+    message: str = "events did not arrive",
+) -> list[Envelope]:
+    """Poll the stream until `predicate(envelopes)` holds, with a deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = await read_events(redis_url, stream)
+        if predicate(found):
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} (saw {len(found)} entries on {stream})")
+        await asyncio.sleep(0.05)
