@@ -7,9 +7,10 @@ from pydantic_settings import SettingsConfigDict
 
 from korpu_runtime import http
 from korpu_runtime import logging as runtime_logging
+from korpu_runtime.database import Database
 from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
-from referral.adapters import tables
+from referral.adapters import organizations, tables
 from referral.entrypoints import consumers
 from referral.entrypoints import http as referral_http
 
@@ -33,3 +34,13 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     referral_http.install(app, service)
     app.state.service = service
     return app
+
+
+def create_organization(settings: Settings, name: str) -> tuple[str, str]:
+    """For `korpu org create`: the organization id and its API key, shown once."""
+    database = Database(settings.database_url)
+    try:
+        database.create_schema(tables.metadata)
+        return database.transaction(lambda conn: organizations.create(conn, name))
+    finally:
+        database.close()

@@ -1,7 +1,5 @@
 """The agency-facing HTTP API: submit, read and withdraw referrals (DESIGN.md contract)."""
 
-from __future__ import annotations
-
 import hashlib
 import json
 from typing import Annotated, Any
@@ -12,7 +10,6 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from korpu_contracts import intake
-from korpu_runtime import errors
 from korpu_runtime.http import problem
 from korpu_runtime.service import Service
 from referral.adapters import organizations
@@ -46,7 +43,8 @@ def body_hash(raw: bytes) -> str:
 
 def install(app: FastAPI, service: Service) -> None:
     app.add_middleware(BodyLimit)
-    app.include_router(router(service))
+    app.state.service = service
+    app.include_router(api)
 
     @app.exception_handler(Problem)
     async def _problem(_request: Request, error: Problem) -> JSONResponse:
@@ -66,77 +64,94 @@ def install(app: FastAPI, service: Service) -> None:
         return problem(422, "Invalid referral", "See `errors` for every bad field.", errors=fields)
 
 
-def router(service: Service) -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["referrals"])
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
 
-    async def organization(
-        authorization: Annotated[str | None, Header()] = None,
-    ) -> str:
-        scheme, _, key = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not key:
-            raise Problem(401, "Unauthorized", "Send `Authorization: Bearer <API key>`.")
-        found = await service.db.run(lambda conn: organizations.authenticate(conn, key.strip()))
-        if found is None:
-            raise Problem(401, "Unauthorized", "Unknown API key.")
-        return found
 
-    Organization = Annotated[str, Depends(organization)]
+ServiceDep = Annotated[Service, Depends(_service)]
 
-    async def idempotency(
-        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-    ) -> str:
-        if not idempotency_key:
-            raise Problem(400, "Idempotency-Key missing", "Send an `Idempotency-Key` header.")
-        return idempotency_key
 
-    @api.post("/referrals", status_code=202, responses={202: {"description": "Accepted"}})
-    async def submit(
-        body: intake.ReferralRequest,
-        request: Request,
-        response: Response,
-        organization_id: Organization,
-        key: Annotated[str, Depends(idempotency)],
-    ) -> dict[str, str]:
-        raw = await request.body()
-        if len(raw) > MAX_BODY_BYTES:
-            raise Problem(413, "Body too large", f"The limit is {MAX_BODY_BYTES} bytes.")
-        digest = body_hash(raw)
-        try:
-            submitted = await service.transaction(
-                lambda uow: coordinator.submit(uow, organization_id, key, digest, body)
-            )
-        except exceptions.IdempotencyConflict:
-            raise Problem(
-                422,
-                "Idempotency-Key reused",
-                "This Idempotency-Key was used with another body.",
-                errors=[{"field": "Idempotency-Key", "message": "reused with another body"}],
-            ) from None
-        response.headers["Location"] = f"/v1/referrals/{submitted.referral_id}"
-        return {"id": submitted.referral_id, "status": str(submitted.status)}
+async def _organization(
+    service: ServiceDep, authorization: Annotated[str | None, Header()] = None
+) -> str:
+    scheme, _, key = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not key:
+        raise Problem(401, "Unauthorized", "Send `Authorization: Bearer <API key>`.")
+    found = await service.db.run(lambda conn: organizations.authenticate(conn, key.strip()))
+    if found is None:
+        raise Problem(401, "Unauthorized", "Unknown API key.")
+    return found
 
-    @api.get("/referrals/{referral_id}")
-    async def read(referral_id: str, organization_id: Organization) -> dict[str, Any]:
-        view = await service.db.run(
-            lambda conn: views.referral_view(conn, organization_id, referral_id)
+
+async def _idempotency_key(
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> str:
+    if not idempotency_key:
+        raise Problem(400, "Idempotency-Key missing", "Send an `Idempotency-Key` header.")
+    return idempotency_key
+
+
+Organization = Annotated[str, Depends(_organization)]
+IdempotencyKey = Annotated[str, Depends(_idempotency_key)]
+api = APIRouter(prefix="/v1", tags=["referrals"])
+NOT_FOUND = "No such referral for this organization."
+
+
+@api.post("/referrals", status_code=202)
+async def submit(
+    body: intake.ReferralRequest,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    organization_id: Organization,
+    key: IdempotencyKey,
+) -> dict[str, str]:
+    """Register a referral; its plan is coordinated in the background."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise Problem(413, "Body too large", f"The limit is {MAX_BODY_BYTES} bytes.")
+    digest = body_hash(raw)
+    try:
+        submitted = await service.transaction(
+            lambda uow: coordinator.submit(uow, organization_id, key, digest, body)
         )
-        if view is None:
-            raise Problem(404, "Not found", "No such referral for this organization.")
-        return view
-
-    @api.post("/referrals/{referral_id}/withdraw")
-    async def withdraw(referral_id: str, organization_id: Organization) -> dict[str, Any]:
-        found = await service.transaction(
-            lambda uow: coordinator.withdraw(uow, organization_id, referral_id)
-        )
-        view = found and await service.db.run(
-            lambda conn: views.referral_view(conn, organization_id, referral_id)
-        )
-        if not view:
-            raise Problem(404, "Not found", "No such referral for this organization.")
-        return view
-
-    return api
+    except exceptions.IdempotencyConflict:
+        raise Problem(
+            422,
+            "Idempotency-Key reused",
+            "This Idempotency-Key was used with another body.",
+            errors=[{"field": "Idempotency-Key", "message": "reused with another body"}],
+        ) from None
+    response.headers["Location"] = f"/v1/referrals/{submitted.referral_id}"
+    return {"id": submitted.referral_id, "status": str(submitted.status)}
 
 
-__all__ = ["errors", "install"]
+@api.get("/referrals/{referral_id}")
+async def read(
+    referral_id: str, service: ServiceDep, organization_id: Organization
+) -> dict[str, Any]:
+    """The referral's status, each service's answer and the history."""
+    view = await service.db.run(
+        lambda conn: views.referral_view(conn, organization_id, referral_id)
+    )
+    if view is None:
+        raise Problem(404, "Not found", NOT_FOUND)
+    return view
+
+
+@api.post("/referrals/{referral_id}/withdraw")
+async def withdraw(
+    referral_id: str, service: ServiceDep, organization_id: Organization
+) -> dict[str, Any]:
+    """Cancel every open task; reserved beds and seats go to the next person waiting."""
+    found = await service.transaction(
+        lambda uow: coordinator.withdraw(uow, organization_id, referral_id)
+    )
+    if not found:
+        raise Problem(404, "Not found", NOT_FOUND)
+    view = await service.db.run(
+        lambda conn: views.referral_view(conn, organization_id, referral_id)
+    )
+    assert view is not None
+    return view

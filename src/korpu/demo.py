@@ -1,0 +1,144 @@
+"""`korpu demo`: the newcomer's first run, from an empty data folder to a table of plans."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from korpu import seed
+from korpu.supervisor import Stack
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+DEFAULT_DIRECTORY = REPOSITORY / "deploy" / "demo-directory.json"
+SETTLE_SECONDS = 20.0
+ALL = ["shelter", "employment", "legal_aid"]
+GRANTED = {"shelter": "granted", "employment": "granted", "legal_aid": "granted"}
+CHILD = {"shelter": "not_required_child", "employment": "not_required_child",
+         "legal_aid": "not_required_child"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Sample:
+    label: str
+    reference: str
+    body: dict[str, Any]
+
+
+def _person(given: str, family: str, sex: str, born: str, languages: list[str]) -> dict[str, Any]:
+    return {"given_name": given, "family_name": family, "date_of_birth": born, "sex": sex,
+            "languages": languages, "nationality": "AZ"}  # fmt: skip
+
+
+def _referral(ref: str, person: dict[str, Any], region: str, consent: dict[str, str]) -> Sample:
+    body = {"agency_reference": ref, "person": person, "region": region, "needs": ALL,
+            "consent": consent, "circumstances": {"exploitation": ["labour"]}}  # fmt: skip
+    return Sample("", ref, body)
+
+
+def samples() -> list[Sample]:
+    """Fictional people showing the interesting cases."""
+    cases = [
+        ("adult woman, Baku", "DEMO-001",
+         _person("Aysel", "Məmmədova", "female", "2001-04-12", ["az", "ru"]), "Baku", GRANTED),
+        ("boy of 15, Baku", "DEMO-002",
+         _person("Elvin", "Quliyev", "male", _born(15), ["az"]), "Baku", CHILD),
+        ("man who speaks only Russian, Ganja", "DEMO-003",
+         _person("Sergei", "Ivanov", "male", "1988-09-30", ["ru"]), "Ganja", GRANTED),
+    ]  # fmt: skip
+    # Four men from one labour case for the two men's beds left in the region.
+    for number in range(4, 8):
+        cases.append((f"man {number - 3} of 4, labour case, Baku", f"DEMO-00{number}",
+                      _person("Demo", f"Man {number}", "male", "1990-01-01", ["az"]),
+                      "Baku", GRANTED))  # fmt: skip
+    return [Sample(label, ref, _referral(ref, p, r, c).body) for label, ref, p, r, c in cases]
+
+
+def _born(age: int) -> str:
+    # Born on 1 January: exactly `age` years old on any day of this year.
+    return f"{dt.date.today().year - age}-01-01"
+
+
+def run(data_dir: Path, directory: Path | None) -> int:
+    demo_dir = data_dir / "demo"
+    # A fresh folder each run, so the demo shows the same story every time.
+    shutil.rmtree(demo_dir, ignore_errors=True)
+    os.environ["KORPU_DATA_DIR"] = str(demo_dir.resolve())
+    print(f"Starting Körpü in {demo_dir} ...")
+    with Stack(demo_dir, redis_url=os.environ.get("REDIS_URL")) as stack:
+        counts = seed.load(seed.read(directory or DEFAULT_DIRECTORY))
+        print("Directory loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+        from referral import bootstrap
+
+        _, api_key = bootstrap.create_organization(bootstrap.Settings(), "Demo police unit")
+        url = stack.processes["referral"].url
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {api_key}"}) as client:
+            ids = _submit_all(client, samples())
+            _settle(client, list(ids.values()))
+            withdrawn = ids["DEMO-004"]
+            client.post(f"/v1/referrals/{withdrawn}/withdraw").raise_for_status()
+            print("DEMO-004 withdrawn: its bed goes to the longest-waiting man.")
+            _settle(client, list(ids.values()), promoted_from=withdrawn)
+            _print_table(client, ids)
+    print("Stopped. Run `korpu up` to keep the services running.")
+    return 0
+
+
+def _submit_all(client: httpx.Client, cases: list[Sample]) -> dict[str, str]:
+    ids = {}
+    for case in cases:
+        answer = client.post(
+            "/v1/referrals", json=case.body, headers={"Idempotency-Key": str(uuid.uuid4())}
+        )
+        answer.raise_for_status()
+        ids[case.reference] = answer.json()["id"]
+        status = answer.json()["status"]
+        print(f"  {case.reference}  {case.label:<38} -> {answer.status_code} {status}")
+    return ids
+
+
+def _settle(client: httpx.Client, ids: list[str], promoted_from: str | None = None) -> None:
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while time.monotonic() < deadline:
+        views = [client.get(f"/v1/referrals/{i}").json() for i in ids]
+        coordinating = [v for v in views if v["status"] in ("received", "coordinating")]
+        waiting = [v for v in views if v["services"].get("shelter", {}).get("status") == "on-hold"]
+        if not coordinating and (promoted_from is None or len(waiting) <= 1):
+            return
+        time.sleep(0.1)
+
+
+def _print_table(client: httpx.Client, ids: dict[str, str]) -> None:
+    labels = {case.reference: case.label for case in samples()}
+    print()
+    print(f"{'reference':<10} {'who':<36} {'referral':<12} {'shelter':<34} "
+          f"{'employment':<28} legal aid")  # fmt: skip
+    for reference, referral_id in ids.items():
+        view = client.get(f"/v1/referrals/{referral_id}").json()
+        services = view["services"]
+        print(
+            f"{reference:<10} {labels[reference]:<36} {view['status']:<12} "
+            f"{_cell(services.get('shelter')):<34} {_cell(services.get('employment')):<28} "
+            f"{_cell(services.get('legal_aid'))}"
+        )
+
+
+def _cell(answer: dict[str, Any] | None) -> str:
+    if answer is None:
+        return "-"
+    detail = answer.get("detail") or {}
+    given = detail.get("facility") or detail.get("program") or detail.get("lawyer")
+    if answer["status"] == "accepted" and given:
+        extra = " +interpreter" if detail.get("interpreter_needed") else ""
+        return f"accepted: {given}{extra}"
+    if answer["status"] == "on-hold":
+        return f"on-hold (#{detail.get('waitlist_position', '?')})"
+    reason = answer.get("reason")
+    return f"{answer['status']}" + (f" ({reason})" if reason else "")

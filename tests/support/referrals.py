@@ -1,0 +1,57 @@
+"""Helpers for tests of the referral service: a running instance and the contract's example body."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from korpu_runtime.service import Service
+
+
+@dataclass
+class ReferralService:
+    service: Service
+    client: httpx.AsyncClient
+    api_key: str
+    organization_id: str
+    other_key: str
+    redis_url: str
+
+    def headers(self, key: str | None = None, idempotency: str | None = "key-1") -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {key or self.api_key}"}
+        if idempotency is not None:
+            headers["Idempotency-Key"] = idempotency
+        return headers
+
+
+def referral_body(**overrides: Any) -> dict[str, Any]:
+    """The contract's example referral, fictional person."""
+    body: dict[str, Any] = {
+        "agency_reference": "POL-2026-0001",
+        "person": {
+            "given_name": "Aysel",
+            "family_name": "Məmmədova",
+            "date_of_birth": "2001-04-12",
+            "age_estimate": None,
+            "possibly_minor": False,
+            "sex": "female",
+            "languages": ["az", "ru"],
+            "nationality": "AZ",
+            "contact_phone": "+994501234567",
+        },
+        "region": "Baku",
+        "needs": ["shelter", "employment", "legal_aid"],
+        "consent": {"shelter": "granted", "employment": "granted", "legal_aid": "granted"},
+        "circumstances": {
+            "exploitation": ["labour"],
+            "accompanying_children": 0,
+            "pregnant": False,
+            "disability": False,
+            "safety_risk": "high",
+        },
+        "notes": "Met at the border crossing; speaks of a debt.",
+    }
+    body.update(overrides)
+    return body
