@@ -49,5 +49,7 @@ class UnitOfWork:
             dialect_insert(self._inbox)
             .values(handler=handler, event_id=event_id, processed_at=datetime.now(UTC))
             .on_conflict_do_nothing()
+            # RETURNING, not rowcount: psycopg reports no row count for this statement.
+            .returning(self._inbox.c.event_id)
         )
-        return self.conn.execute(statement).rowcount == 1
+        return self.conn.execute(statement).first() is not None

@@ -1,0 +1,143 @@
+"""The coordinator follows every task to an answer and withdraws them all (real Redis and DB)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from korpu_contracts import providers, referral, streams
+from korpu_contracts.envelope import Envelope
+from korpu_contracts.vocabulary import Reason, Service, TaskStatus
+from support import bus
+from support.infra import wait_for
+from support.referrals import ReferralService, referral_body
+
+
+async def _submit(referral_service: ReferralService, key: str = "k-1") -> str:
+    answer = await referral_service.client.post(
+        "/v1/referrals", json=referral_body(), headers=referral_service.headers(idempotency=key)
+    )
+    assert answer.status_code == 202
+    referral_id: str = answer.json()["id"]
+    return referral_id
+
+
+async def _requests(referral_service: ReferralService, referral_id: str) -> dict[str, Envelope]:
+    found: dict[str, Envelope] = {}
+    for service, stream in streams.REQUESTS_BY_SERVICE.items():
+        events = await bus.wait_for_events(
+            referral_service.redis_url, stream, lambda events: len(events) >= 1
+        )
+        found[service] = next(e for e in events if e.subject == referral_id)
+    return found
+
+
+async def _answer(
+    referral_service: ReferralService,
+    request: Envelope,
+    status: TaskStatus,
+    reason: Reason | None = None,
+    **detail: Any,
+) -> None:
+    asked = referral.TaskRequested.model_validate(request.data)
+    update = providers.TaskUpdated(
+        task_id=asked.task_id,
+        referral_id=asked.referral_id,
+        service=asked.service,
+        status=status,
+        reason=reason,
+        detail=detail,
+    )
+    await bus.publish(referral_service.redis_url, streams.TASK_UPDATES, update, request.subject)
+
+
+async def _view(referral_service: ReferralService, referral_id: str) -> dict[str, Any]:
+    answer = await referral_service.client.get(
+        f"/v1/referrals/{referral_id}", headers=referral_service.headers()
+    )
+    view: dict[str, Any] = answer.json()
+    return view
+
+
+async def test_a_referral_is_coordinated_when_every_task_has_an_answer(
+    referral_service: ReferralService,
+) -> None:
+    referral_id = await _submit(referral_service)
+    requests = await _requests(referral_service, referral_id)
+    await _answer(referral_service, requests["shelter"], TaskStatus.ACCEPTED, facility="Baku")
+    await _answer(referral_service, requests["employment"], TaskStatus.ON_HOLD, Reason.NO_CAPACITY)
+
+    async def still_coordinating() -> bool:
+        view = await _view(referral_service, referral_id)
+        return view["services"]["employment"]["status"] == "on-hold"
+
+    await wait_for(still_coordinating, message="employment answer not recorded")
+    assert (await _view(referral_service, referral_id))["status"] == "coordinating"
+
+    await _answer(referral_service, requests["legal_aid"], TaskStatus.ACCEPTED, lawyer="R. Quliyev")
+
+    async def coordinated() -> dict[str, Any] | None:
+        view = await _view(referral_service, referral_id)
+        return view if view["status"] == "coordinated" else None
+
+    view = await wait_for(coordinated, message="referral never coordinated")
+    assert view["services"]["shelter"] == {
+        "status": "accepted",
+        "reason": None,
+        "detail": {"facility": "Baku"},
+    }
+    assert view["services"]["legal_aid"]["detail"] == {"lawyer": "R. Quliyev"}
+    statuses = [(entry["service"], entry["status"]) for entry in view["history"]]
+    assert ("employment", "on-hold") in statuses and (None, "coordinated") in statuses
+    # Every answer flows back to the agency on the status stream.
+    status_events = await bus.wait_for_events(
+        referral_service.redis_url,
+        streams.REFERRAL_STATUS,
+        lambda events: any(e.data["status"] == "coordinated" for e in events),
+    )
+    assert status_events[-1].data["organization_id"] == referral_service.organization_id
+
+
+async def test_withdrawal_cancels_every_open_task_and_late_answers_change_nothing(
+    referral_service: ReferralService,
+) -> None:
+    referral_id = await _submit(referral_service)
+    requests = await _requests(referral_service, referral_id)
+    await _answer(referral_service, requests["shelter"], TaskStatus.ACCEPTED, facility="Baku")
+
+    async def shelter_accepted() -> bool:
+        view = await _view(referral_service, referral_id)
+        return view["services"]["shelter"]["status"] == "accepted"
+
+    await wait_for(shelter_accepted)
+    withdrawn = await referral_service.client.post(
+        f"/v1/referrals/{referral_id}/withdraw", headers=referral_service.headers()
+    )
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["status"] == "withdrawn"
+    assert {s["status"] for s in withdrawn.json()["services"].values()} == {"cancelled"}
+
+    for service, stream in streams.REQUESTS_BY_SERVICE.items():
+        events = await bus.wait_for_events(
+            referral_service.redis_url,
+            stream,
+            lambda events: any(e.type == referral.TaskCancelled.TYPE for e in events),
+            message=f"{service} never told of the withdrawal",
+        )
+        cancelled = next(e for e in events if e.type == referral.TaskCancelled.TYPE)
+        assert cancelled.data["reason"] == "withdrawn"
+
+    # An answer that crossed the withdrawal on the wire does not bring a task back.
+    await _answer(referral_service, requests["legal_aid"], TaskStatus.ACCEPTED, lawyer="X")
+    marker = providers.TaskUpdated(
+        task_id="unknown", referral_id=referral_id, service=Service.SHELTER, status="accepted"
+    )
+    await bus.publish(referral_service.redis_url, streams.TASK_UPDATES, marker, referral_id)
+
+    async def both_processed() -> bool:
+        info = await referral_service.service.redis.xinfo_groups(streams.TASK_UPDATES)
+        return bool(info[0]["pending"] == 0 and info[0]["entries-read"] == 3)
+
+    await wait_for(both_processed, message="task updates not consumed")
+    view = await _view(referral_service, referral_id)
+    assert view["status"] == "withdrawn"
+    assert view["services"]["legal_aid"]["status"] == "cancelled"
