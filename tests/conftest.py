@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from support import postgres_cluster, postgres_server, redis_server
 
 from korpu import embedded_redis
+from support import postgres_cluster, postgres_server, redis_server
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,9 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
-from support import infra, postgres_cluster, postgres_server
 
 from korpu import embedded_redis
+from support import infra, postgres_cluster, postgres_server
 
 STREAM = "korpu.test.infra"
 

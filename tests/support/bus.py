@@ -38,7 +38,7 @@ async def wait_for_events(
     redis_url: str,
     stream: str,
     predicate: Callable[[list[Envelope]], bool],
-    timeout: float = 10.0,
+    timeout: float = 10.0,  # noqa: ASYNC109 (a polling deadline, checked below)
     message: str = "events did not arrive",
 ) -> list[Envelope]:
     """Poll the stream until `predicate(envelopes)` holds, with a deadline."""

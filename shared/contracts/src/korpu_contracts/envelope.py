@@ -32,7 +32,8 @@ class Envelope(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     specversion: Literal["1.0"] = "1.0"
-    id: str = Field(default_factory=lambda: str(uuid.uuid4()), min_length=1, max_length=64)
+    # Required: a reader must never invent an id, or a redelivery would pass the inbox.
+    id: str = Field(min_length=1, max_length=64)
     type: str = Field(min_length=1, max_length=120)
     dataschemaversion: int = Field(ge=1)
     source: str = Field(min_length=1, max_length=120)
@@ -55,6 +56,7 @@ class Envelope(BaseModel):
     ) -> Self:
         """Build the envelope of a new event; the correlation id defaults to the subject."""
         return cls(
+            id=str(uuid.uuid4()),
             type=payload.TYPE,
             dataschemaversion=payload.VERSION,
             source=source,

@@ -13,7 +13,8 @@ from korpu_contracts.envelope import Payload
 class FieldError(BaseModel):
     """One bad field: its dotted path and what is wrong. Never the value sent."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Nested in events, read by agency systems: tolerant, so an added field never breaks them.
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     field: str
     message: str
@@ -77,7 +78,8 @@ class TaskCancelled(Payload):
 
 
 class ServiceAnswer(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Nested in events, read by agency systems: tolerant, so an added field never breaks them.
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     status: vocabulary.TaskStatus
     reason: vocabulary.Reason | None = None

@@ -50,6 +50,10 @@ def read(envelope: Envelope, expected: type[PayloadT]) -> PayloadT:
         raise UnknownEventType(f"expected {expected.TYPE}, got {envelope.type}")
     data = dict(envelope.data)
     version = envelope.dataschemaversion
+    if version > expected.VERSION:
+        raise UnknownEventType(
+            f"{envelope.type} v{version} is newer than this reader (v{expected.VERSION})"
+        )
     while version < expected.VERSION:
         data = UPCASTERS[(envelope.type, version)](data)
         version += 1

@@ -1,0 +1,95 @@
+"""Agency systems on the bus: the intake stream answers every entry and keeps no person on it."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from korpu_contracts import intake, referral, streams
+from korpu_contracts.envelope import Envelope
+from referral.adapters import tables
+from support import bus
+from support.referrals import ReferralService, referral_body
+
+
+async def _replies(referral_service: ReferralService, count: int) -> list[Envelope]:
+    return await bus.wait_for_events(
+        referral_service.redis_url,
+        streams.INTAKE_REPLIES,
+        lambda events: len(events) >= count,
+        message="no answer on the intake replies stream",
+    )
+
+
+async def test_a_valid_entry_becomes_a_referral_and_leaves_the_stream(
+    referral_service: ReferralService,
+) -> None:
+    command = intake.SubmitReferral(
+        organization_id=referral_service.organization_id,
+        idempotency_key="bus-1",
+        referral=intake.ReferralRequest.model_validate(referral_body()),
+    )
+    await bus.publish(referral_service.redis_url, streams.INTAKE, command, "POL-2026-0001")
+    [reply] = await _replies(referral_service, 1)
+    assert reply.type == referral.ReferralAccepted.TYPE
+    referral_id = reply.data["referral_id"]
+    view = await referral_service.client.get(
+        f"/v1/referrals/{referral_id}", headers=referral_service.headers()
+    )
+    assert view.json()["agency_reference"] == "POL-2026-0001"
+    # The entry carried a person: once stored, it is gone from Redis.
+    assert await referral_service.service.redis.xlen(streams.INTAKE) == 0
+
+
+async def test_an_invalid_entry_is_answered_naming_the_bad_fields_and_kept(
+    referral_service: ReferralService,
+) -> None:
+    body = referral_body()
+    body["person"] = {**body["person"], "sex": "woman", "nickname": "Ayka"}
+    envelope = {
+        "id": "e-1",
+        "type": intake.SubmitReferral.TYPE,
+        "dataschemaversion": 1,
+        "source": "agency/ngo",
+        "time": "2026-11-26T10:00:00Z",
+        "subject": "NGO-7",
+        "correlationid": "NGO-7",
+        "data": {
+            "organization_id": referral_service.organization_id,
+            "idempotency_key": "bus-2",
+            "referral": body,
+        },
+    }
+    await referral_service.service.redis.xadd(
+        streams.INTAKE, {streams.ENTRY_FIELD: json.dumps(envelope)}
+    )
+    await referral_service.service.redis.xadd(streams.INTAKE, {streams.ENTRY_FIELD: "not json"})
+    first, second = await _replies(referral_service, 2)
+    assert {first.type, second.type} == {referral.ReferralRejected.TYPE}
+    fields = {error["field"] for error in first.data["errors"]}
+    assert fields == {"data.referral.person.sex", "data.referral.person.nickname"}
+    assert first.data["idempotency_key"] == "bus-2"
+    assert second.data["errors"][0]["field"] == "(body)"
+    assert "Aysel" not in first.to_json() and "Ayka" not in first.to_json()
+
+    def kept(conn: sa.Connection) -> list[str]:
+        return [row.raw_entry for row in conn.execute(sa.select(tables.intake_rejections))]
+
+    stored = await referral_service.service.db.run(kept)
+    assert len(stored) == 2 and any("Aysel" in raw for raw in stored)
+    assert await referral_service.service.redis.xlen(streams.INTAKE) == 0
+
+
+async def test_an_unknown_organization_is_rejected(referral_service: ReferralService) -> None:
+    command = intake.SubmitReferral(
+        organization_id="no-such-org",
+        idempotency_key="bus-3",
+        referral=intake.ReferralRequest.model_validate(referral_body()),
+    )
+    await bus.publish(referral_service.redis_url, streams.INTAKE, command, "X")
+    [reply] = await _replies(referral_service, 1)
+    assert reply.type == referral.ReferralRejected.TYPE
+    assert reply.data["errors"] == [
+        {"field": "data.organization_id", "message": "unknown organization"}
+    ]
