@@ -118,14 +118,14 @@ def _settle(client: httpx.Client, ids: list[str], promoted_from: str | None = No
 def _print_table(client: httpx.Client, ids: dict[str, str]) -> None:
     labels = {case.reference: case.label for case in samples()}
     print()
-    print(f"{'reference':<10} {'who':<36} {'referral':<12} {'shelter':<34} "
+    print(f"{'reference':<10} {'who':<36} {'referral':<12} {'shelter':<42} "
           f"{'employment':<28} legal aid")  # fmt: skip
     for reference, referral_id in ids.items():
         view = client.get(f"/v1/referrals/{referral_id}").json()
         services = view["services"]
         print(
             f"{reference:<10} {labels[reference]:<36} {view['status']:<12} "
-            f"{_cell(services.get('shelter')):<34} {_cell(services.get('employment')):<28} "
+            f"{_cell(services.get('shelter')):<42} {_cell(services.get('employment')):<28} "
             f"{_cell(services.get('legal_aid'))}"
         )
 

@@ -24,7 +24,7 @@ class ServiceSettings(BaseSettings):
     everything else is read with the service's prefix (`SHELTER_DATABASE_URL`).
     """
 
-    model_config = SettingsConfigDict(extra="ignore", validate_default=True)
+    model_config = SettingsConfigDict(extra="ignore", validate_default=True, populate_by_name=True)
 
     service: str
     env: Literal["demo", "development", "production"] = Field(

@@ -1,0 +1,219 @@
+"""Referrals per second and latency to `coordinated`, beside a raw redis-py baseline.
+
+    benchmarks/run [-n 1000] [--rate 20] [--seconds 15]
+
+Starts the four services as separate processes (SQLite files, Redis from
+REDIS_URL or an embedded one), submits referrals over HTTP and times each from
+submission until its `coordinated` status event. Then runs the same message
+hops in hand-written redis-py (benchmarks/baseline_hops.py, no database, no
+HTTP) against the same Redis in the same run, and prints both with the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import redis
+import redis.asyncio as aioredis
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+import baseline_hops
+
+from korpu_contracts import streams
+from support.stack import running_stack
+
+CAPACITY = 10_000
+DIRECTORY = {
+    "shelters": [{"name": "Bench shelter", "region": "Baku", "serves": ["women"],
+                  "beds": CAPACITY}],
+    "programs": [{"name": "Bench program", "region": "Baku", "seats": CAPACITY,
+                  "languages": ["az"], "min_age": 16}],
+    "lawyers": [{"name": f"Bench lawyer {n}", "regions": ["Baku"], "languages": ["az"],
+                 "max_caseload": 1000} for n in range(10)],
+}  # fmt: skip
+BODY = {
+    "agency_reference": "BENCH",
+    "person": {"given_name": "Bench", "family_name": "Person", "date_of_birth": "1995-05-05",
+               "sex": "female", "languages": ["az"]},
+    "region": "Baku",
+    "needs": ["shelter", "employment", "legal_aid"],
+    "consent": {"shelter": "granted", "employment": "granted", "legal_aid": "granted"},
+}  # fmt: skip
+
+
+@dataclass
+class Run:
+    submitted: dict[str, float] = field(default_factory=dict)
+    coordinated: dict[str, float] = field(default_factory=dict)
+
+    def latencies_ms(self) -> list[float]:
+        return sorted(
+            (self.coordinated[i] - t) * 1000
+            for i, t in self.submitted.items()
+            if i in self.coordinated
+        )
+
+
+async def _listen(url: str, stream: str, run: Run, parse: Callable[[dict], str | None]) -> None:
+    client = aioredis.from_url(url)
+    last = "0-0"
+    try:
+        while True:
+            answer = await client.xread({stream: last}, count=500, block=200)
+            now = time.perf_counter()
+            for _, entries in answer or []:
+                for entry_id, fields in entries:
+                    last = entry_id
+                    done = parse(json.loads(fields[b"event"]))
+                    if done and done not in run.coordinated:
+                        run.coordinated[done] = now
+    finally:
+        await client.aclose()
+
+
+async def _drive(
+    submit: Callable[[], Awaitable[str]], run: Run, count: int, rate: float | None
+) -> None:
+    """`count` submissions, as fast as 64 at a time allow, or at a steady `rate` per second."""
+    limit = asyncio.Semaphore(64)
+
+    async def one() -> None:
+        async with limit:
+            started = time.perf_counter()
+            run.submitted[await submit()] = started
+
+    tasks = []
+    begin = time.perf_counter()
+    for number in range(count):
+        if rate:
+            await asyncio.sleep(max(0.0, begin + number / rate - time.perf_counter()))
+        tasks.append(asyncio.create_task(one()))
+    await asyncio.gather(*tasks)
+
+
+async def _measure(
+    url: str, stream: str, parse: Callable[[dict], str | None],
+    submit: Callable[[], Awaitable[str]], count: int, rate: float | None,
+) -> tuple[float, list[float]]:  # fmt: skip
+    run = Run()
+    listener = asyncio.create_task(_listen(url, stream, run, parse))
+    begin = time.perf_counter()
+    await _drive(submit, run, count, rate)
+    deadline = time.perf_counter() + 120
+    while len(run.coordinated.keys() & run.submitted.keys()) < count:
+        if time.perf_counter() > deadline:
+            raise SystemExit(f"only {len(run.coordinated)} of {count} coordinated in time")
+        await asyncio.sleep(0.01)
+    elapsed = max(run.coordinated.values()) - begin
+    listener.cancel()
+    return count / elapsed, run.latencies_ms()
+
+
+def _korpu_parse(event: dict) -> str | None:
+    data = event["data"]
+    return data["referral_id"] if data["status"] == "coordinated" else None
+
+
+async def korpu(base_url: str, key: str, redis_url: str, count: int, rate: float | None):
+    async with httpx.AsyncClient(
+        base_url=base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30,
+        limits=httpx.Limits(max_connections=64),
+    ) as client:  # fmt: skip
+
+        async def submit() -> str:
+            answer = await client.post(
+                "/v1/referrals", json=BODY, headers={"Idempotency-Key": uuid.uuid4().hex}
+            )
+            answer.raise_for_status()
+            return str(answer.json()["id"])
+
+        return await _measure(redis_url, streams.REFERRAL_STATUS, _korpu_parse, submit, count, rate)
+
+
+async def baseline(redis_url: str, count: int, rate: float | None):
+    client = aioredis.from_url(redis_url)
+
+    async def submit() -> str:
+        referral_id = uuid.uuid4().hex
+        await client.xadd(baseline_hops.SUBMIT, {"event": json.dumps({"id": referral_id})})
+        return referral_id
+
+    try:
+        return await _measure(
+            redis_url, baseline_hops.STATUS, lambda event: event["id"], submit, count, rate
+        )
+    finally:
+        await client.aclose()
+
+
+def _start_baseline(redis_url: str) -> list[subprocess.Popen[bytes]]:
+    script = str(Path(baseline_hops.__file__))
+    roles = ["referral", "shelter", "employment", "legal_aid"]
+    return [subprocess.Popen([sys.executable, script, role, redis_url]) for role in roles]
+
+
+def _p99(latencies: list[float]) -> float:
+    return latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+
+
+def _line(name: str, rate: float, latencies: list[float]) -> str:
+    p50 = statistics.median(latencies)
+    return f"{name:<34} {rate:>10.1f} {p50:>10.1f} {_p99(latencies):>10.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("-n", type=int, default=1000, help="referrals for the throughput run")
+    parser.add_argument("--rate", type=float, default=20.0, help="referrals/s for the steady run")
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of the steady run")
+    args = parser.parse_args()
+    steady = int(args.rate * args.seconds)
+
+    with tempfile.TemporaryDirectory(prefix="korpu-bench-") as folder:
+        redis_url = os.environ.get("REDIS_URL")
+        with running_stack(Path(folder), redis_url, DIRECTORY) as (stack, agency):
+            redis_url = str(stack.redis_url)
+            key = agency.headers["Authorization"].removeprefix("Bearer ")
+            base = stack.processes["referral"].url
+            print(f"Körpü: 4 service processes, SQLite, Redis {redis_url}; {os.cpu_count()} cores")
+            burst = asyncio.run(korpu(base, key, redis_url, args.n, None))
+            paced = asyncio.run(korpu(base, key, redis_url, steady, args.rate))
+            memory = redis.Redis.from_url(redis_url).info("memory")["used_memory_human"]
+            helpers = _start_baseline(redis_url)
+            try:
+                base_burst = asyncio.run(baseline(redis_url, args.n, None))
+                base_paced = asyncio.run(baseline(redis_url, steady, args.rate))
+            finally:
+                for process in helpers:
+                    process.kill()
+
+    print()
+    print(f"{'':<34} {'refs/s':>10} {'p50 ms':>10} {'p99 ms':>10}")
+    print(_line(f"Körpü, burst of {args.n}", *burst))
+    print(_line(f"baseline redis-py, burst of {args.n}", *base_burst))
+    print(_line(f"Körpü, steady {args.rate:g}/s x {args.seconds:g}s", *paced))
+    print(_line(f"baseline, steady {args.rate:g}/s", *base_paced))
+    print()
+    print(f"throughput ratio Körpü/baseline: {burst[0] / base_burst[0]:.2f}")
+    print(f"steady p99 ratio Körpü/baseline: {_p99(paced[1]) / _p99(base_paced[1]):.1f}x")
+    print(f"Redis memory after the Körpü runs: {memory}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""One referral becomes a coordinated plan across separate processes on a real Redis."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from support.infra import wait_until
+from support.referrals import referral_body
+from support.stack import all_stream_entries, running_stack
+
+pytestmark = pytest.mark.slow
+
+DIRECTORY: dict[str, list[dict[str, Any]]] = {
+    "shelters": [
+        {"name": "Baku Assistance Center", "region": "Baku", "serves": ["women", "girls"],
+         "beds": 30},
+        {"name": "Ganja women's hostel", "region": "Ganja", "serves": ["women"], "beds": 10},
+        # The only place serving men anywhere: ten men for three beds.
+        {"name": "Sumqayit men's shelter", "region": "Sumqayit", "serves": ["men"], "beds": 3},
+    ],
+    "programs": [
+        {"name": "Tailoring", "region": "Baku", "seats": 30, "languages": ["az"], "min_age": 16},
+        {"name": "Cooking", "region": "Ganja", "seats": 30, "languages": ["az"], "min_age": 18},
+    ],
+    "lawyers": [
+        {"name": "R. Quliyev", "regions": ["Baku", "Ganja", "Sumqayit"],
+         "languages": ["az", "ru"], "max_caseload": 50},
+    ],
+}  # fmt: skip
+
+# Whatever a person's record holds that must never reach Redis.
+PERSONAL = {
+    "given_name": "Zümrüd",
+    "family_name": "Markerova",
+    "date_of_birth": "1999-03-07",
+    "contact_phone": "+994559876543",
+}
+NOTES = "Markerova told us about the flat on Nizami street."
+
+
+@pytest.fixture(scope="module")
+def e2e_redis_url(redis_url: str) -> str:
+    # Its own database number, so the module's stack keeps its streams across tests.
+    return redis_url.rsplit("/", 1)[0] + "/12"
+
+
+@pytest.fixture(scope="module")
+def agency(e2e_redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    data_dir: Path = tmp_path_factory.mktemp("e2e")
+    with running_stack(data_dir, e2e_redis_url, DIRECTORY) as (_stack, client):
+        yield client
+
+
+def _submit(agency: httpx.Client, body: dict[str, Any]) -> str:
+    answer = agency.post("/v1/referrals", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert answer.status_code == 202, answer.text
+    referral_id: str = answer.json()["id"]
+    return referral_id
+
+
+def _view(agency: httpx.Client, referral_id: str) -> dict[str, Any]:
+    view: dict[str, Any] = agency.get(f"/v1/referrals/{referral_id}").json()
+    return view
+
+
+def _settled(agency: httpx.Client, referral_id: str, timeout: float = 10.0) -> dict[str, Any]:
+    def coordinated() -> dict[str, Any] | None:
+        view = _view(agency, referral_id)
+        return view if view["status"] == "coordinated" else None
+
+    return wait_until(coordinated, timeout=timeout, interval=0.02, message="not coordinated")
+
+
+def _person(**overrides: Any) -> dict[str, Any]:
+    return {**referral_body()["person"], **PERSONAL, **overrides}
+
+
+def _born(age: int) -> str:
+    return f"{dt.date.today().year - age}-01-01"
+
+
+def test_a_consented_referral_is_coordinated_with_three_accepted_tasks_within_two_seconds(
+    agency: httpx.Client,
+) -> None:
+    started = time.monotonic()
+    referral_id = _submit(agency, referral_body(person=_person(), notes=NOTES))
+    view = _settled(agency, referral_id, timeout=2.0)
+    assert time.monotonic() - started < 2.0
+    services = view["services"]
+    assert {name: answer["status"] for name, answer in services.items()} == {
+        "shelter": "accepted",
+        "employment": "accepted",
+        "legal_aid": "accepted",
+    }
+    assert services["shelter"]["detail"]["facility"] == "Baku Assistance Center"
+    assert services["employment"]["detail"]["program"] == "Tailoring"
+    assert services["legal_aid"]["detail"]["lawyer"] == "R. Quliyev"
+
+
+def test_ten_men_for_three_beds_then_a_withdrawal_frees_a_bed_for_the_longest_waiting(
+    agency: httpx.Client,
+) -> None:
+    ids = []
+    for number in range(10):
+        body = referral_body(
+            agency_reference=f"LAB-{number}",
+            person=_person(sex="male", given_name=f"Man{number}"),
+            region="Sumqayit",
+            needs=["shelter"],
+            consent={"shelter": "granted"},
+        )
+        ids.append(_submit(agency, body))
+    views = [_settled(agency, referral_id) for referral_id in ids]
+    statuses = [view["services"]["shelter"]["status"] for view in views]
+    assert statuses.count("accepted") == 3 and statuses.count("on-hold") == 7
+    waiting = [v for v in views if v["services"]["shelter"]["status"] == "on-hold"]
+    positions = sorted(v["services"]["shelter"]["detail"]["waitlist_position"] for v in waiting)
+    assert positions == list(range(1, 8))
+    first_in_line = next(
+        v["id"] for v in waiting if v["services"]["shelter"]["detail"]["waitlist_position"] == 1
+    )
+    leaving = next(v["id"] for v in views if v["services"]["shelter"]["status"] == "accepted")
+
+    withdrawn = agency.post(f"/v1/referrals/{leaving}/withdraw")
+    assert withdrawn.status_code == 200
+
+    def promoted() -> dict[str, Any] | None:
+        view = _view(agency, first_in_line)
+        return view if view["services"]["shelter"]["status"] == "accepted" else None
+
+    view = wait_until(promoted, timeout=5.0, message="the freed bed was not given on")
+    assert view["services"]["shelter"]["detail"]["facility"] == "Sumqayit men's shelter"
+    left = _view(agency, leaving)
+    assert left["status"] == "withdrawn"
+    assert left["services"]["shelter"] == {
+        "status": "cancelled",
+        "reason": "withdrawn",
+        "detail": left["services"]["shelter"]["detail"],
+    }
+    assert [e["status"] for e in view["history"] if e["service"] == "shelter"][-2:] == [
+        "on-hold",
+        "accepted",
+    ]
+
+
+@pytest.mark.parametrize(
+    "person",
+    [
+        {"sex": "female", "date_of_birth": None, "age_estimate": 15},
+        {"sex": "female", "date_of_birth": None, "age_estimate": 20, "possibly_minor": True},
+    ],
+    ids=["girl-of-15", "possibly-a-minor"],
+)
+def test_a_child_is_never_placed_where_only_adults_are_served(
+    agency: httpx.Client, person: dict[str, Any]
+) -> None:
+    consent = {"shelter": "not_required_child"}
+    body = referral_body(
+        person=_person(**person), region="Ganja", needs=["shelter"], consent=consent
+    )
+    view = _settled(agency, _submit(agency, body))
+    shelter = view["services"]["shelter"]
+    # Ganja's only shelter serves adult women: she goes where girls are served.
+    assert shelter["status"] == "accepted"
+    assert shelter["detail"]["facility"] == "Baku Assistance Center"
+
+
+def test_a_person_under_every_programs_minimum_age_is_never_enrolled(
+    agency: httpx.Client,
+) -> None:
+    body = referral_body(
+        person=_person(sex="male", date_of_birth=_born(15)),
+        needs=["employment"],
+        consent={"employment": "not_required_child"},
+        region="Ganja",
+    )
+    # Tailoring takes 16 and over, Cooking 18 and over.
+    view = _settled(agency, _submit(agency, body))
+    assert view["services"]["employment"]["status"] == "rejected"
+    assert view["services"]["employment"]["reason"] == "not_eligible"
+
+
+def test_no_personal_data_in_any_stream_entry(agency: httpx.Client, e2e_redis_url: str) -> None:
+    # Runs last in this module: it reads every entry the flows above wrote.
+    entries = all_stream_entries(e2e_redis_url)
+    assert len(entries) > 50
+    plain = [*PERSONAL.values(), NOTES, "Markerova", "Zümrüd", "Man3"]
+    # Also as JSON with non-ASCII escaped, the way another encoder would write it.
+    forbidden = plain + [json.dumps(value)[1:-1] for value in plain]
+    for stream, fields in entries:
+        text = b" ".join(fields.values()).decode()
+        for value in forbidden:
+            assert value not in text, f"personal data {value!r} found on {stream}"

@@ -1,0 +1,71 @@
+"""The whole system as separate processes, for end-to-end tests and the benchmark."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+
+from korpu import catalog, seed
+from korpu.embedded_redis import free_port
+from korpu.supervisor import Stack
+from referral import bootstrap as referral_bootstrap
+
+
+@contextlib.contextmanager
+def running_stack(
+    data_dir: Path, redis_url: str | None, directory: dict[str, list[dict[str, Any]]]
+) -> Iterator[tuple[Stack, httpx.Client]]:
+    """Start every service as its own process, seed the directory, yield an agency's client.
+
+    With no Redis URL the stack starts an embedded one, as `korpu up` does.
+    """
+    if redis_url is not None:
+        redis.Redis.from_url(redis_url).flushdb()
+    ports = {name: free_port() for name in catalog.SERVICES}
+    env = {"KORPU_DATA_DIR": str(data_dir)}
+    with contextlib.ExitStack() as stack_exit:
+        stack_exit.enter_context(_environment(env))
+        stack = stack_exit.enter_context(Stack(data_dir, redis_url=redis_url, ports=ports))
+        seed.load(directory)
+        _, api_key = referral_bootstrap.create_organization(
+            referral_bootstrap.Settings(), f"E2E agency {uuid.uuid4().hex[:6]}"
+        )
+        client = stack_exit.enter_context(
+            httpx.Client(
+                base_url=stack.processes["referral"].url,
+                headers={"Authorization": f"Bearer {api_key}"},
+                timeout=10,
+            )
+        )
+        yield stack, client
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def all_stream_entries(redis_url: str) -> list[tuple[str, dict[bytes, bytes]]]:
+    """Every entry of every stream in the database: what the personal-data scan reads."""
+    client = redis.Redis.from_url(redis_url)
+    found = []
+    for key in client.scan_iter(_type="STREAM"):
+        for _, fields in client.xrange(key):
+            found.append((key.decode(), fields))
+    return found
