@@ -1,0 +1,45 @@
+"""The legal aid service's tables: its lawyer directory and the tasks it was asked for."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from korpu_runtime import tables as runtime_tables
+
+metadata = sa.MetaData()
+outbox, inbox = runtime_tables.add_runtime_tables(metadata)
+
+# The directory, loaded by `korpu seed` and upserted by name; `caseload` counts open cases.
+lawyers = sa.Table(
+    "lawyers",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("regions", sa.JSON, nullable=False),
+    sa.Column("languages", sa.JSON, nullable=False),
+    sa.Column("max_caseload", sa.Integer, nullable=False),
+    sa.Column("caseload", sa.Integer, nullable=False, default=0),
+)
+
+# Coarse attributes only (region, languages, is_child): enough to re-decide for the
+# waitlist, never who the person is. `queued_seq` is the primary key rather than
+# `task_id` because SQLite only autoincrements its rowid key; rejected: a
+# max()+1 counter, which two replicas on PostgreSQL could read at the same time.
+# A row with a NULL region is a tombstone: a cancellation that overtook its request.
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("queued_seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("task_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("referral_id", sa.String(64), nullable=False),
+    sa.Column("region", sa.String(60), nullable=True),
+    sa.Column("languages", sa.JSON, nullable=False),
+    sa.Column("is_child", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("reason", sa.String(30), nullable=True),
+    sa.Column("lawyer_id", sa.ForeignKey("lawyers.id"), nullable=True),
+    sa.Column("interpreter_needed", sa.Boolean, nullable=True),
+    sa.Column("outcome", sa.String(500), nullable=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,61 @@
+"""The TaskUpdated events the legal aid service sends, and what their `detail` may say."""
+
+from __future__ import annotations
+
+from korpu_contracts import streams
+from korpu_contracts.envelope import Envelope
+from korpu_contracts.providers import TaskUpdated
+from korpu_contracts.vocabulary import Reason, Service, TaskStatus
+from korpu_runtime.unit_of_work import UnitOfWork
+from legal_aid.adapters.repository import TaskRow
+
+SOURCE = "korpu/legal_aid"
+Detail = dict[str, str | int | bool | None]
+
+
+def send(
+    uow: UnitOfWork,
+    task: TaskRow,
+    status: TaskStatus,
+    *,
+    reason: Reason | None = None,
+    detail: Detail | None = None,
+    cause: Envelope | None = None,
+) -> None:
+    """Write one TaskUpdated to the outbox, in the transaction that made the change."""
+    update = TaskUpdated(
+        task_id=task.task_id,
+        referral_id=task.referral_id,
+        service=Service.LEGAL_AID,
+        status=status,
+        reason=reason,
+        detail=detail or {},
+    )
+    uow.publish(streams.TASK_UPDATES, _envelope(update, task.referral_id, cause))
+
+
+def _envelope(update: TaskUpdated, referral_id: str, cause: Envelope | None) -> Envelope:
+    if cause is not None and cause.subject == referral_id:
+        return cause.caused(update, source=SOURCE)
+    # A promotion answers another person's case than the event that freed the lawyer:
+    # its subject and correlation are that case's own, only the causation links back.
+    # Rejected: `cause.caused`, which would file the update under the wrong case.
+    return Envelope.wrap(
+        update,
+        source=SOURCE,
+        subject=referral_id,
+        causationid=None if cause is None else cause.id,
+    )
+
+
+# Each detail names only what this person was given, never another person's data.
+def accepted(lawyer_name: str, interpreter_needed: bool) -> Detail:
+    return {"lawyer": lawyer_name, "interpreter_needed": interpreter_needed}
+
+
+def on_hold(position: int) -> Detail:
+    return {"waitlist_position": position}
+
+
+def completed(lawyer_name: str, outcome: str) -> Detail:
+    return {"lawyer": lawyer_name, "outcome": outcome}

@@ -1,0 +1,55 @@
+"""The only place that builds the shelter service's concrete parts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic_settings import SettingsConfigDict
+
+from korpu_runtime import http
+from korpu_runtime import logging as runtime_logging
+from korpu_runtime.database import Database
+from korpu_runtime.service import Service
+from korpu_runtime.settings import ServiceSettings
+from shelter.adapters import tables
+from shelter.entrypoints import consumers
+from shelter.entrypoints import http as shelter_http
+from shelter.service_layer import directory
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SHELTER_", extra="ignore")
+
+    service: str = "shelter"
+    http_port: int = 8081
+
+
+def build_service(settings: Settings | None = None) -> Service:
+    return Service(settings or Settings(), tables.metadata, consumers.SUBSCRIPTIONS)
+
+
+def build_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    runtime_logging.configure(settings.service, settings.log_level)
+    service = build_service(settings)
+    app = http.build_app(service, [], title="Körpü shelter service")
+    shelter_http.install(app, service)
+    app.state.service = service
+    return app
+
+
+def seed(settings: Settings, entries: list[dict[str, Any]]) -> int:
+    """Load the directory's shelters in one transaction; returns how many entries were loaded.
+
+    Raises `directory.InvalidDirectory` naming every bad field, having written nothing.
+    Beds it adds go to people waiting; their answers wait in the outbox for the
+    service's relay (this process sends nothing itself).
+    """
+    database = Database(settings.database_url)
+    try:
+        database.create_schema(tables.metadata)
+        loaded = database.transaction(lambda conn: directory.load_directory(conn, entries))
+    finally:
+        database.close()
+    return loaded.added + loaded.updated

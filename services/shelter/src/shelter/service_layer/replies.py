@@ -1,0 +1,47 @@
+"""Answers about tasks on `streams.TASK_UPDATES`, written to the outbox with the state change."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from korpu_contracts import providers, streams
+from korpu_contracts.envelope import Envelope
+from korpu_contracts.vocabulary import Reason, Service, TaskStatus
+from korpu_runtime import logging as runtime_logging
+from korpu_runtime.unit_of_work import UnitOfWork
+
+SOURCE = "korpu/shelter"
+log = runtime_logging.get(__name__)
+
+# What was given (facility and region, waitlist position, outcome); never another person's data.
+Detail = dict[str, str | int | bool | None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    """Answers about one task on `streams.TASK_UPDATES`, through the outbox."""
+
+    uow: UnitOfWork
+    task_id: str
+    referral_id: str
+    # The event answered, for subject, correlation and causation; None for a
+    # case worker's action or a promotion (see `handlers.fill`).
+    cause: Envelope | None = None
+
+    def tell(
+        self, status: TaskStatus, reason: Reason | None = None, detail: Detail | None = None
+    ) -> None:
+        update = providers.TaskUpdated(
+            task_id=self.task_id,
+            referral_id=self.referral_id,
+            service=Service.SHELTER,
+            status=status,
+            reason=reason,
+            detail=detail or {},
+        )
+        if self.cause is not None:
+            envelope = self.cause.caused(update, source=SOURCE)
+        else:
+            envelope = Envelope.wrap(update, source=SOURCE, subject=self.referral_id)
+        self.uow.publish(streams.TASK_UPDATES, envelope)
+        log.info("task_answered", task_id=self.task_id, status=str(status))

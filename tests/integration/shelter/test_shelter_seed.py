@@ -1,0 +1,87 @@
+"""Loading the shelter directory: by name, twice without duplicates, refusing bad entries."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import shelter_harness
+
+from korpu_runtime.database import Database
+from shelter import bootstrap
+from shelter.service_layer import directory, views
+
+
+def womens_house(beds: int) -> dict[str, Any]:
+    return {"name": "Baku women's house", "region": "Baku", "serves": ["women"], "beds": beds}
+
+
+GANJA = {
+    "name": "Ganja Regional Rehabilitation-Reintegration Center",
+    "region": "Ganja",
+    "serves": ["women", "girls"],
+    "beds": 12,
+}
+
+
+def facilities(database_url: str) -> list[dict[str, Any]]:
+    database = Database(database_url)
+    try:
+        return database.transaction(views.facilities)
+    finally:
+        database.close()
+
+
+def test_seeding_twice_does_not_duplicate_and_a_changed_capacity_is_updated(
+    database_url: str,
+) -> None:
+    settings = bootstrap.Settings(database_url=database_url)
+
+    assert bootstrap.seed(settings, [womens_house(3), GANJA]) == 2
+    assert bootstrap.seed(settings, [womens_house(3), GANJA]) == 2
+    assert bootstrap.seed(settings, [womens_house(5)]) == 1
+
+    found = {f["name"]: (f["region"], f["serves"], f["beds"]) for f in facilities(database_url)}
+    assert found == {
+        "Baku women's house": ("Baku", ["women"], 5),
+        GANJA["name"]: ("Ganja", ["girls", "women"], 12),
+    }
+
+
+def test_a_bad_entry_is_refused_naming_each_bad_field_and_nothing_is_written(
+    database_url: str,
+) -> None:
+    settings = bootstrap.Settings(database_url=database_url)
+    misspelt = {"name": "X", "region": "Baku", "serves": ["woman"], "beds": -1, "bedz": 3}
+
+    with pytest.raises(directory.InvalidDirectory) as refused:
+        bootstrap.seed(settings, [womens_house(3), misspelt])
+
+    fields = [problem.split(":")[0] for problem in refused.value.problems]
+    assert fields == ["shelters[1].serves.0", "shelters[1].beds", "shelters[1].bedz"]
+    assert facilities(database_url) == []
+
+
+def test_a_name_given_twice_in_one_file_is_refused(database_url: str) -> None:
+    settings = bootstrap.Settings(database_url=database_url)
+
+    with pytest.raises(directory.InvalidDirectory, match="more than once"):
+        bootstrap.seed(settings, [womens_house(3), womens_house(4)])
+
+
+async def test_beds_added_by_a_new_seed_go_to_the_people_waiting(
+    shelter: shelter_harness.Shelter,
+) -> None:
+    await shelter.seed(womens_house(1))
+    for n in range(1, 5):
+        await shelter.request(f"t{n}")
+    await shelter.answers(4)
+
+    # As `korpu seed` would, from another process while the service runs.
+    await asyncio.to_thread(bootstrap.seed, shelter.settings, [womens_house(3)])
+
+    promoted = (await shelter.answers(6))[4:]
+    assert [(a.task_id, a.status) for a in promoted] == [("t2", "accepted"), ("t3", "accepted")]
+    (facility,) = await shelter.facilities()
+    assert (facility["beds"], facility["occupied"]) == (3, 3)

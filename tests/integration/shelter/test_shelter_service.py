@@ -1,0 +1,157 @@
+"""The shelter service on a real Redis and database: placing, waitlisting and promoting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as aioredis
+import shelter_harness
+
+from korpu_contracts import streams
+from korpu_contracts.providers import TaskUpdated
+
+
+def shelter_for(name: str, serves: list[str], beds: int, region: str = "Baku") -> dict[str, Any]:
+    return {"name": name, "region": region, "serves": serves, "beds": beds}
+
+
+def by_task(updates: list[TaskUpdated]) -> dict[str, TaskUpdated]:
+    """Each task's latest answer."""
+    return {update.task_id: update for update in updates}
+
+
+async def test_ten_people_for_three_beds_three_placed_seven_waitlisted_in_order(
+    shelter: shelter_harness.Shelter,
+) -> None:
+    await shelter.seed(
+        shelter_for("Baku women's house", ["women"], beds=3),
+        shelter_for("Ganja men's house", ["men"], beds=20, region="Ganja"),
+    )
+    for n in range(1, 11):
+        await shelter.request(f"t{n}")
+
+    answers = await shelter.answers(10)
+
+    assert [a.task_id for a in answers] == [f"t{n}" for n in range(1, 11)]
+    assert [a.status for a in answers[:3]] == ["accepted"] * 3
+    assert answers[0].detail == {"facility": "Baku women's house", "region": "Baku"}
+    assert [(a.status, a.reason) for a in answers[3:]] == [("on-hold", "no_capacity")] * 7
+    assert [a.detail for a in answers[3:]] == [{"waitlist_position": p} for p in range(1, 8)]
+
+
+async def test_a_cancelled_placement_gives_its_bed_to_the_longest_waiting_person(
+    shelter: shelter_harness.Shelter,
+) -> None:
+    await shelter.seed(shelter_for("Baku women's house", ["women"], beds=1))
+    for n in range(1, 4):
+        await shelter.request(f"t{n}")
+    await shelter.answers(3)
+
+    cancel = await shelter.cancel("t1")
+    answers = await shelter.answers(5)
+
+    cancelled, promoted = answers[3:]
+    assert (cancelled.task_id, cancelled.status, cancelled.reason) == (
+        "t1",
+        "cancelled",
+        "withdrawn",
+    )
+    assert (promoted.task_id, promoted.status) == ("t2", "accepted")
+    assert promoted.detail == {"facility": "Baku women's house", "region": "Baku"}
+    assert by_task(await shelter.settled())["t3"].status == "on-hold"
+    # The promotion is an event on the promoted person's own case, linked to no other.
+    envelopes = await shelter.envelopes()
+    assert envelopes[-1].subject == "referral-t2"
+    assert envelopes[-1].causationid is None
+    assert envelopes[-2].causationid == cancel.id
+
+
+async def test_a_girl_of_15_is_never_placed_where_only_women_are_served(
+    shelter: shelter_harness.Shelter,
+) -> None:
+    await shelter.seed(shelter_for("Baku women's house", ["women"], beds=10))
+
+    await shelter.request("girl", is_child=True, age=15)
+
+    (answer,) = await shelter.answers(1)
+    assert (answer.status, answer.reason) == ("rejected", "not_eligible")
+
+
+async def test_placed_in_another_region_when_the_requested_region_is_full(
+    shelter: shelter_harness.Shelter,
+) -> None:
+    await shelter.seed(
+        shelter_for("Ganja centre", ["women", "girls"], beds=1, region="Ganja"),
+        shelter_for("Baku women's house", ["women"], beds=5),
+    )
+
+    await shelter.request("first", region="Ganja")
+    await shelter.request("second", region="Ganja")
+
+    first, second = await shelter.answers(2)
+    assert first.detail == {"facility": "Ganja centre", "region": "Ganja"}
+    assert (second.status, second.detail) == (
+        "accepted",
+        {"facility": "Baku women's house", "region": "Baku"},
+    )
+
+
+async def test_a_waiting_child_gets_a_freed_bed_before_a_longer_waiting_adult(
+    shelter: shelter_harness.Shelter,
+) -> None:
+    await shelter.seed(shelter_for("Mixed house", ["women", "girls"], beds=1))
+    await shelter.request("placed")
+    await shelter.request("woman")
+    await shelter.request("girl", is_child=True, age=16)
+    waiting = await shelter.answers(3)
+    assert [a.detail for a in waiting[1:]] == [{"waitlist_position": 1}, {"waitlist_position": 1}]
+
+    await shelter.cancel("placed")
+
+    latest = by_task(await shelter.answers(5))
+    assert latest["girl"].status == "accepted"
+    assert latest["woman"].status == "on-hold"
+
+
+async def test_a_duplicate_delivery_of_one_request_allocates_once(
+    shelter: shelter_harness.Shelter,
+) -> None:
+    await shelter.seed(shelter_for("Baku women's house", ["women"], beds=2))
+    envelope = await shelter.request("t1")
+    client = aioredis.from_url(shelter.redis_url)
+    try:  # The same entry again, as a relay that died before marking it would send it.
+        await client.xadd(streams.SHELTER_REQUESTS, {streams.ENTRY_FIELD: envelope.to_json()})
+    finally:
+        await client.aclose()
+
+    answers = await shelter.settled()
+
+    assert [(a.task_id, a.status) for a in answers] == [("t1", "accepted")]
+    (facility,) = await shelter.facilities()
+    assert facility["occupied"] == 1
+
+
+async def test_the_same_task_requested_twice_in_two_events_is_decided_once(
+    shelter: shelter_harness.Shelter,
+) -> None:
+    await shelter.seed(shelter_for("Baku women's house", ["women"], beds=2))
+    await shelter.request("t1")
+    await shelter.request("t1")
+
+    answers = await shelter.settled()
+
+    assert [(a.task_id, a.status) for a in answers] == [("t1", "accepted")]
+
+
+async def test_a_cancellation_arriving_before_its_request_is_never_allocated(
+    shelter: shelter_harness.Shelter,
+) -> None:
+    await shelter.seed(shelter_for("Baku women's house", ["women"], beds=2))
+
+    await shelter.cancel("t1")
+    await shelter.request("t1")
+
+    answers = await shelter.settled()
+    assert [(a.task_id, a.status, a.reason) for a in answers] == [("t1", "cancelled", "withdrawn")]
+    (facility,) = await shelter.facilities()
+    assert facility["occupied"] == 0
