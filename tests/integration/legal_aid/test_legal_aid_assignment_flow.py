@@ -88,11 +88,11 @@ async def test_the_end_of_a_case_gives_the_lawyer_to_the_waiting_child_first(
     await send(redis_db, case("open"), case("adult"), case("girl", child=True, languages=["ru"]))
     await answers_by_task(redis_db, 3)
 
-    await service.transaction(lambda uow: handlers.complete(uow, "open", "charges filed"))
+    await service.transaction(lambda uow: handlers.complete(uow, "open", "goal_achieved"))
 
     found = await answers_by_task(redis_db, 5)
     assert found["open"].status is TaskStatus.COMPLETED
-    assert found["open"].detail == {"lawyer": "Aliyev", "outcome": "charges filed"}
+    assert found["open"].detail == {"lawyer": "Aliyev", "outcome": "goal_achieved"}
     assert found["girl"].status is TaskStatus.ACCEPTED
     assert found["girl"].detail == {"lawyer": "Aliyev", "interpreter_needed": True}
     assert found["adult"].status is TaskStatus.ON_HOLD

@@ -66,3 +66,13 @@ class SafetyRisk(StrEnum):
     MEDIUM = "medium"
     HIGH = "high"
     UNKNOWN = "unknown"
+
+
+class Outcome(StrEnum):
+    """How a completed task ended: a code, never free text, which could carry personal data."""
+
+    GOAL_ACHIEVED = "goal_achieved"
+    PARTIALLY_ACHIEVED = "partially_achieved"
+    TRANSFERRED = "transferred"
+    LEFT_VOLUNTARILY = "left_voluntarily"
+    OTHER = "other"

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from korpu_contracts import vocabulary
 from korpu_runtime.http import problem
 from korpu_runtime.service import Service
 from legal_aid.service_layer import handlers, views
@@ -21,7 +22,8 @@ from legal_aid.service_layer import handlers, views
 class Completion(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    outcome: str = Field(min_length=1, max_length=500)
+    # A code, not free text: the outcome travels to the agency, and text could name someone.
+    outcome: vocabulary.Outcome
 
 
 def router(service: Service) -> APIRouter:
@@ -39,7 +41,7 @@ def router(service: Service) -> APIRouter:
     @api.post("/tasks/{task_id}/complete", response_model=None)
     async def complete(task_id: str, body: Completion) -> dict[str, Any] | JSONResponse:
         try:
-            await service.transaction(lambda uow: handlers.complete(uow, task_id, body.outcome))
+            await service.transaction(lambda uow: handlers.complete(uow, task_id, str(body.outcome)))
         except handlers.UnknownTask:
             return _not_found()
         except handlers.NotAccepted as error:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from korpu_contracts import vocabulary
 from korpu_runtime.http import problem
 from korpu_runtime.service import Service
 from shelter.service_layer import handlers, views
@@ -23,7 +24,8 @@ class Discharge(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
     # Goes to the referring agency in the task's detail: what happened, not who.
-    outcome: str = pydantic.Field(min_length=1, max_length=500)
+    # A code, not free text: the outcome travels to the agency, and text could name someone.
+    outcome: vocabulary.Outcome
 
 
 def install(app: FastAPI, service: Service) -> None:
@@ -57,7 +59,7 @@ def router(service: Service) -> APIRouter:
     @api.post("/tasks/{task_id}/complete", response_model=None)
     async def complete(task_id: str, body: Discharge) -> dict[str, Any] | JSONResponse:
         try:
-            await service.transaction(lambda uow: handlers.complete(uow, task_id, body.outcome))
+            await service.transaction(lambda uow: handlers.complete(uow, task_id, str(body.outcome)))
         except handlers.UnknownTask:
             return _not_found()
         except handlers.NotAccepted as error:
