@@ -113,7 +113,9 @@ async def test_only_an_accepted_case_can_be_ended(
 
     unknown = await client.post("/v1/tasks/nobody/complete", json={"outcome": "other"})
     on_hold = await client.post("/v1/tasks/waiting/complete", json={"outcome": "other"})
-    free_text = await client.post("/v1/tasks/open/complete", json={"outcome": "client moved to Ganja"})
+    free_text = await client.post(
+        "/v1/tasks/open/complete", json={"outcome": "client moved to Ganja"}
+    )
 
     assert unknown.status_code == 404
     assert on_hold.status_code == 409

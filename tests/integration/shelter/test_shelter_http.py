@@ -67,7 +67,9 @@ async def test_only_a_known_accepted_task_can_be_completed(
 
     unknown = await client.post("/v1/tasks/nope/complete", json={"outcome": "other"})
     waiting = await client.post("/v1/tasks/t2/complete", json={"outcome": "other"})
-    free_text = await client.post("/v1/tasks/t1/complete", json={"outcome": "moved in with her sister Aysel"})
+    free_text = await client.post(
+        "/v1/tasks/t1/complete", json={"outcome": "moved in with her sister Aysel"}
+    )
     misspelt = await client.post("/v1/tasks/t1/complete", json={"outcom": "other"})
 
     assert unknown.status_code == 404

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from korpu_contracts import vocabulary
 from korpu_runtime.http import problem
@@ -41,7 +41,9 @@ def router(service: Service) -> APIRouter:
     @api.post("/tasks/{task_id}/complete", response_model=None)
     async def complete(task_id: str, body: Completion) -> dict[str, Any] | JSONResponse:
         try:
-            await service.transaction(lambda uow: handlers.complete(uow, task_id, str(body.outcome)))
+            await service.transaction(
+                lambda uow: handlers.complete(uow, task_id, str(body.outcome))
+            )
         except handlers.UnknownTask:
             return _not_found()
         except handlers.NotAccepted as error:

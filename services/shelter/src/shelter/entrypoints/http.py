@@ -59,7 +59,9 @@ def router(service: Service) -> APIRouter:
     @api.post("/tasks/{task_id}/complete", response_model=None)
     async def complete(task_id: str, body: Discharge) -> dict[str, Any] | JSONResponse:
         try:
-            await service.transaction(lambda uow: handlers.complete(uow, task_id, str(body.outcome)))
+            await service.transaction(
+                lambda uow: handlers.complete(uow, task_id, str(body.outcome))
+            )
         except handlers.UnknownTask:
             return _not_found()
         except handlers.NotAccepted as error:
