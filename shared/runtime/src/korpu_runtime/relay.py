@@ -37,6 +37,8 @@ class Relay:
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # One flush at a time in this process: two would read and send the same rows.
+        self._flushing = asyncio.Lock()
         self.published_total = 0
 
     def wake(self) -> None:
@@ -75,6 +77,10 @@ class Relay:
 
     async def flush(self) -> int:
         """Publish every pending row; returns how many were sent."""
+        async with self._flushing:
+            return await self._flush()
+
+    async def _flush(self) -> int:
         sent = 0
         while True:
             rows = await self._db.run(self._pending)

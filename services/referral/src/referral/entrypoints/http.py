@@ -4,6 +4,7 @@ import hashlib
 import json
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -113,9 +114,16 @@ async def submit(
         raise Problem(413, "Body too large", f"The limit is {MAX_BODY_BYTES} bytes.")
     digest = body_hash(raw)
     try:
-        submitted = await service.transaction(
-            lambda uow: coordinator.submit(uow, organization_id, key, digest, body)
-        )
+        try:
+            submitted = await service.transaction(
+                lambda uow: coordinator.submit(uow, organization_id, key, digest, body)
+            )
+        except sa.exc.IntegrityError:
+            # The same key raced in from another request and committed first: this
+            # attempt now finds it and answers as a replay (or a conflict).
+            submitted = await service.transaction(
+                lambda uow: coordinator.submit(uow, organization_id, key, digest, body)
+            )
     except exceptions.IdempotencyConflict:
         raise Problem(
             422,

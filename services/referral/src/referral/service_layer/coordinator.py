@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from korpu_contracts import intake, referral, streams
+from korpu_contracts import intake, referral, registry, streams
 from korpu_contracts.envelope import Envelope
 from korpu_contracts.providers import TaskUpdated
 from korpu_contracts.vocabulary import ReferralStatus, TaskStatus
@@ -97,7 +97,7 @@ def _task_request(
 
 def record_task_update(uow: UnitOfWork, envelope: Envelope) -> None:
     """A provider answered about a task: keep it, and tell the agency."""
-    update = _read(envelope)
+    update = registry.read(envelope, TaskUpdated)
     repository = ReferralRepository(uow.conn)
     found = repository.task(update.task_id)
     if found is None:
@@ -118,12 +118,6 @@ def record_task_update(uow: UnitOfWork, envelope: Envelope) -> None:
         repository.set_status(referral_id, status)
         repository.record(referral_id, status)
     _announce(uow, repository, referral_id, causation=envelope)
-
-
-def _read(envelope: Envelope) -> TaskUpdated:
-    from korpu_contracts import registry
-
-    return registry.read(envelope, TaskUpdated)
 
 
 def withdraw(uow: UnitOfWork, organization_id: str, referral_id: str) -> bool:
