@@ -65,8 +65,11 @@ class Relay:
 
     async def _run(self) -> None:
         while True:
+            # Rejected: asyncio.wait_for, which on Python 3.11 can swallow the
+            # cancellation from stop() when a wake-up lands in the same iteration.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+                async with asyncio.timeout(self._poll):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 await self.flush()

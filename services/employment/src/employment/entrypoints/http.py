@@ -1,0 +1,75 @@
+"""The case workers' API: the program directory, one task, and completing a program place.
+
+No authentication yet: it listens on the providers' internal network only.
+It must get it before it is reachable from anywhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from employment.service_layer import handlers, views
+from korpu_contracts import vocabulary
+from korpu_runtime.http import problem
+from korpu_runtime.service import Service
+
+
+class Completion(BaseModel):
+    # An unknown field is refused, so a misspelt one is never silently dropped.
+    model_config = ConfigDict(extra="forbid")
+
+    # A code, not free text: the outcome travels to the agency, and text could name someone.
+    outcome: vocabulary.Outcome
+
+
+def install_problems(app: FastAPI) -> None:
+    """Invalid bodies answer `application/problem+json` naming each bad field."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        fields = [
+            {
+                "field": ".".join(str(part) for part in item.get("loc", ())[1:]) or "(body)",
+                "message": item["msg"],
+            }
+            for item in error.errors()
+        ]
+        return problem(422, "Invalid request", "See `errors` for every bad field.", errors=fields)
+
+
+def router(service: Service) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["employment"])
+
+    @api.get("/programs")
+    async def programs() -> list[dict[str, Any]]:
+        return await service.db.run(views.programs_view)
+
+    @api.get("/tasks/{task_id}", response_model=None)
+    async def task(task_id: str) -> dict[str, Any] | JSONResponse:
+        view = await service.db.run(lambda conn: views.task_view(conn, task_id))
+        return view if view is not None else _not_found()
+
+    @api.post("/tasks/{task_id}/complete", response_model=None)
+    async def complete(task_id: str, body: Completion) -> dict[str, Any] | JSONResponse:
+        try:
+            await service.transaction(
+                lambda uow: handlers.complete(uow, task_id, str(body.outcome))
+            )
+        except handlers.UnknownTask:
+            return _not_found()
+        except handlers.NotAccepted as refused:
+            return problem(409, "Task not accepted", f"Only an accepted task completes; {refused}.")
+        view = await service.db.run(lambda conn: views.task_view(conn, task_id))
+        assert view is not None
+        return view
+
+    return api
+
+
+def _not_found() -> JSONResponse:
+    return problem(404, "Not found", "No such task.")

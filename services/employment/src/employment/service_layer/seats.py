@@ -1,0 +1,103 @@
+"""Giving seats, freeing them to the next person waiting, and telling the referrer each time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from employment.adapters.repository import Repository, Task
+from employment.domain import model, waitlist
+from korpu_contracts import streams
+from korpu_contracts.envelope import Envelope
+from korpu_contracts.providers import TaskUpdated
+from korpu_contracts.vocabulary import Reason, Service, TaskStatus
+from korpu_runtime import logging as runtime_logging
+from korpu_runtime.unit_of_work import UnitOfWork
+
+SOURCE = "korpu/employment"
+log = runtime_logging.get(__name__)
+
+Detail = dict[str, str | int | bool | None]
+
+
+def program_detail(program: model.Program) -> Detail:
+    # What was given, never who else is in it (DESIGN.md).
+    return {"program": program.name, "region": program.region}
+
+
+def answer(
+    uow: UnitOfWork,
+    task: Task,
+    status: TaskStatus,
+    reason: Reason | None = None,
+    detail: Detail | None = None,
+    cause: Envelope | None = None,
+) -> None:
+    """Publish one TaskUpdated for `task`, through the outbox of this transaction."""
+    update = TaskUpdated(
+        task_id=task.task_id,
+        referral_id=task.referral_id,
+        service=Service.EMPLOYMENT,
+        status=status,
+        reason=reason,
+        detail=detail or {},
+    )
+    uow.publish(streams.TASK_UPDATES, _envelope(update, task.referral_id, cause))
+
+
+def _envelope(update: TaskUpdated, referral_id: str, cause: Envelope | None) -> Envelope:
+    # An answer about the cause's own case keeps its subject and correlation. A seat
+    # freed by one case and given to another is news about the other case: its own
+    # subject and correlation, with the cause kept only as causation. Rejected:
+    # `cause.caused` for both, which would file one person's seat under another's case.
+    if cause is not None and cause.subject == referral_id:
+        return cause.caused(update, source=SOURCE)
+    causation = cause.id if cause is not None else None
+    return Envelope.wrap(update, source=SOURCE, subject=referral_id, causationid=causation)
+
+
+def enrol(
+    uow: UnitOfWork,
+    repository: Repository,
+    task: Task,
+    program: model.Program,
+    cause: Envelope | None,
+) -> None:
+    repository.update_task(
+        task.task_id, status=TaskStatus.ACCEPTED.value, program_id=program.id, reason=None
+    )
+    repository.add_to_enrolled(program.id, +1)
+    answer(uow, task, TaskStatus.ACCEPTED, detail=program_detail(program), cause=cause)
+    log.info("task_enrolled", task_id=task.task_id, program_id=program.id)
+
+
+def free_seat(repository: Repository, task: Task) -> str | None:
+    """Give back the seat the task held; returns its program id, None when it held none."""
+    if task.status is not TaskStatus.ACCEPTED or task.program_id is None:
+        return None
+    repository.add_to_enrolled(task.program_id, -1)
+    return task.program_id
+
+
+def promote(
+    uow: UnitOfWork,
+    repository: Repository,
+    program_ids: Iterable[str],
+    cause: Envelope | None,
+) -> int:
+    """Fill every free seat of these programs from the waitlist; returns how many were enrolled.
+
+    Children first, then the longest waiting (`waitlist.next_for_seat`). The caller
+    holds the directory lock.
+    """
+    promoted = 0
+    for program_id in program_ids:
+        while True:
+            program = repository.program(program_id)
+            chosen = waitlist.next_for_seat(program, repository.waiting())
+            if chosen is None:
+                break
+            task = repository.task(chosen.task_id)
+            assert task is not None
+            enrol(uow, repository, task, program, cause)
+            promoted += 1
+    return promoted

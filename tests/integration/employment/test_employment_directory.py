@@ -1,0 +1,96 @@
+"""Loading the program directory: by name, again and again, and never half of a bad file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from employment_harness import Employment, program
+
+from employment import bootstrap
+from employment.adapters import repository
+from employment.service_layer import directory
+from korpu_runtime.database import Database
+
+
+async def test_seeding_the_same_programs_twice_does_not_duplicate_them(
+    employment: Employment,
+) -> None:
+    programs = [program("Tailoring", seats=10), program("Cooking", region="Ganja", seats=4)]
+
+    first = await employment.seed(programs)
+    second = await employment.seed(programs)
+
+    assert (first.added, first.updated) == (2, 0)
+    assert (second.added, second.updated) == (0, 2)
+    assert sorted(await employment.programs()) == ["Cooking", "Tailoring"]
+
+
+async def test_seeding_other_seats_changes_capacity_and_keeps_who_is_enrolled(
+    employment: Employment,
+) -> None:
+    await employment.seed([program("Tailoring", seats=3)])
+    await employment.ask("enrolled")
+    await employment.answers("enrolled")
+
+    await employment.seed([program("Tailoring", seats=8)])
+
+    tailoring = (await employment.programs())["Tailoring"]
+    assert (tailoring["seats"], tailoring["enrolled"], tailoring["free_seats"]) == (8, 1, 7)
+
+
+async def test_seats_added_by_a_new_seed_go_to_the_people_waiting(employment: Employment) -> None:
+    await employment.seed([program("Tailoring", seats=1)])
+    for task_id in ("enrolled", "waiting"):
+        await employment.ask(task_id)
+    await employment.answers("enrolled", "waiting")
+
+    loaded = await employment.seed([program("Tailoring", seats=2)])
+
+    assert loaded.promoted == 1
+    promoted = await employment.becomes("waiting", "accepted")
+    assert promoted.detail == {"program": "Tailoring", "region": "Baku"}
+
+
+async def test_a_bad_entry_is_refused_naming_every_bad_field_and_nothing_is_loaded(
+    employment: Employment,
+) -> None:
+    good = program("Tailoring")
+    bad = {**program("Welding", seats=-1, languages=["Azerbaijani"]), "colour": "red"}
+    forgot_min_age = {k: v for k, v in program("Cooking").items() if k != "min_age"}
+
+    with pytest.raises(directory.InvalidDirectory) as refused:
+        await employment.seed([good, bad, forgot_min_age])
+
+    fields = {error.split(":")[0] for error in refused.value.errors}
+    assert fields == {
+        "programs[1].seats",
+        "programs[1].languages[0]",
+        "programs[1].colour",
+        "programs[2].min_age",
+    }
+    assert await employment.programs() == {}
+
+
+async def test_a_program_named_twice_in_one_file_is_refused(employment: Employment) -> None:
+    with pytest.raises(directory.InvalidDirectory, match="'Tailoring' appears twice"):
+        await employment.seed([program("Tailoring"), program("Tailoring", seats=3)])
+
+
+def test_korpu_seed_creates_the_schema_and_loads_twice_without_duplicates(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = bootstrap.Settings(database_url=database_url, data_dir=tmp_path)
+    programs = [program("Tailoring"), program("Cooking")]
+
+    assert bootstrap.seed(settings, programs) == 2
+    assert bootstrap.seed(settings, programs) == 2
+
+    database = Database(database_url)
+    try:
+        names = database.transaction(
+            lambda conn: [p.name for p in repository.Repository(conn).programs()]
+        )
+    finally:
+        database.close()
+    assert names == ["Cooking", "Tailoring"]

@@ -1,0 +1,153 @@
+"""Task requests and cancellations on the bus: who is enrolled, who waits, who is refused."""
+
+from __future__ import annotations
+
+from employment_harness import Employment, program, referral_of
+
+from support import infra
+
+
+async def test_a_person_under_every_programs_minimum_age_is_rejected_and_never_enrolled(
+    employment: Employment,
+) -> None:
+    await employment.seed([program("Tailoring", min_age=16), program("Welding", min_age=18)])
+
+    await employment.ask("girl-15", age=15, child=True)
+
+    answer = (await employment.answers("girl-15"))["girl-15"]
+    assert (answer.status, answer.reason) == ("rejected", "not_eligible")
+    assert [p["enrolled"] for p in (await employment.programs()).values()] == [0, 0]
+
+
+async def test_a_person_presumed_a_child_is_kept_out_of_an_adults_only_program(
+    employment: Employment,
+) -> None:
+    await employment.seed([program("Welding", min_age=18)])
+
+    await employment.ask("said-19", age=19, child=True)
+
+    answer = (await employment.answers("said-19"))["said-19"]
+    assert (answer.status, answer.reason) == ("rejected", "not_eligible")
+
+
+async def test_with_no_free_seat_people_are_put_on_hold_in_arrival_order(
+    employment: Employment,
+) -> None:
+    await employment.seed([program("Tailoring", seats=1)])
+
+    for task_id in ("first", "second", "third"):
+        await employment.ask(task_id)
+
+    answers = await employment.answers("first", "second", "third")
+    assert answers["first"].status == "accepted"
+    assert answers["first"].detail == {"program": "Tailoring", "region": "Baku"}
+    assert (answers["second"].status, answers["second"].reason) == ("on-hold", "no_capacity")
+    assert answers["second"].detail == {"waitlist_position": 1}
+    assert answers["third"].detail == {"waitlist_position": 2}
+
+
+async def test_no_language_in_common_is_not_eligible_but_a_program_open_to_any_language_is(
+    employment: Employment,
+) -> None:
+    await employment.seed([program("Tailoring", languages=["az", "ru"], seats=5)])
+    await employment.ask("speaks-english", languages=["en"])
+    await employment.ask("speaks-russian", languages=["ru", "uk"])
+    answers = await employment.answers("speaks-english", "speaks-russian")
+    assert (answers["speaks-english"].status, answers["speaks-english"].reason) == (
+        "rejected",
+        "not_eligible",
+    )
+    assert answers["speaks-russian"].status == "accepted"
+
+    await employment.seed([program("Cooking", languages=[])])
+    await employment.ask("speaks-english-again", languages=["en"])
+
+    answer = (await employment.answers("speaks-english-again"))["speaks-english-again"]
+    assert answer.detail == {"program": "Cooking", "region": "Baku"}
+
+
+async def test_a_seat_freed_by_a_cancellation_goes_to_the_waiting_child_before_the_adult(
+    employment: Employment,
+) -> None:
+    await employment.seed([program("Tailoring", seats=1)])
+    await employment.ask("enrolled")
+    await employment.ask("adult-waiting-longer")
+    await employment.ask("child-waiting", age=16, child=True)
+    await employment.answers("enrolled", "adult-waiting-longer", "child-waiting")
+
+    cancel = await employment.cancel("enrolled")
+
+    cancelled = await employment.becomes("enrolled", "cancelled")
+    assert cancelled.reason == "withdrawn"
+    await employment.becomes("child-waiting", "accepted")
+    await employment.settled()
+    assert (await employment.answers("adult-waiting-longer"))["adult-waiting-longer"].status == (
+        "on-hold"
+    )
+    envelope, _ = (await employment.updates("child-waiting"))[-1]
+    # News about the child's own case, not filed under the withdrawn one.
+    assert envelope.subject == referral_of("child-waiting")
+    assert envelope.causationid == cancel.id
+    assert (await employment.programs())["Tailoring"]["enrolled"] == 1
+
+
+async def test_a_cancelled_waiting_person_leaves_the_waitlist(employment: Employment) -> None:
+    await employment.seed([program("Tailoring", seats=1)])
+    for task_id in ("enrolled", "waiting-first", "waiting-second"):
+        await employment.ask(task_id)
+    await employment.answers("enrolled", "waiting-first", "waiting-second")
+
+    await employment.cancel("waiting-first")
+    await employment.cancel("enrolled")
+
+    await employment.becomes("waiting-second", "accepted")
+    await employment.settled()
+    answers = await employment.answers("waiting-first", "waiting-second")
+    assert answers["waiting-first"].status == "cancelled"
+
+
+async def test_the_same_request_delivered_twice_enrols_once(employment: Employment) -> None:
+    await employment.seed([program("Tailoring", seats=5)])
+
+    envelope = await employment.ask("twice")
+    await employment.deliver(envelope)
+    await employment.settled()
+
+    assert [u.status for _, u in await employment.updates("twice")] == ["accepted"]
+    assert (await employment.programs())["Tailoring"]["enrolled"] == 1
+
+
+async def test_a_cancellation_that_overtakes_its_request_means_it_is_never_enrolled(
+    employment: Employment,
+) -> None:
+    await employment.seed([program("Tailoring", seats=1)])
+
+    await employment.cancel("overtaken")
+    await employment.ask("overtaken")
+    await employment.ask("next-in-line")
+
+    answers = await employment.answers("overtaken", "next-in-line")
+    assert (answers["overtaken"].status, answers["overtaken"].reason) == ("cancelled", "withdrawn")
+    assert answers["next-in-line"].status == "accepted"
+    await employment.settled()
+    assert len(await employment.updates("overtaken")) == 1
+
+
+async def test_an_event_type_this_build_does_not_know_stays_pending_and_blocks_nothing(
+    employment: Employment,
+) -> None:
+    await employment.seed([program("Tailoring", seats=1)])
+    unknown = (await employment.ask("x")).model_copy(
+        update={"id": "future-event", "type": "korpu.task.rescheduled"}
+    )
+    await employment.deliver(unknown)
+    await employment.ask("after-it")
+
+    answers = await employment.answers("x", "after-it")
+
+    assert answers["after-it"].status == "on-hold"
+
+    async def only_the_unknown_one_pending() -> bool:
+        return await employment.pending() == 1
+
+    await infra.wait_for(only_the_unknown_one_pending, message="the unknown entry was acked")
