@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,14 +13,36 @@ from support import postgres_cluster, postgres_server, redis_server
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """KORPU_TEST_REDIS_URL, else database 13 of the machine's Redis, else an embedded one."""
+def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """KORPU_TEST_REDIS_URL, else the machine's Redis, else an embedded one for the session."""
     existing = redis_server.existing_url()
     if existing is not None:
         yield existing
         return
     with embedded_redis.EmbeddedRedis(tmp_path_factory.mktemp("embedded")) as server:
         yield server.url
+
+
+@pytest.fixture(scope="session")
+def _redis_databases(redis_server_url: str) -> Iterator[list[str]]:
+    """Two database numbers claimed for this run alone: one per test, one for end-to-end."""
+    token = uuid.uuid4().hex
+    claimed = redis_server.claim_databases(redis_server_url, 2, token)
+    yield claimed
+    for url in claimed:
+        redis_server.flush(url)
+    redis_server.release_databases(redis_server_url, token)
+
+
+@pytest.fixture(scope="session")
+def redis_url(_redis_databases: list[str]) -> str:
+    return _redis_databases[0]
+
+
+@pytest.fixture(scope="session")
+def spare_redis_url(_redis_databases: list[str]) -> str:
+    """A second database of this run's own, for a module that keeps streams across tests."""
+    return _redis_databases[1]
 
 
 @pytest.fixture

@@ -48,9 +48,9 @@ NOTES = "Markerova told us about the flat on Nizami street."
 
 
 @pytest.fixture(scope="module")
-def e2e_redis_url(redis_url: str) -> str:
+def e2e_redis_url(spare_redis_url: str) -> str:
     # Its own database number, so the module's stack keeps its streams across tests.
-    return redis_url.rsplit("/", 1)[0] + "/12"
+    return spare_redis_url
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,12 @@ import os
 import redis
 
 ENV_VAR = "KORPU_TEST_REDIS_URL"
-# Database 13 of the machine's Redis: far from the 0 a developer's own `korpu up` would use.
-LOCAL_URL = "redis://127.0.0.1:6379/13"
+LOCAL_URL = "redis://127.0.0.1:6379/0"
+# Test runs claim database numbers from this range, never the 0 a developer's `korpu up` uses,
+# so two runs on one machine (a developer's and CI's) never flush each other's streams.
+CLAIMABLE = range(15, 1, -1)
+CLAIM_KEY = "korpu:test-run:claims:{number}"
+CLAIM_SECONDS = 3 * 3600
 
 
 def existing_url() -> str | None:
@@ -17,6 +21,41 @@ def existing_url() -> str | None:
     if configured:
         return configured
     return LOCAL_URL if answers_ping(LOCAL_URL) else None
+
+
+def with_database(url: str, number: int) -> str:
+    return f"{url.rsplit('/', 1)[0]}/{number}"
+
+
+def claim_databases(url: str, count: int, token: str) -> list[str]:
+    """Claim `count` free database numbers of the server at `url` for this run.
+
+    The claims live in database 0 (the tests flush their own databases, which
+    would erase a claim kept there) and expire should a run die without releasing.
+    """
+    client = redis.Redis.from_url(with_database(url, 0))
+    claimed: list[str] = []
+    try:
+        for number in CLAIMABLE:
+            key = CLAIM_KEY.format(number=number)
+            if client.set(key, token, nx=True, ex=CLAIM_SECONDS):
+                claimed.append(with_database(url, number))
+                if len(claimed) == count:
+                    return claimed
+    finally:
+        client.close()
+    raise RuntimeError(f"no {count} free Redis databases for the tests on {url}")
+
+
+def release_databases(url: str, token: str) -> None:
+    client = redis.Redis.from_url(with_database(url, 0))
+    try:
+        for number in CLAIMABLE:
+            key = CLAIM_KEY.format(number=number)
+            if client.get(key) == token.encode():
+                client.delete(key)
+    finally:
+        client.close()
 
 
 def answers_ping(url: str) -> bool:

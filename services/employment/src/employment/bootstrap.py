@@ -36,8 +36,6 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     app = http.build_app(
         service, [employment_http.router(service)], title="Körpü employment service"
     )
-    employment_http.install_problems(app)
-    app.state.service = service
     return app
 
 
@@ -48,10 +46,9 @@ def seed(settings: Settings, entries: list[dict[str, Any]]) -> int:
     Runs beside a live service too: seats it frees reach the waiting people
     through the outbox, which the service's relay polls.
     """
-    database = Database(settings.database_url)
-    try:
-        database.create_schema(tables.metadata)
-        loaded = database.transaction(lambda conn: directory.load_directory(conn, entries))
-    finally:
-        database.close()
+    loaded = Database.once(
+        settings.database_url,
+        tables.metadata,
+        lambda conn: directory.load_directory(conn, entries),
+    )
     return loaded.added + loaded.updated

@@ -35,8 +35,6 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     runtime_logging.configure(settings.service, settings.log_level)
     service = build_service(settings)
     app = http.build_app(service, [legal_aid_http.router(service)], title="Körpü legal aid service")
-    legal_aid_http.install(app)
-    app.state.service = service
     return app
 
 
@@ -46,10 +44,9 @@ def seed(settings: Settings, entries: Sequence[dict[str, Any]]) -> int:
     Needs no Redis: answers to people placed thanks to added room go to the
     outbox, for the running service's relay to send.
     """
-    database = Database(settings.database_url)
-    try:
-        database.create_schema(tables.metadata)
-        loaded = database.transaction(lambda conn: directory.load_directory(conn, entries))
-    finally:
-        database.close()
+    loaded = Database.once(
+        settings.database_url,
+        tables.metadata,
+        lambda conn: directory.load_directory(conn, entries),
+    )
     return loaded.lawyers

@@ -31,16 +31,12 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     runtime_logging.configure(settings.service, settings.log_level)
     service = build_service(settings)
     app = http.build_app(service, [], title="Körpü referral service")
-    referral_http.install(app, service)
-    app.state.service = service
+    referral_http.install(app)
     return app
 
 
 def create_organization(settings: Settings, name: str) -> tuple[str, str]:
     """For `korpu org create`: the organization id and its API key, shown once."""
-    database = Database(settings.database_url)
-    try:
-        database.create_schema(tables.metadata)
-        return database.transaction(lambda conn: organizations.create(conn, name))
-    finally:
-        database.close()
+    return Database.once(
+        settings.database_url, tables.metadata, lambda conn: organizations.create(conn, name)
+    )

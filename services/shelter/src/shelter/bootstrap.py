@@ -33,10 +33,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime_logging.configure(settings.service, settings.log_level)
     service = build_service(settings)
-    app = http.build_app(service, [], title="Körpü shelter service")
-    shelter_http.install(app, service)
-    app.state.service = service
-    return app
+    return http.build_app(service, [shelter_http.router(service)], title="Körpü shelter service")
 
 
 def seed(settings: Settings, entries: list[dict[str, Any]]) -> int:
@@ -46,10 +43,9 @@ def seed(settings: Settings, entries: list[dict[str, Any]]) -> int:
     Beds it adds go to people waiting; their answers wait in the outbox for the
     service's relay (this process sends nothing itself).
     """
-    database = Database(settings.database_url)
-    try:
-        database.create_schema(tables.metadata)
-        loaded = database.transaction(lambda conn: directory.load_directory(conn, entries))
-    finally:
-        database.close()
+    loaded = Database.once(
+        settings.database_url,
+        tables.metadata,
+        lambda conn: directory.load_directory(conn, entries),
+    )
     return loaded.added + loaded.updated

@@ -83,6 +83,16 @@ class Database:
             return False
         return True
 
+    @classmethod
+    def once(cls, url: str, metadata: sa.MetaData, work: Callable[[Connection], T]) -> T:
+        """Open, create the schema, run `work` in one transaction, close: for the CLI."""
+        database = cls(url)
+        try:
+            database.create_schema(metadata)
+            return database.transaction(work)
+        finally:
+            database.close()
+
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self.engine.dispose()

@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from korpu_runtime.service import Service
@@ -22,6 +23,37 @@ def problem(status: int, title: str, detail: str = "", **extra: Any) -> JSONResp
         body["detail"] = detail
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+class Problem(Exception):
+    """Raised in a route: answered as a problem document by the handler `build_app` installs."""
+
+    def __init__(self, status: int, title: str, detail: str = "", **extra: Any) -> None:
+        super().__init__(title)
+        self.status, self.title, self.detail, self.extra = status, title, detail, extra
+
+
+async def _problem(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, Problem)
+    return problem(error.status, error.title, error.detail, **error.extra)
+
+
+async def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
+    """400 for a body that is not JSON, else 422 naming every bad field.
+
+    Only the field's path and the message: the value sent is never echoed, as it
+    may be personal data.
+    """
+    assert isinstance(error, RequestValidationError)
+    fields = []
+    for item in error.errors():
+        if item.get("type") == "json_invalid":
+            return problem(400, "Malformed JSON", "The body is not valid JSON.")
+        location = [str(part) for part in item.get("loc", ())]
+        if location[:1] == ["body"]:
+            location = location[1:]
+        fields.append({"field": ".".join(location) or "(body)", "message": item["msg"]})
+    return problem(422, "Invalid request", "See `errors` for every bad field.", errors=fields)
 
 
 def health_router(service: Service) -> APIRouter:
@@ -54,6 +86,9 @@ def build_app(service: Service, routers: Sequence[APIRouter], *, title: str) -> 
             await service.stop()
 
     app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)
+    app.state.service = service
+    app.add_exception_handler(Problem, _problem)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.include_router(health_router(service))
     for router in routers:
         app.include_router(router)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
@@ -25,21 +24,6 @@ class Completion(BaseModel):
 
     # A code, not free text: the outcome travels to the agency, and text could name someone.
     outcome: vocabulary.Outcome
-
-
-def install_problems(app: FastAPI) -> None:
-    """Invalid bodies answer `application/problem+json` naming each bad field."""
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        fields = [
-            {
-                "field": ".".join(str(part) for part in item.get("loc", ())[1:]) or "(body)",
-                "message": item["msg"],
-            }
-            for item in error.errors()
-        ]
-        return problem(422, "Invalid request", "See `errors` for every bad field.", errors=fields)
 
 
 def router(service: Service) -> APIRouter:

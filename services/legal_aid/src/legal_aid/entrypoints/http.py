@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
@@ -54,18 +53,6 @@ def router(service: Service) -> APIRouter:
         return view
 
     return api
-
-
-def install(app: FastAPI) -> None:
-    """Invalid bodies answer as problem documents too, naming every bad field."""
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        fields = [
-            {"field": ".".join(str(part) for part in item["loc"][1:]), "message": item["msg"]}
-            for item in error.errors()
-        ]
-        return problem(422, "Invalid request", "See `errors` for every bad field.", errors=fields)
 
 
 def _not_found() -> JSONResponse:

@@ -6,24 +6,16 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from korpu_contracts import intake
-from korpu_runtime.http import problem
+from korpu_runtime.http import Problem, problem
 from korpu_runtime.service import Service
 from referral.adapters import organizations
 from referral.domain import exceptions
 from referral.service_layer import coordinator, views
 
 MAX_BODY_BYTES = 64 * 1024
-
-
-class Problem(Exception):
-    def __init__(self, status: int, title: str, detail: str = "", **extra: Any) -> None:
-        super().__init__(title)
-        self.status, self.title, self.detail, self.extra = status, title, detail, extra
 
 
 class BodyLimit(BaseHTTPMiddleware):
@@ -42,27 +34,9 @@ def body_hash(raw: bytes) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def install(app: FastAPI, service: Service) -> None:
+def install(app: FastAPI) -> None:
     app.add_middleware(BodyLimit)
-    app.state.service = service
     app.include_router(api)
-
-    @app.exception_handler(Problem)
-    async def _problem(_request: Request, error: Problem) -> JSONResponse:
-        return problem(error.status, error.title, error.detail, **error.extra)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        fields = []
-        for item in error.errors():
-            location = [str(part) for part in item.get("loc", ())]
-            if location[:1] == ["body"]:
-                location = location[1:]
-            if item.get("type") == "json_invalid":
-                return problem(400, "Malformed JSON", "The body is not valid JSON.")
-            # The value sent is left out on purpose: it may be personal data.
-            fields.append({"field": ".".join(location) or "(body)", "message": item["msg"]})
-        return problem(422, "Invalid referral", "See `errors` for every bad field.", errors=fields)
 
 
 def _service(request: Request) -> Service:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pydantic
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from korpu_contracts import vocabulary
@@ -26,22 +25,6 @@ class Discharge(pydantic.BaseModel):
     # Goes to the referring agency in the task's detail: what happened, not who.
     # A code, not free text: the outcome travels to the agency, and text could name someone.
     outcome: vocabulary.Outcome
-
-
-def install(app: FastAPI, service: Service) -> None:
-    app.include_router(router(service))
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        # Field paths and messages only: the values sent are not echoed back.
-        fields = [
-            {
-                "field": ".".join(str(part) for part in item.get("loc", ())[1:]) or "(body)",
-                "message": item["msg"],
-            }
-            for item in error.errors()
-        ]
-        return problem(422, "Invalid request", "See `errors` for every bad field.", errors=fields)
 
 
 def router(service: Service) -> APIRouter:
