@@ -26,15 +26,19 @@ class UnitOfWork:
         self.published = 0
 
     def publish(self, stream: str, envelope: Envelope) -> None:
-        self.conn.execute(
-            self._outbox.insert().values(
-                event_id=envelope.id,
-                stream=stream,
-                body=envelope.to_json(),
-                created_at=datetime.now(UTC),
-            )
-        )
-        self.published += 1
+        self.publish_all([(stream, envelope)])
+
+    def publish_all(self, events: list[tuple[str, Envelope]]) -> None:
+        """Several events in one statement: a referral's requests leave together."""
+        if not events:
+            return
+        at = datetime.now(UTC)
+        rows = [
+            {"event_id": e.id, "stream": stream, "body": e.to_json(), "created_at": at}
+            for stream, e in events
+        ]
+        self.conn.execute(self._outbox.insert(), rows)
+        self.published += len(rows)
 
     def first_time(self, handler: str, event_id: str) -> bool:
         """Record that `handler` processed `event_id`; False when it already had.

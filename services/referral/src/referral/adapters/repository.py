@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,19 +68,22 @@ class ReferralRepository:
             .values(status=status, updated_at=now())
         )
 
-    def add_task(self, task_id: str, referral_id: str, position: int, task: model.Task) -> None:
-        self.conn.execute(
-            tables.tasks.insert().values(
-                id=task_id,
-                referral_id=referral_id,
-                service=task.service,
-                position=position,
-                status=task.status,
-                reason=task.reason,
-                detail=task.detail,
-                updated_at=now(),
-            )
-        )
+    def add_tasks(self, referral_id: str, tasks: dict[str, model.Task]) -> None:
+        at = now()
+        rows = [
+            {
+                "id": task_id,
+                "referral_id": referral_id,
+                "service": task.service,
+                "position": position,
+                "status": task.status,
+                "reason": task.reason,
+                "detail": task.detail,
+                "updated_at": at,
+            }
+            for position, (task_id, task) in enumerate(tasks.items())
+        ]
+        self.conn.execute(tables.tasks.insert(), rows)
 
     def save_task(self, task_id: str, task: model.Task) -> None:
         self.conn.execute(
@@ -97,9 +101,13 @@ class ReferralRepository:
         )
         return {row.id: _task(row) for row in rows}
 
-    def task(self, task_id: str) -> tuple[str, model.Task] | None:
-        row = self.conn.execute(sa.select(tables.tasks).where(tables.tasks.c.id == task_id)).first()
-        return None if row is None else (row.referral_id, _task(row))
+    def referral_of_task(self, task_id: str) -> sa.Row[Any] | None:
+        """The referral a task belongs to, in one read."""
+        return self.conn.execute(
+            sa.select(tables.referrals)
+            .join(tables.tasks, tables.tasks.c.referral_id == tables.referrals.c.id)
+            .where(tables.tasks.c.id == task_id)
+        ).first()
 
     def record(
         self,
@@ -108,11 +116,18 @@ class ReferralRepository:
         service: Service | None = None,
         reason: Reason | None = None,
     ) -> None:
-        self.conn.execute(
-            tables.history.insert().values(
-                referral_id=referral_id, at=now(), service=service, status=status, reason=reason
-            )
-        )
+        self.record_all(referral_id, [(status, service, reason)])
+
+    def record_all(
+        self, referral_id: str, entries: Sequence[tuple[str, Service | None, Reason | None]]
+    ) -> None:
+        at = now()
+        rows = [
+            {"referral_id": referral_id, "at": at, "service": service, "status": status,
+             "reason": reason}
+            for status, service, reason in entries
+        ]  # fmt: skip
+        self.conn.execute(tables.history.insert(), rows)
 
     def history(self, referral_id: str) -> list[sa.Row[Any]]:
         return list(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from korpu_contracts import intake, referral, registry, streams
 from korpu_contracts.envelope import Envelope
 from korpu_contracts.providers import TaskUpdated
-from korpu_contracts.vocabulary import ReferralStatus, TaskStatus
+from korpu_contracts.vocabulary import Reason, ReferralStatus, Service, TaskStatus
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.unit_of_work import UnitOfWork
 from referral.adapters.repository import ReferralRepository
@@ -47,24 +48,36 @@ def submit(
     person = request.person
     age = model.age_in_years(person.date_of_birth, person.age_estimate, dt.date.today())
     child = model.is_child(age, person.possibly_minor)
-    tasks = model.plan_tasks(request.needs, request.consent, child)
-    status = model.referral_status(tasks, withdrawn=False)
+    tasks = {
+        str(uuid.uuid4()): task for task in model.plan_tasks(request.needs, request.consent, child)
+    }
+    status = model.referral_status(tasks.values(), withdrawn=False)
 
+    # Few statements, each writing all its rows: this path sets the intake rate.
     repository.add(referral_id, organization_id, request, child, status)
     repository.remember(organization_id, idempotency_key, body_hash, referral_id)
-    repository.record(referral_id, ReferralStatus.RECEIVED)
-    for position, task in enumerate(tasks):
-        task_id = str(uuid.uuid4())
-        repository.add_task(task_id, referral_id, position, task)
-        repository.record(referral_id, task.status, task.service, task.reason)
-        if task.status is TaskStatus.REQUESTED:
-            requested = _task_request(task_id, referral_id, task, request, age, child)
-            uow.publish(
+    repository.add_tasks(referral_id, tasks)
+    history: list[tuple[str, Service | None, Reason | None]] = [
+        (ReferralStatus.RECEIVED, None, None),
+        *((task.status, task.service, task.reason) for task in tasks.values()),
+        (status, None, None),
+    ]
+    repository.record_all(referral_id, history)
+    uow.publish_all(
+        [
+            (
                 streams.REQUESTS_BY_SERVICE[task.service],
-                Envelope.wrap(requested, source=SOURCE, subject=referral_id),
+                Envelope.wrap(
+                    _task_request(task_id, referral_id, task, request, age, child),
+                    source=SOURCE,
+                    subject=referral_id,
+                ),
             )
-    repository.record(referral_id, status)
-    _announce(uow, repository, referral_id)
+            for task_id, task in tasks.items()
+            if task.status is TaskStatus.REQUESTED
+        ]
+    )
+    _announce(uow, Case(referral_id, organization_id, request.agency_reference, status, tasks))
     log.info("referral_registered", referral_id=referral_id, tasks=len(tasks))
     return Submitted(referral_id, status, created=True)
 
@@ -99,25 +112,29 @@ def record_task_update(uow: UnitOfWork, envelope: Envelope) -> None:
     """A provider answered about a task: keep it, and tell the agency."""
     update = registry.read(envelope, TaskUpdated)
     repository = ReferralRepository(uow.conn)
-    found = repository.task(update.task_id)
-    if found is None:
+    row = repository.referral_of_task(update.task_id)
+    if row is None:
         log.warning("task_update_for_unknown_task", task_id=update.task_id)
         return
-    referral_id, task = found
+    tasks = repository.tasks(row.id)
+    task = tasks[update.task_id]
     if not task.apply(update.status, update.reason, update.detail):
         return
     repository.save_task(update.task_id, task)
-    repository.record(referral_id, task.status, task.service, task.reason)
-    row = repository.get(referral_id)
-    assert row is not None
-    current = ReferralStatus(row.status)
-    if current in (ReferralStatus.WITHDRAWN, ReferralStatus.CLOSED):
-        return
-    status = model.referral_status(repository.tasks(referral_id).values(), withdrawn=False)
-    if status is not current:
-        repository.set_status(referral_id, status)
-        repository.record(referral_id, status)
-    _announce(uow, repository, referral_id, causation=envelope)
+    case = Case(
+        row.id, row.organization_id, row.agency_reference, ReferralStatus(row.status), tasks
+    )
+    history: list[tuple[str, Service | None, Reason | None]] = [
+        (task.status, task.service, task.reason)
+    ]
+    if case.status not in (ReferralStatus.WITHDRAWN, ReferralStatus.CLOSED):
+        status = model.referral_status(tasks.values(), withdrawn=False)
+        if status is not case.status:
+            case = dataclasses.replace(case, status=status)
+            repository.set_status(row.id, status)
+            history.append((status, None, None))
+    repository.record_all(row.id, history)
+    _announce(uow, case, causation=envelope)
 
 
 def withdraw(uow: UnitOfWork, organization_id: str, referral_id: str) -> bool:
@@ -129,48 +146,63 @@ def withdraw(uow: UnitOfWork, organization_id: str, referral_id: str) -> bool:
     if ReferralStatus(row.status) in (ReferralStatus.WITHDRAWN, ReferralStatus.CLOSED):
         return True
     tasks = repository.tasks(referral_id)
-    for task_id, task in tasks.items():
-        if task not in model.withdraw([task]):
-            continue
+    open_ids = [task_id for task_id, task in tasks.items() if not task.is_final]
+    model.withdraw(tasks.values())
+    cancellations = []
+    for task_id in open_ids:
+        task = tasks[task_id]
         repository.save_task(task_id, task)
-        repository.record(referral_id, task.status, task.service, task.reason)
         cancelled = referral.TaskCancelled(
             task_id=task_id, referral_id=referral_id, service=task.service
         )
-        uow.publish(
-            streams.REQUESTS_BY_SERVICE[task.service],
-            Envelope.wrap(cancelled, source=SOURCE, subject=referral_id),
+        cancellations.append(
+            (
+                streams.REQUESTS_BY_SERVICE[task.service],
+                Envelope.wrap(cancelled, source=SOURCE, subject=referral_id),
+            )
         )
+    uow.publish_all(cancellations)
     repository.set_status(referral_id, ReferralStatus.WITHDRAWN)
-    repository.record(referral_id, ReferralStatus.WITHDRAWN)
-    _announce(uow, repository, referral_id)
+    history: list[tuple[str, Service | None, Reason | None]] = [
+        *((tasks[i].status, tasks[i].service, tasks[i].reason) for i in open_ids),
+        (ReferralStatus.WITHDRAWN, None, None),
+    ]
+    repository.record_all(referral_id, history)
+    case = Case(
+        referral_id, row.organization_id, row.agency_reference, ReferralStatus.WITHDRAWN, tasks
+    )
+    _announce(uow, case)
     return True
 
 
-def _announce(
-    uow: UnitOfWork,
-    repository: ReferralRepository,
-    referral_id: str,
-    causation: Envelope | None = None,
-) -> None:
-    row = repository.get(referral_id)
-    assert row is not None
+@dataclass(frozen=True)
+class Case:
+    """What the agency is told about: the referral and its tasks by task id."""
+
+    referral_id: str
+    organization_id: str
+    agency_reference: str
+    status: ReferralStatus
+    tasks: dict[str, model.Task]
+
+
+def _announce(uow: UnitOfWork, case: Case, causation: Envelope | None = None) -> None:
     services = {
         task.service: referral.ServiceAnswer(
             status=task.status, reason=task.reason, detail=task.detail
         )
-        for task in repository.tasks(referral_id).values()
+        for task in case.tasks.values()
     }
     changed = referral.ReferralStatusChanged(
-        referral_id=referral_id,
-        organization_id=row.organization_id,
-        agency_reference=row.agency_reference,
-        status=ReferralStatus(row.status),
+        referral_id=case.referral_id,
+        organization_id=case.organization_id,
+        agency_reference=case.agency_reference,
+        status=case.status,
         services=services,
     )
     envelope = (
         causation.caused(changed, source=SOURCE)
         if causation
-        else Envelope.wrap(changed, source=SOURCE, subject=referral_id)
+        else Envelope.wrap(changed, source=SOURCE, subject=case.referral_id)
     )
     uow.publish(streams.REFERRAL_STATUS, envelope)
