@@ -97,7 +97,8 @@ class Service:
         return outcome
 
     async def transaction(self, work: Callable[[UnitOfWork], T]) -> T:
-        """Run `work` in one transaction; events it publishes leave after commit."""
+        """Run `work` in a transaction (shared with others queued meanwhile, each in its
+        own savepoint); events it publishes leave after commit."""
         published = 0
 
         def run(conn: Connection) -> T:
@@ -107,7 +108,7 @@ class Service:
             published = uow.published
             return result
 
-        result = await self.db.run(run)
+        result = await self.db.run_grouped(run)
         if published:
             self.relay.wake()
         return result

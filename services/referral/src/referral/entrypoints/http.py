@@ -39,7 +39,8 @@ def install(app: FastAPI) -> None:
     app.include_router(api)
 
 
-def _service(request: Request) -> Service:
+async def _service(request: Request) -> Service:
+    # async: FastAPI runs a plain function dependency on a thread of its pool.
     service: Service = request.app.state.service
     return service
 
