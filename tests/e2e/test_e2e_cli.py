@@ -1,0 +1,64 @@
+"""The korpu command as a newcomer runs it: demo on the embedded default, org create, seed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _korpu(*args: str, data_dir: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    env.pop("KORPU_DATA_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "korpu", "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def test_the_demo_shows_how_each_referral_was_coordinated(tmp_path: Path) -> None:
+    # No REDIS_URL: the demo starts its own Redis, with its data in the data folder.
+    done = _korpu("demo", data_dir=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {line.split()[0]: line for line in done.stdout.splitlines() if line.startswith("DEMO-")}
+    assert "coordinated" in rows["DEMO-001"] and rows["DEMO-001"].count("accepted") == 3
+    assert "rejected (not_eligible)" in rows["DEMO-002"]  # a boy of 15: no program takes him
+    assert "+interpreter" in rows["DEMO-003"]  # Russian only, no Russian-speaking lawyer
+    assert "withdrawn" in rows["DEMO-004"]
+    assert any("on-hold" in rows[ref] for ref in ("DEMO-005", "DEMO-006", "DEMO-007"))
+    assert (tmp_path / "demo" / "redis" / "appendonlydir").exists()
+
+
+def test_org_create_prints_the_key_once_as_json(tmp_path: Path) -> None:
+    done = _korpu("org", "create", "Hotline 152", "--json", data_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert set(answer) == {"org_id", "api_key"}
+    assert answer["api_key"].startswith("korpu_")
+    # Stored hashed: the key itself is nowhere in the database files (WAL included).
+    stored = b"".join(path.read_bytes() for path in tmp_path.glob("referral.db*"))
+    assert answer["org_id"].encode() in stored
+    assert answer["api_key"].encode() not in stored
+
+
+def test_seed_refuses_a_bad_file_with_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "directory.json"
+    bad.write_text(json.dumps({"shelters": [{"name": "X", "region": "Baku", "beds": -1}]}))
+    done = _korpu("seed", str(bad), data_dir=tmp_path)
+    assert done.returncode == 2
+    assert "shelters[0].beds" in done.stderr and "shelters[0].serves" in done.stderr
+    good = Path(__file__).resolve().parents[2] / "deploy" / "demo-directory.json"
+    loaded = _korpu("seed", str(good), data_dir=tmp_path)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "4 shelters" in loaded.stdout
