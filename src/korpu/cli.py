@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("file", type=Path)
     seed.set_defaults(run=_seed)
 
+    openapi = commands.add_parser("openapi", help="write each service's OpenAPI document")
+    openapi.add_argument("--check", action="store_true", help="fail when docs/openapi is stale")
+    openapi.set_defaults(run=lambda args: _openapi(args.check))
+
     org = commands.add_parser("org", help="organizations").add_subparsers(title="org commands")
     create = org.add_parser("create", help="create an organization and its first API key")
     create.add_argument("name")
@@ -96,6 +100,12 @@ def _seed(args: argparse.Namespace) -> int:
         return 2
     print(", ".join(f"{count} {key}" for key, count in counts.items()) + " loaded")
     return 0
+
+
+def _openapi(check: bool) -> int:
+    from korpu import openapi
+
+    return openapi.write_or_check(check)
 
 
 def _org_create(args: argparse.Namespace) -> int:

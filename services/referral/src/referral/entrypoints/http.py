@@ -71,10 +71,29 @@ async def _idempotency_key(
 Organization = Annotated[str, Depends(_organization)]
 IdempotencyKey = Annotated[str, Depends(_idempotency_key)]
 api = APIRouter(prefix="/v1", tags=["referrals"])
+
+
+def _problems(*answers: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    """The problem documents a route can answer, for the OpenAPI document."""
+    content = {"application/problem+json": {"schema": {"type": "object"}}}
+    return {status: {"description": text, "content": content} for status, text in answers}
+
+
+UNAUTHORIZED = (401, "No or an unknown API key")
+NOT_FOUND_ANSWER = (404, "No such referral, or another organization's")
 NOT_FOUND = "No such referral for this organization."
 
 
-@api.post("/referrals", status_code=202)
+@api.post(
+    "/referrals",
+    status_code=202,
+    responses=_problems(
+        (400, "No Idempotency-Key, or a body that is not JSON"),
+        UNAUTHORIZED,
+        (413, "A body over 64 KiB"),
+        (422, "An invalid body naming every bad field, or a key reused with another body"),
+    ),
+)
 async def submit(
     body: intake.ReferralRequest,
     request: Request,
@@ -110,7 +129,7 @@ async def submit(
     return {"id": submitted.referral_id, "status": str(submitted.status)}
 
 
-@api.get("/referrals/{referral_id}")
+@api.get("/referrals/{referral_id}", responses=_problems(UNAUTHORIZED, NOT_FOUND_ANSWER))
 async def read(
     referral_id: str, service: ServiceDep, organization_id: Organization
 ) -> dict[str, Any]:
@@ -123,7 +142,7 @@ async def read(
     return view
 
 
-@api.post("/referrals/{referral_id}/withdraw")
+@api.post("/referrals/{referral_id}/withdraw", responses=_problems(UNAUTHORIZED, NOT_FOUND_ANSWER))
 async def withdraw(
     referral_id: str, service: ServiceDep, organization_id: Organization
 ) -> dict[str, Any]:

@@ -1,0 +1,37 @@
+"""`korpu openapi [--check]`: each service's OpenAPI document, committed under docs/openapi/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from korpu import catalog
+
+FOLDER = Path(__file__).resolve().parents[2] / "docs" / "openapi"
+
+
+def documents() -> dict[str, str]:
+    """File name -> the document as its app serves it at /openapi.json."""
+    found = {}
+    for name in catalog.SERVICES:
+        module = catalog.bootstrap(name)
+        # Building the app connects to nothing until it starts.
+        app = module.build_app(module.Settings(database_url="sqlite://", redis_url="redis://x"))
+        found[f"{name}.json"] = json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n"
+    return found
+
+
+def write_or_check(check: bool) -> int:
+    stale = []
+    for file_name, text in documents().items():
+        path = FOLDER / file_name
+        if check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(str(path))
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+    for name in stale:
+        print(f"stale: {name} (run `korpu openapi`)")
+    return 1 if stale else 0
