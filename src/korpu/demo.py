@@ -105,12 +105,17 @@ def _submit_all(client: httpx.Client, cases: list[Sample]) -> dict[str, str]:
 
 
 def _settle(client: httpx.Client, ids: list[str], promoted_from: str | None = None) -> None:
+    """Wait until every referral has its answers and the waiting line reads 1, 2, ..."""
     deadline = time.monotonic() + SETTLE_SECONDS
     while time.monotonic() < deadline:
         views = [client.get(f"/v1/referrals/{i}").json() for i in ids]
         coordinating = [v for v in views if v["status"] in ("received", "coordinating")]
-        waiting = [v for v in views if v["services"].get("shelter", {}).get("status") == "on-hold"]
-        if not coordinating and (promoted_from is None or len(waiting) <= 1):
+        shelter = [v["services"].get("shelter", {}) for v in views]
+        line = sorted(
+            s["detail"].get("waitlist_position", 0) for s in shelter if s.get("status") == "on-hold"
+        )
+        settled = line == list(range(1, len(line) + 1))
+        if not coordinating and settled and (promoted_from is None or len(line) <= 1):
             return
         time.sleep(0.1)
 

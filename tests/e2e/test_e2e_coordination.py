@@ -139,6 +139,21 @@ def test_ten_men_for_three_beds_then_a_withdrawal_frees_a_bed_for_the_longest_wa
 
     view = wait_until(promoted, timeout=5.0, message="the freed bed was not given on")
     assert view["services"]["shelter"]["detail"]["facility"] == "Sumqayit men's shelter"
+
+    # Everyone still waiting moved up one place, and was told so.
+    behind = {
+        v["id"]: v["services"]["shelter"]["detail"]["waitlist_position"]
+        for v in waiting
+        if v["id"] != first_in_line
+    }
+
+    def moved_up() -> dict[str, int] | None:
+        now = {i: _view(agency, i)["services"]["shelter"]["detail"] for i in behind}
+        positions = {i: detail.get("waitlist_position") for i, detail in now.items()}
+        return positions if positions == {i: p - 1 for i, p in behind.items()} else None
+
+    positions = wait_until(moved_up, timeout=5.0, message="those waiting were not told their place")
+    assert sorted(positions.values()) == list(range(1, 7))
     left = _view(agency, leaving)
     assert left["status"] == "withdrawn"
     assert left["services"]["shelter"] == {

@@ -106,6 +106,48 @@ async def test_a_cancelled_waiting_person_leaves_the_waitlist(employment: Employ
     assert answers["waiting-first"].status == "cancelled"
 
 
+async def test_when_the_person_ahead_is_enrolled_the_next_one_is_told_their_new_position(
+    employment: Employment,
+) -> None:
+    await employment.seed([program("Tailoring", seats=1)])
+    for task_id in ("a", "b", "c"):
+        await employment.ask(task_id)
+    await employment.answers("a", "b", "c")
+
+    await employment.cancel("a")
+
+    await employment.becomes("b", "accepted")
+    await employment.settled()
+    told = await employment.updates("c")
+    assert [(u.status, u.detail) for _, u in told] == [
+        ("on-hold", {"waitlist_position": 2}),
+        ("on-hold", {"waitlist_position": 1}),
+    ]
+    # News on c's own case: its subject and correlation, nothing tying it to a's.
+    envelope, _ = told[-1]
+    assert (envelope.subject, envelope.correlationid) == (referral_of("c"),) * 2
+    assert envelope.causationid is None
+
+
+async def test_a_child_put_on_hold_ahead_of_an_adult_tells_the_adult_their_new_place(
+    employment: Employment,
+) -> None:
+    await employment.seed([program("Tailoring", seats=1)])
+    for task_id in ("enrolled", "adult"):
+        await employment.ask(task_id)
+    await employment.answers("enrolled", "adult")
+
+    await employment.ask("child", age=16, child=True)
+
+    await employment.answers("child")
+    await employment.settled()
+    assert [u.detail for _, u in await employment.updates("adult")] == [
+        {"waitlist_position": 1},
+        {"waitlist_position": 2},
+    ]
+    assert [u.detail for _, u in await employment.updates("child")] == [{"waitlist_position": 1}]
+
+
 async def test_the_same_request_delivered_twice_enrols_once(employment: Employment) -> None:
     await employment.seed([program("Tailoring", seats=5)])
 

@@ -5,12 +5,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from legal_aid_helpers import answers_by_task, cancellation, case, lawyer, seed, send
+from legal_aid_helpers import (
+    answers,
+    answers_by_task,
+    cancellation,
+    case,
+    lawyer,
+    seed,
+    send,
+    settled,
+)
 
+from korpu_contracts import streams
 from korpu_contracts.vocabulary import Reason, Sex, TaskStatus
 from korpu_runtime.service import Service
 from legal_aid import bootstrap
 from legal_aid.service_layer import handlers
+from support import bus
 
 
 @pytest.fixture
@@ -111,6 +122,50 @@ async def test_a_withdrawn_case_frees_its_lawyer_for_the_longest_waiting_person(
     assert (found["open"].status, found["open"].reason) == (TaskStatus.CANCELLED, Reason.WITHDRAWN)
     assert found["earlier"].status is TaskStatus.ACCEPTED
     assert found["later"].status is TaskStatus.ON_HOLD
+
+
+async def test_when_the_person_ahead_is_given_the_lawyer_the_next_one_is_told_their_new_position(
+    service: Service, redis_db: str
+) -> None:
+    await seed(service, [lawyer("Aliyev", ["Baku"], ["az"], cap=1)])
+    await send(redis_db, case("a"), case("b"), case("c"))
+    await answers(redis_db, 3)
+
+    await send(redis_db, cancellation("a"))
+    await answers(redis_db, 6)
+    await settled(service, redis_db)
+
+    later = (await answers(redis_db, 6))[3:]
+    assert [(u.task_id, u.status, u.detail.get("waitlist_position")) for u in later] == [
+        ("a", TaskStatus.CANCELLED, None),
+        ("b", TaskStatus.ACCEPTED, None),
+        ("c", TaskStatus.ON_HOLD, 1),
+    ]
+    assert later[-1].reason is Reason.NO_CAPACITY
+    # News on c's own case: its subject and correlation, nothing tying it to a's.
+    told = (await bus.read_events(redis_db, streams.TASK_UPDATES))[-1]
+    assert (told.subject, told.correlationid, told.causationid) == (
+        "referral-c",
+        "referral-c",
+        None,
+    )
+
+
+async def test_a_child_put_on_hold_ahead_of_an_adult_tells_the_adult_their_new_place(
+    service: Service, redis_db: str
+) -> None:
+    await seed(service, [lawyer("Aliyev", ["Baku"], ["az"], cap=1)])
+    await send(redis_db, case("open"), case("adult"))
+    await answers(redis_db, 2)
+
+    await send(redis_db, case("girl", child=True))
+    await settled(service, redis_db)
+
+    later = (await answers(redis_db, 4))[2:]
+    assert [(u.task_id, u.detail) for u in later] == [
+        ("girl", {"waitlist_position": 1}),
+        ("adult", {"waitlist_position": 2}),
+    ]
 
 
 async def test_nobody_serving_the_region_is_out_of_service_area(

@@ -97,6 +97,39 @@ async def test_a_referral_is_coordinated_when_every_task_has_an_answer(
     assert status_events[-1].data["organization_id"] == referral_service.organization_id
 
 
+async def test_a_new_waitlist_position_reaches_the_agency_but_is_no_step_in_the_history(
+    referral_service: ReferralService,
+) -> None:
+    referral_id = await _submit(referral_service)
+    shelter = (await _requests(referral_service, referral_id))["shelter"]
+    await _answer(
+        referral_service, shelter, TaskStatus.ON_HOLD, Reason.NO_CAPACITY, waitlist_position=2
+    )
+    # Someone ahead was placed: same status and reason, a new place in line.
+    await _answer(
+        referral_service, shelter, TaskStatus.ON_HOLD, Reason.NO_CAPACITY, waitlist_position=1
+    )
+
+    async def moved_up() -> dict[str, Any] | None:
+        view = await _view(referral_service, referral_id)
+        return view if view["services"]["shelter"]["detail"] == {"waitlist_position": 1} else None
+
+    view = await wait_for(moved_up, message="the new position was not recorded")
+    assert view["services"]["shelter"]["status"] == "on-hold"
+    assert [e["status"] for e in view["history"] if e["service"] == "shelter"] == [
+        "requested",
+        "on-hold",
+    ]
+    await bus.wait_for_events(
+        referral_service.redis_url,
+        streams.REFERRAL_STATUS,
+        lambda events: any(
+            e.data["services"]["shelter"]["detail"] == {"waitlist_position": 1} for e in events
+        ),
+        message="the agency was not told the new position",
+    )
+
+
 async def test_withdrawal_cancels_every_open_task_and_late_answers_change_nothing(
     referral_service: ReferralService,
 ) -> None:

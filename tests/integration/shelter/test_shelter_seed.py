@@ -81,7 +81,12 @@ async def test_beds_added_by_a_new_seed_go_to_the_people_waiting(
     # As `korpu seed` would, from another process while the service runs.
     await asyncio.to_thread(bootstrap.seed, shelter.settings, [womens_house(3)])
 
-    promoted = (await shelter.answers(6))[4:]
-    assert [(a.task_id, a.status) for a in promoted] == [("t2", "accepted"), ("t3", "accepted")]
+    after = (await shelter.answers(7))[4:]
+    assert [(a.task_id, a.status, a.detail.get("waitlist_position")) for a in after] == [
+        ("t2", "accepted", None),
+        ("t3", "accepted", None),
+        # Third in line before, first now: told so.
+        ("t4", "on-hold", 1),
+    ]
     (facility,) = await shelter.facilities()
     assert (facility["beds"], facility["occupied"]) == (3, 3)

@@ -48,9 +48,9 @@ async def test_a_cancelled_placement_gives_its_bed_to_the_longest_waiting_person
     await shelter.answers(3)
 
     cancel = await shelter.cancel("t1")
-    answers = await shelter.answers(5)
+    answers = await shelter.answers(6)
 
-    cancelled, promoted = answers[3:]
+    cancelled, promoted, moved_up = answers[3:]
     assert (cancelled.task_id, cancelled.status, cancelled.reason) == (
         "t1",
         "cancelled",
@@ -58,12 +58,58 @@ async def test_a_cancelled_placement_gives_its_bed_to_the_longest_waiting_person
     )
     assert (promoted.task_id, promoted.status) == ("t2", "accepted")
     assert promoted.detail == {"facility": "Baku women's house", "region": "Baku"}
-    assert by_task(await shelter.settled())["t3"].status == "on-hold"
+    assert (moved_up.task_id, moved_up.status) == ("t3", "on-hold")
     # The promotion is an event on the promoted person's own case, linked to no other.
     envelopes = await shelter.envelopes()
-    assert envelopes[-1].subject == "referral-t2"
-    assert envelopes[-1].causationid is None
-    assert envelopes[-2].causationid == cancel.id
+    assert envelopes[-2].subject == "referral-t2"
+    assert envelopes[-2].causationid is None
+    assert envelopes[-3].causationid == cancel.id
+
+
+async def test_when_the_person_ahead_is_placed_the_next_one_is_told_their_new_position(
+    shelter: shelter_harness.Shelter,
+) -> None:
+    await shelter.seed(shelter_for("Baku women's house", ["women"], beds=1))
+    for name in ("a", "b", "c"):
+        await shelter.request(name)
+    first = await shelter.answers(3)
+    assert [a.detail.get("waitlist_position") for a in first] == [None, 1, 2]
+
+    await shelter.cancel("a")
+    await shelter.answers(6)
+
+    answers = await shelter.settled()
+    assert [(a.task_id, a.status, a.detail.get("waitlist_position")) for a in answers[3:]] == [
+        ("a", "cancelled", None),
+        ("b", "accepted", None),
+        ("c", "on-hold", 1),
+    ]
+    # News on c's own case: its subject and correlation, nothing tying it to a's.
+    told = (await shelter.envelopes())[-1]
+    assert (told.subject, told.correlationid, told.causationid) == (
+        "referral-c",
+        "referral-c",
+        None,
+    )
+
+
+async def test_when_someone_ahead_leaves_the_waitlist_those_behind_move_up(
+    shelter: shelter_harness.Shelter,
+) -> None:
+    await shelter.seed(shelter_for("Baku women's house", ["women"], beds=1))
+    for name in ("a", "b", "c", "d"):
+        await shelter.request(name)
+    await shelter.answers(4)
+
+    await shelter.cancel("b")
+    await shelter.answers(7)
+
+    answers = await shelter.settled()
+    assert [(a.task_id, a.status, a.detail.get("waitlist_position")) for a in answers[4:]] == [
+        ("b", "cancelled", None),
+        ("c", "on-hold", 1),
+        ("d", "on-hold", 2),
+    ]
 
 
 async def test_a_girl_of_15_is_never_placed_where_only_women_are_served(

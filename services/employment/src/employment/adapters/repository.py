@@ -30,6 +30,7 @@ class Task:
     program_id: str | None
     reason: Reason | None
     request: model.SeatRequest
+    announced_position: int | None
 
 
 class Repository:
@@ -103,7 +104,7 @@ class Repository:
             tasks.update().where(tasks.c.task_id == task_id).values(updated_at=now(), **values)
         )
 
-    def waiting(self) -> list[model.SeatRequest]:
+    def waiting_tasks(self) -> list[Task]:
         """Everyone on the waitlist, in arrival order."""
         tasks = tables.tasks
         query = (
@@ -111,7 +112,10 @@ class Repository:
             .where(tasks.c.status == TaskStatus.ON_HOLD.value)
             .order_by(tasks.c.queued_seq)
         )
-        return [_task(row).request for row in self.conn.execute(query)]
+        return [_task(row) for row in self.conn.execute(query)]
+
+    def waiting(self) -> list[model.SeatRequest]:
+        return [task.request for task in self.waiting_tasks()]
 
 
 def _program(row: sa.Row[Any]) -> model.Program:
@@ -143,4 +147,5 @@ def _task(row: sa.Row[Any]) -> Task:
         program_id=row.program_id,
         reason=Reason(row.reason) if row.reason else None,
         request=request,
+        announced_position=row.announced_position,
     )

@@ -46,6 +46,9 @@ tasks = sa.Table(
     sa.Column("status", sa.String(20), nullable=False, index=True),
     sa.Column("program_id", sa.ForeignKey("programs.id"), nullable=True),
     sa.Column("reason", sa.String(30), nullable=True),
+    # The waitlist position last sent while on hold: when the line moves, only
+    # the people whose place changed are told again (`positions.announce`).
+    sa.Column("announced_position", sa.Integer, nullable=True),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from employment.adapters import tables
 from employment.adapters.repository import Repository
-from employment.service_layer import seats
+from employment.service_layer import positions, seats
 from korpu_contracts import intake
 from korpu_runtime.unit_of_work import UnitOfWork
 
@@ -99,4 +99,5 @@ def load_directory(conn: Connection, entries: Sequence[dict[str, Any]]) -> Loade
     uow = UnitOfWork(conn, tables.outbox, tables.inbox)
     every_program = sorted(repository.lock_directory())
     promoted = seats.promote(uow, repository, every_program, cause=None)
+    positions.announce(uow, repository)
     return Loaded(added=added, updated=updated, promoted=promoted)

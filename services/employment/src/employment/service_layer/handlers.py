@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from employment.adapters.repository import Repository, Task
 from employment.domain import enrolment, model
-from employment.service_layer import seats
+from employment.service_layer import positions, seats
 from korpu_contracts import referral, registry
 from korpu_contracts.envelope import Envelope
 from korpu_contracts.vocabulary import FINAL_TASK_STATUSES, Reason, TaskStatus
@@ -66,9 +66,16 @@ def _apply(
         seats.enrol(uow, repository, task, programs[decision.program_id], cause)
     elif isinstance(decision, model.Waitlisted):
         reason = Reason(decision.reason)
-        repository.update_task(task.task_id, status=TaskStatus.ON_HOLD.value, reason=reason.value)
+        repository.update_task(
+            task.task_id,
+            status=TaskStatus.ON_HOLD.value,
+            reason=reason.value,
+            announced_position=decision.position,
+        )
         detail: seats.Detail = {"waitlist_position": decision.position}
         seats.answer(uow, task, TaskStatus.ON_HOLD, reason, detail, cause)
+        # A child goes ahead of adults already waiting for the same programs.
+        positions.announce(uow, repository)
     else:
         reason = Reason(decision.reason)
         repository.update_task(task.task_id, status=TaskStatus.REJECTED.value, reason=reason.value)
@@ -108,6 +115,7 @@ def cancel(uow: UnitOfWork, envelope: Envelope) -> None:
     seats.answer(uow, task, TaskStatus.CANCELLED, revoked.reason, cause=envelope)
     if freed is not None:
         seats.promote(uow, repository, [freed], cause=envelope)
+    positions.announce(uow, repository)
 
 
 def complete(uow: UnitOfWork, task_id: str, outcome: str) -> None:
@@ -129,3 +137,4 @@ def complete(uow: UnitOfWork, task_id: str, outcome: str) -> None:
     detail = {**seats.program_detail(program), "outcome": outcome}
     seats.answer(uow, task, TaskStatus.COMPLETED, detail=detail)
     seats.promote(uow, repository, [program.id], cause=None)
+    positions.announce(uow, repository)

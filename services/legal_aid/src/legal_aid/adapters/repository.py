@@ -72,9 +72,12 @@ class Repository(LawyerQueries):
             .values(**values, updated_at=now())
         )
 
-    def waiting(self) -> list[model.CaseRequest]:
+    def waiting_tasks(self) -> list[TaskRow]:
         query = sa.select(tables.tasks).where(tables.tasks.c.status == TaskStatus.ON_HOLD)
-        return [case_request(row) for row in self.conn.execute(query)]
+        return list(self.conn.execute(query))
+
+    def waiting(self) -> list[model.CaseRequest]:
+        return [case_request(row) for row in self.waiting_tasks()]
 
 
 def _attributes(requested: referral.TaskRequested) -> dict[str, Any]:

@@ -37,6 +37,9 @@ tasks = sa.Table(
     sa.Column("is_child", sa.Boolean, nullable=False),
     sa.Column("status", sa.String(20), nullable=False, index=True),
     sa.Column("reason", sa.String(30), nullable=True),
+    # The waitlist position last sent while on hold: when the line moves, only
+    # the people whose place changed are told again (`positions.announce`).
+    sa.Column("announced_position", sa.Integer, nullable=True),
     sa.Column("lawyer_id", sa.ForeignKey("lawyers.id"), nullable=True),
     sa.Column("interpreter_needed", sa.Boolean, nullable=True),
     sa.Column("outcome", sa.String(500), nullable=True),

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from korpu_runtime.unit_of_work import UnitOfWork
 from legal_aid.adapters import tables
 from legal_aid.adapters.repository import Repository
-from legal_aid.service_layer import handlers
+from legal_aid.service_layer import handlers, positions
 
 Region = Annotated[str, Field(min_length=1, max_length=60)]
 Language = Annotated[str, Field(min_length=2, max_length=16)]
@@ -92,6 +92,7 @@ def load_directory(conn: Connection, entries: Sequence[Any]) -> Loaded:
     )
     uow = UnitOfWork(conn, tables.outbox, tables.inbox)
     promoted = handlers.fill_waitlist(uow, repository)
+    positions.announce(uow, repository)
     return Loaded(added=added, updated=len(lawyers) - added, promoted=promoted)
 
 

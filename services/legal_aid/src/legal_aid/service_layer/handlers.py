@@ -9,7 +9,7 @@ from korpu_runtime import logging as runtime_logging
 from korpu_runtime.unit_of_work import UnitOfWork
 from legal_aid.adapters.repository import Repository, TaskRow, case_request
 from legal_aid.domain import assignment, model, waitlist
-from legal_aid.service_layer import answers
+from legal_aid.service_layer import answers, positions
 
 log = runtime_logging.get(__name__)
 
@@ -69,6 +69,7 @@ def cancel(uow: UnitOfWork, envelope: Envelope) -> None:
     log.info("task_cancelled", task_id=task.task_id, freed=holds is not None)
     if holds is not None:
         _free(uow, repository, holds, envelope)
+    positions.announce(uow, repository)
 
 
 def complete(uow: UnitOfWork, task_id: str, outcome: str) -> None:
@@ -85,6 +86,7 @@ def complete(uow: UnitOfWork, task_id: str, outcome: str) -> None:
     answers.send(uow, task, TaskStatus.COMPLETED, detail=answers.completed(lawyer.name, outcome))
     log.info("task_completed", task_id=task_id)
     _free(uow, repository, lawyer.id, None)
+    positions.announce(uow, repository)
 
 
 def fill_waitlist(uow: UnitOfWork, repository: Repository) -> int:
@@ -142,13 +144,17 @@ def _refuse(
 ) -> None:
     """No lawyer now: on hold with the waitlist position, or rejected with the reason."""
     reason = Reason(decision.reason)
-    if isinstance(decision, model.Waitlisted):
-        status, detail = TaskStatus.ON_HOLD, answers.on_hold(decision.position)
+    position = decision.position if isinstance(decision, model.Waitlisted) else None
+    if position is not None:
+        status, detail = TaskStatus.ON_HOLD, answers.on_hold(position)
     else:
         status, detail = TaskStatus.REJECTED, {}
-    repository.save(task.task_id, status=status, reason=reason)
+    repository.save(task.task_id, status=status, reason=reason, announced_position=position)
     answers.send(uow, task, status, reason=reason, detail=detail, cause=cause)
     log.info("task_decided", task_id=task.task_id, status=status, reason=reason)
+    if position is not None:
+        # A child goes ahead of the adults waiting in the same region.
+        positions.announce(uow, repository)
 
 
 def _task(repository: Repository, task_id: str) -> TaskRow:

@@ -118,22 +118,26 @@ def record_task_update(uow: UnitOfWork, envelope: Envelope) -> None:
         return
     tasks = repository.tasks(row.id)
     task = tasks[update.task_id]
+    before = (task.status, task.reason)
     if not task.apply(update.status, update.reason, update.detail):
         return
     repository.save_task(update.task_id, task)
     case = Case(
         row.id, row.organization_id, row.agency_reference, ReferralStatus(row.status), tasks
     )
-    history: list[tuple[str, Service | None, Reason | None]] = [
-        (task.status, task.service, task.reason)
-    ]
-    if case.status not in (ReferralStatus.WITHDRAWN, ReferralStatus.CLOSED):
-        status = model.referral_status(tasks.values(), withdrawn=False)
-        if status is not case.status:
-            case = dataclasses.replace(case, status=status)
-            repository.set_status(row.id, status)
-            history.append((status, None, None))
-    repository.record_all(row.id, history)
+    # History is for status changes: a new detail alone (a waitlist position that
+    # moved) is saved and told to the agency, but is not a step of the case.
+    if (task.status, task.reason) != before:
+        history: list[tuple[str, Service | None, Reason | None]] = [
+            (task.status, task.service, task.reason)
+        ]
+        if case.status not in (ReferralStatus.WITHDRAWN, ReferralStatus.CLOSED):
+            status = model.referral_status(tasks.values(), withdrawn=False)
+            if status is not case.status:
+                case = dataclasses.replace(case, status=status)
+                repository.set_status(row.id, status)
+                history.append((status, None, None))
+        repository.record_all(row.id, history)
     _announce(uow, case, causation=envelope)
 
 

@@ -120,14 +120,24 @@ class ShelterRepository:
             tables.tasks.update().where(tables.tasks.c.task_id == task_id).values(**values)
         )
 
-    def waiting(self) -> list[model.BedRequest]:
-        """Everyone on the waitlist, in arrival order."""
+    def set_announced(self, task_id: str, position: int) -> None:
+        self.conn.execute(
+            tables.tasks.update()
+            .where(tables.tasks.c.task_id == task_id)
+            .values(announced_position=position)
+        )
+
+    def waiting_tasks(self) -> list[sa.Row[Any]]:
+        """Everyone on the waitlist as stored, in arrival order."""
         query = (
             sa.select(tables.tasks)
             .where(tables.tasks.c.status == TaskStatus.ON_HOLD)
             .order_by(tables.tasks.c.queued_seq)
         )
-        return [bed_request(row) for row in self.conn.execute(query)]
+        return list(self.conn.execute(query))
+
+    def waiting(self) -> list[model.BedRequest]:
+        return [bed_request(row) for row in self.waiting_tasks()]
 
 
 def _clamped(value: sa.ColumnElement[int]) -> sa.ColumnElement[int]:

@@ -47,6 +47,9 @@ tasks = sa.Table(
     # accepted | on-hold | rejected | cancelled | completed
     sa.Column("status", sa.String(20), nullable=False, index=True),
     sa.Column("reason", sa.String(30), nullable=True),
+    # The waitlist position last sent while on hold: when the line moves, only
+    # the people whose place changed are told again (`positions.announce`).
+    sa.Column("announced_position", sa.Integer, nullable=True),
     # The bed's facility while accepted; kept afterwards to say where the person was.
     sa.Column("facility_id", sa.ForeignKey("facilities.id"), nullable=True),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),

@@ -14,7 +14,7 @@ from korpu_runtime.unit_of_work import UnitOfWork
 from shelter.adapters import tables
 from shelter.adapters.repository import ShelterRepository
 from shelter.domain import model
-from shelter.service_layer import handlers
+from shelter.service_layer import handlers, positions
 
 Text = Annotated[str, pydantic.StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -93,4 +93,5 @@ def load_directory(conn: Connection, entries: list[dict[str, Any]]) -> Loaded:
         )
         added += created
         promoted += handlers.fill(uow, repository, facility)
+    positions.announce(uow, repository)
     return Loaded(added=added, updated=len(shelters) - added, promoted=promoted)

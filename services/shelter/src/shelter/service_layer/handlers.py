@@ -15,7 +15,7 @@ from korpu_runtime import logging as runtime_logging
 from korpu_runtime.unit_of_work import UnitOfWork
 from shelter.adapters.repository import ShelterRepository
 from shelter.domain import model, placement, waitlist
-from shelter.service_layer import replies
+from shelter.service_layer import positions, replies
 
 log = runtime_logging.get(__name__)
 
@@ -54,6 +54,9 @@ def request_bed(uow: UnitOfWork, envelope: Envelope) -> None:
     elif isinstance(decision, model.Waitlisted):
         reason = Reason(decision.reason)
         repository.set_status(requested.task_id, TaskStatus.ON_HOLD, reason)
+        # No `positions.announce`: nobody already waiting moves back, since a child
+        # goes ahead only of adults, who never compete with children for a bed.
+        repository.set_announced(requested.task_id, decision.position)
         reply.tell(TaskStatus.ON_HOLD, reason, {"waitlist_position": decision.position})
     else:
         reason = Reason(decision.reason)
@@ -81,6 +84,7 @@ def cancel(uow: UnitOfWork, envelope: Envelope) -> None:
     )
     if status is TaskStatus.ACCEPTED:
         _free(uow, repository, directory[row.facility_id])
+    positions.announce(uow, repository)
 
 
 def complete(uow: UnitOfWork, task_id: str, outcome: str) -> None:
@@ -97,6 +101,7 @@ def complete(uow: UnitOfWork, task_id: str, outcome: str) -> None:
     detail: replies.Detail = {**_where(facility), "outcome": outcome}
     replies.Reply(uow, task_id, row.referral_id).tell(TaskStatus.COMPLETED, None, detail)
     _free(uow, repository, facility)
+    positions.announce(uow, repository)
 
 
 def fill(uow: UnitOfWork, repository: ShelterRepository, facility: model.Facility) -> int:
