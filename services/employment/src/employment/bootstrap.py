@@ -12,7 +12,6 @@ from employment.entrypoints import consumers
 from employment.entrypoints import http as employment_http
 from employment.service_layer import directory
 from korpu_runtime import http
-from korpu_runtime import logging as runtime_logging
 from korpu_runtime.database import Database
 from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
@@ -30,13 +29,10 @@ def build_service(settings: Settings | None = None) -> Service:
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    runtime_logging.configure(settings.service, settings.log_level)
     service = build_service(settings)
-    app = http.build_app(
+    return http.build_app(
         service, [employment_http.router(service)], title="Körpü employment service"
     )
-    return app
 
 
 def seed(settings: Settings, entries: list[dict[str, Any]]) -> int:

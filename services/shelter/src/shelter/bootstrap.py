@@ -8,7 +8,6 @@ from fastapi import FastAPI
 from pydantic_settings import SettingsConfigDict
 
 from korpu_runtime import http
-from korpu_runtime import logging as runtime_logging
 from korpu_runtime.database import Database
 from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
@@ -30,8 +29,6 @@ def build_service(settings: Settings | None = None) -> Service:
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    runtime_logging.configure(settings.service, settings.log_level)
     service = build_service(settings)
     return http.build_app(service, [shelter_http.router(service)], title="Körpü shelter service")
 

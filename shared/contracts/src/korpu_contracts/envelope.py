@@ -67,8 +67,15 @@ class Envelope(BaseModel):
             data=payload.model_dump(mode="json"),
         )
 
-    def caused(self, payload: Payload, *, source: str) -> Envelope:
-        """An event caused by this one: same subject and correlation, causation = this id."""
+    def caused(self, payload: Payload, *, source: str, subject: str | None = None) -> Envelope:
+        """An event caused by this one (causation = this id).
+
+        About the same case: same subject and correlation. About another case (a
+        bed freed by one person going to the next): that case's own subject and
+        correlation, so one person's event is never filed under another's case.
+        """
+        if subject is not None and subject != self.subject:
+            return Envelope.wrap(payload, source=source, subject=subject, causationid=self.id)
         return Envelope.wrap(
             payload,
             source=source,

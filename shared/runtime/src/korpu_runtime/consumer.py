@@ -10,7 +10,7 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy.engine import Connection
 
-from korpu_contracts import streams
+from korpu_contracts import registry, streams
 from korpu_contracts.envelope import Envelope
 from korpu_runtime import errors
 from korpu_runtime import logging as runtime_logging
@@ -29,6 +29,26 @@ class Message:
 Handler = Callable[[UnitOfWork, Message], None]
 # Called instead of the handler when an entry is not a valid envelope at all.
 InvalidHandler = Callable[[UnitOfWork, str, bytes, ValidationError], None]
+
+
+EnvelopeHandler = Callable[[UnitOfWork, Envelope], None]
+
+
+def by_type(handlers: dict[str, EnvelopeHandler]) -> Handler:
+    """One handler for a stream carrying several event types, dispatching on `type`.
+
+    An unknown type raises, so the entry stays pending (and out of the inbox) for
+    a build that knows it. Rejected: acknowledging and dropping it, which would
+    lose, say, a new kind of cancellation sent by a newer publisher.
+    """
+
+    def dispatch(uow: UnitOfWork, message: Message) -> None:
+        handler = handlers.get(message.envelope.type)
+        if handler is None:
+            raise registry.UnknownEventType(message.envelope.type)
+        handler(uow, message.envelope)
+
+    return dispatch
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from korpu_runtime import logging as runtime_logging
 from korpu_runtime.service import Service
 
 PROBLEM_JSON = "application/problem+json"
@@ -77,6 +78,9 @@ def health_router(service: Service) -> APIRouter:
 
 
 def build_app(service: Service, routers: Sequence[APIRouter], *, title: str) -> FastAPI:
+    """The service's ASGI app: its routes, health, problem answers, and its logging set up."""
+    runtime_logging.configure(service.settings.service, service.settings.log_level)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await service.start()

@@ -15,7 +15,7 @@ def announce(uow: UnitOfWork, repository: Repository) -> None:
     Called, in the same transaction, after whatever moves the line: a child
     waitlisted, an enrolment from the waitlist, a cancellation, a completion, a
     directory load. Each answer is news on that person's own case, sent with no
-    cause: whoever moved the line is another person's case (see `seats._envelope`).
+    cause: whoever moved the line is another person's case (see `Envelope.caused`).
     Everyone is recomputed by the rule of the first answer, O(waiting²): cheap
     for waitlists of hundreds. Rejected: working out whom a change can move,
     which would restate the domain's rule of who competes with whom.

@@ -45,14 +45,9 @@ def answer(
 
 
 def _envelope(update: TaskUpdated, referral_id: str, cause: Envelope | None) -> Envelope:
-    # An answer about the cause's own case keeps its subject and correlation. A seat
-    # freed by one case and given to another is news about the other case: its own
-    # subject and correlation, with the cause kept only as causation. Rejected:
-    # `cause.caused` for both, which would file one person's seat under another's case.
-    if cause is not None and cause.subject == referral_id:
-        return cause.caused(update, source=SOURCE)
-    causation = cause.id if cause is not None else None
-    return Envelope.wrap(update, source=SOURCE, subject=referral_id, causationid=causation)
+    if cause is None:
+        return Envelope.wrap(update, source=SOURCE, subject=referral_id)
+    return cause.caused(update, source=SOURCE, subject=referral_id)
 
 
 def enrol(

@@ -35,17 +35,9 @@ def send(
 
 
 def _envelope(update: TaskUpdated, referral_id: str, cause: Envelope | None) -> Envelope:
-    if cause is not None and cause.subject == referral_id:
-        return cause.caused(update, source=SOURCE)
-    # A promotion answers another person's case than the event that freed the lawyer:
-    # its subject and correlation are that case's own, only the causation links back.
-    # Rejected: `cause.caused`, which would file the update under the wrong case.
-    return Envelope.wrap(
-        update,
-        source=SOURCE,
-        subject=referral_id,
-        causationid=None if cause is None else cause.id,
-    )
+    if cause is None:
+        return Envelope.wrap(update, source=SOURCE, subject=referral_id)
+    return cause.caused(update, source=SOURCE, subject=referral_id)
 
 
 # Each detail names only what this person was given, never another person's data.
