@@ -15,8 +15,9 @@ from korpu_runtime import logging as runtime_logging
 from korpu_runtime.unit_of_work import UnitOfWork
 from referral.adapters.repository import ReferralRepository
 from referral.domain import exceptions, model
+from referral.service_layer import announcements
 
-SOURCE = "korpu/referral"
+SOURCE = announcements.SOURCE
 log = runtime_logging.get(__name__)
 
 
@@ -77,7 +78,10 @@ def submit(
             if task.status is TaskStatus.REQUESTED
         ]
     )
-    _announce(uow, Case(referral_id, organization_id, request.agency_reference, status, tasks))
+    announcements.announce(
+        uow,
+        announcements.Case(referral_id, organization_id, request.agency_reference, status, tasks),
+    )
     log.info("referral_registered", referral_id=referral_id, tasks=len(tasks))
     return Submitted(referral_id, status, created=True)
 
@@ -122,7 +126,7 @@ def record_task_update(uow: UnitOfWork, envelope: Envelope) -> None:
     if not task.apply(update.status, update.reason, update.detail):
         return
     repository.save_task(update.task_id, task)
-    case = Case(
+    case = announcements.Case(
         row.id, row.organization_id, row.agency_reference, ReferralStatus(row.status), tasks
     )
     # History is for status changes: a new detail alone (a waitlist position that
@@ -138,7 +142,7 @@ def record_task_update(uow: UnitOfWork, envelope: Envelope) -> None:
                 repository.set_status(row.id, status)
                 history.append((status, None, None))
         repository.record_all(row.id, history)
-    _announce(uow, case, causation=envelope)
+    announcements.announce(uow, case, causation=envelope)
 
 
 def withdraw(uow: UnitOfWork, organization_id: str, referral_id: str) -> bool:
@@ -172,41 +176,8 @@ def withdraw(uow: UnitOfWork, organization_id: str, referral_id: str) -> bool:
         (ReferralStatus.WITHDRAWN, None, None),
     ]
     repository.record_all(referral_id, history)
-    case = Case(
+    case = announcements.Case(
         referral_id, row.organization_id, row.agency_reference, ReferralStatus.WITHDRAWN, tasks
     )
-    _announce(uow, case)
+    announcements.announce(uow, case)
     return True
-
-
-@dataclass(frozen=True)
-class Case:
-    """What the agency is told about: the referral and its tasks by task id."""
-
-    referral_id: str
-    organization_id: str
-    agency_reference: str
-    status: ReferralStatus
-    tasks: dict[str, model.Task]
-
-
-def _announce(uow: UnitOfWork, case: Case, causation: Envelope | None = None) -> None:
-    services = {
-        task.service: referral.ServiceAnswer(
-            status=task.status, reason=task.reason, detail=task.detail
-        )
-        for task in case.tasks.values()
-    }
-    changed = referral.ReferralStatusChanged(
-        referral_id=case.referral_id,
-        organization_id=case.organization_id,
-        agency_reference=case.agency_reference,
-        status=case.status,
-        services=services,
-    )
-    envelope = (
-        causation.caused(changed, source=SOURCE)
-        if causation
-        else Envelope.wrap(changed, source=SOURCE, subject=case.referral_id)
-    )
-    uow.publish(streams.REFERRAL_STATUS, envelope)

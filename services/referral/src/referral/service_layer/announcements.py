@@ -1,0 +1,46 @@
+"""What the agency is told: every change of a referral, on `streams.REFERRAL_STATUS`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from korpu_contracts import referral, streams
+from korpu_contracts.envelope import Envelope
+from korpu_contracts.vocabulary import ReferralStatus
+from korpu_runtime.unit_of_work import UnitOfWork
+from referral.domain import model
+
+SOURCE = "korpu/referral"
+
+
+@dataclass(frozen=True)
+class Case:
+    """What the agency is told about: the referral and its tasks by task id."""
+
+    referral_id: str
+    organization_id: str
+    agency_reference: str
+    status: ReferralStatus
+    tasks: dict[str, model.Task]
+
+
+def announce(uow: UnitOfWork, case: Case, causation: Envelope | None = None) -> None:
+    services = {
+        task.service: referral.ServiceAnswer(
+            status=task.status, reason=task.reason, detail=task.detail
+        )
+        for task in case.tasks.values()
+    }
+    changed = referral.ReferralStatusChanged(
+        referral_id=case.referral_id,
+        organization_id=case.organization_id,
+        agency_reference=case.agency_reference,
+        status=case.status,
+        services=services,
+    )
+    envelope = (
+        causation.caused(changed, source=SOURCE)
+        if causation
+        else Envelope.wrap(changed, source=SOURCE, subject=case.referral_id)
+    )
+    uow.publish(streams.REFERRAL_STATUS, envelope)
