@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from korpu import catalog
+from support import postgres_server
 from support.infra import wait_until
 from support.referrals import referral_body
 from support.stack import all_stream_entries, running_stack
@@ -53,11 +55,25 @@ def e2e_redis_url(spare_redis_url: str) -> str:
     return spare_redis_url
 
 
-@pytest.fixture(scope="module")
-def agency(e2e_redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    data_dir: Path = tmp_path_factory.mktemp("e2e")
-    with running_stack(data_dir, e2e_redis_url, DIRECTORY) as (_stack, client):
-        yield client
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def agency(
+    request: pytest.FixtureRequest,
+    e2e_redis_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[httpx.Client]:
+    """The whole system, on SQLite files, then again on a PostgreSQL database per service."""
+    data_dir: Path = tmp_path_factory.mktemp(f"e2e-{request.param}")
+    factory = None
+    database_urls = None
+    if request.param == "postgres":
+        factory = postgres_server.DatabaseFactory(request.getfixturevalue("postgres_admin_url"))
+        database_urls = {name: factory(f"e2e_{name}") for name in catalog.SERVICES}
+    try:
+        with running_stack(data_dir, e2e_redis_url, DIRECTORY, database_urls) as (_, client):
+            yield client
+    finally:
+        if factory is not None:
+            factory.drop_all()
 
 
 def _submit(agency: httpx.Client, body: dict[str, Any]) -> str:

@@ -20,16 +20,22 @@ from referral import bootstrap as referral_bootstrap
 
 @contextlib.contextmanager
 def running_stack(
-    data_dir: Path, redis_url: str | None, directory: dict[str, list[dict[str, Any]]]
+    data_dir: Path,
+    redis_url: str | None,
+    directory: dict[str, list[dict[str, Any]]],
+    database_urls: dict[str, str] | None = None,
 ) -> Iterator[tuple[Stack, httpx.Client]]:
     """Start every service as its own process, seed the directory, yield an agency's client.
 
-    With no Redis URL the stack starts an embedded one, as `korpu up` does.
+    With no Redis URL the stack starts an embedded one, as `korpu up` does; with
+    no database URLs each service has its SQLite file in `data_dir`.
     """
     if redis_url is not None:
         redis.Redis.from_url(redis_url).flushdb()
     ports = {name: free_port() for name in catalog.SERVICES}
     env = {"KORPU_DATA_DIR": str(data_dir)}
+    for service, url in (database_urls or {}).items():
+        env[f"{service.upper()}_DATABASE_URL"] = url
     with contextlib.ExitStack() as stack_exit:
         stack_exit.enter_context(_environment(env))
         stack = stack_exit.enter_context(Stack(data_dir, redis_url=redis_url, ports=ports))
