@@ -41,3 +41,14 @@ GROUP_LEGAL_AID: Final = "legal_aid"
 
 # The single field of every stream entry: one JSON document, the envelope.
 ENTRY_FIELD: Final = "event"
+
+# Entries that failed `max_deliveries` times, moved here by the runtime (not an
+# event stream: each entry keeps the original entry and why it died). Fields:
+#   origin_stream, origin_id, group, handler, error, deliveries, dead_at (ISO 8601),
+#   event (the original entry's `event` field, unchanged),
+#   replay_of (present when the dead entry was itself a replay: the earlier dead-letter id).
+DEAD_LETTERS: Final = "korpu.deadletters"
+# What operators did with dead letters: fields id, action (replayed|discarded), reason, at.
+DEAD_LETTERS_RESOLVED: Final = "korpu.deadletters.resolved"
+# A replayed entry carries this extra field naming the dead letter it came from.
+REPLAY_FIELD: Final = "replay_of"
