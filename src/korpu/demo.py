@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx
 
-from korpu import seed
+from korpu import catalog, seed
+from korpu.embedded_redis import free_port
 from korpu.supervisor import Stack
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -72,7 +73,9 @@ def run(data_dir: Path, directory: Path | None) -> int:
     shutil.rmtree(demo_dir, ignore_errors=True)
     os.environ["KORPU_DATA_DIR"] = str(demo_dir.resolve())
     print(f"Starting Körpü in {demo_dir} ...")
-    with Stack(demo_dir, redis_url=os.environ.get("REDIS_URL")) as stack:
+    # Free ports: the demo needs no fixed address, and may run beside a `korpu up`.
+    ports = {name: free_port() for name in catalog.SERVICES}
+    with Stack(demo_dir, redis_url=os.environ.get("REDIS_URL"), ports=ports) as stack:
         counts = seed.load(seed.read(directory or DEFAULT_DIRECTORY))
         print("Directory loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
         from referral import bootstrap

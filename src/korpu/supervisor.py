@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +23,15 @@ RESTART_BACKOFF_SECONDS = 1.0
 
 class StartError(RuntimeError):
     pass
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 class ServiceProcess:
@@ -100,6 +110,13 @@ class Stack:
         log_dir.mkdir(exist_ok=True)
         for name in catalog.SERVICES:
             port = self.ports.get(name) or catalog.settings(name).http_port
+            if not _port_free(port):
+                # Checked first: a service of another run answering on the port would
+                # otherwise pass for ours at the readiness check.
+                raise StartError(
+                    f"port {port} for {name} is taken (another `korpu up`?); "
+                    f"set {name.upper()}_HTTP_PORT to another port"
+                )
             env = self._env(name, port)
             self.processes[name] = ServiceProcess(name, env, port, log_dir)
             self.processes[name].start()

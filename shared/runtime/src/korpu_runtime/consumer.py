@@ -68,6 +68,8 @@ class Subscription:
 class BatchOutcome:
     done: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # Entry id -> what went wrong, safe to log and keep (no values, no personal data).
+    errors: dict[str, str] = field(default_factory=dict)
     published: int = 0
 
 
@@ -96,13 +98,15 @@ def process_batch(
                 with conn.begin_nested():
                     _process_one(uow, subscription, entry_id, fields)
             except Exception as error:
+                described = errors.describe(error)
                 log.error(
                     "handler_failed",
                     handler=subscription.name,
                     stream=subscription.stream,
-                    error=errors.describe(error),
+                    error=described,
                 )
                 outcome.failed.append(entry_id)
+                outcome.errors[entry_id] = described
             else:
                 outcome.done.append(entry_id)
     outcome.published = uow.published

@@ -14,7 +14,7 @@ from faststream.redis.annotations import RedisBatchStreamMessage
 from redis.exceptions import ResponseError
 from sqlalchemy.engine import Connection
 
-from korpu_runtime import consumer
+from korpu_runtime import consumer, redelivery
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.database import Database
 from korpu_runtime.relay import Relay
@@ -48,6 +48,17 @@ class Service:
         self.db = Database(settings.database_url)
         self.redis: aioredis.Redis = aioredis.from_url(settings.redis_url)
         self.relay = Relay(self.db, self.redis, self.outbox, settings.relay_poll_seconds)
+        self.policy = redelivery.Policy(
+            claim_idle_ms=settings.claim_idle_ms,
+            max_deliveries=settings.max_deliveries,
+            backoff_cap_ms=settings.backoff_cap_ms,
+        )
+        self.redeliveries = [
+            redelivery.Redelivery(
+                self.redis, subscription, settings.consumer_name, self.policy, self.consume
+            )
+            for subscription in self.subscriptions
+        ]
         self.broker = RedisBroker(
             settings.redis_url,
             # FastStream's per-message access log costs about a fifth of throughput
@@ -83,17 +94,28 @@ class Service:
     async def consume(
         self, subscription: consumer.Subscription, entries: list[consumer.Entry]
     ) -> consumer.BatchOutcome:
-        outcome = await self.db.run(
-            lambda conn: consumer.process_batch(
-                conn, subscription, entries, self.outbox, self.inbox
+        ids = [entry_id for entry_id, _ in entries]
+        async with redelivery.lease(
+            self.redis, subscription, self.settings.consumer_name, ids, self.policy
+        ):
+            outcome = await self.db.run(
+                lambda conn: consumer.process_batch(
+                    conn, subscription, entries, self.outbox, self.inbox
+                )
             )
-        )
         if outcome.published:
             self.relay.wake()
+        errors_key = redelivery.errors_key(subscription)
+        pipe = self.redis.pipeline(transaction=False)
         if outcome.done:
-            await self.redis.xack(subscription.stream, subscription.group, *outcome.done)
+            pipe.xack(subscription.stream, subscription.group, *outcome.done)
             if subscription.delete_after_ack:
-                await self.redis.xdel(subscription.stream, *outcome.done)
+                pipe.xdel(subscription.stream, *outcome.done)
+            pipe.hdel(errors_key, *outcome.done)
+        if outcome.errors:
+            # Kept for the dead letter; the entry stays pending and is retried later.
+            pipe.hset(errors_key, mapping=dict[Any, Any](outcome.errors))
+        await pipe.execute()
         return outcome
 
     async def transaction(self, work: Callable[[UnitOfWork], T]) -> T:
@@ -133,12 +155,16 @@ class Service:
         await self.provision_groups()
         await self.broker.start()
         self.relay.start()
+        for task in self.redeliveries:
+            task.start()
         self.started = True
         log.info("service_started", consumer=self.settings.consumer_name)
 
     async def stop(self) -> None:
         # Stop reading first and let in-flight batches finish, then send what they committed.
         await self.broker.stop()
+        for task in self.redeliveries:
+            await task.stop()
         await self.relay.stop()
         await self.redis.aclose()
         self.db.close()
@@ -147,6 +173,7 @@ class Service:
 
     async def readiness(self) -> dict[str, bool]:
         checks = {"started": self.started, "relay": self.relay.running}
+        checks["redelivery"] = all(task.running for task in self.redeliveries)
         try:
             checks["redis"] = bool(await self.broker.ping(timeout=2))
         except Exception:

@@ -44,6 +44,11 @@ class ServiceSettings(BaseSettings):
     # for rows left by a crash or written by another process (CLI, replicas).
     relay_poll_seconds: float = Field(default=1.0, gt=0)
     log_level: str = "INFO"
+    # Redelivery (korpu_runtime.redelivery.Policy): when a pending entry is free to
+    # take, how often it is tried, and the longest wait between tries.
+    claim_idle_ms: int = Field(default=5_000, ge=50)
+    max_deliveries: int = Field(default=5, ge=1)
+    backoff_cap_ms: int = Field(default=60_000, ge=50)
 
     @model_validator(mode="after")
     def _derive_defaults(self) -> ServiceSettings:

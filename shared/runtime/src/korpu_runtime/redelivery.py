@@ -1,0 +1,176 @@
+"""Entries left pending: reclaimed, retried with backoff, and dead-lettered after the limit.
+
+FastStream never redelivers a pending entry (DESIGN.md): an entry whose handler
+failed, or whose consumer died, would wait forever. Every service runs one
+`Redelivery` per subscription; any replica may take over any entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from korpu_contracts import streams
+from korpu_runtime import logging as runtime_logging
+from korpu_runtime.consumer import BatchOutcome, Entry, Subscription
+
+log = runtime_logging.get(__name__)
+SCAN = 100
+
+
+@dataclass(frozen=True)
+class Policy:
+    # An entry nobody has touched for this long is free to take. Handlers in
+    # progress extend their lease well within it, so a slow handler is never
+    # taken from under itself. Rejected: one fixed idle time above the slowest
+    # handler, which would make every retry wait that long.
+    claim_idle_ms: int = 5_000
+    max_deliveries: int = 5
+    backoff_cap_ms: int = 60_000
+    # A consumer silent this long with nothing pending is gone: removed from the group.
+    forget_consumer_ms: int = 3_600_000
+
+    def due_after_ms(self, deliveries: int) -> int:
+        """Idle time before the next attempt: doubling from `claim_idle_ms`, capped."""
+        return int(min(self.claim_idle_ms * 2 ** max(0, deliveries - 1), self.backoff_cap_ms))
+
+
+def errors_key(subscription: Subscription) -> str:
+    """Redis hash of the last error per pending entry, so a dead letter can say why."""
+    return f"korpu.errors:{subscription.stream}:{subscription.group}"
+
+
+@contextlib.asynccontextmanager
+async def lease(
+    redis: aioredis.Redis, subscription: Subscription, consumer: str, ids: list[Any], policy: Policy
+) -> AsyncIterator[None]:
+    """Keep `ids` ours while a handler works on them, by resetting their idle time."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(policy.claim_idle_ms / 3000)
+            # JUSTID: resets the idle time without counting a delivery.
+            await redis.xclaim(
+                subscription.stream, subscription.group, consumer, 0, ids, justid=True
+            )
+
+    renewing = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await renewing
+
+
+Consume = Callable[[Subscription, list[Entry]], Awaitable[BatchOutcome]]
+
+
+class Redelivery:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        subscription: Subscription,
+        consumer: str,
+        policy: Policy,
+        consume: Consume,
+    ) -> None:
+        self.redis, self.subscription, self.consumer = redis, subscription, consumer
+        self.policy, self.consume = policy, consume
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"redelivery:{self.subscription.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.policy.claim_idle_ms / 4000)
+            try:
+                await self.sweep()
+            except Exception:
+                # Redis away or the group gone: the next sweep tries again.
+                log.warning(
+                    "redelivery_sweep_failed", stream=self.subscription.stream, exc_info=True
+                )
+
+    async def sweep(self) -> int:
+        """Take every entry due again; returns how many were retried or dead-lettered."""
+        sub = self.subscription
+        pending: list[dict[str, Any]] = await self.redis.xpending_range(
+            sub.stream, sub.group, min="-", max="+", count=SCAN, idle=self.policy.claim_idle_ms
+        )
+        handled = 0
+        for item in pending:
+            deliveries = int(item["times_delivered"])
+            due = self.policy.due_after_ms(deliveries)
+            if int(item["time_since_delivered"]) < due:
+                continue
+            entry_id = item["message_id"].decode()
+            claimed: Any = await self.redis.xclaim(
+                sub.stream, sub.group, self.consumer, due, [entry_id]
+            )
+            if not claimed or claimed[0][1] is None:
+                continue  # another replica took it first, or it was deleted meanwhile
+            fields = claimed[0][1]
+            if deliveries >= self.policy.max_deliveries:
+                await self._dead_letter(entry_id, fields, deliveries)
+            else:
+                log.info(
+                    "entry_redelivered", stream=sub.stream, entry=entry_id, deliveries=deliveries
+                )
+                await self.consume(sub, [(entry_id, fields)])
+            handled += 1
+        await self._forget_gone_consumers()
+        return handled
+
+    async def _dead_letter(
+        self, entry_id: str, fields: dict[bytes, bytes], deliveries: int
+    ) -> None:
+        sub = self.subscription
+        error: Any = await self.redis.hget(errors_key(sub), entry_id)
+        letter: dict[Any, Any] = {
+            "origin_stream": sub.stream,
+            "origin_id": entry_id,
+            "group": sub.group,
+            "handler": sub.name,
+            "error": (error or b"unknown: the handler's error was not recorded").decode(),
+            "deliveries": str(deliveries),
+            "dead_at": datetime.now(UTC).isoformat(),
+            streams.ENTRY_FIELD: fields.get(streams.ENTRY_FIELD.encode(), b""),
+        }
+        replay_of: bytes | None = fields.get(streams.REPLAY_FIELD.encode())
+        if replay_of is not None:
+            letter[streams.REPLAY_FIELD] = replay_of.decode()
+        # One MULTI: never acknowledged without being kept, never kept twice.
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.xadd(streams.DEAD_LETTERS, letter)
+        pipe.xack(sub.stream, sub.group, entry_id)
+        pipe.hdel(errors_key(sub), entry_id)
+        await pipe.execute()
+        log.error("entry_dead_lettered", stream=sub.stream, entry=entry_id, deliveries=deliveries)
+
+    async def _forget_gone_consumers(self) -> None:
+        sub = self.subscription
+        consumers: list[dict[str, Any]] = await self.redis.xinfo_consumers(sub.stream, sub.group)
+        for consumer in consumers:
+            name = consumer["name"]
+            name = name.decode() if isinstance(name, bytes) else name
+            gone = consumer["pending"] == 0 and consumer["idle"] > self.policy.forget_consumer_ms
+            if gone and name != self.consumer:
+                await self.redis.xgroup_delconsumer(sub.stream, sub.group, name)

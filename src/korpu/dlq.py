@@ -1,0 +1,173 @@
+"""Dead letters: the entries the runtime gave up on, and what an operator does with each."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any, cast
+
+import redis
+
+from korpu_contracts import streams
+
+# An error is often a traceback: the table shows its start, `show` prints it whole.
+ERROR_WIDTH = 60
+TEXT_FIELDS = ("origin_stream", "origin_id", "group", "handler", "error", "dead_at")
+
+
+class UnknownDeadLetter(LookupError):
+    """No dead letter has this id: mistyped, or already replayed or discarded."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DeadLetter:
+    id: str
+    origin_stream: str
+    origin_id: str
+    group: str
+    handler: str
+    error: str
+    deliveries: int
+    dead_at: str
+    replay_of: str | None
+    event: str
+
+    @classmethod
+    def from_entry(cls, entry_id: str, fields: dict[str, str]) -> DeadLetter:
+        # A tolerant reader: a field the runtime did not write reads empty rather than
+        # making the one tool an operator has in an incident crash on it.
+        text = {name: fields.get(name, "") for name in TEXT_FIELDS}
+        deliveries = fields.get("deliveries", "")
+        return cls(
+            id=entry_id,
+            **text,
+            deliveries=int(deliveries) if deliveries.isdigit() else 0,
+            replay_of=fields.get(streams.REPLAY_FIELD) or None,
+            event=fields.get(streams.ENTRY_FIELD, ""),
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """Every field but the event, which may be large."""
+        result = dataclasses.asdict(self)
+        del result["event"]
+        return result
+
+    def full(self) -> dict[str, Any]:
+        return {**self.summary(), "event": _parsed(self.event)}
+
+
+def list_all(client: redis.Redis) -> list[DeadLetter]:
+    """Oldest first: stream ids grow with time."""
+    return [DeadLetter.from_entry(*entry) for entry in _entries(client, "-", "+")]
+
+
+def get(client: redis.Redis, letter_id: str) -> DeadLetter:
+    try:
+        entries = _entries(client, letter_id, letter_id)
+    except redis.ResponseError as error:  # not a stream id at all
+        raise UnknownDeadLetter(letter_id) from error
+    if not entries:
+        raise UnknownDeadLetter(letter_id)
+    return DeadLetter.from_entry(*entries[0])
+
+
+def replay(client: redis.Redis, letter_id: str) -> tuple[DeadLetter, str]:
+    """Put the original event back on its stream; returns the letter and the new entry id."""
+
+    def queue(pipe: redis.client.Pipeline, letter: DeadLetter) -> None:
+        fields = {streams.ENTRY_FIELD: letter.event, streams.REPLAY_FIELD: letter.id}
+        pipe.xadd(letter.origin_stream, fields)  # type: ignore[arg-type]
+        _resolve(pipe, letter.id, "replayed", "")
+
+    letter, results = _resolved_atomically(client, letter_id, queue)
+    return letter, str(results[0])
+
+
+def discard(client: redis.Redis, letter_id: str, reason: str) -> DeadLetter:
+    """Drop a letter that must never be processed, keeping why in the resolved stream."""
+
+    def queue(pipe: redis.client.Pipeline, letter: DeadLetter) -> None:
+        _resolve(pipe, letter.id, "discarded", reason)
+
+    return _resolved_atomically(client, letter_id, queue)[0]
+
+
+def _resolved_atomically(
+    client: redis.Redis,
+    letter_id: str,
+    queue: Callable[[redis.client.Pipeline, DeadLetter], None],
+) -> tuple[DeadLetter, list[Any]]:
+    """Read the letter, then run what `queue` adds and its removal in one MULTI/EXEC.
+
+    One transaction, so a crash never leaves a letter both replayed and still listed
+    (rejected: separate commands). WATCH makes two operators resolving the same letter
+    at once act on it once: the second re-reads, finds it gone, gets UnknownDeadLetter.
+    """
+    with client.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                pipe.watch(streams.DEAD_LETTERS)  # type: ignore[no-untyped-call]
+                letter = get(pipe, letter_id)  # immediate mode while watching
+                pipe.multi()
+                queue(pipe, letter)
+                return letter, pipe.execute()
+            except redis.WatchError:
+                continue  # the stream changed (maybe a new letter): read again
+
+
+def _entries(client: redis.Redis, start: str, end: str) -> list[tuple[str, dict[str, str]]]:
+    # The client decodes responses (cli._with_redis), which its types cannot express.
+    return cast(list[tuple[str, dict[str, str]]], client.xrange(streams.DEAD_LETTERS, start, end))
+
+
+def _resolve(pipe: redis.client.Pipeline, letter_id: str, action: str, reason: str) -> None:
+    pipe.xdel(streams.DEAD_LETTERS, letter_id)
+    at = dt.datetime.now(dt.UTC).isoformat()
+    record = {"id": letter_id, "action": action, "reason": reason, "at": at}
+    pipe.xadd(streams.DEAD_LETTERS_RESOLVED, record)  # type: ignore[arg-type]
+
+
+def table(letters: list[DeadLetter]) -> str:
+    if not letters:
+        return "No dead letters."
+    now_ms = dt.datetime.now(dt.UTC).timestamp() * 1000
+    lines = [f"{'ID':<17} {'ORIGIN STREAM':<26} {'DELIVERIES':>10} {'AGE':>6}  ERROR"]
+    for letter in letters:
+        # The entry id's time is when the letter was written: no date parsing needed.
+        age_s = (now_ms - int(letter.id.split("-")[0])) / 1000
+        error = " ".join(letter.error.split())
+        if len(error) > ERROR_WIDTH:
+            error = error[: ERROR_WIDTH - 1] + "…"
+        lines.append(
+            f"{letter.id:<17} {letter.origin_stream:<26} {letter.deliveries:>10} "
+            f"{age(age_s):>6}  {error}"
+        )
+    return "\n".join(lines)
+
+
+def describe(letter: DeadLetter) -> str:
+    """Every field, then the event pretty-printed when it is JSON."""
+    lines = [
+        f"{key + ':':<15} {'-' if value is None else value}"
+        for key, value in letter.summary().items()
+    ]
+    event = _parsed(letter.event)
+    body = event if isinstance(event, str) else json.dumps(event, indent=2, ensure_ascii=False)
+    return "\n".join([*lines, "event:", body])
+
+
+def age(seconds: float) -> str:
+    """3s, 4m, 2h, 6d: as precise as an operator reads at a glance."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{max(seconds, 0):.0f}s"
+
+
+def _parsed(event: str) -> Any:
+    try:
+        return json.loads(event)
+    except json.JSONDecodeError:
+        return event

@@ -1,0 +1,235 @@
+"""An operator watching the queues: `korpu status` and `korpu dlq` against a real Redis."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from korpu_contracts import streams
+
+
+def _korpu(*args: str, redis_url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "korpu", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "REDIS_URL": redis_url},
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def _json(*args: str, redis_url: str) -> Any:
+    done = _korpu(*args, "--json", redis_url=redis_url)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture
+def client(redis_db: str) -> Iterator[redis.Redis]:
+    with redis.Redis.from_url(redis_db, decode_responses=True) as connection:
+        yield connection
+
+
+def _event(note: str) -> str:
+    # Shaped like an envelope; the CLI never looks inside it.
+    return json.dumps(
+        {
+            "id": str(uuid.uuid4()),
+            "type": "korpu.shelter.task_requested",
+            "subject": "case-7f3a",
+            "data": {"category": "women", "region": "Ganja", "note": note},
+        }
+    )
+
+
+def _dead_letter(
+    client: redis.Redis,
+    event: str,
+    *,
+    origin_stream: str = streams.SHELTER_REQUESTS,
+    replay_of: str | None = None,
+) -> str:
+    """A dead letter as the runtime writes it (the runtime's side is tested on its own)."""
+    fields = {
+        "origin_stream": origin_stream,
+        "origin_id": "1767225600000-0",
+        "group": streams.GROUP_SHELTER,
+        "handler": "shelter.entrypoints.consumers.on_task_requested",
+        "error": "OperationalError: database is locked\n  File ...\n" + "x" * 200,
+        "deliveries": "5",
+        "dead_at": dt.datetime.now(dt.UTC).isoformat(),
+        streams.ENTRY_FIELD: event,
+    }
+    if replay_of is not None:
+        fields[streams.REPLAY_FIELD] = replay_of
+    return str(client.xadd(streams.DEAD_LETTERS, fields))  # type: ignore[arg-type]
+
+
+def _resolved(client: redis.Redis) -> list[dict[str, str]]:
+    return [fields for _id, fields in client.xrange(streams.DEAD_LETTERS_RESOLVED)]
+
+
+def test_the_list_shows_every_dead_letter_oldest_first_without_its_event(
+    redis_db: str, client: redis.Redis
+) -> None:
+    first = _dead_letter(client, _event("first-body"))
+    second = _dead_letter(client, _event("second-body"), replay_of=first)
+    letters = _json("dlq", "list", redis_url=redis_db)
+    assert [letter["id"] for letter in letters] == [first, second]
+    assert letters[0]["origin_stream"] == streams.SHELTER_REQUESTS
+    assert letters[0]["group"] == streams.GROUP_SHELTER
+    assert letters[0]["deliveries"] == 5
+    assert letters[0]["error"].startswith("OperationalError: database is locked")
+    assert {"origin_id", "handler", "dead_at"} <= set(letters[0])
+    assert (letters[0]["replay_of"], letters[1]["replay_of"]) == (None, first)
+    assert all("event" not in letter for letter in letters)
+    table = _korpu("dlq", "list", redis_url=redis_db)
+    assert table.returncode == 0 and first in table.stdout and second in table.stdout
+    assert "first-body" not in table.stdout and "x" * 200 not in table.stdout
+
+
+def test_show_prints_one_dead_letter_with_its_original_event(
+    redis_db: str, client: redis.Redis
+) -> None:
+    event = _event("show-me")
+    letter_id = _dead_letter(client, event)
+    shown = _json("dlq", "show", letter_id, redis_url=redis_db)
+    assert shown["id"] == letter_id and shown["deliveries"] == 5
+    assert shown["event"] == json.loads(event)
+    assert "show-me" in _korpu("dlq", "show", letter_id, redis_url=redis_db).stdout
+    # An event that is not JSON is shown as it was, not lost.
+    raw_id = _dead_letter(client, "not json {")
+    assert _json("dlq", "show", raw_id, redis_url=redis_db)["event"] == "not json {"
+
+
+def test_replay_puts_the_event_back_on_its_stream_marked_as_a_replay(
+    redis_db: str, client: redis.Redis
+) -> None:
+    event = _event("replay-me")
+    letter_id = _dead_letter(client, event)
+    done = _korpu("dlq", "replay", letter_id, redis_url=redis_db)
+    assert done.returncode == 0, done.stderr
+    assert letter_id in done.stdout and streams.SHELTER_REQUESTS in done.stdout
+    [(_id, fields)] = client.xrange(streams.SHELTER_REQUESTS)
+    assert fields == {streams.ENTRY_FIELD: event, streams.REPLAY_FIELD: letter_id}
+    assert _json("dlq", "list", redis_url=redis_db) == []
+    [record] = _resolved(client)
+    assert (record["id"], record["action"], record["reason"]) == (letter_id, "replayed", "")
+    assert record["at"]
+    # Replayed once only: a second replay finds nothing.
+    assert _korpu("dlq", "replay", letter_id, redis_url=redis_db).returncode == 1
+    assert client.xlen(streams.SHELTER_REQUESTS) == 1
+
+
+def test_replay_all_sends_every_dead_letter_home(redis_db: str, client: redis.Redis) -> None:
+    to_shelter = _dead_letter(client, _event("a"))
+    to_lawyers = _dead_letter(client, _event("b"), origin_stream=streams.LEGAL_AID_REQUESTS)
+    done = _korpu("dlq", "replay", "--all", redis_url=redis_db)
+    assert done.returncode == 0, done.stderr
+    assert to_shelter in done.stdout and to_lawyers in done.stdout
+    assert client.xlen(streams.SHELTER_REQUESTS) == client.xlen(streams.LEGAL_AID_REQUESTS) == 1
+    assert client.xlen(streams.DEAD_LETTERS) == 0
+    assert [record["id"] for record in _resolved(client)] == [to_shelter, to_lawyers]
+    # Neither an id nor --all: refused before touching Redis.
+    assert _korpu("dlq", "replay", redis_url=redis_db).returncode == 2
+
+
+def test_discard_needs_a_reason_and_keeps_it(redis_db: str, client: redis.Redis) -> None:
+    letter_id = _dead_letter(client, _event("never"))
+    for refused in ([], ["--reason", "   "], ["--reason", "r" * 501]):
+        done = _korpu("dlq", "discard", letter_id, *refused, redis_url=redis_db)
+        assert done.returncode == 2 and "reason" in done.stderr
+    assert client.xlen(streams.DEAD_LETTERS) == 1
+    reason = "test referral sent by the hotline's staging system"
+    done = _korpu("dlq", "discard", letter_id, "--reason", reason, redis_url=redis_db)
+    assert done.returncode == 0, done.stderr
+    assert client.xlen(streams.DEAD_LETTERS) == 0
+    assert client.xlen(streams.SHELTER_REQUESTS) == 0  # discarded, not replayed
+    [record] = _resolved(client)
+    assert (record["id"], record["action"], record["reason"]) == (letter_id, "discarded", reason)
+
+
+@pytest.mark.parametrize("command", ["show", "replay", "discard"])
+@pytest.mark.parametrize("unknown", ["1-1", "not-an-id"])
+def test_an_unknown_dead_letter_is_one_line_and_exit_1(
+    redis_db: str, client: redis.Redis, command: str, unknown: str
+) -> None:
+    _dead_letter(client, _event("bystander"))
+    extra = ["--reason", "gone"] if command == "discard" else []
+    done = _korpu("dlq", command, unknown, *extra, redis_url=redis_db)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and unknown in done.stderr
+    assert client.xlen(streams.DEAD_LETTERS) == 1
+
+
+def test_status_shows_lengths_lag_pending_consumers_and_dead_letters(
+    redis_db: str, client: redis.Redis
+) -> None:
+    stream, group = streams.SHELTER_REQUESTS, streams.GROUP_SHELTER
+    client.xgroup_create(stream, group, id="0", mkstream=True)
+    for number in range(3):
+        client.xadd(stream, {streams.ENTRY_FIELD: _event(str(number))})
+    # One entry delivered and never acknowledged: pending on its consumer.
+    client.xreadgroup(group, "shelter-host-1", {stream: ">"}, count=1)
+    _dead_letter(client, _event("dead"))
+    report = _json("status", redis_url=redis_db)
+    assert set(report) == {"streams", "dead_letters"} and report["dead_letters"] == 1
+    by_name = {entry["name"]: entry for entry in report["streams"]}
+    assert list(by_name) == [*streams.ALL, streams.DEAD_LETTERS]
+    assert by_name[streams.INTAKE] == {"name": streams.INTAKE, "length": 0, "groups": []}
+    assert by_name[streams.DEAD_LETTERS]["length"] == 1
+    shelter = by_name[stream]
+    assert set(shelter) == {"name", "length", "groups"} and shelter["length"] == 3
+    [info] = shelter["groups"]
+    assert set(info) == {"name", "lag", "pending", "oldest_pending_age_s", "consumers"}
+    assert (info["name"], info["lag"], info["pending"]) == (group, 2, 1)
+    assert info["oldest_pending_age_s"] >= 0
+    [consumer] = info["consumers"]
+    assert set(consumer) == {"name", "pending", "idle_s"}
+    assert (consumer["name"], consumer["pending"]) == ("shelter-host-1", 1)
+    assert consumer["idle_s"] >= 0
+    table = _korpu("status", redis_url=redis_db)
+    assert table.returncode == 0 and "shelter-host-1" in table.stdout
+    assert "dead letters: 1" in table.stdout
+
+
+def test_status_counts_the_lag_when_redis_cannot_tell(redis_db: str, client: redis.Redis) -> None:
+    # The referral service deletes intake entries; a deleted entry after the group's
+    # position makes Redis 7 report the lag as null.
+    stream, group = streams.INTAKE, streams.GROUP_REFERRAL_INTAKE
+    client.xgroup_create(stream, group, id="0", mkstream=True)
+    ids = [client.xadd(stream, {streams.ENTRY_FIELD: _event(str(n))}) for n in range(4)]
+    client.xreadgroup(group, "referral-host-1", {stream: ">"}, count=1)
+    client.xdel(stream, ids[2])
+    report = _json("status", redis_url=redis_db)
+    [intake] = [entry for entry in report["streams"] if entry["name"] == stream]
+    assert intake["groups"][0]["lag"] == 2
+    assert intake["groups"][0]["oldest_pending_age_s"] >= 0
+
+
+def test_nothing_pending_reads_null_not_zero(redis_db: str, client: redis.Redis) -> None:
+    client.xgroup_create(streams.TASK_UPDATES, streams.GROUP_REFERRAL_COORDINATOR, "0", True)
+    report = _json("status", redis_url=redis_db)
+    [updates] = [entry for entry in report["streams"] if entry["name"] == streams.TASK_UPDATES]
+    assert updates["groups"][0]["oldest_pending_age_s"] is None
+    assert updates["groups"][0]["lag"] == 0 and updates["groups"][0]["consumers"] == []
+
+
+@pytest.mark.parametrize("args", [["status"], ["dlq", "list"], ["dlq", "replay", "--all"]])
+def test_an_unreachable_redis_is_one_clear_line_and_exit_2(args: list[str]) -> None:
+    url = "redis://127.0.0.1:1/0"
+    done = _korpu(*args, redis_url=url)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"korpu: cannot reach Redis at {url}: ")
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr

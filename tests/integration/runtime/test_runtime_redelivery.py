@@ -1,0 +1,161 @@
+"""Nothing stays pending: failed entries are retried, dead consumers' entries taken over,
+and an entry that keeps failing is dead-lettered with its error, never blocking the rest."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from korpu_contracts import referral, registry, streams
+from korpu_runtime import tables
+from korpu_runtime.consumer import Message, Subscription
+from korpu_runtime.service import Service
+from korpu_runtime.settings import ServiceSettings
+from korpu_runtime.unit_of_work import UnitOfWork
+from support import bus
+from support.infra import wait_for
+
+INPUT = "korpu.test.redelivery"
+GROUP = "test-redelivery"
+metadata = sa.MetaData()
+tables.add_runtime_tables(metadata)
+handled = sa.Table("handled", metadata, sa.Column("task_id", sa.String(40), nullable=False))
+
+# How many times each task id reached the handler (across replicas: same process).
+calls: dict[str, int] = {}
+calls_lock = threading.Lock()
+
+
+def _handle(uow: UnitOfWork, message: Message) -> None:
+    task_id = registry.read(message.envelope, referral.TaskCancelled).task_id
+    with calls_lock:
+        calls[task_id] = calls.get(task_id, 0) + 1
+        attempt = calls[task_id]
+    if task_id.startswith("poison") or (task_id.startswith("flaky") and attempt < 3):
+        raise RuntimeError(f"attempt {attempt} of {task_id} fails")
+    if task_id.startswith("slow"):
+        time.sleep(1.0)  # five times the claim idle time: its lease must hold
+    uow.conn.execute(handled.insert().values(task_id=task_id))
+
+
+class _Settings(ServiceSettings):
+    service: str = "redelivery-test"
+
+
+ServiceFactory = Callable[[str], Service]
+
+
+@pytest.fixture
+async def make_service(redis_db: str, database_url: str) -> AsyncIterator[ServiceFactory]:
+    calls.clear()
+    started: list[Service] = []
+
+    def make(consumer: str) -> Service:
+        settings = _Settings(
+            redis_url=redis_db,
+            database_url=database_url,
+            consumer_name=consumer,
+            claim_idle_ms=200,
+            max_deliveries=3,
+            backoff_cap_ms=400,
+        )
+        subscription = Subscription(
+            name="test.redelivery", stream=INPUT, group=GROUP, handler=_handle
+        )
+        service = Service(settings, metadata, [subscription])
+        started.append(service)
+        return service
+
+    yield make
+    for service in started:
+        if service.started:
+            await service.stop()
+
+
+async def _publish(service: Service, task_id: str) -> None:
+    cancelled = referral.TaskCancelled(task_id=task_id, referral_id="r-1", service="shelter")
+    await bus.publish(service.settings.redis_url, INPUT, cancelled, "r-1")
+
+
+async def _handled(service: Service) -> list[str]:
+    rows = await service.db.run(lambda conn: list(conn.execute(sa.select(handled.c.task_id))))
+    return sorted(row.task_id for row in rows)
+
+
+async def _nothing_pending(service: Service) -> bool:
+    summary: dict[str, Any] = await service.redis.xpending(INPUT, GROUP)
+    return summary["pending"] == 0
+
+
+async def test_a_failing_entry_is_retried_until_it_succeeds(make_service: ServiceFactory) -> None:
+    service = make_service("c1")
+    await service.start()
+    await _publish(service, "flaky-1")
+    await wait_for(lambda: _handled(service), timeout=10, message="flaky entry never succeeded")
+    assert calls["flaky-1"] == 3
+    await wait_for(lambda: _nothing_pending(service), message="the retried entry stayed pending")
+    assert await service.redis.xlen(streams.DEAD_LETTERS) == 0
+
+
+async def test_a_poison_entry_is_dead_lettered_with_its_error_and_blocks_nothing(
+    make_service: ServiceFactory,
+) -> None:
+    service = make_service("c1")
+    await service.start()
+    await _publish(service, "poison-1")
+    await _publish(service, "behind")
+
+    async def dead() -> list[Any]:
+        return list(await service.redis.xrange(streams.DEAD_LETTERS))
+
+    [(letter_id, letter)] = await wait_for(dead, timeout=10, message="never dead-lettered")
+    assert await _handled(service) == ["behind"]
+    assert letter[b"origin_stream"] == INPUT.encode()
+    assert letter[b"group"] == GROUP.encode() and letter[b"handler"] == b"test.redelivery"
+    assert letter[b"deliveries"] == b"3" and calls["poison-1"] == 3
+    assert b"RuntimeError: attempt 3 of poison-1 fails" in letter[b"error"]
+    assert b'"task_id":"poison-1"' in letter[streams.ENTRY_FIELD.encode()]
+    await wait_for(lambda: _nothing_pending(service), message="poison entry left pending")
+
+    # A replay that dies again says so: its new dead letter names the first one.
+    await service.redis.xadd(
+        INPUT,
+        {
+            streams.ENTRY_FIELD: letter[streams.ENTRY_FIELD.encode()],
+            streams.REPLAY_FIELD: letter_id,
+        },
+    )
+
+    async def dead_again() -> list[Any]:
+        letters = await service.redis.xrange(streams.DEAD_LETTERS)
+        return [fields for _, fields in letters if streams.REPLAY_FIELD.encode() in fields]
+
+    [again] = await wait_for(dead_again, timeout=10, message="the replay was not dead-lettered")
+    assert again[streams.REPLAY_FIELD.encode()] == letter_id
+
+
+async def test_entries_of_a_dead_consumer_are_taken_over(make_service: ServiceFactory) -> None:
+    service = make_service("survivor")
+    await service.provision_groups()
+    await _publish(service, "orphan")
+    # A consumer reads the entry and dies before acknowledging it.
+    await service.redis.xreadgroup(GROUP, "dead-consumer", {INPUT: ">"}, count=10)
+    await service.start()
+    await wait_for(lambda: _handled(service), timeout=10, message="orphaned entry never taken")
+    assert await _handled(service) == ["orphan"]
+    await wait_for(lambda: _nothing_pending(service), message="orphaned entry left pending")
+
+
+async def test_a_slow_handler_keeps_its_entry_and_runs_once(make_service: ServiceFactory) -> None:
+    first, second = make_service("replica-1"), make_service("replica-2")
+    await first.start()
+    await second.start()
+    await _publish(first, "slow-1")
+    await wait_for(lambda: _handled(first), timeout=10, message="slow entry never done")
+    assert calls["slow-1"] == 1
+    await wait_for(lambda: _nothing_pending(first), message="slow entry left pending")
