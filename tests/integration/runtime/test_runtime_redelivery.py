@@ -3,6 +3,10 @@ and an entry that keeps failing is dead-lettered with its error, never blocking 
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -29,6 +33,8 @@ handled = sa.Table("handled", metadata, sa.Column("task_id", sa.String(40), null
 # How many times each task id reached the handler (across replicas: same process).
 calls: dict[str, int] = {}
 calls_lock = threading.Lock()
+# "fixable" tasks fail while listed here: the bug an operator fixes before a replay.
+still_broken: set[str] = set()
 
 
 def _handle(uow: UnitOfWork, message: Message) -> None:
@@ -36,7 +42,8 @@ def _handle(uow: UnitOfWork, message: Message) -> None:
     with calls_lock:
         calls[task_id] = calls.get(task_id, 0) + 1
         attempt = calls[task_id]
-    if task_id.startswith("poison") or (task_id.startswith("flaky") and attempt < 3):
+    broken = task_id.startswith("fixable") and task_id in still_broken
+    if broken or task_id.startswith("poison") or (task_id.startswith("flaky") and attempt < 3):
         raise RuntimeError(f"attempt {attempt} of {task_id} fails")
     if task_id.startswith("slow"):
         time.sleep(1.0)  # five times the claim idle time: its lease must hold
@@ -159,3 +166,40 @@ async def test_a_slow_handler_keeps_its_entry_and_runs_once(make_service: Servic
     await wait_for(lambda: _handled(first), timeout=10, message="slow entry never done")
     assert calls["slow-1"] == 1
     await wait_for(lambda: _nothing_pending(first), message="slow entry left pending")
+
+
+async def test_a_dead_letter_replayed_after_the_fix_is_processed(
+    make_service: ServiceFactory,
+) -> None:
+    service = make_service("c1")
+    await service.start()
+    still_broken.add("fixable-1")
+    await _publish(service, "fixable-1")
+
+    async def dead() -> list[Any]:
+        return list(await service.redis.xrange(streams.DEAD_LETTERS))
+
+    [(letter_id, _)] = await wait_for(dead, timeout=10, message="never dead-lettered")
+    listed = _korpu(service, "dlq", "list", "--json")
+    assert [letter["id"] for letter in json.loads(listed.stdout)] == [letter_id.decode()]
+
+    still_broken.discard("fixable-1")  # the fix is deployed
+    replayed = _korpu(service, "dlq", "replay", letter_id.decode())
+    assert replayed.returncode == 0, replayed.stderr
+    await wait_for(lambda: _handled(service), timeout=10, message="the replay was not processed")
+    assert await _handled(service) == ["fixable-1"]
+    assert json.loads(_korpu(service, "dlq", "list", "--json").stdout) == []
+    await wait_for(lambda: _nothing_pending(service), message="the replay stayed pending")
+
+
+def _korpu(service: Service, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "REDIS_URL": service.settings.redis_url}
+    return subprocess.run(
+        [sys.executable, "-m", "korpu", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )

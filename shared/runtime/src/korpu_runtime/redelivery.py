@@ -65,8 +65,12 @@ async def lease(
         yield
     finally:
         renewing.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await renewing
+        # asyncio.wait, not `await renewing` under suppress(CancelledError): that
+        # would also swallow a cancellation of the caller, and a stopping service
+        # would never stop.
+        await asyncio.wait([renewing])
+        if not renewing.cancelled() and renewing.exception() is not None:
+            log.warning("lease_renewal_failed", stream=subscription.stream)
 
 
 Consume = Callable[[Subscription, list[Entry]], Awaitable[BatchOutcome]]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -29,6 +30,16 @@ async def _raw_entries(msg: Any, _original: Any) -> Any:
     # Our entries are plain JSON under one field; FastStream's own decoding
     # expects its framing, so the handler reads the raw entries instead.
     return msg.raw_message["data"]
+
+
+STOP_STEP_SECONDS = 20.0
+
+
+async def _bounded(step: Awaitable[None], seconds: float, what: str) -> None:
+    try:
+        await asyncio.wait_for(step, seconds)
+    except TimeoutError:
+        log.error("stop_step_timed_out", step=what, seconds=seconds)
 
 
 class Service:
@@ -162,10 +173,13 @@ class Service:
 
     async def stop(self) -> None:
         # Stop reading first and let in-flight batches finish, then send what they committed.
-        await self.broker.stop()
+        # Each step is bounded: a stop that never ends would keep a supervisor (or a
+        # test run) waiting for good, and whatever was not finished stays pending
+        # for another consumer. Rejected: waiting without limit for a clean stop.
+        await _bounded(self.broker.stop(), STOP_STEP_SECONDS, "broker")
         for task in self.redeliveries:
-            await task.stop()
-        await self.relay.stop()
+            await _bounded(task.stop(), STOP_STEP_SECONDS, "redelivery")
+        await _bounded(self.relay.stop(), STOP_STEP_SECONDS, "relay")
         await self.redis.aclose()
         self.db.close()
         self.started = False
