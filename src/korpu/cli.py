@@ -8,15 +8,13 @@ import os
 import signal
 import sys
 import threading
-import urllib.parse
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from korpu import catalog
+from korpu import catalog, operations
 
 if TYPE_CHECKING:
-    import redis
+    pass
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -62,25 +60,27 @@ def _parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", help="streams, consumer groups, lag, dead letters")
     status.add_argument("--json", action="store_true", help="print JSON")
-    status.set_defaults(run=_with_redis(_status))
+    status.set_defaults(run=operations.with_redis(operations.status_command))
 
     dlq = commands.add_parser("dlq", help="dead letters").add_subparsers(title="dlq commands")
     listing = dlq.add_parser("list", help="every dead letter, oldest first")
     listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.set_defaults(run=_with_redis(_dlq_list))
+    listing.set_defaults(run=operations.with_redis(operations.dlq_list))
     show = dlq.add_parser("show", help="one dead letter in full, with its event")
     show.add_argument("id")
     show.add_argument("--json", action="store_true", help="print JSON")
-    show.set_defaults(run=_with_redis(_dlq_show))
+    show.set_defaults(run=operations.with_redis(operations.dlq_show))
     replay = dlq.add_parser("replay", help="put dead letters back on their streams")
     which = replay.add_mutually_exclusive_group(required=True)
     which.add_argument("id", nargs="?")
     which.add_argument("--all", action="store_true", help="every dead letter")
-    replay.set_defaults(run=_with_redis(_dlq_replay))
+    replay.set_defaults(run=operations.with_redis(operations.dlq_replay))
     discard = dlq.add_parser("discard", help="drop a dead letter that must never be processed")
     discard.add_argument("id")
-    discard.add_argument("--reason", required=True, type=_reason, help="why (1-500 characters)")
-    discard.set_defaults(run=_with_redis(_dlq_discard))
+    discard.add_argument(
+        "--reason", required=True, type=operations.reason_text, help="why (1-500 characters)"
+    )
+    discard.set_defaults(run=operations.with_redis(operations.dlq_discard))
     return parser
 
 
@@ -155,110 +155,4 @@ def _org_create(args: argparse.Namespace) -> int:
     else:
         print(f"Organization {args.name}: {organization_id}")
         print(f"API key (shown once, stored hashed): {api_key}")
-    return 0
-
-
-def _redis_url() -> str:
-    from korpu_runtime import settings
-
-    # The services' own default, so the CLI looks where a service without REDIS_URL writes.
-    default: str = settings.ServiceSettings.model_fields["redis_url"].default
-    return os.environ.get("REDIS_URL") or default
-
-
-def _without_password(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    if not parts.password:
-        return url
-    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
-
-
-def _with_redis(
-    command: Callable[[redis.Redis, argparse.Namespace], int],
-) -> Callable[[argparse.Namespace], int]:
-    """Run `command` with a client; Redis errors become one line and exit 2, no traceback."""
-
-    def run(args: argparse.Namespace) -> int:
-        import redis
-
-        from korpu import dlq
-
-        url = _redis_url()
-        try:
-            # Only parses the URL; the first command connects.
-            client = redis.Redis.from_url(
-                url, decode_responses=True, socket_connect_timeout=5, socket_timeout=30
-            )
-        except ValueError as error:
-            return _unreachable(url, error)
-        try:
-            with client:
-                return command(client, args)
-        except (redis.ConnectionError, redis.TimeoutError) as error:
-            return _unreachable(url, error)
-        except dlq.UnknownDeadLetter as error:
-            print(f"korpu: no dead letter {error} (see `korpu dlq list`)", file=sys.stderr)
-            return 1
-
-    return run
-
-
-def _unreachable(url: str, error: Exception) -> int:
-    reason = " ".join(str(error).split())
-    print(f"korpu: cannot reach Redis at {_without_password(url)}: {reason}", file=sys.stderr)
-    return 2
-
-
-def _reason(text: str) -> str:
-    if not 1 <= len(text.strip()) <= 500:
-        raise argparse.ArgumentTypeError("give a reason of 1 to 500 characters")
-    return text.strip()
-
-
-def _status(client: redis.Redis, args: argparse.Namespace) -> int:
-    from korpu import status
-
-    report = status.collect(client)
-    print(json.dumps(report) if args.json else status.table(report))
-    return 0
-
-
-def _dlq_list(client: redis.Redis, args: argparse.Namespace) -> int:
-    from korpu import dlq
-
-    letters = dlq.list_all(client)
-    print(json.dumps([letter.summary() for letter in letters]) if args.json else dlq.table(letters))
-    return 0
-
-
-def _dlq_show(client: redis.Redis, args: argparse.Namespace) -> int:
-    from korpu import dlq
-
-    letter = dlq.get(client, args.id)
-    print(json.dumps(letter.full(), ensure_ascii=False) if args.json else dlq.describe(letter))
-    return 0
-
-
-def _dlq_replay(client: redis.Redis, args: argparse.Namespace) -> int:
-    from korpu import dlq
-
-    ids = [letter.id for letter in dlq.list_all(client)] if args.all else [args.id]
-    for letter_id in ids:
-        try:
-            letter, new_id = dlq.replay(client, letter_id)
-        except dlq.UnknownDeadLetter:
-            if not args.all:
-                raise
-            continue  # resolved by someone else since the listing: nothing left to do
-        print(f"replayed {letter.id} to {letter.origin_stream} as {new_id}")
-    if not ids:
-        print("No dead letters.")
-    return 0
-
-
-def _dlq_discard(client: redis.Redis, args: argparse.Namespace) -> int:
-    from korpu import dlq
-
-    letter = dlq.discard(client, args.id, args.reason)
-    print(f"discarded {letter.id} (from {letter.origin_stream}): {args.reason}")
     return 0

@@ -1,0 +1,120 @@
+"""`korpu status` and `korpu dlq`: the operator's commands, on the Redis the services use."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.parse
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import redis
+
+
+def redis_url() -> str:
+    from korpu_runtime import settings
+
+    # The services' own default, so the CLI looks where a service without REDIS_URL writes.
+    default: str = settings.ServiceSettings.model_fields["redis_url"].default
+    return os.environ.get("REDIS_URL") or default
+
+
+def _without_password(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if not parts.password:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+
+
+def with_redis(
+    command: Callable[[redis.Redis, argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
+    """Run `command` with a client; Redis errors become one line and exit 2, no traceback."""
+
+    def run(args: argparse.Namespace) -> int:
+        import redis
+
+        from korpu import dlq
+
+        url = redis_url()
+        try:
+            # Only parses the URL; the first command connects.
+            client = redis.Redis.from_url(
+                url, decode_responses=True, socket_connect_timeout=5, socket_timeout=30
+            )
+        except ValueError as error:
+            return _unreachable(url, error)
+        try:
+            with client:
+                return command(client, args)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            return _unreachable(url, error)
+        except dlq.UnknownDeadLetter as error:
+            print(f"korpu: no dead letter {error} (see `korpu dlq list`)", file=sys.stderr)
+            return 1
+
+    return run
+
+
+def _unreachable(url: str, error: Exception) -> int:
+    reason = " ".join(str(error).split())
+    print(f"korpu: cannot reach Redis at {_without_password(url)}: {reason}", file=sys.stderr)
+    return 2
+
+
+def reason_text(text: str) -> str:
+    if not 1 <= len(text.strip()) <= 500:
+        raise argparse.ArgumentTypeError("give a reason of 1 to 500 characters")
+    return text.strip()
+
+
+def status_command(client: redis.Redis, args: argparse.Namespace) -> int:
+    from korpu import status
+
+    report = status.collect(client)
+    print(json.dumps(report) if args.json else status.table(report))
+    return 0
+
+
+def dlq_list(client: redis.Redis, args: argparse.Namespace) -> int:
+    from korpu import dlq
+
+    letters = dlq.list_all(client)
+    print(json.dumps([letter.summary() for letter in letters]) if args.json else dlq.table(letters))
+    return 0
+
+
+def dlq_show(client: redis.Redis, args: argparse.Namespace) -> int:
+    from korpu import dlq
+
+    letter = dlq.get(client, args.id)
+    print(json.dumps(letter.full(), ensure_ascii=False) if args.json else dlq.describe(letter))
+    return 0
+
+
+def dlq_replay(client: redis.Redis, args: argparse.Namespace) -> int:
+    from korpu import dlq
+
+    ids = [letter.id for letter in dlq.list_all(client)] if args.all else [args.id]
+    for letter_id in ids:
+        try:
+            letter, new_id = dlq.replay(client, letter_id)
+        except dlq.UnknownDeadLetter:
+            if not args.all:
+                raise
+            continue  # resolved by someone else since the listing: nothing left to do
+        print(f"replayed {letter.id} to {letter.origin_stream} as {new_id}")
+    if not ids:
+        print("No dead letters.")
+    return 0
+
+
+def dlq_discard(client: redis.Redis, args: argparse.Namespace) -> int:
+    from korpu import dlq
+
+    letter = dlq.discard(client, args.id, args.reason)
+    print(f"discarded {letter.id} (from {letter.origin_stream}): {args.reason}")
+    return 0
