@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from legal_aid_helpers import (
     answers,
     answers_by_task,
@@ -19,20 +16,8 @@ from legal_aid_helpers import (
 from korpu_contracts import streams
 from korpu_contracts.vocabulary import Reason, Sex, TaskStatus
 from korpu_runtime.service import Service
-from legal_aid import bootstrap
 from legal_aid.service_layer import handlers
 from support import bus
-
-
-@pytest.fixture
-async def service(redis_db: str, database_url: str) -> AsyncIterator[Service]:
-    settings = bootstrap.Settings(redis_url=redis_db, database_url=database_url, consumer_name="t1")
-    running = bootstrap.build_service(settings)
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.stop()
 
 
 async def test_the_least_loaded_lawyer_who_serves_the_region_and_shares_a_language_is_assigned(

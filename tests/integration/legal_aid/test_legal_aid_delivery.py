@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from legal_aid_helpers import (
@@ -24,17 +23,6 @@ from korpu_contracts.vocabulary import Reason, TaskStatus
 from korpu_runtime.service import Service
 from legal_aid import bootstrap
 from support import bus
-
-
-@pytest.fixture
-async def service(redis_db: str, database_url: str) -> AsyncIterator[Service]:
-    settings = bootstrap.Settings(redis_url=redis_db, database_url=database_url, consumer_name="t1")
-    running = bootstrap.build_service(settings)
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.stop()
 
 
 async def test_the_same_request_delivered_twice_is_allocated_once(
