@@ -7,7 +7,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from korpu_contracts import vocabulary
-from korpu_contracts.envelope import Payload
+from korpu_contracts.envelope import Envelope, Payload
 
 
 class TaskUpdated(Payload):
@@ -25,3 +25,32 @@ class TaskUpdated(Payload):
     status: vocabulary.TaskStatus
     reason: vocabulary.Reason | None = None
     detail: dict[str, str | int | bool | None] = Field(default_factory=dict)
+
+
+def answer(
+    *,
+    source: str,
+    service: vocabulary.Service,
+    task_id: str,
+    referral_id: str,
+    status: vocabulary.TaskStatus,
+    reason: vocabulary.Reason | None = None,
+    detail: dict[str, str | int | bool | None] | None = None,
+    cause: Envelope | None = None,
+) -> Envelope:
+    """A provider's TaskUpdated, filed under the task's own case (see `Envelope.caused`).
+
+    `cause` is the event that led to it, if any: the request answered, or another
+    person's cancellation that freed the place now given to this one.
+    """
+    update = TaskUpdated(
+        task_id=task_id,
+        referral_id=referral_id,
+        service=service,
+        status=status,
+        reason=reason,
+        detail=detail or {},
+    )
+    if cause is None:
+        return Envelope.wrap(update, source=source, subject=referral_id)
+    return cause.caused(update, source=source, subject=referral_id)

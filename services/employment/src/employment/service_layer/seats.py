@@ -6,9 +6,8 @@ from collections.abc import Iterable
 
 from employment.adapters.repository import Repository, Task
 from employment.domain import model, waitlist
-from korpu_contracts import streams
+from korpu_contracts import providers, streams
 from korpu_contracts.envelope import Envelope
-from korpu_contracts.providers import TaskUpdated
 from korpu_contracts.vocabulary import Reason, Service, TaskStatus
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.unit_of_work import UnitOfWork
@@ -33,21 +32,17 @@ def answer(
     cause: Envelope | None = None,
 ) -> None:
     """Publish one TaskUpdated for `task`, through the outbox of this transaction."""
-    update = TaskUpdated(
+    envelope = providers.answer(
+        source=SOURCE,
+        service=Service.EMPLOYMENT,
         task_id=task.task_id,
         referral_id=task.referral_id,
-        service=Service.EMPLOYMENT,
         status=status,
         reason=reason,
-        detail=detail or {},
+        detail=detail,
+        cause=cause,
     )
-    uow.publish(streams.TASK_UPDATES, _envelope(update, task.referral_id, cause))
-
-
-def _envelope(update: TaskUpdated, referral_id: str, cause: Envelope | None) -> Envelope:
-    if cause is None:
-        return Envelope.wrap(update, source=SOURCE, subject=referral_id)
-    return cause.caused(update, source=SOURCE, subject=referral_id)
+    uow.publish(streams.TASK_UPDATES, envelope)
 
 
 def enrol(

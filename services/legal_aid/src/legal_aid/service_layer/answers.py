@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from korpu_contracts import streams
+from korpu_contracts import providers, streams
 from korpu_contracts.envelope import Envelope
-from korpu_contracts.providers import TaskUpdated
 from korpu_contracts.vocabulary import Reason, Service, TaskStatus
 from korpu_runtime.unit_of_work import UnitOfWork
 from legal_aid.adapters.repository import TaskRow
@@ -23,21 +22,17 @@ def send(
     cause: Envelope | None = None,
 ) -> None:
     """Write one TaskUpdated to the outbox, in the transaction that made the change."""
-    update = TaskUpdated(
+    envelope = providers.answer(
+        source=SOURCE,
+        service=Service.LEGAL_AID,
         task_id=task.task_id,
         referral_id=task.referral_id,
-        service=Service.LEGAL_AID,
         status=status,
         reason=reason,
-        detail=detail or {},
+        detail=detail,
+        cause=cause,
     )
-    uow.publish(streams.TASK_UPDATES, _envelope(update, task.referral_id, cause))
-
-
-def _envelope(update: TaskUpdated, referral_id: str, cause: Envelope | None) -> Envelope:
-    if cause is None:
-        return Envelope.wrap(update, source=SOURCE, subject=referral_id)
-    return cause.caused(update, source=SOURCE, subject=referral_id)
+    uow.publish(streams.TASK_UPDATES, envelope)
 
 
 # Each detail names only what this person was given, never another person's data.

@@ -31,17 +31,15 @@ class Reply:
     def tell(
         self, status: TaskStatus, reason: Reason | None = None, detail: Detail | None = None
     ) -> None:
-        update = providers.TaskUpdated(
+        envelope = providers.answer(
+            source=SOURCE,
+            service=Service.SHELTER,
             task_id=self.task_id,
             referral_id=self.referral_id,
-            service=Service.SHELTER,
             status=status,
             reason=reason,
-            detail=detail or {},
+            detail=detail,
+            cause=self.cause,
         )
-        if self.cause is not None:
-            envelope = self.cause.caused(update, source=SOURCE)
-        else:
-            envelope = Envelope.wrap(update, source=SOURCE, subject=self.referral_id)
         self.uow.publish(streams.TASK_UPDATES, envelope)
         log.info("task_answered", task_id=self.task_id, status=str(status))
