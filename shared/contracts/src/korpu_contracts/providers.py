@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from korpu_contracts import vocabulary
 from korpu_contracts.envelope import Envelope, Payload
@@ -54,3 +54,13 @@ def answer(
     if cause is None:
         return Envelope.wrap(update, source=source, subject=referral_id)
     return cause.caused(update, source=source, subject=referral_id)
+
+
+class Completion(BaseModel):
+    """Body of every provider's `POST /v1/tasks/{id}/complete` (the case workers' API)."""
+
+    # An unknown field is refused, so a misspelt one is never silently dropped.
+    model_config = ConfigDict(extra="forbid")
+
+    # A code, not free text: the outcome travels to the agency, and text could name someone.
+    outcome: vocabulary.Outcome

@@ -10,20 +10,11 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
 
 from employment.service_layer import handlers, views
-from korpu_contracts import vocabulary
+from korpu_contracts import providers
 from korpu_runtime.http import problem
 from korpu_runtime.service import Service
-
-
-class Completion(BaseModel):
-    # An unknown field is refused, so a misspelt one is never silently dropped.
-    model_config = ConfigDict(extra="forbid")
-
-    # A code, not free text: the outcome travels to the agency, and text could name someone.
-    outcome: vocabulary.Outcome
 
 
 def router(service: Service) -> APIRouter:
@@ -39,7 +30,7 @@ def router(service: Service) -> APIRouter:
         return view if view is not None else _not_found()
 
     @api.post("/tasks/{task_id}/complete", response_model=None)
-    async def complete(task_id: str, body: Completion) -> dict[str, Any] | JSONResponse:
+    async def complete(task_id: str, body: providers.Completion) -> dict[str, Any] | JSONResponse:
         try:
             await service.transaction(
                 lambda uow: handlers.complete(uow, task_id, str(body.outcome))

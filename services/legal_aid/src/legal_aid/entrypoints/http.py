@@ -10,19 +10,11 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
 
-from korpu_contracts import vocabulary
+from korpu_contracts import providers
 from korpu_runtime.http import problem
 from korpu_runtime.service import Service
 from legal_aid.service_layer import handlers, views
-
-
-class Completion(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # A code, not free text: the outcome travels to the agency, and text could name someone.
-    outcome: vocabulary.Outcome
 
 
 def router(service: Service) -> APIRouter:
@@ -38,7 +30,7 @@ def router(service: Service) -> APIRouter:
         return _not_found() if view is None else view
 
     @api.post("/tasks/{task_id}/complete", response_model=None)
-    async def complete(task_id: str, body: Completion) -> dict[str, Any] | JSONResponse:
+    async def complete(task_id: str, body: providers.Completion) -> dict[str, Any] | JSONResponse:
         try:
             await service.transaction(
                 lambda uow: handlers.complete(uow, task_id, str(body.outcome))

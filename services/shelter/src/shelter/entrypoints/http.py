@@ -9,22 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pydantic
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from korpu_contracts import vocabulary
+from korpu_contracts import providers
 from korpu_runtime.http import problem
 from korpu_runtime.service import Service
 from shelter.service_layer import handlers, views
-
-
-class Discharge(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
-
-    # Goes to the referring agency in the task's detail: what happened, not who.
-    # A code, not free text: the outcome travels to the agency, and text could name someone.
-    outcome: vocabulary.Outcome
 
 
 def router(service: Service) -> APIRouter:
@@ -40,7 +31,7 @@ def router(service: Service) -> APIRouter:
         return found if found is not None else _not_found()
 
     @api.post("/tasks/{task_id}/complete", response_model=None)
-    async def complete(task_id: str, body: Discharge) -> dict[str, Any] | JSONResponse:
+    async def complete(task_id: str, body: providers.Completion) -> dict[str, Any] | JSONResponse:
         try:
             await service.transaction(
                 lambda uow: handlers.complete(uow, task_id, str(body.outcome))
