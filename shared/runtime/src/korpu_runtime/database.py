@@ -50,6 +50,20 @@ def _sqlite_engine(url: sa.URL) -> Engine:
 
 
 GROUP_LIMIT = 64
+# Any constant will do: it only has to be the same in every replica.
+SCHEMA_LOCK_KEY = 0x6B6F7270
+
+
+def create_schema(conn: Connection, metadata: sa.MetaData) -> None:
+    """Create missing tables, one process at a time.
+
+    On PostgreSQL, replicas starting together would each find a table missing and
+    race to create it; the loser fails on a duplicate type. A transaction-scoped
+    advisory lock makes them take turns. SQLite's write lock already does.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+    metadata.create_all(conn)
 
 
 @dataclasses.dataclass
@@ -99,7 +113,7 @@ class Database:
         self._queued: collections.deque[_Queued[Any]] = collections.deque()
 
     def create_schema(self, metadata: sa.MetaData) -> None:
-        metadata.create_all(self.engine)
+        self.transaction(lambda conn: create_schema(conn, metadata))
 
     def transaction(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one transaction, synchronously (CLI, tests)."""

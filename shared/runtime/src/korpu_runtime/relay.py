@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
 import sqlalchemy as sa
@@ -26,20 +26,37 @@ class Relay:
     A relay that dies after XADD but before marking publishes the rows again;
     readers drop the duplicate through their inbox (at-least-once by design).
     Rejected: XADD and mark in one step, which Redis and SQL cannot share.
+
+    Replicas share the outbox: a relay first claims a batch for `claim_seconds`
+    (rows locked by another replica's claim are skipped), so each row is normally
+    sent once. A relay that dies holding a claim delays its rows by that long;
+    another then sends them. Rejected: one leader relay per service, whose
+    election would need its own failure handling for the same result.
     """
 
     def __init__(
-        self, database: Database, redis: aioredis.Redis, outbox: sa.Table, poll_seconds: float
+        self,
+        database: Database,
+        redis: aioredis.Redis,
+        outbox: sa.Table,
+        poll_seconds: float,
+        *,
+        owner: str,
+        claim_seconds: float = 10.0,
     ) -> None:
         self._db = database
         self._redis = redis
         self._outbox = outbox
         self._poll = poll_seconds
+        self._owner = owner
+        self._claim_for = timedelta(seconds=claim_seconds)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         # One flush at a time in this process: two would read and send the same rows.
         self._flushing = asyncio.Lock()
         self.published_total = 0
+        # Streams this service writes to: its retention looks after them.
+        self.streams_written: set[str] = set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -86,7 +103,7 @@ class Relay:
     async def _flush(self) -> int:
         sent = 0
         while True:
-            rows = await self._db.run(self._pending)
+            rows = await self._db.run(self._claim)
             if not rows:
                 return sent
             pipe = self._redis.pipeline(transaction=False)
@@ -96,15 +113,30 @@ class Relay:
             await self._db.run(functools.partial(self._mark, ids=[row.id for row in rows]))
             sent += len(rows)
             self.published_total += len(rows)
+            self.streams_written.update(row.stream for row in rows)
 
-    def _pending(self, conn: Connection) -> list[sa.Row[tuple[int, str, str]]]:
+    def _claim(self, conn: Connection) -> list[sa.Row[int, str, str]]:
+        outbox, now = self._outbox.c, datetime.now(UTC)
         query = (
-            sa.select(self._outbox.c.id, self._outbox.c.stream, self._outbox.c.body)
-            .where(self._outbox.c.published_at.is_(None))
-            .order_by(self._outbox.c.id)
+            sa.select(outbox.id, outbox.stream, outbox.body)
+            .where(
+                outbox.published_at.is_(None),
+                sa.or_(outbox.claimed_until.is_(None), outbox.claimed_until < now),
+            )
+            .order_by(outbox.id)
             .limit(BATCH)
+            # PostgreSQL: replicas claiming at once take different rows, none waits.
+            # SQLite has one writer at a time and ignores it.
+            .with_for_update(skip_locked=True)
         )
-        return list(conn.execute(query))
+        rows = list(conn.execute(query))
+        if rows:
+            conn.execute(
+                self._outbox.update()
+                .where(outbox.id.in_([row.id for row in rows]))
+                .values(claimed_by=self._owner, claimed_until=now + self._claim_for)
+            )
+        return rows
 
     def _mark(self, conn: Connection, ids: list[int]) -> None:
         conn.execute(

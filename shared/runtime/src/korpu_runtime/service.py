@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -12,13 +13,13 @@ import sqlalchemy as sa
 from faststream import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage
-from redis.exceptions import ResponseError
 from sqlalchemy.engine import Connection
 
-from korpu_runtime import consumer, redelivery
+from korpu_runtime import consumer, database, healing, redelivery
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.database import Database
 from korpu_runtime.relay import Relay
+from korpu_runtime.retention import Retention
 from korpu_runtime.settings import ServiceSettings
 from korpu_runtime.unit_of_work import UnitOfWork
 
@@ -58,7 +59,23 @@ class Service:
         self.subscriptions = list(subscriptions)
         self.db = Database(settings.database_url)
         self.redis: aioredis.Redis = aioredis.from_url(settings.redis_url)
-        self.relay = Relay(self.db, self.redis, self.outbox, settings.relay_poll_seconds)
+        self.relay = Relay(
+            self.db,
+            self.redis,
+            self.outbox,
+            settings.relay_poll_seconds,
+            owner=settings.consumer_name,
+            claim_seconds=settings.relay_claim_seconds,
+        )
+        self.retention = Retention(
+            self.db,
+            self.redis,
+            self.outbox,
+            self._streams_looked_after,
+            interval_seconds=settings.trim_interval_seconds,
+            stream_retention=timedelta(hours=settings.stream_retention_hours),
+            outbox_retention=timedelta(hours=settings.outbox_retention_hours),
+        )
         self.policy = redelivery.Policy(
             claim_idle_ms=settings.claim_idle_ms,
             max_deliveries=settings.max_deliveries,
@@ -81,7 +98,15 @@ class Service:
         logging.getLogger("korpu.faststream").setLevel(logging.WARNING)
         for subscription in self.subscriptions:
             self._subscribe(subscription)
+        self.healer = healing.Healer(
+            self.redis, self.subscriptions, self.broker, settings.heal_interval_seconds
+        )
         self.started = False
+
+    def _streams_looked_after(self) -> Iterator[str]:
+        """A service trims the streams it reads and the streams it has written to."""
+        yield from (subscription.stream for subscription in self.subscriptions)
+        yield from self.relay.streams_written
 
     def _subscribe(self, subscription: consumer.Subscription) -> None:
         stream = StreamSub(
@@ -147,27 +172,17 @@ class Service:
         return result
 
     async def provision_groups(self) -> None:
-        """Create every consumer group at the start of its stream.
-
-        Rejected: FastStream's own creation at `$`, which skips every entry
-        written before the first start (DESIGN.md).
-        """
-        for subscription in self.subscriptions:
-            try:
-                await self.redis.xgroup_create(
-                    subscription.stream, subscription.group, id="0", mkstream=True
-                )
-            except ResponseError as error:
-                if "BUSYGROUP" not in str(error):
-                    raise
+        await healing.provision_groups(self.redis, self.subscriptions)
 
     async def start(self) -> None:
-        await self.db.run(lambda conn: self.metadata.create_all(conn))
+        await self.db.run(lambda conn: database.create_schema(conn, self.metadata))
         await self.provision_groups()
         await self.broker.start()
         self.relay.start()
         for task in self.redeliveries:
             task.start()
+        self.healer.start()
+        self.retention.start()
         self.started = True
         log.info("service_started", consumer=self.settings.consumer_name)
 
@@ -176,6 +191,9 @@ class Service:
         # Each step is bounded: a stop that never ends would keep a supervisor (or a
         # test run) waiting for good, and whatever was not finished stays pending
         # for another consumer. Rejected: waiting without limit for a clean stop.
+        # The healer goes first, or it would restart the readers being stopped.
+        await self.healer.stop()
+        await self.retention.stop()
         await _bounded(self.broker.stop(), STOP_STEP_SECONDS, "broker")
         for task in self.redeliveries:
             await _bounded(task.stop(), STOP_STEP_SECONDS, "redelivery")
@@ -188,13 +206,14 @@ class Service:
     async def readiness(self) -> dict[str, bool]:
         checks = {"started": self.started, "relay": self.relay.running}
         checks["redelivery"] = all(task.running for task in self.redeliveries)
+        checks["healer"] = self.healer.running
+        checks["retention"] = self.retention.running
         try:
             checks["redis"] = bool(await self.broker.ping(timeout=2))
         except Exception:
             checks["redis"] = False
         for subscriber in self.broker.subscribers:
-            tasks = getattr(subscriber, "tasks", [])
-            alive = bool(subscriber.running) and all(not task.done() for task in tasks)
+            alive = healing.reader_alive(subscriber)
             checks[f"subscriber:{subscriber.stream_sub.name}"] = alive  # type: ignore[attr-defined]
         try:
             await self.db.run(lambda conn: conn.exec_driver_sql("SELECT 1"))

@@ -49,6 +49,17 @@ class ServiceSettings(BaseSettings):
     claim_idle_ms: int = Field(default=5_000, ge=50)
     max_deliveries: int = Field(default=5, ge=1)
     backoff_cap_ms: int = Field(default=60_000, ge=50)
+    # How long a relay's claim on outbox rows keeps other replicas off them; a
+    # relay that died holding a claim delays those rows by this much.
+    relay_claim_seconds: float = Field(default=10.0, gt=0)
+    # How often stopped readers and vanished consumer groups are looked for.
+    heal_interval_seconds: float = Field(default=1.0, gt=0)
+    # Retention (korpu_runtime.retention): how often streams are trimmed, how long
+    # a stream read by no consumer group keeps entries, and how long published
+    # outbox rows stay for `korpu recover`.
+    trim_interval_seconds: float = Field(default=10.0, gt=0)
+    stream_retention_hours: float = Field(default=24.0 * 7, gt=0)
+    outbox_retention_hours: float = Field(default=24.0 * 7, gt=0)
 
     @model_validator(mode="after")
     def _derive_defaults(self) -> ServiceSettings:

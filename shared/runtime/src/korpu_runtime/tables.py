@@ -15,8 +15,14 @@ def add_runtime_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
         sa.Column("body", sa.Text, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        # Kept after publishing so that `korpu recover` can republish after a wipe.
+        # Which relay is sending the row, and until when the others leave it alone:
+        # replicas share one outbox without sending every row once each.
+        sa.Column("claimed_by", sa.String(160), nullable=True),
+        sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
+        # Kept after publishing (for the retention period) so that `korpu recover`
+        # can republish after Redis lost its streams.
         sa.Index("ix_outbox_unpublished", "published_at", "id"),
+        sa.Index("ix_outbox_created", "created_at"),
     )
     inbox = sa.Table(
         "inbox",
