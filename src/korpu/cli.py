@@ -1,4 +1,4 @@
-"""The `korpu` command: up, demo, serve, org create, seed, status, dlq."""
+"""The `korpu` command: up, demo, serve, org create, seed, status, dlq, recover."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,15 @@ def _parser() -> argparse.ArgumentParser:
         "--reason", required=True, type=operations.reason_text, help="why (1-500 characters)"
     )
     discard.set_defaults(run=operations.with_redis(operations.dlq_discard))
+
+    recover = commands.add_parser(
+        "recover", help="send again every event written since TIME (after Redis lost its data)"
+    )
+    recover.add_argument(
+        "--since", required=True, help="ISO 8601 time (UTC if no zone) or a span: 30m, 2h, 1d"
+    )
+    recover.add_argument("--json", action="store_true", help="print JSON")
+    recover.set_defaults(run=_recover)
     return parser
 
 
@@ -143,6 +153,30 @@ def _openapi(check: bool) -> int:
     from korpu import openapi
 
     return openapi.write_or_check(check)
+
+
+def _recover(args: argparse.Namespace) -> int:
+    from korpu import recover
+
+    try:
+        since = recover.parse_since(args.since)
+        results = recover.recover(since)
+    except recover.RecoverError as error:
+        print(f"korpu recover: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        services = {r.service: {"events": r.events, "database_found": r.found} for r in results}
+        print(json.dumps({"since": since.isoformat(), "services": services}))
+        return 0
+    print(f"Events written since {since.isoformat()}, to be sent again:")
+    for result in results:
+        found = "" if result.found else "  (no database yet)"
+        print(f"  {result.service:<10} {result.events}{found}")
+    print("Running services send them within a few seconds; readers drop what they already did.")
+    shortest = min((r.retention_hours for r in results if r.found), default=0.0)
+    if shortest and since < datetime.now(UTC) - timedelta(hours=shortest):
+        print(f"Note: events published more than {shortest:g} hours ago were purged.")
+    return 0
 
 
 def _org_create(args: argparse.Namespace) -> int:
