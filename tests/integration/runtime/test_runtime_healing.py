@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
+from korpu.embedded_redis import EmbeddedRedis
 from korpu_contracts import referral
-from korpu_runtime import tables
+from korpu_runtime import http, tables
 from korpu_runtime.consumer import Message, Subscription
 from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
@@ -88,3 +91,25 @@ async def test_a_reader_that_stopped_is_restarted_and_readiness_tells_meanwhile(
 
 async def _contains(service: Service, task_id: str) -> bool:
     return task_id in await _handled(service)
+
+
+async def test_while_redis_is_away_readiness_says_degraded_and_the_http_api_stays_up(
+    tmp_path: Path, database_url: str
+) -> None:
+    private = EmbeddedRedis(tmp_path / "redis")
+    private.start()
+    settings = _Settings(redis_url=private.url, database_url=database_url)
+    subscription = Subscription(name="test.healing", stream=INPUT, group=GROUP, handler=_handle)
+    running = Service(settings, metadata, [subscription])
+    app = http.build_app(running, [], title="healing test")
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=transport, base_url="http://test"
+    ) as client:
+        assert (await client.get("/health/ready")).json()["status"] == "ready"
+        private.stop()
+        answer = await client.get("/health/ready")
+        assert answer.status_code == 200
+        assert answer.json()["status"] == "degraded"
+        assert answer.json()["checks"]["redis"] is False
+        assert answer.json()["checks"]["database"] is True

@@ -66,13 +66,18 @@ def health_router(service: Service) -> APIRouter:
 
     @router.get("/health/ready", response_model=None)
     async def ready() -> dict[str, Any] | JSONResponse:
-        # Truthful: red whenever the broker, a subscriber, the relay or the database is down.
-        # Rejected: FastStream's ASGI health, which stays 204 after its broker failed.
+        # Truthful, in three states. "ready": everything runs. "degraded" (200): Redis
+        # or a reader is away; the HTTP API still works (intake answers 202, the events
+        # wait in the outbox) and the service heals by itself. "not ready" (503): not
+        # started, or the database or a background task is down.
+        # Rejected: FastStream's ASGI health, which stays 204 after its broker failed;
+        # and 503 for a Redis outage, which would take the intake away from agencies
+        # exactly when the outbox could keep their referrals.
         checks = await service.readiness()
-        body = {"status": "ready" if all(checks.values()) else "not ready", "checks": checks}
-        if all(checks.values()):
-            return body
-        return JSONResponse(body, status_code=503)
+        essential = [ok for name, ok in checks.items() if name not in service.bus_checks(checks)]
+        if not all(essential):
+            return JSONResponse({"status": "not ready", "checks": checks}, status_code=503)
+        return {"status": "ready" if all(checks.values()) else "degraded", "checks": checks}
 
     return router
 

@@ -203,6 +203,11 @@ class Service:
         self.started = False
         log.info("service_stopped")
 
+    @staticmethod
+    def bus_checks(checks: dict[str, bool]) -> set[str]:
+        """The checks about Redis: failing, they leave the service degraded, not down."""
+        return {name for name in checks if name == "redis" or name.startswith("subscriber:")}
+
     async def readiness(self) -> dict[str, bool]:
         checks = {"started": self.started, "relay": self.relay.running}
         checks["redelivery"] = all(task.running for task in self.redeliveries)
