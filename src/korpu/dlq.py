@@ -33,6 +33,8 @@ class DeadLetter:
     dead_at: str
     replay_of: str | None
     event: str
+    # Set instead of `event` for an entry carrying personal data (streams.PARKED_FIELD).
+    parked: str | None = None
 
     @classmethod
     def from_entry(cls, entry_id: str, fields: dict[str, str]) -> DeadLetter:
@@ -46,6 +48,7 @@ class DeadLetter:
             deliveries=int(deliveries) if deliveries.isdigit() else 0,
             replay_of=fields.get(streams.REPLAY_FIELD) or None,
             event=fields.get(streams.ENTRY_FIELD, ""),
+            parked=fields.get(streams.PARKED_FIELD) or None,
         )
 
     def summary(self) -> dict[str, Any]:
@@ -78,6 +81,8 @@ def replay(client: redis.Redis, letter_id: str) -> tuple[DeadLetter, str]:
 
     def queue(pipe: redis.client.Pipeline, letter: DeadLetter) -> None:
         fields = {streams.ENTRY_FIELD: letter.event, streams.REPLAY_FIELD: letter.id}
+        if letter.parked:
+            fields[streams.PARKED_FIELD] = letter.parked
         pipe.xadd(letter.origin_stream, fields)  # type: ignore[arg-type]
         _resolve(pipe, letter.id, "replayed", "")
 
@@ -153,6 +158,10 @@ def describe(letter: DeadLetter) -> str:
         f"{key + ':':<15} {'-' if value is None else value}"
         for key, value in letter.summary().items()
     ]
+    if letter.parked:
+        where = letter.origin_stream
+        note = f"(carries personal data: parked in the database of the service reading {where})"
+        return "\n".join([*lines, "event:", note])
     event = _parsed(letter.event)
     body = event if isinstance(event, str) else json.dumps(event, indent=2, ensure_ascii=False)
     return "\n".join([*lines, "event:", body])

@@ -52,3 +52,7 @@ DEAD_LETTERS: Final = "korpu.deadletters"
 DEAD_LETTERS_RESOLVED: Final = "korpu.deadletters.resolved"
 # A replayed entry carries this extra field naming the dead letter it came from.
 REPLAY_FIELD: Final = "replay_of"
+# A dead letter from a stream carrying personal data (the intake) has an empty
+# `event` and this field instead: the token of the entry parked in the database
+# of the service that read it. A replay carries the token back to that service.
+PARKED_FIELD: Final = "parked"

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from korpu_contracts import registry, streams
 from korpu_contracts.envelope import Envelope
-from korpu_runtime import errors
+from korpu_runtime import errors, parking
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.unit_of_work import UnitOfWork
 
@@ -60,8 +60,10 @@ class Subscription:
     group: str
     handler: Handler
     on_invalid: InvalidHandler | None = None
-    # The intake stream carries personal data in transit: delete once stored.
-    delete_after_ack: bool = False
+    # The stream carries personal data in transit (the intake): each entry is
+    # deleted once stored, and one given up on is parked in the service's own
+    # database, never copied to the dead letters (`parking`).
+    personal_data: bool = False
 
 
 @dataclass
@@ -117,6 +119,9 @@ def _process_one(
     uow: UnitOfWork, subscription: Subscription, entry_id: str, fields: dict[bytes, bytes]
 ) -> None:
     raw = fields.get(streams.ENTRY_FIELD.encode(), b"")
+    token = fields.get(streams.PARKED_FIELD.encode())
+    if token is not None and subscription.personal_data:
+        raw = parking.take_back(uow.conn, token.decode())
     try:
         envelope = Envelope.from_json(raw)
     except ValidationError as invalid:

@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 
 from korpu_contracts import streams
 from korpu_runtime import logging as runtime_logging
+from korpu_runtime import parking
 from korpu_runtime.consumer import BatchOutcome, Entry, Subscription
 
 log = runtime_logging.get(__name__)
@@ -74,6 +75,8 @@ async def lease(
 
 
 Consume = Callable[[Subscription, list[Entry]], Awaitable[BatchOutcome]]
+# Keeps an entry's body in the service's database under a token (korpu_runtime.parking).
+Park = Callable[[str, bytes], Awaitable[None]]
 
 
 class Redelivery:
@@ -84,9 +87,10 @@ class Redelivery:
         consumer: str,
         policy: Policy,
         consume: Consume,
+        park: Park,
     ) -> None:
         self.redis, self.subscription, self.consumer = redis, subscription, consumer
-        self.policy, self.consume = policy, consume
+        self.policy, self.consume, self.park = policy, consume, park
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -158,6 +162,14 @@ class Redelivery:
             "dead_at": datetime.now(UTC).isoformat(),
             streams.ENTRY_FIELD: fields.get(streams.ENTRY_FIELD.encode(), b""),
         }
+        if sub.personal_data:
+            # The person stays in this service: the letter carries a token, not the entry.
+            token: bytes | None = fields.get(streams.PARKED_FIELD.encode())
+            if token is None:
+                token = parking.token_for(sub.stream, entry_id).encode()
+                await self.park(token.decode(), letter[streams.ENTRY_FIELD])
+            letter[streams.ENTRY_FIELD] = b""
+            letter[streams.PARKED_FIELD] = token
         replay_of: bytes | None = fields.get(streams.REPLAY_FIELD.encode())
         if replay_of is not None:
             letter[streams.REPLAY_FIELD] = replay_of.decode()
@@ -165,6 +177,8 @@ class Redelivery:
         pipe = self.redis.pipeline(transaction=True)
         pipe.xadd(streams.DEAD_LETTERS, letter)
         pipe.xack(sub.stream, sub.group, entry_id)
+        if sub.personal_data:
+            pipe.xdel(sub.stream, entry_id)
         pipe.hdel(errors_key(sub), entry_id)
         await pipe.execute()
         log.error("entry_dead_lettered", stream=sub.stream, entry=entry_id, deliveries=deliveries)

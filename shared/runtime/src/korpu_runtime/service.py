@@ -15,7 +15,7 @@ from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage
 from sqlalchemy.engine import Connection
 
-from korpu_runtime import consumer, database, healing, redelivery
+from korpu_runtime import consumer, database, healing, parking, redelivery
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.database import Database
 from korpu_runtime.relay import Relay
@@ -83,7 +83,12 @@ class Service:
         )
         self.redeliveries = [
             redelivery.Redelivery(
-                self.redis, subscription, settings.consumer_name, self.policy, self.consume
+                self.redis,
+                subscription,
+                settings.consumer_name,
+                self.policy,
+                self.consume,
+                self._park,
             )
             for subscription in self.subscriptions
         ]
@@ -145,7 +150,7 @@ class Service:
         pipe = self.redis.pipeline(transaction=False)
         if outcome.done:
             pipe.xack(subscription.stream, subscription.group, *outcome.done)
-            if subscription.delete_after_ack:
+            if subscription.personal_data:
                 pipe.xdel(subscription.stream, *outcome.done)
             pipe.hdel(errors_key, *outcome.done)
         if outcome.errors:
@@ -153,6 +158,9 @@ class Service:
             pipe.hset(errors_key, mapping=dict[Any, Any](outcome.errors))
         await pipe.execute()
         return outcome
+
+    async def _park(self, token: str, body: bytes) -> None:
+        await self.db.run(lambda conn: parking.park(conn, token, body))
 
     async def transaction(self, work: Callable[[UnitOfWork], T]) -> T:
         """Run `work` in a transaction (shared with others queued meanwhile, each in its

@@ -31,4 +31,12 @@ def add_runtime_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
         sa.Column("event_id", sa.String(64), primary_key=True),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
     )
+    # Entries carrying personal data that were given up on (korpu_runtime.parking).
+    sa.Table(
+        "parked_entries",
+        metadata,
+        sa.Column("token", sa.String(200), primary_key=True),
+        sa.Column("body", sa.LargeBinary, nullable=False),
+        sa.Column("parked_at", sa.DateTime(timezone=True), nullable=False),
+    )
     return outbox, inbox

@@ -19,7 +19,7 @@ SUBSCRIPTIONS = (
         group=streams.GROUP_REFERRAL_INTAKE,
         handler=intake.handle_submission,
         on_invalid=intake.handle_invalid_entry,
-        delete_after_ack=True,
+        personal_data=True,
     ),
     Subscription(
         name="referral.task_updates",
