@@ -8,8 +8,9 @@ import goldens
 import pytest
 from pydantic import ValidationError
 
-from korpu_contracts import referral, registry
+from korpu_contracts import providers, referral, registry
 from korpu_contracts.envelope import Envelope, Payload
+from korpu_contracts.vocabulary import Service, TaskStatus
 
 LATEST = sorted(
     {event_type: goldens.latest_model(event_type) for event_type, _ in registry.MODELS}.items()
@@ -66,3 +67,34 @@ def test_a_reader_refuses_an_event_of_another_type() -> None:
     envelope = Envelope.from_json((goldens.GOLDEN_DIR / "korpu.task.updated/v1.json").read_bytes())
     with pytest.raises(registry.UnknownEventType):
         registry.read(envelope, referral.TaskRequested)
+
+
+def test_a_task_update_sent_before_revisions_existed_reads_as_unnumbered() -> None:
+    # `revision` was added to v1 as an optional field: an answer from a provider
+    # built before it still reads, with 0 ("not numbered"), not as an error.
+    document = goldens.load(goldens.GOLDEN_DIR / "korpu.task.updated/v1.json")
+    data = document["data"]
+    assert isinstance(data, dict)
+    older = {**document, "data": {k: v for k, v in data.items() if k != "revision"}}
+
+    update = registry.read(Envelope.from_json(json.dumps(older)), providers.TaskUpdated)
+
+    assert update.revision == 0
+    assert update.status == data["status"]
+
+
+def _accepted(revision: int) -> Envelope:
+    return providers.answer(
+        source="korpu/shelter",
+        service=Service.SHELTER,
+        task_id="t-1",
+        referral_id="r-1",
+        status=TaskStatus.ACCEPTED,
+        revision=revision,
+    )
+
+
+def test_a_provider_numbers_every_answer_it_builds_from_1() -> None:
+    assert registry.read(_accepted(3), providers.TaskUpdated).revision == 3
+    with pytest.raises(ValueError, match="from 1"):
+        _accepted(0)

@@ -15,6 +15,13 @@ class TaskUpdated(Payload):
 
     `detail` says what was given (facility and region, program, lawyer, waitlist
     position, interpreter needed), never anything about another person.
+
+    `revision` numbers the provider's answers about this task: 1 for the first,
+    one more for each after. Nothing keeps answers in order on the way (a failed
+    entry is retried after later ones, a relay sends again), so a reader keeps
+    the highest revision it applied and ignores an answer that is not newer: an
+    old `on-hold` must never undo `accepted`. 0 means not numbered (sent before
+    revisions existed); such an answer can only be taken in arrival order.
     """
 
     TYPE: ClassVar[str] = "korpu.task.updated"
@@ -25,6 +32,12 @@ class TaskUpdated(Payload):
     status: vocabulary.TaskStatus
     reason: vocabulary.Reason | None = None
     detail: dict[str, str | int | bool | None] = Field(default_factory=dict)
+    # Optional with a default, so an answer published before it existed still reads
+    # (as 0) and the version stays 1. Counted per task by the provider, because only
+    # it knows the order of its own decisions. Rejected: ordering by the envelope's
+    # `time`, which two replicas' clocks can get wrong, and by stream entry ids,
+    # which follow when a relay sent an answer, not when it was decided.
+    revision: int = Field(default=0, ge=0)
 
 
 def answer(
@@ -34,15 +47,21 @@ def answer(
     task_id: str,
     referral_id: str,
     status: vocabulary.TaskStatus,
+    revision: int,
     reason: vocabulary.Reason | None = None,
     detail: dict[str, str | int | bool | None] | None = None,
     cause: Envelope | None = None,
 ) -> Envelope:
     """A provider's TaskUpdated, filed under the task's own case (see `Envelope.caused`).
 
-    `cause` is the event that led to it, if any: the request answered, or another
-    person's cancellation that freed the place now given to this one.
+    `revision` is required here, though optional in the event: every answer a
+    provider sends today is numbered (the provider counts per task, in the same
+    transaction as the change it reports). `cause` is the event that led to it,
+    if any: the request answered, or another person's cancellation that freed
+    the place now given to this one.
     """
+    if revision < 1:
+        raise ValueError("a provider numbers its answers from 1")
     update = TaskUpdated(
         task_id=task_id,
         referral_id=referral_id,
@@ -50,6 +69,7 @@ def answer(
         status=status,
         reason=reason,
         detail=detail or {},
+        revision=revision,
     )
     if cause is None:
         return Envelope.wrap(update, source=source, subject=referral_id)

@@ -49,6 +49,9 @@ tasks = sa.Table(
     # The waitlist position last sent while on hold: when the line moves, only
     # the people whose place changed are told again (`positions.announce`).
     sa.Column("announced_position", sa.Integer, nullable=True),
+    # How many answers were sent about this task: the last one's `revision`, so the
+    # referral service can tell an old answer delivered late from a new one.
+    sa.Column("revision", sa.Integer, nullable=False, default=0),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -38,6 +38,7 @@ def answer(
         task_id=task.task_id,
         referral_id=task.referral_id,
         status=status,
+        revision=Repository(uow.conn).next_revision(task.task_id),
         reason=reason,
         detail=detail,
         cause=cause,

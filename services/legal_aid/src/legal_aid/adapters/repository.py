@@ -72,6 +72,23 @@ class Repository(LawyerQueries):
             .values(**values, updated_at=now())
         )
 
+    def next_revision(self, task_id: str) -> int:
+        """Count one more answer sent about the task; returns its `TaskUpdated.revision`.
+
+        Called in the transaction whose change the answer reports, and the UPDATE
+        holds the row until commit, so the numbers follow the order of the changes
+        even across replicas. Rejected: a counter in memory, which a restart or a
+        second replica would start again from 1.
+        """
+        tasks = tables.tasks
+        revision = self.conn.execute(
+            tasks.update()
+            .where(tasks.c.task_id == task_id)
+            .values(revision=tasks.c.revision + 1)
+            .returning(tasks.c.revision)
+        ).scalar_one()
+        return int(revision)
+
     def waiting_tasks(self) -> list[TaskRow]:
         query = sa.select(tables.tasks).where(tables.tasks.c.status == TaskStatus.ON_HOLD)
         return list(self.conn.execute(query))

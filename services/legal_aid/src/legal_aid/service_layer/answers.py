@@ -6,7 +6,7 @@ from korpu_contracts import providers, streams
 from korpu_contracts.envelope import Envelope
 from korpu_contracts.vocabulary import Reason, Service, TaskStatus
 from korpu_runtime.unit_of_work import UnitOfWork
-from legal_aid.adapters.repository import TaskRow
+from legal_aid.adapters.repository import Repository, TaskRow
 
 SOURCE = "korpu/legal_aid"
 Detail = dict[str, str | int | bool | None]
@@ -28,6 +28,7 @@ def send(
         task_id=task.task_id,
         referral_id=task.referral_id,
         status=status,
+        revision=Repository(uow.conn).next_revision(task.task_id),
         reason=reason,
         detail=detail,
         cause=cause,

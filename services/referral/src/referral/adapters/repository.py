@@ -79,6 +79,7 @@ class ReferralRepository:
                 "status": task.status,
                 "reason": task.reason,
                 "detail": task.detail,
+                "revision": task.revision,
                 "updated_at": at,
             }
             for position, (task_id, task) in enumerate(tasks.items())
@@ -89,7 +90,13 @@ class ReferralRepository:
         self.conn.execute(
             tables.tasks.update()
             .where(tables.tasks.c.id == task_id)
-            .values(status=task.status, reason=task.reason, detail=task.detail, updated_at=now())
+            .values(
+                status=task.status,
+                reason=task.reason,
+                detail=task.detail,
+                revision=task.revision,
+                updated_at=now(),
+            )
         )
 
     def tasks(self, referral_id: str) -> dict[str, model.Task]:
@@ -162,4 +169,5 @@ def _task(row: sa.Row[Any]) -> model.Task:
         status=TaskStatus(row.status),
         reason=Reason(row.reason) if row.reason else None,
         detail=dict(row.detail or {}),
+        revision=row.revision,
     )

@@ -66,6 +66,9 @@ tasks = sa.Table(
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("reason", sa.String(30), nullable=True),
     sa.Column("detail", sa.JSON, nullable=False),
+    # The provider's newest answer applied (`TaskUpdated.revision`): an older one
+    # delivered late is ignored (`model.Task.apply`).
+    sa.Column("revision", sa.Integer, nullable=False, default=0),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("referral_id", "service"),
 )

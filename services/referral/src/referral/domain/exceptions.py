@@ -7,3 +7,7 @@ class IdempotencyConflict(Exception):
 
 class UnknownOrganization(Exception):
     """No such organization (an intake entry naming one that does not exist)."""
+
+
+class UnknownTask(Exception):
+    """A provider answered about a task this service never created (see `record_task_update`)."""

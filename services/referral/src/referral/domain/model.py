@@ -43,6 +43,8 @@ class Task:
     status: TaskStatus
     reason: Reason | None = None
     detail: dict[str, str | int | bool | None] = field(default_factory=dict)
+    # The newest numbered answer applied (`TaskUpdated.revision`); 0 before any.
+    revision: int = 0
 
     @property
     def is_final(self) -> bool:
@@ -53,17 +55,28 @@ class Task:
         status: TaskStatus,
         reason: Reason | None,
         detail: Mapping[str, str | int | bool | None],
+        revision: int = 0,
     ) -> bool:
-        """Take a provider's answer; False when it changes nothing.
+        """Take a provider's answer; False when it changes nothing, revision included.
 
         A final task never changes again: an answer that crosses a withdrawal on
-        the wire must not bring a cancelled task back.
+        the wire must not bring a cancelled task back. A numbered answer not newer
+        than the one applied is ignored: answers overtake one another on the way,
+        and an `on-hold` sent before `accepted` must not undo it. An unnumbered
+        answer (revision 0, from a provider older than revisions) carries no order
+        and is taken as it arrives, as before. Rejected: ignoring unnumbered
+        answers once a numbered one was applied, which would freeze a task whose
+        provider was rolled back to an older build.
         """
         if self.is_final:
             return False
-        if (status, reason, dict(detail)) == (self.status, self.reason, self.detail):
+        if revision and revision <= self.revision:
             return False
-        self.status, self.reason, self.detail = status, reason, dict(detail)
+        answer = (status, reason, dict(detail))
+        if answer == (self.status, self.reason, self.detail) and not revision:
+            return False
+        self.status, self.reason, self.detail = answer
+        self.revision = max(self.revision, revision)
         return True
 
 

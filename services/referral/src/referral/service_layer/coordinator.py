@@ -113,25 +113,42 @@ def _task_request(
 
 
 def record_task_update(uow: UnitOfWork, envelope: Envelope) -> None:
-    """A provider answered about a task: keep it, and tell the agency."""
+    """A provider answered about a task: keep it, and tell the agency.
+
+    Answers may come in any order and more than once: one older than the newest
+    applied changes nothing (`model.Task.apply`), so the last word is the
+    provider's latest, not the latest to arrive.
+    """
     update = registry.read(envelope, TaskUpdated)
     repository = ReferralRepository(uow.conn)
     row = repository.referral_of_task(update.task_id)
     if row is None:
-        log.warning("task_update_for_unknown_task", task_id=update.task_id)
-        return
+        # Never in normal running: a task is stored in the very transaction that
+        # requests it, so no provider can answer before it exists. It means this
+        # database lacks what it once had (restored from an older backup, or a
+        # wrong database URL) or the answer belongs to another deployment on the
+        # same Redis. Raising leaves the entry to the runtime: retried, then kept
+        # as a dead letter that an operator sees, and can replay once the right
+        # database is back. Rejected: acknowledging and logging (the answer would
+        # be lost for good, the referral stuck at `coordinating`); parking it in a
+        # table to apply later (only an operator's fix can make the task known,
+        # and dead letters already are that queue); cancelling the task at the
+        # provider (it may be a live case of another deployment).
+        raise exceptions.UnknownTask(update.task_id)
     tasks = repository.tasks(row.id)
     task = tasks[update.task_id]
-    before = (task.status, task.reason)
-    if not task.apply(update.status, update.reason, update.detail):
+    before = dataclasses.replace(task)
+    if not task.apply(update.status, update.reason, update.detail, update.revision):
         return
     repository.save_task(update.task_id, task)
+    if dataclasses.replace(before, revision=task.revision) == task:
+        return  # a newer revision saying the same: its number is kept, nothing to tell
     case = announcements.Case(
         row.id, row.organization_id, row.agency_reference, ReferralStatus(row.status), tasks
     )
     # History is for status changes: a new detail alone (a waitlist position that
     # moved) is saved and told to the agency, but is not a step of the case.
-    if (task.status, task.reason) != before:
+    if (task.status, task.reason) != (before.status, before.reason):
         history: list[tuple[str, Service | None, Reason | None]] = [
             (task.status, task.service, task.reason)
         ]

@@ -120,6 +120,23 @@ class ShelterRepository:
             tables.tasks.update().where(tables.tasks.c.task_id == task_id).values(**values)
         )
 
+    def next_revision(self, task_id: str) -> int:
+        """Count one more answer sent about the task; returns its `TaskUpdated.revision`.
+
+        Called in the transaction whose change the answer reports, and the UPDATE
+        holds the row until commit, so the numbers follow the order of the changes
+        even across replicas. Rejected: a counter in memory, which a restart or a
+        second replica would start again from 1.
+        """
+        tasks = tables.tasks
+        revision = self.conn.execute(
+            tasks.update()
+            .where(tasks.c.task_id == task_id)
+            .values(revision=tasks.c.revision + 1)
+            .returning(tasks.c.revision)
+        ).scalar_one()
+        return int(revision)
+
     def set_announced(self, task_id: str, position: int) -> None:
         self.conn.execute(
             tables.tasks.update()

@@ -50,6 +50,9 @@ tasks = sa.Table(
     # The waitlist position last sent while on hold: when the line moves, only
     # the people whose place changed are told again (`positions.announce`).
     sa.Column("announced_position", sa.Integer, nullable=True),
+    # How many answers were sent about this task: the last one's `revision`, so the
+    # referral service can tell an old answer delivered late from a new one.
+    sa.Column("revision", sa.Integer, nullable=False, default=0),
     # The bed's facility while accepted; kept afterwards to say where the person was.
     sa.Column("facility_id", sa.ForeignKey("facilities.id"), nullable=True),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),

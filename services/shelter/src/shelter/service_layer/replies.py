@@ -9,6 +9,7 @@ from korpu_contracts.envelope import Envelope
 from korpu_contracts.vocabulary import Reason, Service, TaskStatus
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.unit_of_work import UnitOfWork
+from shelter.adapters.repository import ShelterRepository
 
 SOURCE = "korpu/shelter"
 log = runtime_logging.get(__name__)
@@ -37,6 +38,7 @@ class Reply:
             task_id=self.task_id,
             referral_id=self.referral_id,
             status=status,
+            revision=ShelterRepository(self.uow.conn).next_revision(self.task_id),
             reason=reason,
             detail=detail,
             cause=self.cause,
