@@ -3,6 +3,13 @@
 FastStream never redelivers a pending entry (DESIGN.md): an entry whose handler
 failed, or whose consumer died, would wait forever. Every service runs one
 `Redelivery` per subscription; any replica may take over any entry.
+
+Entries are found with XPENDING (an IDLE filter, and each entry's delivery
+count) and taken with XCLAIM at a minimum idle time, so only one replica wins
+each. Rejected: XAUTOCLAIM, which takes every idle entry alike; each entry's
+own backoff (its idle time against its delivery count) and its dead-letter
+decision must come before it is taken, and XAUTOCLAIM would count a delivery
+for an entry that is only being moved to the dead letters.
 """
 
 from __future__ import annotations
