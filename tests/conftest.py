@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,7 +25,7 @@ def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def _redis_databases(redis_server_url: str) -> Iterator[list[str]]:
     """Two database numbers claimed for this run alone: one per test, one for end-to-end."""
-    token = uuid.uuid4().hex
+    token = redis_server.new_token()
     claimed = redis_server.claim_databases(redis_server_url, 2, token)
     yield claimed
     for url in claimed:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,7 +14,7 @@ import pytest
 import redis
 
 from korpu import embedded_redis
-from support import infra, postgres_cluster, postgres_server
+from support import infra, postgres_cluster, postgres_server, redis_server
 
 STREAM = "korpu.test.infra"
 
@@ -155,3 +158,26 @@ async def test_wait_for_fails_with_the_message_even_if_the_predicate_hangs() -> 
 
     with pytest.raises(AssertionError, match="hung"):
         await infra.wait_for(hangs, timeout=0.05, message="hung")
+
+
+def test_claims_left_by_a_dead_run_are_taken_over_claims_of_live_runs_never(
+    tmp_path: Path,
+) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    here = socket.gethostname()
+    holders = {
+        15: f"{here}:{dead.pid}:killed-run",  # a run killed before releasing
+        14: redis_server.new_token(),  # a live run: this very process
+        13: f"another-host:{dead.pid}:elsewhere",  # cannot be checked from here
+    }
+    with embedded_redis.EmbeddedRedis(tmp_path / "redis") as server:
+        client = redis.Redis.from_url(server.url)
+        for number, holder in holders.items():
+            client.set(redis_server.CLAIM_KEY.format(number=number), holder)
+
+        claimed = redis_server.claim_databases(server.url, 2, redis_server.new_token())
+
+        assert [url.rsplit("/", 1)[1] for url in claimed] == ["15", "12"]
+        assert client.get(redis_server.CLAIM_KEY.format(number=14)) == holders[14].encode()
+        client.close()

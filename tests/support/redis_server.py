@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import uuid
 
 import redis
 
@@ -27,18 +29,54 @@ def with_database(url: str, number: int) -> str:
     return f"{url.rsplit('/', 1)[0]}/{number}"
 
 
+# Replaces a claim only if it still holds the value read: two runs never take one number.
+_TAKE_OVER = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3])
+end
+return false
+"""
+
+
+def new_token() -> str:
+    """Names this run's process, so a later run can tell a claim left by a dead one."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
+
+
+def _left_by_a_dead_run(holder: bytes | None) -> bool:
+    host, _, rest = (holder or b"").decode(errors="replace").partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's run, or an old claim: it expires by itself
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def claim_databases(url: str, count: int, token: str) -> list[str]:
     """Claim `count` free database numbers of the server at `url` for this run.
 
     The claims live in database 0 (the tests flush their own databases, which
-    would erase a claim kept there) and expire should a run die without releasing.
+    would erase a claim kept there). A run killed before releasing leaves its
+    claims behind: on the same machine they are taken over once its process is
+    gone; from elsewhere they expire after `CLAIM_SECONDS`.
     """
     client = redis.Redis.from_url(with_database(url, 0))
+    take_over = client.register_script(_TAKE_OVER)
     claimed: list[str] = []
     try:
         for number in CLAIMABLE:
             key = CLAIM_KEY.format(number=number)
-            if client.set(key, token, nx=True, ex=CLAIM_SECONDS):
+            won = client.set(key, token, nx=True, ex=CLAIM_SECONDS)
+            if not won:
+                holder = client.get(key)
+                if _left_by_a_dead_run(holder):
+                    won = take_over(keys=[key], args=[holder, token, CLAIM_SECONDS])
+            if won:
                 claimed.append(with_database(url, number))
                 if len(claimed) == count:
                     return claimed

@@ -8,8 +8,6 @@ reader, creates the groups again at the start of their streams and restarts it.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +15,7 @@ import redis.asyncio as aioredis
 from faststream.redis import RedisBroker
 from redis.exceptions import ResponseError
 
+from korpu_runtime import background
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.consumer import Subscription
 
@@ -59,31 +58,18 @@ class Healer:
         interval_seconds: float,
     ) -> None:
         self._redis, self._subscriptions, self._broker = redis, subscriptions, broker
-        self._interval = interval_seconds
-        self._task: asyncio.Task[None] | None = None
+        self.loop = background.Loop("healer", interval_seconds, self.heal)
         self.healed_total = 0
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self.loop.running
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="healer")
+        self.loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.heal()
-            except Exception:
-                # Redis still away: the readers retry by themselves, and so does the next round.
-                log.warning("healing_failed", exc_info=True)
+        await self.loop.stop()
 
     async def heal(self) -> int:
         """Provision missing groups, then restart stopped readers; returns how many restarted."""

@@ -24,12 +24,13 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from korpu_contracts import streams
+from korpu_runtime import background, parking
 from korpu_runtime import logging as runtime_logging
-from korpu_runtime import parking
 from korpu_runtime.consumer import BatchOutcome, Entry, Subscription
 
 log = runtime_logging.get(__name__)
 SCAN = 100
+RENEWAL_STOP_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,15 @@ async def lease(
 ) -> AsyncIterator[None]:
     """Keep `ids` ours while a handler works on them, by resetting their idle time."""
 
+    finished = asyncio.Event()
+
     async def renew() -> None:
-        while True:
-            await asyncio.sleep(policy.claim_idle_ms / 3000)
+        while not finished.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(policy.claim_idle_ms / 3000):
+                    await finished.wait()
+            if finished.is_set():
+                return
             # JUSTID: resets the idle time without counting a delivery.
             await redis.xclaim(
                 subscription.stream, subscription.group, consumer, 0, ids, justid=True
@@ -72,12 +79,18 @@ async def lease(
     try:
         yield
     finally:
-        renewing.cancel()
+        # The renewal ends on `finished`, not on cancellation alone: a cancellation
+        # that lands inside a Redis command can be absorbed on the way, and the loop
+        # then slept on for ever, holding the handler and a stopping service (seen:
+        # the broker's graceful stop waiting its full bound). The wait is bounded
+        # too: a renewal stuck on a dead connection must not hold the handler.
         # asyncio.wait, not `await renewing` under suppress(CancelledError): that
-        # would also swallow a cancellation of the caller, and a stopping service
-        # would never stop.
-        await asyncio.wait([renewing])
-        if not renewing.cancelled() and renewing.exception() is not None:
+        # would also swallow a cancellation of the caller.
+        finished.set()
+        renewing.cancel()
+        await asyncio.wait([renewing], timeout=RENEWAL_STOP_SECONDS)
+        failed = renewing.done() and not renewing.cancelled() and renewing.exception()
+        if failed:
             log.warning("lease_renewal_failed", stream=subscription.stream)
 
 
@@ -98,31 +111,19 @@ class Redelivery:
     ) -> None:
         self.redis, self.subscription, self.consumer = redis, subscription, consumer
         self.policy, self.consume, self.park = policy, consume, park
-        self._task: asyncio.Task[None] | None = None
+        self.loop = background.Loop(
+            f"redelivery:{subscription.name}", policy.claim_idle_ms / 4000, self.sweep
+        )
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self.loop.running
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"redelivery:{self.subscription.name}")
+        self.loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.policy.claim_idle_ms / 4000)
-            try:
-                await self.sweep()
-            except Exception:
-                # Redis away or the group gone: the next sweep tries again.
-                log.warning(
-                    "redelivery_sweep_failed", stream=self.subscription.stream, exc_info=True
-                )
+        await self.loop.stop()
 
     async def sweep(self) -> int:
         """Take every entry due again; returns how many were retried or dead-lettered."""

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from korpu_contracts import streams
+from korpu_runtime import background
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.database import Database
 
@@ -52,6 +53,7 @@ class Relay:
         self._claim_for = timedelta(seconds=claim_seconds)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         # One flush at a time in this process: two would read and send the same rows.
         self._flushing = asyncio.Lock()
         self.published_total = 0
@@ -66,14 +68,16 @@ class Relay:
         return self._task is not None and not self._task.done()
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
         if self._task is None:
             return
+        # The flag, not the cancellation alone, ends the loop (korpu_runtime.background).
+        self._stopping = True
         self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await asyncio.wait([self._task], timeout=background.STOP_SECONDS)
         # What was committed before the stop still goes out now, not at next start.
         try:
             await self.flush()
@@ -81,13 +85,15 @@ class Relay:
             log.warning("relay_final_flush_failed", exc_info=True)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             # Rejected: asyncio.wait_for, which on Python 3.11 can swallow the
             # cancellation from stop() when a wake-up lands in the same iteration.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._poll):
                     await self._wake.wait()
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 await self.flush()
             except Exception:

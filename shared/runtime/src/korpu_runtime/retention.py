@@ -12,8 +12,6 @@ for `stream_retention`. Rejected: `MAXLEN` on every XADD (FastStream's
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -24,6 +22,7 @@ import sqlalchemy as sa
 from redis.exceptions import ResponseError
 from sqlalchemy.engine import Connection
 
+from korpu_runtime import background
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.database import Database
 
@@ -49,7 +48,9 @@ async def trim_floor(redis: aioredis.Redis, stream: str, keep_ms: int) -> str | 
         floors.append(_stream_id(group["last-delivered-id"]))
         if group["pending"]:
             summary: dict[str, Any] = await redis.xpending(stream, group["name"])
-            floors.append(_stream_id(summary["min"]))
+            # None when the group acknowledged everything since XINFO was read.
+            if summary["min"] is not None:
+                floors.append(_stream_id(summary["min"]))
     millis, sequence = min(floors)
     return None if (millis, sequence) == (0, 0) else f"{millis}-{sequence}"
 
@@ -78,31 +79,19 @@ class Retention:
         outbox_retention: timedelta,
     ) -> None:
         self._db, self._redis, self._outbox, self._streams = database, redis, outbox, streams
-        self._interval = interval_seconds
         self._keep_ms = int(stream_retention.total_seconds() * 1000)
         self._outbox_retention = outbox_retention
-        self._task: asyncio.Task[None] | None = None
+        self.loop = background.Loop("retention", interval_seconds, self.run_once)
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self.loop.running
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="retention")
+        self.loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.run_once()
-            except Exception:
-                log.warning("retention_failed", exc_info=True)
+        await self.loop.stop()
 
     async def run_once(self) -> tuple[int, int]:
         """Trim every stream looked after and purge old outbox rows; returns both counts."""
