@@ -55,10 +55,15 @@ class ReferralRepository:
             )
         )
 
-    def get(self, referral_id: str, organization_id: str | None = None) -> sa.Row[Any] | None:
+    def get(
+        self, referral_id: str, organization_id: str | None = None, *, lock: bool = False
+    ) -> sa.Row[Any] | None:
+        """`lock`: hold the referral's row until commit, for a change that reads its tasks."""
         query = sa.select(tables.referrals).where(tables.referrals.c.id == referral_id)
         if organization_id is not None:
             query = query.where(tables.referrals.c.organization_id == organization_id)
+        if lock:
+            query = query.with_for_update()
         return self.conn.execute(query).first()
 
     def set_status(self, referral_id: str, status: ReferralStatus) -> None:
@@ -109,11 +114,19 @@ class ReferralRepository:
         return {row.id: _task(row) for row in rows}
 
     def referral_of_task(self, task_id: str) -> sa.Row[Any] | None:
-        """The referral a task belongs to, in one read."""
+        """The referral a task belongs to, its row locked until commit.
+
+        Every change to a referral's tasks goes through its row: two answers about
+        two tasks of one referral, handled at once on PostgreSQL, would otherwise
+        each read the other's task unchanged and both leave the referral
+        `coordinating` with all its tasks answered (write skew). SQLite has one
+        writer at a time and ignores the lock.
+        """
         return self.conn.execute(
             sa.select(tables.referrals)
             .join(tables.tasks, tables.tasks.c.referral_id == tables.referrals.c.id)
             .where(tables.tasks.c.id == task_id)
+            .with_for_update(of=tables.referrals)
         ).first()
 
     def record(

@@ -165,7 +165,7 @@ def record_task_update(uow: UnitOfWork, envelope: Envelope) -> None:
 def withdraw(uow: UnitOfWork, organization_id: str, referral_id: str) -> bool:
     """Cancel every open task; the providers free what they held. False if not found."""
     repository = ReferralRepository(uow.conn)
-    row = repository.get(referral_id, organization_id)
+    row = repository.get(referral_id, organization_id, lock=True)
     if row is None:
         return False
     if ReferralStatus(row.status) in (ReferralStatus.WITHDRAWN, ReferralStatus.CLOSED):
