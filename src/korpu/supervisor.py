@@ -14,7 +14,7 @@ from types import TracebackType
 import httpx
 
 from korpu import catalog
-from korpu.embedded_redis import EmbeddedRedis
+from korpu.embedded_redis import EmbeddedRedis, free_port
 
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 20.0
@@ -34,12 +34,20 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def instance_name(service: str, replica: int) -> str:
+    """`shelter` for the first replica, `shelter-2` for the second: keys of `Stack.processes`."""
+    return service if replica == 1 else f"{service}-{replica}"
+
+
 class ServiceProcess:
     """One service's process; restarted by the supervisor as compose's restart policy would."""
 
-    def __init__(self, name: str, env: dict[str, str], port: int, log_dir: Path) -> None:
-        self.name, self.env, self.port = name, env, port
-        self.log_path = log_dir / f"{name}.log"
+    def __init__(
+        self, name: str, env: dict[str, str], port: int, log_dir: Path, replica: int = 1
+    ) -> None:
+        self.name, self.env, self.port, self.replica = name, env, port, replica
+        self.instance = instance_name(name, replica)
+        self.log_path = log_dir / f"{self.instance}.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.restarts = 0
 
@@ -82,7 +90,12 @@ class ServiceProcess:
 
 
 class Stack:
-    """Redis (embedded when no URL is given) and the four services."""
+    """Redis (embedded when no URL is given) and the four services.
+
+    `replicas` runs more than one process of a service (`{"shelter": 3}`), each with
+    its own HTTP port and consumer name, all on the service's one database. They are
+    keyed `shelter`, `shelter-2`, `shelter-3` in `processes`; `ports` may name any of them.
+    """
 
     def __init__(
         self,
@@ -90,12 +103,14 @@ class Stack:
         redis_url: str | None = None,
         ports: dict[str, int] | None = None,
         extra_env: dict[str, str] | None = None,
+        replicas: dict[str, int] | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.redis_url = redis_url
         self.embedded: EmbeddedRedis | None = None
         self.ports = ports or {}
         self.extra_env = extra_env or {}
+        self.replicas = replicas or {}
         self.processes: dict[str, ServiceProcess] = {}
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
@@ -109,20 +124,31 @@ class Stack:
         log_dir = self.data_dir / "logs"
         log_dir.mkdir(exist_ok=True)
         for name in catalog.SERVICES:
-            port = self.ports.get(name) or catalog.settings(name).http_port
-            if not _port_free(port):
-                # Checked first: a service of another run answering on the port would
-                # otherwise pass for ours at the readiness check.
-                raise StartError(
-                    f"port {port} for {name} is taken (another `korpu up`?); "
-                    f"set {name.upper()}_HTTP_PORT to another port"
-                )
-            env = self._env(name, port)
-            self.processes[name] = ServiceProcess(name, env, port, log_dir)
-            self.processes[name].start()
+            for replica in range(1, self.replicas.get(name, 1) + 1):
+                self._start_replica(name, replica, log_dir)
         self._wait_ready()
         self._watcher = threading.Thread(target=self._watch, name="supervisor", daemon=True)
         self._watcher.start()
+
+    def _start_replica(self, name: str, replica: int, log_dir: Path) -> None:
+        instance = instance_name(name, replica)
+        port = self.ports.get(instance) or (
+            catalog.settings(name).http_port if replica == 1 else free_port()
+        )
+        if not _port_free(port):
+            # Checked first: a service of another run answering on the port would
+            # otherwise pass for ours at the readiness check.
+            raise StartError(
+                f"port {port} for {instance} is taken (another `korpu up`?); "
+                f"set {name.upper()}_HTTP_PORT to another port"
+            )
+        process = ServiceProcess(name, self._env(name, port), port, log_dir, replica)
+        self.processes[instance] = process
+        process.start()
+
+    def instances(self, name: str) -> list[ServiceProcess]:
+        """Every replica of one service, the first first."""
+        return [process for process in self.processes.values() if process.name == name]
 
     def _env(self, name: str, port: int) -> dict[str, str]:
         env = dict(os.environ)
@@ -151,7 +177,7 @@ class Stack:
             for process in self.processes.values():
                 if process.exited() and not self._stopping.is_set():
                     code = process.process.returncode if process.process else None
-                    print(f"korpu: {process.name} exited ({code}); restarting", file=sys.stderr)
+                    print(f"korpu: {process.instance} exited ({code}); restarting", file=sys.stderr)
                     time.sleep(RESTART_BACKOFF_SECONDS)
                     process.restarts += 1
                     process.start()
@@ -163,8 +189,8 @@ class Stack:
             self._watcher.join()
         # The referral service first: it stops taking referrals before its providers go.
         for name in reversed(catalog.SERVICES):
-            if name in self.processes:
-                self.processes[name].terminate()
+            for process in self.instances(name):
+                process.terminate()
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
         for process in self.processes.values():
             process.wait(deadline)

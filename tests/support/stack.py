@@ -24,11 +24,15 @@ def running_stack(
     redis_url: str | None,
     directory: dict[str, list[dict[str, Any]]],
     database_urls: dict[str, str] | None = None,
+    *,
+    extra_env: dict[str, str] | None = None,
+    replicas: dict[str, int] | None = None,
 ) -> Iterator[tuple[Stack, httpx.Client]]:
     """Start every service as its own process, seed the directory, yield an agency's client.
 
     With no Redis URL the stack starts an embedded one, as `korpu up` does; with
-    no database URLs each service has its SQLite file in `data_dir`.
+    no database URLs each service has its SQLite file in `data_dir`. `extra_env`
+    reaches the services only (`SHELTER_CLAIM_IDLE_MS`...); `replicas` as in `Stack`.
     """
     if redis_url is not None:
         redis.Redis.from_url(redis_url).flushdb()
@@ -38,7 +42,10 @@ def running_stack(
         env[f"{service.upper()}_DATABASE_URL"] = url
     with contextlib.ExitStack() as stack_exit:
         stack_exit.enter_context(_environment(env))
-        stack = stack_exit.enter_context(Stack(data_dir, redis_url=redis_url, ports=ports))
+        stack = Stack(
+            data_dir, redis_url=redis_url, ports=ports, extra_env=extra_env, replicas=replicas
+        )
+        stack_exit.enter_context(stack)
         seed.load(directory)
         _, api_key = referral_bootstrap.create_organization(
             referral_bootstrap.Settings(), f"E2E agency {uuid.uuid4().hex[:6]}"

@@ -1,0 +1,135 @@
+"""Poison on every input stream mid-burst: each bad entry set aside, all else completes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import redis
+
+from korpu_contracts import intake, providers, referral, streams
+from korpu_contracts.envelope import Envelope
+from support.agency import Burst
+from support.chaos import operator, system, verdict, workload
+from support.chaos.report import Report
+from support.infra import wait_until
+from support.private_redis import PrivateRedis
+
+pytestmark = system.MARKS
+
+BURST = 300
+# Few, so the poison is given up on within seconds: no outage here for a good entry to ride out.
+MAX_DELIVERIES = 3
+# The type each stream's readers expect, for a poison entry that looks right but is not.
+EXPECTED_TYPE = {
+    streams.INTAKE: intake.SubmitReferral.TYPE,
+    streams.SHELTER_REQUESTS: referral.TaskRequested.TYPE,
+    streams.EMPLOYMENT_REQUESTS: referral.TaskRequested.TYPE,
+    streams.LEGAL_AID_REQUESTS: referral.TaskRequested.TYPE,
+    streams.TASK_UPDATES: providers.TaskUpdated.TYPE,
+}
+
+
+def _envelope(event_type: str, data: dict[str, object]) -> str:
+    return Envelope(
+        id=str(uuid.uuid4()),
+        type=event_type,
+        dataschemaversion=1,
+        source="chaos-poisoner",
+        time=datetime.now(UTC),
+        subject="chaos-poison",
+        correlationid="chaos-poison",
+        data=data,
+    ).to_json()
+
+
+def _poisons(stream: str) -> dict[str, str]:
+    return {
+        "garbage": "\x00{not json at all",
+        "unknown type": _envelope("korpu.chaos.never_heard_of", {"anything": 1}),
+        "invalid data": _envelope(EXPECTED_TYPE[stream], {"task_id": 42, "status": "maybe"}),
+    }
+
+
+def _poison_every_input_stream(redis_url: str) -> dict[str, set[str]]:
+    """XADD the three poisons to each stream a service reads; returns the entry ids by stream."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        return {
+            stream: {
+                str(client.xadd(stream, {streams.ENTRY_FIELD: body}))
+                for body in _poisons(stream).values()
+            }
+            for stream in EXPECTED_TYPE
+        }
+    finally:
+        client.close()
+
+
+def _rejected_intake_entries(redis_url: str) -> set[str]:
+    """Intake entries the referral service answered `korpu.referral.rejected` for."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        replies: list[tuple[str, dict[str, str]]] = client.xrange(  # type: ignore[assignment]
+            streams.INTAKE_REPLIES
+        )
+    finally:
+        client.close()
+    found = set()
+    for _, fields in replies:
+        envelope = json.loads(fields[streams.ENTRY_FIELD])
+        if envelope["type"] == referral.ReferralRejected.TYPE:
+            found.add(envelope["data"]["intake_entry_id"])
+    return found
+
+
+def _accepted(burst: Burst, count: int) -> Callable[[], bool]:
+    return lambda: burst.accepted >= count
+
+
+def test_poison_on_every_input_stream_is_set_aside_and_the_burst_completes(
+    own_redis: PrivateRedis, tmp_path: Path, report: Report
+) -> None:
+    with system.running(tmp_path / "data", own_redis.url, max_deliveries=MAX_DELIVERIES) as (
+        _stack,
+        agency,
+    ):
+        burst = Burst(agency, workload.submissions(BURST)).start()
+        wait_until(_accepted(burst, BURST // 3), timeout=60, interval=0.01)
+        poisoned = _poison_every_input_stream(own_redis.url)
+        report.note(
+            f"3 poison entries (garbage, unknown type, invalid data) on each of "
+            f"{len(poisoned)} input streams after {burst.accepted} referrals accepted"
+        )
+        referral_ids = burst.join()
+        # Intake answers bad entries itself (rejected, kept in its database, DESIGN.md);
+        # every other reader retries them, then moves them to the dead letters.
+        to_dead_letters = {s: ids for s, ids in poisoned.items() if s != streams.INTAKE}
+        expected = sum(len(ids) for ids in to_dead_letters.values())
+        verdict.settle_and_check(
+            report, agency, BURST, referral_ids, own_redis.url, dead_letters=expected
+        )
+        letters = operator.dead_letters(own_redis.url)
+        dead = {(letter["origin_stream"], letter["origin_id"]) for letter in letters}
+        wanted = {(stream, entry) for stream, ids in to_dead_letters.items() for entry in ids}
+        report.check(
+            dead == wanted,
+            f"dead letters are exactly the {len(wanted)} poison entries of "
+            f"{len(to_dead_letters)} streams: missing {len(wanted - dead)}, "
+            f"others {len(dead - wanted)}",
+        )
+        deliveries = sorted({int(letter["deliveries"]) for letter in letters})
+        report.check(
+            deliveries == [MAX_DELIVERIES],
+            f"each tried {MAX_DELIVERIES} times before it was set aside: {deliveries}",
+        )
+        rejected = _rejected_intake_entries(own_redis.url) & poisoned[streams.INTAKE]
+        report.check(
+            rejected == poisoned[streams.INTAKE],
+            f"intake answered korpu.referral.rejected for {len(rejected)} of "
+            f"{len(poisoned[streams.INTAKE])} poison entries",
+        )
+    assert not report.problems, report.text()

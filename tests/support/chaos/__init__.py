@@ -1,0 +1,1 @@
+"""What the chaos suite needs besides private servers: the workload, the ledger, the verdict."""
