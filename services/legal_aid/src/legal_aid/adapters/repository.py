@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from korpu_contracts import referral
 from korpu_contracts.vocabulary import Reason, TaskStatus
+from korpu_runtime import revisions
 from legal_aid.adapters import tables
 from legal_aid.adapters.lawyers import LawyerQueries, fold
 from legal_aid.domain import model
@@ -73,21 +74,8 @@ class Repository(LawyerQueries):
         )
 
     def next_revision(self, task_id: str) -> int:
-        """Count one more answer sent about the task; returns its `TaskUpdated.revision`.
-
-        Called in the transaction whose change the answer reports, and the UPDATE
-        holds the row until commit, so the numbers follow the order of the changes
-        even across replicas. Rejected: a counter in memory, which a restart or a
-        second replica would start again from 1.
-        """
-        tasks = tables.tasks
-        revision = self.conn.execute(
-            tasks.update()
-            .where(tasks.c.task_id == task_id)
-            .values(revision=tasks.c.revision + 1)
-            .returning(tasks.c.revision)
-        ).scalar_one()
-        return int(revision)
+        """The revision of the next answer about the task (korpu_runtime.revisions)."""
+        return revisions.next_revision(self.conn, tables.tasks, task_id)
 
     def waiting_tasks(self) -> list[TaskRow]:
         query = sa.select(tables.tasks).where(tables.tasks.c.status == TaskStatus.ON_HOLD)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from korpu_contracts import referral
 from korpu_contracts.vocabulary import Reason, TaskStatus
+from korpu_runtime import revisions
 from shelter.adapters import tables
 from shelter.domain import model
 
@@ -121,21 +122,8 @@ class ShelterRepository:
         )
 
     def next_revision(self, task_id: str) -> int:
-        """Count one more answer sent about the task; returns its `TaskUpdated.revision`.
-
-        Called in the transaction whose change the answer reports, and the UPDATE
-        holds the row until commit, so the numbers follow the order of the changes
-        even across replicas. Rejected: a counter in memory, which a restart or a
-        second replica would start again from 1.
-        """
-        tasks = tables.tasks
-        revision = self.conn.execute(
-            tasks.update()
-            .where(tasks.c.task_id == task_id)
-            .values(revision=tasks.c.revision + 1)
-            .returning(tasks.c.revision)
-        ).scalar_one()
-        return int(revision)
+        """The revision of the next answer about the task (korpu_runtime.revisions)."""
+        return revisions.next_revision(self.conn, tables.tasks, task_id)
 
     def set_announced(self, task_id: str, position: int) -> None:
         self.conn.execute(
