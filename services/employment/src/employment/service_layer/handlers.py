@@ -74,8 +74,11 @@ def _apply(
         )
         detail: seats.Detail = {"waitlist_position": decision.position}
         seats.answer(uow, task, TaskStatus.ON_HOLD, reason, detail, cause)
-        # A child goes ahead of adults already waiting for the same programs.
-        positions.announce(uow, repository)
+        # A child goes ahead of adults already waiting for the same programs; an
+        # adult joins at the end and moves nobody. Rejected: recounting every
+        # position on every waitlisting, which costs O(waiting) per request.
+        if task.request.is_child:
+            positions.announce(uow, repository)
     else:
         reason = Reason(decision.reason)
         repository.update_task(task.task_id, status=TaskStatus.REJECTED.value, reason=reason.value)

@@ -152,8 +152,9 @@ def _refuse(
     repository.save(task.task_id, status=status, reason=reason, announced_position=position)
     answers.send(uow, task, status, reason=reason, detail=detail, cause=cause)
     log.info("task_decided", task_id=task.task_id, status=status, reason=reason)
-    if position is not None:
-        # A child goes ahead of the adults waiting in the same region.
+    if position is not None and task.is_child:
+        # A child goes ahead of the adults waiting in the same region; an adult
+        # joins at the end and moves nobody, so there is nothing to recount.
         positions.announce(uow, repository)
 
 
