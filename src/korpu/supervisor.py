@@ -104,6 +104,7 @@ class Stack:
         ports: dict[str, int] | None = None,
         extra_env: dict[str, str] | None = None,
         replicas: dict[str, int] | None = None,
+        service_env: dict[str, dict[str, str]] | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.redis_url = redis_url
@@ -111,6 +112,8 @@ class Stack:
         self.ports = ports or {}
         self.extra_env = extra_env or {}
         self.replicas = replicas or {}
+        # Per service, over everything else: its own Redis user (`REDIS_URL`), say.
+        self.service_env = service_env or {}
         self.processes: dict[str, ServiceProcess] = {}
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
@@ -156,6 +159,7 @@ class Stack:
         env["REDIS_URL"] = str(self.redis_url)
         env["KORPU_DATA_DIR"] = str(self.data_dir)
         env[f"{name.upper()}_HTTP_PORT"] = str(port)
+        env.update(self.service_env.get(name, {}))
         return env
 
     def _wait_ready(self) -> None:

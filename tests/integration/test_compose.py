@@ -208,7 +208,9 @@ def test_service_is_healthchecked_and_waits_for_its_infrastructure(
     assert "curl" not in probe and "wget" not in probe  # neither is in python:3.11-slim
 
     variables = env(service)
-    assert variables["REDIS_URL"].startswith("redis://redis:")
+    # Its own Redis user, the one deploy/redis-users.acl limits to its own streams.
+    assert variables["REDIS_URL"].startswith(f"redis://{name}:")
+    assert variables["REDIS_URL"].endswith("@redis:6379/0")
     assert variables[f"{prefix}_HTTP_HOST"] == "0.0.0.0"
     assert variables.get(f"{prefix}_HTTP_PORT", str(port)) == str(port)
     assert database_name(variables[f"{prefix}_DATABASE_URL"]) == name
@@ -293,3 +295,16 @@ def test_demo_directory_programs_and_lawyers_are_well_formed(
     shelter_regions = {s["region"] for s in directory["shelters"]}
     assert shelter_regions <= {p["region"] for p in directory["programs"]}
     assert shelter_regions <= set().union(*(lw["regions"] for lw in directory["lawyers"]))
+
+
+def test_redis_runs_with_the_acl_file_every_service_has_a_user_in(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    redis_service = services["redis"]
+    command = redis_service["command"]
+    # Short syntax, SOURCE:TARGET[:MODE], as the file writes its mounts.
+    mounted = dict(reversed(volume.split(":")[:2]) for volume in redis_service["volumes"])
+    acl_target = command[command.index("--aclfile") + 1]
+    acl_file = COMPOSE_FILE.parent / mounted[acl_target]
+    users = {line.split()[1] for line in acl_file.read_text().splitlines() if line.strip()}
+    assert {"default", "agency", "operator", *SERVICES} <= users

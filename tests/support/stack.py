@@ -27,6 +27,7 @@ def running_stack(
     *,
     extra_env: dict[str, str] | None = None,
     replicas: dict[str, int] | None = None,
+    service_env: dict[str, dict[str, str]] | None = None,
 ) -> Iterator[tuple[Stack, httpx.Client]]:
     """Start every service as its own process, seed the directory, yield an agency's client.
 
@@ -43,7 +44,12 @@ def running_stack(
     with contextlib.ExitStack() as stack_exit:
         stack_exit.enter_context(_environment(env))
         stack = Stack(
-            data_dir, redis_url=redis_url, ports=ports, extra_env=extra_env, replicas=replicas
+            data_dir,
+            redis_url=redis_url,
+            ports=ports,
+            extra_env=extra_env,
+            replicas=replicas,
+            service_env=service_env,
         )
         stack_exit.enter_context(stack)
         seed.load(directory)
