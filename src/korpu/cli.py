@@ -1,4 +1,4 @@
-"""The `korpu` command: up, demo, serve, org create, seed, status, dlq, recover."""
+"""The `korpu` command: up, demo, serve, org create|keys, seed, status, dlq, recover."""
 
 from __future__ import annotations
 
@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("--json", action="store_true", help="print JSON")
     create.set_defaults(run=_org_create)
+    _org_keys_parser(org)
 
     status = commands.add_parser("status", help="streams, consumer groups, lag, dead letters")
     status.add_argument("--json", action="store_true", help="print JSON")
@@ -92,6 +93,29 @@ def _parser() -> argparse.ArgumentParser:
     recover.add_argument("--json", action="store_true", help="print JSON")
     recover.set_defaults(run=_recover)
     return parser
+
+
+def _org_keys_parser(org: Any) -> None:
+    from korpu import org_keys
+
+    keys = org.add_parser("keys", help="an organization's API keys").add_subparsers(
+        title="org keys commands"
+    )
+    listing = keys.add_parser("list", help="every key: prefix, scopes, last use, revocation")
+    listing.add_argument("org_id")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(run=org_keys.command("list", org_keys.list_keys))
+    create = keys.add_parser("create", help="another key (the others stay valid); shown once")
+    create.add_argument("org_id")
+    create.add_argument(
+        "--scope", action="append", help="referrals:submit or referrals:read (default: both)"
+    )
+    create.add_argument("--json", action="store_true", help="print JSON")
+    create.set_defaults(run=org_keys.command("create", org_keys.create_key))
+    revoke = keys.add_parser("revoke", help="refuse a key from now on")
+    revoke.add_argument("key_id")
+    revoke.add_argument("--reason", help="why (1-500 characters, required)")
+    revoke.set_defaults(run=org_keys.command("revoke", org_keys.revoke_key))
 
 
 def _data_dir() -> Path:

@@ -17,12 +17,21 @@ organizations = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# A new name rather than altering `api_keys` (one key per organization, no id):
+# create_all adds this table to an existing database, where new columns on the
+# old table would never appear. Keys from before it must be created again.
 api_keys = sa.Table(
-    "api_keys",
+    "organization_keys",
     metadata,
-    sa.Column("key_hash", sa.String(64), primary_key=True),
-    sa.Column("organization_id", sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("organization_id", sa.ForeignKey("organizations.id"), nullable=False, index=True),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("scopes", sa.String(200), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_reason", sa.String(500), nullable=True),
 )
 
 referrals = sa.Table(

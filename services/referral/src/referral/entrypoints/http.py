@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -48,16 +49,29 @@ async def _service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(_service)]
 
 
-async def _organization(
-    service: ServiceDep, authorization: Annotated[str | None, Header()] = None
-) -> str:
-    scheme, _, key = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not key:
-        raise Problem(401, "Unauthorized", "Send `Authorization: Bearer <API key>`.")
-    found = await service.db.run(lambda conn: organizations.authenticate(conn, key.strip()))
-    if found is None:
-        raise Problem(401, "Unauthorized", "Unknown API key.")
-    return found
+def _authorized(scope: str) -> Callable[..., Awaitable[str]]:
+    """A dependency answering the caller's organization when its key holds `scope`."""
+
+    async def organization(
+        service: ServiceDep, authorization: Annotated[str | None, Header()] = None
+    ) -> str:
+        scheme, _, key = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not key:
+            raise Problem(401, "Unauthorized", "Send `Authorization: Bearer <API key>`.")
+        caller = await service.db.run(lambda conn: organizations.authenticate(conn, key.strip()))
+        if caller is None:
+            raise Problem(401, "Unauthorized", "Unknown or revoked API key.")
+        if scope not in caller.scopes:
+            # Names the scope, never the key: the key is a secret, the scope is not.
+            raise Problem(
+                403,
+                "Missing scope",
+                f"This API key lacks the scope `{scope}`.",
+                missing_scope=scope,
+            )
+        return caller.organization_id
+
+    return organization
 
 
 async def _idempotency_key(
@@ -68,7 +82,8 @@ async def _idempotency_key(
     return idempotency_key
 
 
-Organization = Annotated[str, Depends(_organization)]
+Submitter = Annotated[str, Depends(_authorized(organizations.SUBMIT))]
+Reader = Annotated[str, Depends(_authorized(organizations.READ))]
 IdempotencyKey = Annotated[str, Depends(_idempotency_key)]
 api = APIRouter(prefix="/v1", tags=["referrals"])
 
@@ -79,7 +94,9 @@ def _problems(*answers: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
     return {status: {"description": text, "content": content} for status, text in answers}
 
 
-UNAUTHORIZED = (401, "No or an unknown API key")
+UNAUTHORIZED = (401, "No API key, or an unknown or revoked one")
+CANNOT_SUBMIT = (403, "An API key without the scope `referrals:submit`")
+CANNOT_READ = (403, "An API key without the scope `referrals:read`")
 NOT_FOUND_ANSWER = (404, "No such referral, or another organization's")
 NOT_FOUND = "No such referral for this organization."
 
@@ -90,6 +107,7 @@ NOT_FOUND = "No such referral for this organization."
     responses=_problems(
         (400, "No Idempotency-Key, or a body that is not JSON"),
         UNAUTHORIZED,
+        CANNOT_SUBMIT,
         (413, "A body over 64 KiB"),
         (422, "An invalid body naming every bad field, or a key reused with another body"),
     ),
@@ -99,7 +117,7 @@ async def submit(
     request: Request,
     response: Response,
     service: ServiceDep,
-    organization_id: Organization,
+    organization_id: Submitter,
     key: IdempotencyKey,
 ) -> dict[str, str]:
     """Register a referral; its plan is coordinated in the background."""
@@ -129,10 +147,10 @@ async def submit(
     return {"id": submitted.referral_id, "status": str(submitted.status)}
 
 
-@api.get("/referrals/{referral_id}", responses=_problems(UNAUTHORIZED, NOT_FOUND_ANSWER))
-async def read(
-    referral_id: str, service: ServiceDep, organization_id: Organization
-) -> dict[str, Any]:
+@api.get(
+    "/referrals/{referral_id}", responses=_problems(UNAUTHORIZED, CANNOT_READ, NOT_FOUND_ANSWER)
+)
+async def read(referral_id: str, service: ServiceDep, organization_id: Reader) -> dict[str, Any]:
     """The referral's status, each service's answer and the history."""
     view = await service.db.run(
         lambda conn: views.referral_view(conn, organization_id, referral_id)
@@ -142,9 +160,12 @@ async def read(
     return view
 
 
-@api.post("/referrals/{referral_id}/withdraw", responses=_problems(UNAUTHORIZED, NOT_FOUND_ANSWER))
+@api.post(
+    "/referrals/{referral_id}/withdraw",
+    responses=_problems(UNAUTHORIZED, CANNOT_SUBMIT, NOT_FOUND_ANSWER),
+)
 async def withdraw(
-    referral_id: str, service: ServiceDep, organization_id: Organization
+    referral_id: str, service: ServiceDep, organization_id: Submitter
 ) -> dict[str, Any]:
     """Cancel every open task; reserved beds and seats go to the next person waiting."""
     found = await service.transaction(

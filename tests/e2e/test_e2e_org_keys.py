@@ -1,0 +1,84 @@
+"""`korpu org keys` as an operator runs it: rotate a key, revoke the old one, see both."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _korpu(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if key != "REFERRAL_DATABASE_URL"}
+    env.pop("KORPU_DATA_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "korpu", "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def test_an_operator_rotates_a_key_and_revokes_the_old_one(tmp_path: Path) -> None:
+    created = _korpu("org", "create", "Hotline 152", "--json", data_dir=tmp_path)
+    assert created.returncode == 0, created.stderr
+    org = json.loads(created.stdout)
+    assert set(org) == {"org_id", "api_key"}
+
+    read_only = ("--scope", "referrals:read", "--json")
+    reader = _korpu("org", "keys", "create", org["org_id"], *read_only, data_dir=tmp_path)
+    assert reader.returncode == 0, reader.stderr
+    new = json.loads(reader.stdout)
+    assert new["scopes"] == ["referrals:read"] and new["api_key"].startswith("korpu_")
+
+    listed = _korpu("org", "keys", "list", org["org_id"], "--json", data_dir=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    keys = json.loads(listed.stdout)
+    assert [key["scopes"] for key in keys] == [
+        ["referrals:submit", "referrals:read"],
+        ["referrals:read"],
+    ]
+    assert [key["prefix"] for key in keys] == [org["api_key"][:14], new["api_key"][:14]]
+    assert all(key["last_used_at"] is None and key["revoked_at"] is None for key in keys)
+    # Never the key nor its hash, in the listing or in the database files.
+    stored = b"".join(path.read_bytes() for path in tmp_path.glob("referral.db*"))
+    for api_key in (org["api_key"], new["api_key"]):
+        assert api_key not in listed.stdout and api_key.encode() not in stored
+
+    first_id = keys[0]["id"]
+    revoked = _korpu("org", "keys", "revoke", first_id, "--reason", "rotated", data_dir=tmp_path)
+    assert revoked.returncode == 0, revoked.stderr
+    assert "revoked" in revoked.stdout and org["api_key"] not in revoked.stdout
+    text = _korpu("org", "keys", "list", org["org_id"], data_dir=tmp_path)
+    assert text.returncode == 0, text.stderr
+    rows = {line.split()[0]: line for line in text.stdout.splitlines()[1:]}
+    assert "rotated" in rows[first_id] and "rotated" not in rows[new["key_id"]]
+    assert org["api_key"][:14] + "…" in rows[first_id]
+
+
+def test_bad_input_exits_2_and_unknown_ids_exit_1_with_one_line(tmp_path: Path) -> None:
+    org = json.loads(_korpu("org", "create", "NGO", "--json", data_dir=tmp_path).stdout)
+    unknown = str(uuid.uuid4())
+    cases = [
+        (("org", "keys", "create", org["org_id"], "--scope", "referrals:delete"), 2),
+        (("org", "keys", "list", "not-an-id"), 2),
+        (("org", "keys", "revoke", unknown), 2),  # no --reason
+        (("org", "keys", "revoke", unknown, "--reason", " "), 2),
+        (("org", "keys", "list", unknown), 1),
+        (("org", "keys", "create", unknown), 1),
+        (("org", "keys", "revoke", unknown, "--reason", "lost"), 1),
+    ]
+    for args, code in cases:
+        done = _korpu(*args, data_dir=tmp_path)
+        assert done.returncode == code, (args, done.stdout, done.stderr)
+        assert len(done.stderr.strip().splitlines()) == 1, (args, done.stderr)
+        assert done.stdout == ""
