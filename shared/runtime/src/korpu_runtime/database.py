@@ -26,7 +26,8 @@ T = TypeVar("T")
 def _sqlite_engine(url: sa.URL) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 30})
+    # hide_parameters: an error's text never carries a statement's values (a person).
+    engine = sa.create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -106,7 +107,9 @@ class Database:
         if self.is_sqlite:
             self.engine = _sqlite_engine(parsed)
         else:
-            self.engine = sa.create_engine(parsed, pool_size=8, max_overflow=4, pool_pre_ping=True)
+            self.engine = sa.create_engine(
+                parsed, pool_size=8, max_overflow=4, pool_pre_ping=True, hide_parameters=True
+            )
         # SQLite has one writer at a time: a second thread would only wait on the lock.
         count = workers or (1 if self.is_sqlite else 4)
         self._executor = ThreadPoolExecutor(max_workers=count, thread_name_prefix="db")

@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
+import sqlalchemy.exc
 from pydantic import ValidationError
+
+# A part of an error's location is either a field name or a key the sender chose (an
+# unknown field, a mapping key), which is input like any value and could be a name.
+# Field names here are snake_case, and so is nearly every misspelling of one, so such a
+# part is kept and tells the sender what to fix ("bedz"); any other is not shown.
+# pydantic's own parts ("[key]", "function-after[...]") are kept. Rejected: hiding
+# every unknown key, which leaves a sender guessing which field it misspelt; and
+# keeping them all, which echoes `{"Aysel Məmmədova": ...}` into logs and events.
+_SAFE_PART = re.compile(r"[a-z_][a-z0-9_]{0,63}|\[key\]|[a-z-]+\[[^\]]*\]")
+HIDDEN_PART = "(not shown)"
+
+
+def field_path(location: Sequence[int | str]) -> str:
+    """The dotted path of one error's location, with any part that could be personal hidden."""
+    parts = [
+        str(part) if isinstance(part, int) or _SAFE_PART.fullmatch(part) else HIDDEN_PART
+        for part in location
+    ]
+    return ".".join(parts)
 
 
 def field_errors(error: ValidationError) -> list[tuple[str, str]]:
     """(dotted field path, message) per bad field; pydantic's `input` is left out on purpose."""
     described = []
     for item in error.errors(include_input=False, include_url=False, include_context=False):
-        path = ".".join(str(part) for part in item["loc"]) or "(body)"
-        described.append((path, item["msg"]))
+        described.append((field_path(item["loc"]) or "(body)", item["msg"]))
     return described
 
 
@@ -19,4 +41,11 @@ def describe(error: BaseException) -> str:
     if isinstance(error, ValidationError):
         fields = ", ".join(path for path, _ in field_errors(error))
         return f"{type(error).__name__}: invalid {fields}"
+    if isinstance(error, sqlalchemy.exc.StatementError):
+        # Its text holds the statement's parameters (the referral service's are a
+        # person), and the driver's own message a DETAIL line with the key's value
+        # (PostgreSQL): only the driver's first line is kept.
+        cause = error.orig
+        first = str(cause).splitlines()[0] if str(cause) else ""
+        return f"{type(error).__name__}: {type(cause).__name__}: {first}"
     return f"{type(error).__name__}: {error}"

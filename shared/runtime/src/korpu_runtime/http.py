@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from korpu_runtime import errors
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.service import Service
 
@@ -50,10 +51,11 @@ async def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
     for item in error.errors():
         if item.get("type") == "json_invalid":
             return problem(400, "Malformed JSON", "The body is not valid JSON.")
-        location = [str(part) for part in item.get("loc", ())]
+        location = list(item.get("loc", ()))
         if location[:1] == ["body"]:
             location = location[1:]
-        fields.append({"field": ".".join(location) or "(body)", "message": item["msg"]})
+        # An unknown field's name or a mapping's key is the sender's text, maybe a name.
+        fields.append({"field": errors.field_path(location) or "(body)", "message": item["msg"]})
     return problem(422, "Invalid request", "See `errors` for every bad field.", errors=fields)
 
 

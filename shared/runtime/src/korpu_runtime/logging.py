@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+
+from korpu_runtime import errors
 
 
 def configure(service: str, level: str = "INFO", *, json: bool | None = None) -> None:
@@ -19,7 +23,7 @@ def configure(service: str, level: str = "INFO", *, json: bool | None = None) ->
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
+            _safe_exc_info,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
@@ -30,6 +34,41 @@ def configure(service: str, level: str = "INFO", *, json: bool | None = None) ->
     structlog.contextvars.bind_contextvars(service=service)
     # Libraries log through the standard library; keep their noise at warnings.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+
+
+def _safe_exc_info(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """The traceback of `exc_info=True`, each exception's text as `errors.describe` gives it.
+
+    An exception's own text may hold what it was given: pydantic's the input values,
+    SQLAlchemy's the statement's parameters (for the referral service, a person).
+    Rejected: structlog's `format_exc_info`, which prints that text as it is.
+    """
+    exc_info = event_dict.pop("exc_info", None)
+    if not exc_info:
+        return event_dict
+    error = exc_info if isinstance(exc_info, BaseException) else None
+    if error is None:
+        error = (sys.exc_info() if exc_info is True else exc_info)[1]
+    if error is not None:
+        event_dict["exception"] = _render(error)
+    return event_dict
+
+
+def _render(error: BaseException) -> str:
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        context = None if current.__suppress_context__ else current.__context__
+        current = current.__cause__ or context
+    lines: list[str] = []
+    for link in reversed(chain):
+        lines.append("Traceback (most recent call last):\n")
+        lines.extend(traceback.format_tb(link.__traceback__))
+        lines.append(errors.describe(link) + "\n")
+    return "".join(lines)
 
 
 def get(name: str | None = None) -> Any:
