@@ -3,17 +3,57 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    field_validator,
+)
 
 from korpu_contracts import vocabulary
 from korpu_contracts.envelope import Payload
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+def _printable(value: str, allowed: frozenset[str] = frozenset()) -> str:
+    """Refuse control characters and lone surrogates, naming neither the value nor its place.
+
+    PostgreSQL cannot store NUL in text and no database can encode a lone
+    surrogate: taking them would fail at the commit as a 500, and a terminal
+    control sequence in a name would play tricks on whoever prints it. Format
+    characters (Cf: the right-to-left mark an Arabic name may carry, joiners in
+    emoji) are text and stay. Rejected: stripping them silently, which would
+    store a name other than the one sent.
+    """
+    for character in value:
+        if character not in allowed and unicodedata.category(character) in ("Cc", "Cs"):
+            raise ValueError("control characters are not allowed")
+    return value
+
+
+def _printable_text(value: str) -> str:
+    """Free text may break lines and tabulate."""
+    return _printable(value, frozenset("\n\r\t"))
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_printable),
+]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
-Region = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Region = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
+    AfterValidator(_printable),
+]
 
 
 class Exploitation(StrEnum):
@@ -40,12 +80,15 @@ class Person(_Strict):
     given_name: Name
     family_name: Name
     date_of_birth: dt.date | None = None
-    age_estimate: int | None = Field(default=None, ge=0, le=120)
-    possibly_minor: bool = False
+    # Strict numbers and booleans: "30" or 1 is an agency's bug to report, not to guess at.
+    age_estimate: StrictInt | None = Field(default=None, ge=0, le=120)
+    possibly_minor: StrictBool = False
     sex: vocabulary.Sex
     languages: list[LanguageCode] = Field(default_factory=list, max_length=10)
     nationality: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
-    contact_phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+    contact_phone: (
+        Annotated[str, StringConstraints(max_length=32), AfterValidator(_printable)] | None
+    ) = None
 
     @field_validator("date_of_birth")
     @classmethod
@@ -57,9 +100,9 @@ class Person(_Strict):
 
 class Circumstances(_Strict):
     exploitation: list[Exploitation] = Field(default_factory=list, max_length=10)
-    accompanying_children: int = Field(default=0, ge=0, le=20)
-    pregnant: bool = False
-    disability: bool = False
+    accompanying_children: StrictInt = Field(default=0, ge=0, le=20)
+    pregnant: StrictBool = False
+    disability: StrictBool = False
     safety_risk: vocabulary.SafetyRisk = vocabulary.SafetyRisk.UNKNOWN
 
 
@@ -67,14 +110,19 @@ class ReferralRequest(_Strict):
     """The body of `POST /v1/referrals`, exactly as the agency-facing contract gives it."""
 
     agency_reference: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+        AfterValidator(_printable),
     ]
     person: Person
     region: Region
     needs: list[vocabulary.Service] = Field(min_length=1, max_length=len(vocabulary.Service))
-    consent: dict[vocabulary.Service, vocabulary.Consent] = Field(default_factory=dict)
+    # Per service, and `reporting` for the published statistics (absent: not given).
+    consent: dict[vocabulary.Purpose, vocabulary.Consent] = Field(default_factory=dict)
     circumstances: Circumstances = Field(default_factory=Circumstances)
-    notes: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    notes: (
+        Annotated[str, StringConstraints(max_length=4000), AfterValidator(_printable_text)] | None
+    ) = None
 
     @field_validator("needs")
     @classmethod

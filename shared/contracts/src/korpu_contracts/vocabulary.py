@@ -23,6 +23,19 @@ class Consent(StrEnum):
     NOT_REQUIRED_CHILD = "not_required_child"
 
 
+class Purpose(StrEnum):
+    """What consent is given for (DOMAIN.md: per receiving service and purpose).
+
+    Each service, plus `reporting`: counting the case in published statistics.
+    Kept apart from `Service` so that a purpose never becomes a task.
+    """
+
+    SHELTER = Service.SHELTER.value
+    EMPLOYMENT = Service.EMPLOYMENT.value
+    LEGAL_AID = Service.LEGAL_AID.value
+    REPORTING = "reporting"
+
+
 class TaskStatus(StrEnum):
     """After HL7 FHIR SDOH closed-loop referrals."""
 

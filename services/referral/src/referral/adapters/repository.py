@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from korpu_contracts import intake
-from korpu_contracts.vocabulary import Reason, ReferralStatus, Service, TaskStatus
+from korpu_contracts.vocabulary import (
+    Consent,
+    Purpose,
+    Reason,
+    ReferralStatus,
+    Service,
+    TaskStatus,
+)
 from referral.adapters import tables
 from referral.domain import model
 
@@ -52,6 +59,87 @@ class ReferralRepository:
                 languages=list(person.languages),
                 circumstances=request.circumstances.model_dump(mode="json"),
                 notes=request.notes,
+            )
+        )
+        self.set_consents(referral_id, request.consent)
+
+    def person(self, referral_id: str) -> dict[str, Any] | None:
+        """The person as stored for a referral, None when there is none (or it was erased).
+
+        The one way to read personal data back: callers never select `persons`.
+        """
+        row = self.conn.execute(
+            sa.select(tables.persons).where(tables.persons.c.referral_id == referral_id)
+        ).first()
+        return None if row is None else dict(row._mapping)
+
+    def consents(self, referral_id: str) -> dict[Purpose, Consent]:
+        rows = self.conn.execute(
+            sa.select(tables.consents).where(tables.consents.c.referral_id == referral_id)
+        )
+        return {Purpose(row.purpose): Consent(row.consent) for row in rows}
+
+    def set_consents(self, referral_id: str, consents: Mapping[Purpose, Consent]) -> None:
+        """Insert or replace the consent given for each purpose."""
+        if not consents:
+            return
+        table = tables.consents
+        self.conn.execute(
+            table.delete().where(
+                table.c.referral_id == referral_id, table.c.purpose.in_(list(consents))
+            )
+        )
+        at = now()
+        self.conn.execute(
+            table.insert(),
+            [
+                {"referral_id": referral_id, "purpose": purpose, "consent": consent,
+                 "changed_at": at}
+                for purpose, consent in consents.items()
+            ],
+        )  # fmt: skip
+
+    def raise_flag(
+        self, referral_id: str, kind: str, related_referral_id: str | None = None
+    ) -> bool:
+        """Raise a flag once; False when it is already raised and not resolved."""
+        table = tables.flags
+        existing = self.conn.execute(
+            sa.select(table).where(table.c.referral_id == referral_id, table.c.kind == kind)
+        ).first()
+        if existing is not None and existing.resolved_at is None:
+            return False
+        if existing is not None:
+            self.conn.execute(table.delete().where(table.c.id == existing.id))
+        self.conn.execute(
+            table.insert().values(
+                referral_id=referral_id,
+                kind=kind,
+                related_referral_id=related_referral_id,
+                raised_at=now(),
+            )
+        )
+        return True
+
+    def resolve_flag(self, referral_id: str, kind: str) -> None:
+        table = tables.flags
+        self.conn.execute(
+            table.update()
+            .where(
+                table.c.referral_id == referral_id,
+                table.c.kind == kind,
+                table.c.resolved_at.is_(None),
+            )
+            .values(resolved_at=now())
+        )
+
+    def flags(self, referral_id: str) -> list[sa.Row[Any]]:
+        """Every flag of the referral, open and resolved, oldest first."""
+        return list(
+            self.conn.execute(
+                sa.select(tables.flags)
+                .where(tables.flags.c.referral_id == referral_id)
+                .order_by(tables.flags.c.id)
             )
         )
 

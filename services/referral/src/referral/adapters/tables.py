@@ -93,6 +93,31 @@ history = sa.Table(
     sa.Column("reason", sa.String(30), nullable=True),
 )
 
+# Consent as last given, per purpose (each service, and `reporting` for statistics).
+# Every change is also a step in `history`.
+consents = sa.Table(
+    "consents",
+    metadata,
+    sa.Column("referral_id", sa.ForeignKey("referrals.id"), primary_key=True),
+    sa.Column("purpose", sa.String(20), primary_key=True),
+    sa.Column("consent", sa.String(30), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# What a case worker must look at: a possible duplicate (`related_referral_id` is
+# the open case it matches), a child who turned 18 and must consent again.
+flags = sa.Table(
+    "flags",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("referral_id", sa.ForeignKey("referrals.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("related_referral_id", sa.String(36), nullable=True),
+    sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("referral_id", "kind"),
+)
+
 idempotency_keys = sa.Table(
     "idempotency_keys",
     metadata,
@@ -114,4 +139,19 @@ intake_rejections = sa.Table(
     sa.Column("errors", sa.JSON, nullable=False),
     sa.Column("raw_entry", sa.Text, nullable=False),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Every read and change of personal data (adapters/audit.py): append-only.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("actor_kind", sa.String(20), nullable=False),
+    sa.Column("actor_id", sa.String(200), nullable=False),
+    sa.Column("organization_id", sa.String(36), nullable=True),
+    # No foreign key: the trail outlives what it tells of.
+    sa.Column("referral_id", sa.String(36), nullable=True, index=True),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
 )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from korpu_contracts.vocabulary import (
     FINAL_TASK_STATUSES,
     Consent,
+    Purpose,
     Reason,
     ReferralStatus,
     Service,
@@ -81,12 +82,12 @@ class Task:
 
 
 def plan_tasks(
-    needs: Iterable[Service], consent: Mapping[Service, Consent], child: bool
+    needs: Iterable[Service], consent: Mapping[Purpose, Consent], child: bool
 ) -> list[Task]:
     """One task per need: requested when consented, else answered at once as consent_missing."""
     return [
         Task(service, TaskStatus.REQUESTED)
-        if consent_allows(consent.get(service), child)
+        if consent_allows(consent.get(Purpose(service)), child)
         else Task(service, TaskStatus.REJECTED, Reason.CONSENT_MISSING)
         for service in needs
     ]

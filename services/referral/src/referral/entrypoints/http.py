@@ -49,19 +49,19 @@ async def _service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(_service)]
 
 
-def _authorized(scope: str) -> Callable[..., Awaitable[str]]:
-    """A dependency answering the caller's organization when its key holds `scope`."""
+def _authorized(scope: str) -> Callable[..., Awaitable[organizations.Caller]]:
+    """A dependency answering who calls (key and organization) when the key holds `scope`."""
 
-    async def organization(
+    async def caller(
         service: ServiceDep, authorization: Annotated[str | None, Header()] = None
-    ) -> str:
+    ) -> organizations.Caller:
         scheme, _, key = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not key:
             raise Problem(401, "Unauthorized", "Send `Authorization: Bearer <API key>`.")
-        caller = await service.db.run(lambda conn: organizations.authenticate(conn, key.strip()))
-        if caller is None:
+        found = await service.db.run(lambda conn: organizations.authenticate(conn, key.strip()))
+        if found is None:
             raise Problem(401, "Unauthorized", "Unknown or revoked API key.")
-        if scope not in caller.scopes:
+        if scope not in found.scopes:
             # Names the scope, never the key: the key is a secret, the scope is not.
             raise Problem(
                 403,
@@ -69,9 +69,9 @@ def _authorized(scope: str) -> Callable[..., Awaitable[str]]:
                 f"This API key lacks the scope `{scope}`.",
                 missing_scope=scope,
             )
-        return caller.organization_id
+        return found
 
-    return organization
+    return caller
 
 
 async def _idempotency_key(
@@ -82,8 +82,8 @@ async def _idempotency_key(
     return idempotency_key
 
 
-Submitter = Annotated[str, Depends(_authorized(organizations.SUBMIT))]
-Reader = Annotated[str, Depends(_authorized(organizations.READ))]
+Submitter = Annotated[organizations.Caller, Depends(_authorized(organizations.SUBMIT))]
+Reader = Annotated[organizations.Caller, Depends(_authorized(organizations.READ))]
 IdempotencyKey = Annotated[str, Depends(_idempotency_key)]
 api = APIRouter(prefix="/v1", tags=["referrals"])
 
@@ -117,10 +117,11 @@ async def submit(
     request: Request,
     response: Response,
     service: ServiceDep,
-    organization_id: Submitter,
+    caller: Submitter,
     key: IdempotencyKey,
 ) -> dict[str, str]:
     """Register a referral; its plan is coordinated in the background."""
+    organization_id = caller.organization_id
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         raise Problem(413, "Body too large", f"The limit is {MAX_BODY_BYTES} bytes.")
@@ -150,8 +151,9 @@ async def submit(
 @api.get(
     "/referrals/{referral_id}", responses=_problems(UNAUTHORIZED, CANNOT_READ, NOT_FOUND_ANSWER)
 )
-async def read(referral_id: str, service: ServiceDep, organization_id: Reader) -> dict[str, Any]:
+async def read(referral_id: str, service: ServiceDep, caller: Reader) -> dict[str, Any]:
     """The referral's status, each service's answer and the history."""
+    organization_id = caller.organization_id
     view = await service.db.run(
         lambda conn: views.referral_view(conn, organization_id, referral_id)
     )
@@ -164,10 +166,9 @@ async def read(referral_id: str, service: ServiceDep, organization_id: Reader) -
     "/referrals/{referral_id}/withdraw",
     responses=_problems(UNAUTHORIZED, CANNOT_SUBMIT, NOT_FOUND_ANSWER),
 )
-async def withdraw(
-    referral_id: str, service: ServiceDep, organization_id: Submitter
-) -> dict[str, Any]:
+async def withdraw(referral_id: str, service: ServiceDep, caller: Submitter) -> dict[str, Any]:
     """Cancel every open task; reserved beds and seats go to the next person waiting."""
+    organization_id = caller.organization_id
     found = await service.transaction(
         lambda uow: coordinator.withdraw(uow, organization_id, referral_id)
     )

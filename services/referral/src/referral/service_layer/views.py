@@ -29,6 +29,19 @@ def referral_view(
             }
             for task in repository.tasks(referral_id).values()
         },
+        "consent": {
+            str(purpose): str(consent)
+            for purpose, consent in repository.consents(referral_id).items()
+        },
+        "flags": [
+            {
+                "kind": flag.kind,
+                "related_referral_id": flag.related_referral_id,
+                "raised_at": flag.raised_at.isoformat(),
+                "resolved_at": None if flag.resolved_at is None else flag.resolved_at.isoformat(),
+            }
+            for flag in repository.flags(referral_id)
+        ],
         "history": [
             {
                 "at": entry.at.isoformat(),
