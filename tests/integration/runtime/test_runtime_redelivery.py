@@ -45,9 +45,10 @@ def _handle(uow: UnitOfWork, message: Message) -> None:
     broken = task_id.startswith("fixable") and task_id in still_broken
     if broken or task_id.startswith("poison") or (task_id.startswith("flaky") and attempt < 3):
         # Errors never name a person (the rule every handler keeps), so the parked test's
-        # stand-in for a name stays out of the message.
+        # stand-in for a name stays out of the message. A connection failure, whose text
+        # the runtime tells (errors.describe), as a database or a network would fail.
         named = "a person's entry" if "Markerova" in task_id else task_id
-        raise RuntimeError(f"attempt {attempt} of {named} fails")
+        raise ConnectionError(f"attempt {attempt} of {named} fails")
     if task_id.startswith("slow"):
         time.sleep(1.0)  # five times the claim idle time: its lease must hold
     uow.conn.execute(handled.insert().values(task_id=task_id))
@@ -132,7 +133,7 @@ async def test_a_poison_entry_is_dead_lettered_with_its_error_and_blocks_nothing
     assert letter[b"origin_stream"] == INPUT.encode()
     assert letter[b"group"] == GROUP.encode() and letter[b"handler"] == b"test.redelivery"
     assert letter[b"deliveries"] == b"3" and calls["poison-1"] == 3
-    assert b"RuntimeError: attempt 3 of poison-1 fails" in letter[b"error"]
+    assert b"ConnectionError: attempt 3 of poison-1 fails" in letter[b"error"]
     assert b'"task_id":"poison-1"' in letter[streams.ENTRY_FIELD.encode()]
     await wait_for(lambda: _nothing_pending(service), message="poison entry left pending")
 

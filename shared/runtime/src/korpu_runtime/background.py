@@ -59,3 +59,19 @@ class Loop:
             except Exception:
                 # Redis or the database away: the next round tries again.
                 log.warning("background_round_failed", loop=self.name, exc_info=True)
+
+
+class Periodic:
+    """A part whose work is one `Loop`: starting, stopping and `running` are the loop's."""
+
+    loop: Loop
+
+    @property
+    def running(self) -> bool:
+        return self.loop.running
+
+    def start(self) -> None:
+        self.loop.start()
+
+    async def stop(self) -> None:
+        await self.loop.stop()

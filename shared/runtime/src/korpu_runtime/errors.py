@@ -17,6 +17,12 @@ from pydantic import ValidationError
 # keeping them all, which echoes `{"Aysel Məmmədova": ...}` into logs and events.
 _SAFE_PART = re.compile(r"[a-z_][a-z0-9_]{0,63}|\[key\]|[a-z-]+\[[^\]]*\]")
 HIDDEN_PART = "(not shown)"
+# Whose exceptions tell their text: ours (they name ids and fields, never values),
+# Redis's and the system's (addresses, timeouts). Any other library's text may hold
+# what it was handed, a value from a request: only its kind is told. Rejected:
+# telling every text, which put a person's name in a log line through a plain
+# `RuntimeError(f"could not store {value!r}")` of a library.
+_TOLD_MODULES = ("korpu_", "referral", "shelter", "employment", "legal_aid", "redis", "faststream")
 
 
 def field_path(location: Sequence[int | str]) -> str:
@@ -48,4 +54,7 @@ def describe(error: BaseException) -> str:
         cause = error.orig
         first = str(cause).splitlines()[0] if str(cause) else ""
         return f"{type(error).__name__}: {type(cause).__name__}: {first}"
-    return f"{type(error).__name__}: {error}"
+    told = isinstance(error, (OSError, TimeoutError)) or type(error).__module__.startswith(
+        _TOLD_MODULES
+    )
+    return f"{type(error).__name__}: {error if told else '(message not shown)'}"

@@ -49,7 +49,7 @@ def reader_alive(subscriber: Any) -> bool:
     return bool(subscriber.running) and all(not task.done() for task in tasks)
 
 
-class Healer:
+class Healer(background.Periodic):
     def __init__(
         self,
         redis: aioredis.Redis,
@@ -60,16 +60,6 @@ class Healer:
         self._redis, self._subscriptions, self._broker = redis, subscriptions, broker
         self.loop = background.Loop("healer", interval_seconds, self.heal)
         self.healed_total = 0
-
-    @property
-    def running(self) -> bool:
-        return self.loop.running
-
-    def start(self) -> None:
-        self.loop.start()
-
-    async def stop(self) -> None:
-        await self.loop.stop()
 
     async def heal(self) -> int:
         """Provision missing groups, then restart stopped readers; returns how many restarted."""

@@ -10,6 +10,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from korpu_runtime import errors
 from korpu_runtime import logging as runtime_logging
@@ -59,6 +60,41 @@ async def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
     return problem(422, "Invalid request", "See `errors` for every bad field.", errors=fields)
 
 
+class UnexpectedErrors:
+    """A failure no handler expected: logged safely, answered as a 500 problem, not re-raised.
+
+    Starlette's own last resort answers plain text and re-raises, and uvicorn then
+    logs the traceback with the exception's text, which may hold what it was given
+    (a value from the request, a person). Rejected: an exception handler for
+    `Exception`, which Starlette calls and then re-raises all the same.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            # A logger of the moment, not of the import: rare, and it writes where
+            # the latest `configure` (this app's) said.
+            log = runtime_logging.get(__name__)
+            log.error("request_failed", method=scope["method"], path=scope["path"], exc_info=True)
+            if not started:
+                answer = problem(500, "Internal error", "The failure is logged for the operators.")
+                await answer(scope, receive, send)
+
+
 def health_router(service: Service) -> APIRouter:
     router = APIRouter(tags=["health"])
 
@@ -100,6 +136,7 @@ def build_app(service: Service, routers: Sequence[APIRouter], *, title: str) -> 
     app.state.service = service
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_middleware(UnexpectedErrors)
     app.include_router(health_router(service))
     for router in routers:
         app.include_router(router)

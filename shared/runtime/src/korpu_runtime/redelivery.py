@@ -99,7 +99,7 @@ Consume = Callable[[Subscription, list[Entry]], Awaitable[BatchOutcome]]
 Park = Callable[[str, bytes], Awaitable[None]]
 
 
-class Redelivery:
+class Redelivery(background.Periodic):
     def __init__(
         self,
         redis: aioredis.Redis,
@@ -114,16 +114,6 @@ class Redelivery:
         self.loop = background.Loop(
             f"redelivery:{subscription.name}", policy.claim_idle_ms / 4000, self.sweep
         )
-
-    @property
-    def running(self) -> bool:
-        return self.loop.running
-
-    def start(self) -> None:
-        self.loop.start()
-
-    async def stop(self) -> None:
-        await self.loop.stop()
 
     async def sweep(self) -> int:
         """Take every entry due again; returns how many were retried or dead-lettered."""

@@ -66,7 +66,7 @@ async def trim(redis: aioredis.Redis, stream: str, keep_ms: int) -> int:
     return removed
 
 
-class Retention:
+class Retention(background.Periodic):
     def __init__(
         self,
         database: Database,
@@ -82,16 +82,6 @@ class Retention:
         self._keep_ms = int(stream_retention.total_seconds() * 1000)
         self._outbox_retention = outbox_retention
         self.loop = background.Loop("retention", interval_seconds, self.run_once)
-
-    @property
-    def running(self) -> bool:
-        return self.loop.running
-
-    def start(self) -> None:
-        self.loop.start()
-
-    async def stop(self) -> None:
-        await self.loop.stop()
 
     async def run_once(self) -> tuple[int, int]:
         """Trim every stream looked after and purge old outbox rows; returns both counts."""
