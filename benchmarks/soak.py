@@ -208,13 +208,12 @@ async def _submit(base_url: str, key: str, soak: Soak, rate: float) -> None:
     """
     client = throughput.KeepAliveClient(base_url, key, connections=CONNECTIONS)
     await client.open()
-    body = json.dumps(throughput.BODY).encode()
     limit = asyncio.Semaphore(CONNECTIONS)
 
     async def one() -> None:
         try:
             code, answer = await client.post(
-                "/v1/referrals", body, {"Idempotency-Key": uuid.uuid4().hex}
+                "/v1/referrals", throughput.body_of_someone(), {"Idempotency-Key": uuid.uuid4().hex}
             )
             if code == 202:
                 soak.submitted.add(str(json.loads(answer)["id"]))

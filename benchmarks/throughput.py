@@ -54,6 +54,12 @@ BODY = {
 }  # fmt: skip
 
 
+def body_of_someone() -> bytes:
+    """A body for a person of their own: a person referred twice is a duplicate, not coordinated."""
+    person = {**BODY["person"], "given_name": f"Bench{uuid.uuid4().hex[:12]}"}
+    return json.dumps({**BODY, "person": person}).encode()
+
+
 @dataclass
 class Run:
     submitted: dict[str, float] = field(default_factory=dict)
@@ -176,11 +182,10 @@ class KeepAliveClient:
 async def korpu(base_url: str, key: str, redis_url: str, count: int, rate: float | None):
     client = KeepAliveClient(base_url, key, connections=64)
     await client.open()
-    body = json.dumps(BODY).encode()
 
     async def submit() -> str:
         status, answer = await client.post(
-            "/v1/referrals", body, {"Idempotency-Key": uuid.uuid4().hex}
+            "/v1/referrals", body_of_someone(), {"Idempotency-Key": uuid.uuid4().hex}
         )
         if status != 202:
             raise SystemExit(f"intake answered {status}: {answer[:200]!r}")

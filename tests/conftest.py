@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -9,6 +10,21 @@ import pytest
 
 from korpu import embedded_redis
 from support import postgres_cluster, postgres_server, redis_server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _data_dir_of_the_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A service built with no data directory keeps its files (demo keys) in the run's own.
+
+    Never in the checkout's `.korpu`, which belongs to the developer's `korpu demo`.
+    """
+    previous = os.environ.get("KORPU_DATA_DIR")
+    os.environ["KORPU_DATA_DIR"] = str(tmp_path_factory.mktemp("korpu-data"))
+    yield
+    if previous is None:
+        os.environ.pop("KORPU_DATA_DIR", None)
+    else:
+        os.environ["KORPU_DATA_DIR"] = previous
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The `korpu` command: up, demo, serve, org create|keys, seed, status, dlq, recover."""
+"""The `korpu` command: up, demo, serve, org, seed, status, dlq, recover, erase, audit, keys."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from korpu import catalog, operations
+from korpu import audit, catalog, keys, operations
 
 if TYPE_CHECKING:
     pass
@@ -92,6 +92,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     recover.add_argument("--json", action="store_true", help="print JSON")
     recover.set_defaults(run=_recover)
+
+    erase = commands.add_parser(
+        "erase", help="erase a person's data now, on a prosecutor's or court decision"
+    )
+    erase.add_argument("referral", help="the referral id")
+    erase.add_argument(
+        "--reason", required=True, help="the decision's reference, never the person's name"
+    )
+    erase.add_argument("--json", action="store_true", help="print JSON")
+    erase.set_defaults(run=_erase)
+
+    audit.add_parser(commands)
+    keys.add_parser(commands)
     return parser
 
 
@@ -108,7 +121,12 @@ def _org_keys_parser(org: Any) -> None:
     create = keys.add_parser("create", help="another key (the others stay valid); shown once")
     create.add_argument("org_id")
     create.add_argument(
-        "--scope", action="append", help="referrals:submit or referrals:read (default: both)"
+        "--scope",
+        action="append",
+        help=(
+            "referrals:submit, referrals:read, persons:read or statistics:read "
+            "(default: the first three)"
+        ),
     )
     create.add_argument("--json", action="store_true", help="print JSON")
     create.set_defaults(run=org_keys.command("create", org_keys.create_key))
@@ -122,12 +140,19 @@ def _data_dir() -> Path:
     return Path(os.environ.get("KORPU_DATA_DIR", ".korpu"))
 
 
-def _serve(args: argparse.Namespace) -> None:
+def _serve(args: argparse.Namespace) -> int:
     from korpu_runtime import http
+    from korpu_runtime.settings import SettingsRefused
 
     module = catalog.bootstrap(args.service)
     settings = module.Settings()
-    http.serve(module.build_app(settings), settings.http_host, settings.http_port)
+    try:
+        app = module.build_app(settings)
+    except SettingsRefused as error:
+        print(f"korpu serve {args.service}: {error}", file=sys.stderr)
+        return 2
+    http.serve(app, settings.http_host, settings.http_port)
+    return 0
 
 
 def _up(_args: argparse.Namespace) -> int:
@@ -201,6 +226,12 @@ def _recover(args: argparse.Namespace) -> int:
     if shortest and since < datetime.now(UTC) - timedelta(hours=shortest):
         print(f"Note: events published more than {shortest:g} hours ago were purged.")
     return 0
+
+
+def _erase(args: argparse.Namespace) -> int:
+    from korpu import erase
+
+    return erase.command(args)
 
 
 def _org_create(args: argparse.Namespace) -> int:

@@ -70,7 +70,7 @@ def create_key(args: argparse.Namespace) -> int:
     from referral.adapters import organizations
 
     org_id = _id(args.org_id, "ORG_ID")
-    scopes = tuple(args.scope or organizations.SCOPES)
+    scopes = tuple(args.scope or organizations.DEFAULT_SCOPES)
     unknown = sorted(set(scopes) - set(organizations.SCOPES))
     if unknown:
         known = ", ".join(organizations.SCOPES)

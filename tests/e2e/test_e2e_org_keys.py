@@ -44,7 +44,7 @@ def test_an_operator_rotates_a_key_and_revokes_the_old_one(tmp_path: Path) -> No
     assert listed.returncode == 0, listed.stderr
     keys = json.loads(listed.stdout)
     assert [key["scopes"] for key in keys] == [
-        ["referrals:submit", "referrals:read"],
+        ["referrals:submit", "referrals:read", "persons:read"],
         ["referrals:read"],
     ]
     assert [key["prefix"] for key in keys] == [org["api_key"][:14], new["api_key"][:14]]

@@ -17,6 +17,7 @@ import redis
 from korpu_contracts import intake, streams
 from korpu_contracts.envelope import Envelope
 from referral import bootstrap as referral_bootstrap
+from referral.adapters import sealing
 from support.infra import wait_until
 from support.referrals import referral_body
 from support.stack import running_stack
@@ -123,7 +124,11 @@ def _status(agency: httpx.Client, referral_id: str) -> str:
 def _through_http(run: Run, agency: httpx.Client) -> None:
     placed = _submit(run, agency, _marked(), "accepted")
     assert placed.status_code == 202, placed.text
-    withdrawn = _submit(run, agency, _marked(agency_reference="POL-2026-0002"), "to withdraw")
+    # No birth date: with one, the same person again would be linked to the first
+    # case as a duplicate and never coordinated, and there would be nothing to withdraw.
+    second = _marked(agency_reference="POL-2026-0002",
+                     person=_person(date_of_birth=None, age_estimate=30))  # fmt: skip
+    withdrawn = _submit(run, agency, second, "to withdraw")
     assert withdrawn.status_code == 202, withdrawn.text
     for what, body in INVALID_BODIES.items():
         answer = _submit(run, agency, body, what)
@@ -252,8 +257,9 @@ def test_a_name_sent_as_a_field_name_or_key_is_not_echoed_over_http(run: Run) ->
     assert [leak for leak in found if leak[1]] == []
 
 
-def test_no_provider_database_holds_the_person(run: Run) -> None:
-    for service in ("shelter", "employment", "legal_aid"):
+def test_no_database_holds_the_person_in_clear(run: Run) -> None:
+    """Providers hold nothing of the person; the referral service holds it sealed."""
+    for service in ("referral", "shelter", "employment", "legal_aid"):
         path = run.data_dir / f"{service}.db"
         assert path.exists(), path
         with sqlite3.connect(path) as conn:
@@ -278,5 +284,8 @@ def test_the_referral_service_keeps_what_it_was_sent(run: Run) -> None:
     """The one place the person belongs: the scans above are not blind to where it is."""
     database = run.data_dir / "referral.db"
     with sqlite3.connect(database) as conn:
-        rejected = [row[0] for row in conn.execute("SELECT raw_entry FROM intake_rejections")]
-    assert any(_leaks(raw) for raw in rejected)
+        rejected = list(conn.execute("SELECT entry_id, raw_entry FROM intake_rejections"))
+    # Opened with the keys the demo generated into the data directory.
+    keyring = referral_bootstrap.keyring(referral_bootstrap.Settings(data_dir=run.data_dir))
+    opened = [keyring.open(raw, sealing.rejection_place(entry_id)) for entry_id, raw in rejected]
+    assert any(_leaks(raw) for raw in opened)

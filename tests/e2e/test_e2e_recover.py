@@ -32,6 +32,8 @@ DIRECTORY: dict[str, list[dict[str, Any]]] = {
 
 def _submit(agency: httpx.Client) -> str:
     body = referral_body(needs=["shelter"], consent={"shelter": "granted"})
+    # Another person each time: the same one again, while open, is a linked duplicate.
+    body["person"] = {**body["person"], "given_name": f"Aysel{uuid.uuid4().hex[:6]}"}
     answer = agency.post("/v1/referrals", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
     assert answer.status_code == 202, answer.text
     referral_id: str = answer.json()["id"]

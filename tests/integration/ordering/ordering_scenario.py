@@ -29,7 +29,8 @@ from korpu_runtime.database import Database
 from legal_aid.adapters import tables as legal_aid_tables
 from legal_aid.entrypoints import consumers as legal_aid_consumers
 from legal_aid.service_layer import directory as legal_aid_directory
-from referral.adapters import organizations
+from referral import bootstrap
+from referral.adapters import organizations, sealing
 from referral.adapters import tables as referral_tables
 from referral.entrypoints import consumers as referral_consumers
 from referral.service_layer import coordinator
@@ -146,6 +147,8 @@ def build_world(
     nodes: dict[str, Node] = {}
     for name, (metadata, subscriptions) in SERVICES.items():
         database = Database(make_url(str(name)))
+        if name == "referral":  # it seals the person with its keys (demo default)
+            sealing.attach(database.engine, bootstrap.keyring(bootstrap.Settings()))
         database.create_schema(metadata)
         nodes[str(name)] = Node(str(name), database, metadata, subscriptions)
     nodes[Service.SHELTER].database.transaction(

@@ -13,6 +13,7 @@ from korpu_contracts import intake, providers
 from korpu_contracts.vocabulary import ReferralStatus, Service, TaskStatus
 from korpu_runtime.database import Database
 from korpu_runtime.unit_of_work import UnitOfWork
+from referral import bootstrap
 from referral.adapters import organizations, tables
 from referral.adapters.repository import ReferralRepository
 from referral.service_layer import coordinator
@@ -38,7 +39,8 @@ def _accept(database: Database, referral_id: str, task_id: str, service: Service
 def test_the_last_two_answers_at_once_still_make_the_referral_coordinated(
     make_postgres_database: Callable[[str], str],
 ) -> None:
-    database = Database(make_postgres_database("referral_race"))
+    settings = bootstrap.Settings(database_url=make_postgres_database("referral_race"))
+    database = bootstrap.database(settings)
     database.create_schema(tables.metadata)
     organization_id, _ = database.transaction(lambda conn: organizations.create(conn, "Police"))
     request = intake.ReferralRequest.model_validate(referral_body())

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from korpu_contracts import intake, referral, streams
 from korpu_contracts.envelope import Envelope
-from referral.adapters import tables
+from referral.adapters import sealing, tables
 from support import bus
 from support.referrals import ReferralService, referral_body
 
@@ -73,11 +73,17 @@ async def test_an_invalid_entry_is_answered_naming_the_bad_fields_and_kept(
     assert second.data["errors"][0]["field"] == "(body)"
     assert "Aysel" not in first.to_json() and "Ayka" not in first.to_json()
 
-    def kept(conn: sa.Connection) -> list[str]:
-        return [row.raw_entry for row in conn.execute(sa.select(tables.intake_rejections))]
+    def kept(conn: sa.Connection) -> list[tuple[str, str]]:
+        keyring = sealing.of(conn)
+        rows = conn.execute(sa.select(tables.intake_rejections))
+        return [
+            (row.raw_entry, keyring.open(row.raw_entry, sealing.rejection_place(row.entry_id)))
+            for row in rows
+        ]
 
     stored = await referral_service.service.db.run(kept)
-    assert len(stored) == 2 and any("Aysel" in raw for raw in stored)
+    assert len(stored) == 2 and any("Aysel" in raw for _, raw in stored)
+    assert not any("Aysel" in sealed for sealed, _ in stored)  # kept sealed
     assert await referral_service.service.redis.xlen(streams.INTAKE) == 0
 
 

@@ -14,7 +14,9 @@ from support.referrals import ReferralService, referral_body
 async def _new_key(referral_service: ReferralService, *scopes: str) -> tuple[str, str]:
     organization_id = referral_service.organization_id
     return await referral_service.service.db.run(
-        lambda conn: organizations.create_key(conn, organization_id, scopes or organizations.SCOPES)
+        lambda conn: organizations.create_key(
+            conn, organization_id, scopes or organizations.DEFAULT_SCOPES
+        )
     )
 
 
@@ -120,7 +122,7 @@ async def test_keys_are_stored_hashed_behind_a_short_prefix(
     listed = await referral_service.service.db.run(
         lambda conn: organizations.keys(conn, referral_service.organization_id)
     )
-    assert [key.scopes for key in listed] == [organizations.SCOPES, (organizations.READ,)]
+    assert [key.scopes for key in listed] == [organizations.DEFAULT_SCOPES, (organizations.READ,)]
 
 
 async def test_last_use_is_written_at_most_once_a_minute(

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from korpu_contracts import intake, providers, streams
 from korpu_contracts.envelope import Envelope
 from korpu_contracts.vocabulary import Reason, Service, TaskStatus
-from korpu_runtime.database import Database
 from korpu_runtime.unit_of_work import UnitOfWork
+from referral import bootstrap
 from referral.adapters import organizations, tables
 from referral.adapters.repository import ReferralRepository
 from referral.domain import exceptions
@@ -26,7 +26,7 @@ class Referral:
     """One submitted referral on a fresh database, answered about through the coordinator."""
 
     def __init__(self, database_url: str) -> None:
-        self.database = Database(database_url)
+        self.database = bootstrap.database(bootstrap.Settings(database_url=database_url))
         self.database.create_schema(tables.metadata)
         request = intake.ReferralRequest.model_validate(referral_body())
         organization_id, _ = self.database.transaction(

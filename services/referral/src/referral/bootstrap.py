@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import FastAPI
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from korpu_runtime import http
 from korpu_runtime.database import Database
 from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
-from referral.adapters import organizations, tables
-from referral.entrypoints import consumers
+from referral.adapters import audit, organizations, sealing, tables
+from referral.entrypoints import coming_of_age, consumers, retention
 from referral.entrypoints import http as referral_http
+from referral.service_layer import rekeying
 
 
 class Settings(ServiceSettings):
@@ -19,10 +23,75 @@ class Settings(ServiceSettings):
 
     service: str = "referral"
     http_port: int = 8080
+    # How long a closed case keeps its person's data before the sweep erases it
+    # (entrypoints/retention.py). No rule fits every country: five years covers
+    # criminal proceedings and compensation claims that usually follow a case;
+    # set it to what your legal basis says. And how often the sweep looks.
+    personal_data_retention_days: float = Field(default=5 * 365, gt=0)
+    erasure_interval_seconds: float = Field(default=3600.0, gt=0)
+    # How often to look for children who turned 18 while their case is open
+    # (entrypoints/coming_of_age.py). Hourly, not daily: a loop waits one interval
+    # before its first round, so a daily one restarted each day would never look.
+    consent_review_interval_seconds: float = Field(default=3600.0, gt=0)
+    # Keys sealing personal data at rest (adapters/sealing.py): `id:base64,id2:base64`,
+    # the first seals, all open; and the blind index key for duplicates. Secret:
+    # never shown in a repr or a log. Required outside demo mode; in demo mode,
+    # generated into the data directory on first start when unset.
+    data_keys: SecretStr = SecretStr("")
+    blind_index_key: SecretStr = SecretStr("")
+
+
+def keyring(settings: Settings) -> sealing.Keyring:
+    """The keys from settings; raises `sealing.KeyConfigError` when missing or a placeholder."""
+    return sealing.keyring_from(
+        settings.env,
+        settings.data_keys.get_secret_value(),
+        settings.blind_index_key.get_secret_value(),
+        settings.data_dir,
+    )
+
+
+def database(settings: Settings) -> Database:
+    """The referral database with its keyring, for the CLI and tests reading persons."""
+    db = Database(settings.database_url)
+    sealing.attach(db.engine, keyring(settings))
+    return db
+
+
+def rotate_keys(settings: Settings, actor: audit.Actor) -> rekeying.Rotated:
+    """For `korpu keys rotate`. With the demo key file, a fresh key goes first in it;
+    with REFERRAL_DATA_KEYS, the operator has put the new key first already."""
+    keys = keyring(settings)
+    if keys.key_file is not None:
+        sealing.add_data_key(keys.key_file)
+    db = Database(settings.database_url)
+    sealing.attach(db.engine, keys)
+    try:
+        db.create_schema(tables.metadata)
+        return rekeying.rotate(db, actor)
+    finally:
+        db.close()
 
 
 def build_service(settings: Settings | None = None) -> Service:
-    return Service(settings or Settings(), tables.metadata, consumers.SUBSCRIPTIONS)
+    settings = settings or Settings()
+    keys = keyring(settings)  # first: a service without its keys must not start at all
+    service = Service(settings, tables.metadata, consumers.SUBSCRIPTIONS)
+    sealing.attach(service.db.engine, keys)
+    service.sealer = keys
+    service.parts.append(
+        retention.PersonalDataRetention(
+            service.db,
+            retention=dt.timedelta(days=settings.personal_data_retention_days),
+            interval_seconds=settings.erasure_interval_seconds,
+        )
+    )
+    service.parts.append(
+        coming_of_age.ConsentReview(
+            service.transaction, interval_seconds=settings.consent_review_interval_seconds
+        )
+    )
+    return service
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:

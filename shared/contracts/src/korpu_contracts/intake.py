@@ -132,6 +132,17 @@ class ReferralRequest(_Strict):
         return value
 
 
+class ConsentChange(_Strict):
+    """The body of `POST /v1/referrals/{id}/consent`: consent for one purpose, as now given.
+
+    `not_required_child` is refused for a person who is an adult (checked by the
+    referral service, which alone knows the age).
+    """
+
+    purpose: vocabulary.Purpose
+    consent: vocabulary.Consent
+
+
 class SubmitReferral(Payload):
     """An agency system on the bus submits a referral (stream `streams.INTAKE`).
 

@@ -96,3 +96,7 @@ class ReferralStatusChanged(Payload):
     agency_reference: str
     status: vocabulary.ReferralStatus
     services: dict[vocabulary.Service, ServiceAnswer]
+    # Present when the change is about consent or a flag (null otherwise): consent
+    # per purpose as now given, and the flags still open (`vocabulary.Flag`).
+    consent: dict[vocabulary.Purpose, vocabulary.Consent] | None = None
+    flags: list[vocabulary.Flag] | None = None

@@ -36,6 +36,15 @@ class Purpose(StrEnum):
     REPORTING = "reporting"
 
 
+class Flag(StrEnum):
+    """What a case worker must look at on a referral (the referral view's `flags`)."""
+
+    # The same person referred again while a case is open: linked to that case.
+    POSSIBLE_DUPLICATE = "possible_duplicate"
+    # A child turned 18 while the case was open: the person must now consent themselves.
+    CONSENT_REVIEW_DUE = "consent_review_due"
+
+
 class TaskStatus(StrEnum):
     """After HL7 FHIR SDOH closed-loop referrals."""
 

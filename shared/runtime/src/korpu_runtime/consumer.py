@@ -84,6 +84,7 @@ def process_batch(
     entries: list[Entry],
     outbox: sa.Table,
     inbox: sa.Table,
+    sealer: parking.Sealer | None = None,
 ) -> BatchOutcome:
     """All entries of one read in one transaction, each in its own savepoint.
 
@@ -98,7 +99,7 @@ def process_batch(
         with structlog.contextvars.bound_contextvars(stream_entry_id=entry_id):
             try:
                 with conn.begin_nested():
-                    _process_one(uow, subscription, entry_id, fields)
+                    _process_one(uow, subscription, entry_id, fields, sealer)
             except Exception as error:
                 described = errors.describe(error)
                 log.error(
@@ -116,12 +117,16 @@ def process_batch(
 
 
 def _process_one(
-    uow: UnitOfWork, subscription: Subscription, entry_id: str, fields: dict[bytes, bytes]
+    uow: UnitOfWork,
+    subscription: Subscription,
+    entry_id: str,
+    fields: dict[bytes, bytes],
+    sealer: parking.Sealer | None,
 ) -> None:
     raw = fields.get(streams.ENTRY_FIELD.encode(), b"")
     token = fields.get(streams.PARKED_FIELD.encode())
     if token is not None and subscription.personal_data:
-        raw = parking.take_back(uow.conn, token.decode())
+        raw = parking.take_back(uow.conn, token.decode(), sealer)
     try:
         envelope = Envelope.from_json(raw)
     except ValidationError as invalid:

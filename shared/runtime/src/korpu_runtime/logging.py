@@ -6,7 +6,7 @@ import logging
 import sys
 import traceback
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO, cast
 
 import structlog
 
@@ -27,13 +27,28 @@ def configure(service: str, level: str = "INFO", *, json: bool | None = None) ->
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        # PrintLogger needs only write and flush.
+        logger_factory=structlog.PrintLoggerFactory(cast(TextIO, _Stderr())),
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)
     # Libraries log through the standard library; keep their noise at warnings.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+
+
+class _Stderr:
+    """Whatever `sys.stderr` is when a line is written, not when logging was set up.
+
+    Loggers are cached on first use; one cached while a test captured stderr
+    would otherwise write to that capture's closed file for good.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 def _safe_exc_info(

@@ -12,6 +12,7 @@ lost) and copying it into the dead letter (the person would leave the service).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,6 +21,23 @@ from sqlalchemy.engine import Connection
 
 class ParkedEntryMissing(LookupError):
     """A replay names a parked entry this service does not hold."""
+
+
+class Sealer(Protocol):
+    """Encrypts a parked body at rest: the service that owns personal data supplies it.
+
+    The runtime knows no keys; it only names where the body is kept (`place`),
+    so a sealed body cannot be moved under another token.
+    """
+
+    def seal_bytes(self, plain: bytes, place: str) -> bytes: ...
+
+    def open_bytes(self, sealed: bytes, place: str) -> bytes: ...
+
+
+def place(token: str) -> str:
+    """What a parked body is bound to when sealed: its table, token and column."""
+    return f"parked_entries/{token}/body"
 
 
 def _table(conn: Connection) -> sa.Table:
@@ -37,8 +55,10 @@ def token_for(stream: str, entry_id: str) -> str:
     return f"{stream}/{entry_id}"
 
 
-def park(conn: Connection, token: str, body: bytes) -> None:
+def park(conn: Connection, token: str, body: bytes, sealer: Sealer | None = None) -> None:
     table = _table(conn)
+    if sealer is not None:
+        body = sealer.seal_bytes(body, place(token))
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     conn.execute(
         insert(table)
@@ -47,11 +67,11 @@ def park(conn: Connection, token: str, body: bytes) -> None:
     )
 
 
-def take_back(conn: Connection, token: str) -> bytes:
+def take_back(conn: Connection, token: str, sealer: Sealer | None = None) -> bytes:
     """The parked body; kept until the replay succeeds (it commits with the handler)."""
     table = _table(conn)
     body = conn.execute(sa.select(table.c.body).where(table.c.token == token)).scalar()
     if body is None:
         raise ParkedEntryMissing(token)
     conn.execute(table.delete().where(table.c.token == token))
-    return bytes(body)
+    return bytes(body) if sealer is None else sealer.open_bytes(bytes(body), place(token))

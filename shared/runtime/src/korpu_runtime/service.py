@@ -15,7 +15,7 @@ from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage
 from sqlalchemy.engine import Connection
 
-from korpu_runtime import consumer, database, healing, parking, redelivery
+from korpu_runtime import background, consumer, database, healing, parking, redelivery
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.database import Database
 from korpu_runtime.relay import Relay
@@ -106,6 +106,12 @@ class Service:
         self.healer = healing.Healer(
             self.redis, self.subscriptions, self.broker, settings.heal_interval_seconds
         )
+        # A service's own periodic work (the referral service's retention sweep),
+        # started and stopped with the rest and shown in readiness by loop name.
+        self.parts: list[background.Periodic] = []
+        # Seals entries parked in the database (`parking`): set by a service that
+        # holds personal data, which alone knows its keys; None parks them as sent.
+        self.sealer: parking.Sealer | None = None
         self.started = False
 
     def _streams_looked_after(self) -> Iterator[str]:
@@ -141,7 +147,7 @@ class Service:
         ):
             outcome = await self.db.run(
                 lambda conn: consumer.process_batch(
-                    conn, subscription, entries, self.outbox, self.inbox
+                    conn, subscription, entries, self.outbox, self.inbox, self.sealer
                 )
             )
         if outcome.published:
@@ -160,7 +166,7 @@ class Service:
         return outcome
 
     async def _park(self, token: str, body: bytes) -> None:
-        await self.db.run(lambda conn: parking.park(conn, token, body))
+        await self.db.run(lambda conn: parking.park(conn, token, body, self.sealer))
 
     async def transaction(self, work: Callable[[UnitOfWork], T]) -> T:
         """Run `work` in a transaction (shared with others queued meanwhile, each in its
@@ -191,6 +197,8 @@ class Service:
             task.start()
         self.healer.start()
         self.retention.start()
+        for part in self.parts:
+            part.start()
         self.started = True
         log.info("service_started", consumer=self.settings.consumer_name)
 
@@ -201,6 +209,8 @@ class Service:
         # for another consumer. Rejected: waiting without limit for a clean stop.
         # The healer goes first, or it would restart the readers being stopped.
         await self.healer.stop()
+        for part in self.parts:
+            await part.stop()
         await self.retention.stop()
         await _bounded(self.broker.stop(), STOP_STEP_SECONDS, "broker")
         for task in self.redeliveries:
@@ -221,6 +231,8 @@ class Service:
         checks["redelivery"] = all(task.running for task in self.redeliveries)
         checks["healer"] = self.healer.running
         checks["retention"] = self.retention.running
+        for part in self.parts:
+            checks[part.loop.name] = part.running
         try:
             checks["redis"] = bool(await self.broker.ping(timeout=2))
         except Exception:

@@ -12,6 +12,13 @@ from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class SettingsRefused(RuntimeError):
+    """A setting a service refuses to start with (a missing or placeholder secret).
+
+    Its message names the setting and what to do, never the value.
+    """
+
+
 def unique_consumer_name(service: str) -> str:
     """Unique per process, so two replicas never share a pending-entries list."""
     return f"{service}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"

@@ -21,7 +21,15 @@ KEY_PREFIX = "korpu_"
 SHOWN_CHARACTERS = 8
 SUBMIT = "referrals:submit"  # POST a referral, withdraw one
 READ = "referrals:read"  # GET a referral
-SCOPES = (SUBMIT, READ)
+# GET a referral's person: the personal data the organization itself sent. Apart
+# from READ so a dashboard following progress never holds a key to names.
+PERSONS = "persons:read"
+# GET /v1/statistics: the administrators' figures across every organization.
+# Given only when asked for (`korpu org keys create ORG --scope statistics:read`).
+STATISTICS = "statistics:read"
+SCOPES = (SUBMIT, READ, PERSONS, STATISTICS)
+# What a new organization's first key, and a key created without --scope, holds.
+DEFAULT_SCOPES = (SUBMIT, READ, PERSONS)
 # last_used_at is a hint for operators, not an audit trail: written at most once a
 # minute per key. Rejected: a write on every request, which at 100+ submissions a
 # second would contend with the referrals themselves for SQLite's one writer.
@@ -62,12 +70,12 @@ def hash_key(api_key: str) -> str:
 
 
 def create(conn: Connection, name: str) -> tuple[str, str]:
-    """A new organization and its first key, with every scope; the key is returned once."""
+    """A new organization and its first key, with the default scopes; returned once."""
     organization_id = str(uuid.uuid4())
     conn.execute(
         tables.organizations.insert().values(id=organization_id, name=name, created_at=now())
     )
-    _, api_key = create_key(conn, organization_id, SCOPES)
+    _, api_key = create_key(conn, organization_id, DEFAULT_SCOPES)
     return organization_id, api_key
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from korpu_contracts import intake
 from korpu_contracts.vocabulary import (
+    FINAL_TASK_STATUSES,
     Consent,
     Purpose,
     Reason,
@@ -18,8 +19,12 @@ from korpu_contracts.vocabulary import (
     Service,
     TaskStatus,
 )
-from referral.adapters import tables
+from referral.adapters import sealed_persons, sealing, tables
+from referral.domain import consent as consent_rules
 from referral.domain import model
+
+# The history status of a consent change (`record_consent`).
+CONSENT_CHANGED = "consent_changed"
 
 
 def now() -> dt.datetime:
@@ -47,19 +52,15 @@ class ReferralRepository:
                 status=status,
                 region=request.region,
                 is_child=child,
+                sex=request.person.sex,
                 created_at=at,
                 updated_at=at,
             )
         )
-        person = request.person
+        # Sealed field by field with the service's keys (adapters/sealed_persons.py).
+        keyring = sealing.of(self.conn)
         self.conn.execute(
-            tables.persons.insert().values(
-                referral_id=referral_id,
-                **person.model_dump(mode="python", exclude={"languages"}),
-                languages=list(person.languages),
-                circumstances=request.circumstances.model_dump(mode="json"),
-                notes=request.notes,
-            )
+            tables.persons.insert().values(sealed_persons.seal(keyring, referral_id, request))
         )
         self.set_consents(referral_id, request.consent)
 
@@ -67,11 +68,16 @@ class ReferralRepository:
         """The person as stored for a referral, None when there is none (or it was erased).
 
         The one way to read personal data back: callers never select `persons`.
+        Every field comes back in clear; a value that does not open (altered, moved
+        from another row, or under a key no longer configured) raises
+        `sealing.CannotOpen`, naming the row and column, never the value.
         """
         row = self.conn.execute(
             sa.select(tables.persons).where(tables.persons.c.referral_id == referral_id)
         ).first()
-        return None if row is None else dict(row._mapping)
+        if row is None:
+            return None
+        return sealed_persons.open_row(sealing.of(self.conn), dict(row._mapping))
 
     def consents(self, referral_id: str) -> dict[Purpose, Consent]:
         rows = self.conn.execute(
@@ -177,7 +183,9 @@ class ReferralRepository:
             }
             for position, (task_id, task) in enumerate(tasks.items())
         ]
-        self.conn.execute(tables.tasks.insert(), rows)
+        if rows:  # none for a duplicate referral; an empty executemany inserts an empty row
+            self.conn.execute(tables.tasks.insert(), rows)
+        self.refresh_closed(referral_id)
 
     def save_task(self, task_id: str, task: model.Task) -> None:
         self.conn.execute(
@@ -190,6 +198,31 @@ class ReferralRepository:
                 revision=task.revision,
                 updated_at=now(),
             )
+        )
+        referral_id = sa.select(tables.tasks.c.referral_id).where(tables.tasks.c.id == task_id)
+        self.refresh_closed(referral_id.scalar_subquery())
+
+    def refresh_closed(self, referral_id: str | sa.ScalarSelect[Any]) -> None:
+        """Set `closed_at` when every task is final, clear it when one is open again.
+
+        Called by every write of a task (`add_tasks`, `save_task`), so no change of
+        a case can forget it, whoever makes the change. One statement that reads
+        the tasks as stored: the time a case closed is kept when it is refreshed
+        again, and a task requested again (a consent given anew) reopens the case
+        and stops its retention clock. Rejected: deriving it when reading (the
+        retention sweep would scan every task), and setting it in each coordinator
+        path (the next path added would forget it).
+        """
+        referrals, tasks = tables.referrals, tables.tasks
+        open_task = sa.exists().where(
+            tasks.c.referral_id == referrals.c.id,
+            tasks.c.status.not_in([str(status) for status in FINAL_TASK_STATUSES]),
+        )
+        closed_at = sa.case(
+            (open_task, sa.null()), else_=sa.func.coalesce(referrals.c.closed_at, now())
+        )
+        self.conn.execute(
+            referrals.update().where(referrals.c.id == referral_id).values(closed_at=closed_at)
         )
 
     def tasks(self, referral_id: str) -> dict[str, model.Task]:
@@ -236,6 +269,20 @@ class ReferralRepository:
             for status, service, reason in entries
         ]  # fmt: skip
         self.conn.execute(tables.history.insert(), rows)
+
+    def record_consent(self, referral_id: str, purpose: Purpose, consent: Consent) -> None:
+        """A consent change as a step of the case; `service` is set when the purpose is one."""
+        service = consent_rules.service_of(purpose)
+        self.conn.execute(
+            tables.history.insert().values(
+                referral_id=referral_id,
+                at=now(),
+                service=service,
+                status=CONSENT_CHANGED,
+                purpose=purpose,
+                consent=consent,
+            )
+        )
 
     def history(self, referral_id: str) -> list[sa.Row[Any]]:
         return list(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from korpu_runtime import tables as runtime_tables
+from referral.adapters import append_only
 
 metadata = sa.MetaData()
 outbox, inbox = runtime_tables.add_runtime_tables(metadata)
@@ -43,26 +44,39 @@ referrals = sa.Table(
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("region", sa.String(60), nullable=False),
     sa.Column("is_child", sa.Boolean, nullable=False),
+    # Coarse, like region and is_child: it travels in every task request already,
+    # and statistics count by it after the person's row is erased.
+    sa.Column("sex", sa.String(10), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # When every task became final (a withdrawal makes them all final); null while
+    # one is open. The retention period runs from here (service_layer/erasure.py).
+    sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True, index=True),
+    # When the person's data was erased; the case itself stays, without them.
+    sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 # Personal data, one row per referral; nothing here ever goes into an event or a log.
+# Each text column holds a value sealed field by field (adapters/sealing.py); only
+# the ReferralRepository seals and opens them. `match_key` is the blind index of
+# name and birth date that finds a duplicate referral (domain/matching.py): in
+# this row, so erasing the person erases it too.
 persons = sa.Table(
     "persons",
     metadata,
     sa.Column("referral_id", sa.ForeignKey("referrals.id"), primary_key=True),
-    sa.Column("given_name", sa.String(100), nullable=False),
-    sa.Column("family_name", sa.String(100), nullable=False),
-    sa.Column("date_of_birth", sa.Date, nullable=True),
-    sa.Column("age_estimate", sa.Integer, nullable=True),
+    sa.Column("given_name", sa.Text, nullable=False),
+    sa.Column("family_name", sa.Text, nullable=False),
+    sa.Column("date_of_birth", sa.Text, nullable=True),
+    sa.Column("age_estimate", sa.Text, nullable=True),
     sa.Column("possibly_minor", sa.Boolean, nullable=False),
     sa.Column("sex", sa.String(10), nullable=False),
-    sa.Column("languages", sa.JSON, nullable=False),
-    sa.Column("nationality", sa.String(2), nullable=True),
-    sa.Column("contact_phone", sa.String(32), nullable=True),
-    sa.Column("circumstances", sa.JSON, nullable=False),
+    sa.Column("languages", sa.Text, nullable=False),
+    sa.Column("nationality", sa.Text, nullable=True),
+    sa.Column("contact_phone", sa.Text, nullable=True),
+    sa.Column("circumstances", sa.Text, nullable=False),
     sa.Column("notes", sa.Text, nullable=True),
+    sa.Column("match_key", sa.String(64), nullable=True, index=True),
 )
 
 tasks = sa.Table(
@@ -91,6 +105,22 @@ history = sa.Table(
     sa.Column("service", sa.String(20), nullable=True),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("reason", sa.String(30), nullable=True),
+    # A consent change (status `consent_changed`): for which purpose, and what was given.
+    sa.Column("purpose", sa.String(20), nullable=True),
+    sa.Column("consent", sa.String(30), nullable=True),
+)
+
+# A task cancelled when consent was withdrawn, then replaced by a new one for the
+# same service when consent was given again (service_layer/consent.py). Its id
+# stays known, so a provider's late answer about it is recognised and ignored.
+replaced_tasks = sa.Table(
+    "replaced_tasks",
+    metadata,
+    sa.Column("task_id", sa.String(36), primary_key=True),
+    sa.Column("referral_id", sa.ForeignKey("referrals.id"), nullable=False, index=True),
+    sa.Column("service", sa.String(20), nullable=False),
+    sa.Column("replaced_by", sa.String(36), nullable=False),
+    sa.Column("replaced_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 # Consent as last given, per purpose (each service, and `reporting` for statistics).
@@ -129,7 +159,7 @@ idempotency_keys = sa.Table(
 )
 
 # Intake entries that could not become referrals: kept, never dropped. The raw
-# entry may hold personal data, so it lives here and leaves the stream.
+# entry may hold personal data, so it lives here, sealed, and leaves the stream.
 intake_rejections = sa.Table(
     "intake_rejections",
     metadata,
@@ -155,3 +185,4 @@ audit_log = sa.Table(
     sa.Column("action", sa.String(40), nullable=False),
     sa.Column("detail", sa.JSON, nullable=False),
 )
+append_only.protect(audit_log)

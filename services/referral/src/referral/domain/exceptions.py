@@ -11,3 +11,11 @@ class UnknownOrganization(Exception):
 
 class UnknownTask(Exception):
     """A provider answered about a task this service never created (see `record_task_update`)."""
+
+
+class CaseEnded(Exception):
+    """Consent cannot change on a referral withdrawn, closed, or whose person was erased."""
+
+
+class NotAChild(Exception):
+    """`not_required_child` given for a person who is an adult."""

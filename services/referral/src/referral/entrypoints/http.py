@@ -12,9 +12,9 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from korpu_contracts import intake
 from korpu_runtime.http import Problem, problem
 from korpu_runtime.service import Service
-from referral.adapters import organizations
+from referral.adapters import audit, organizations
 from referral.domain import exceptions
-from referral.service_layer import coordinator, views
+from referral.service_layer import audited, views
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -36,8 +36,14 @@ def body_hash(raw: bytes) -> str:
 
 
 def install(app: FastAPI) -> None:
+    # Imported here: the statistics route uses this module's dependencies.
+    from referral.entrypoints import consent_http, person_http, statistics_http
+
     app.add_middleware(BodyLimit)
     app.include_router(api)
+    app.include_router(person_http.api)
+    app.include_router(consent_http.api)
+    app.include_router(statistics_http.api)
 
 
 async def _service(request: Request) -> Service:
@@ -53,7 +59,9 @@ def _authorized(scope: str) -> Callable[..., Awaitable[organizations.Caller]]:
     """A dependency answering who calls (key and organization) when the key holds `scope`."""
 
     async def caller(
-        service: ServiceDep, authorization: Annotated[str | None, Header()] = None
+        request: Request,
+        service: ServiceDep,
+        authorization: Annotated[str | None, Header()] = None,
     ) -> organizations.Caller:
         scheme, _, key = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not key:
@@ -62,6 +70,11 @@ def _authorized(scope: str) -> Callable[..., Awaitable[organizations.Caller]]:
         if found is None:
             raise Problem(401, "Unauthorized", "Unknown or revoked API key.")
         if scope not in found.scopes:
+            actor = audit.api_key(found.key_id, found.organization_id)
+            referral_id = request.path_params.get("referral_id")
+            await service.db.run(
+                lambda conn: audited.lacking_scope(conn, actor, scope, referral_id)
+            )
             # Names the scope, never the key: the key is a secret, the scope is not.
             raise Problem(
                 403,
@@ -84,6 +97,8 @@ async def _idempotency_key(
 
 Submitter = Annotated[organizations.Caller, Depends(_authorized(organizations.SUBMIT))]
 Reader = Annotated[organizations.Caller, Depends(_authorized(organizations.READ))]
+Administrator = Annotated[organizations.Caller, Depends(_authorized(organizations.STATISTICS))]
+PersonReader = Annotated[organizations.Caller, Depends(_authorized(organizations.PERSONS))]
 IdempotencyKey = Annotated[str, Depends(_idempotency_key)]
 api = APIRouter(prefix="/v1", tags=["referrals"])
 
@@ -122,6 +137,7 @@ async def submit(
 ) -> dict[str, str]:
     """Register a referral; its plan is coordinated in the background."""
     organization_id = caller.organization_id
+    actor = audit.api_key(caller.key_id, organization_id)
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         raise Problem(413, "Body too large", f"The limit is {MAX_BODY_BYTES} bytes.")
@@ -129,13 +145,13 @@ async def submit(
     try:
         try:
             submitted = await service.transaction(
-                lambda uow: coordinator.submit(uow, organization_id, key, digest, body)
+                lambda uow: audited.submit(uow, actor, organization_id, key, digest, body)
             )
         except sa.exc.IntegrityError:
             # The same key raced in from another request and committed first: this
             # attempt now finds it and answers as a replay (or a conflict).
             submitted = await service.transaction(
-                lambda uow: coordinator.submit(uow, organization_id, key, digest, body)
+                lambda uow: audited.submit(uow, actor, organization_id, key, digest, body)
             )
     except exceptions.IdempotencyConflict:
         raise Problem(
@@ -153,10 +169,8 @@ async def submit(
 )
 async def read(referral_id: str, service: ServiceDep, caller: Reader) -> dict[str, Any]:
     """The referral's status, each service's answer and the history."""
-    organization_id = caller.organization_id
-    view = await service.db.run(
-        lambda conn: views.referral_view(conn, organization_id, referral_id)
-    )
+    actor = audit.api_key(caller.key_id, caller.organization_id)
+    view = await service.db.run(lambda conn: audited.view(conn, actor, referral_id))
     if view is None:
         raise Problem(404, "Not found", NOT_FOUND)
     return view
@@ -169,11 +183,11 @@ async def read(referral_id: str, service: ServiceDep, caller: Reader) -> dict[st
 async def withdraw(referral_id: str, service: ServiceDep, caller: Submitter) -> dict[str, Any]:
     """Cancel every open task; reserved beds and seats go to the next person waiting."""
     organization_id = caller.organization_id
-    found = await service.transaction(
-        lambda uow: coordinator.withdraw(uow, organization_id, referral_id)
-    )
+    actor = audit.api_key(caller.key_id, organization_id)
+    found = await service.transaction(lambda uow: audited.withdraw(uow, actor, referral_id))
     if not found:
         raise Problem(404, "Not found", NOT_FOUND)
+    # The answer is part of the withdrawal recorded above, not a second access.
     view = await service.db.run(
         lambda conn: views.referral_view(conn, organization_id, referral_id)
     )

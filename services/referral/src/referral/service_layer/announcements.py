@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from korpu_contracts import referral, streams
 from korpu_contracts.envelope import Envelope
-from korpu_contracts.vocabulary import ReferralStatus
+from korpu_contracts.vocabulary import Consent, Flag, Purpose, ReferralStatus
 from korpu_runtime.unit_of_work import UnitOfWork
 from referral.domain import model
 
@@ -22,6 +22,10 @@ class Case:
     agency_reference: str
     status: ReferralStatus
     tasks: dict[str, model.Task]
+    # Told only by a change about consent or a flag; None leaves them out. Rejected:
+    # reading both for every answer of a provider, two more queries on the busiest path.
+    consent: dict[Purpose, Consent] | None = None
+    flags: list[Flag] | None = None
 
 
 def announce(uow: UnitOfWork, case: Case, causation: Envelope | None = None) -> None:
@@ -37,6 +41,8 @@ def announce(uow: UnitOfWork, case: Case, causation: Envelope | None = None) -> 
         agency_reference=case.agency_reference,
         status=case.status,
         services=services,
+        consent=case.consent,
+        flags=case.flags,
     )
     envelope = (
         causation.caused(changed, source=SOURCE)

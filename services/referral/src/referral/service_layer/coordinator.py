@@ -13,6 +13,7 @@ from korpu_contracts.providers import TaskUpdated
 from korpu_contracts.vocabulary import Reason, ReferralStatus, Service, TaskStatus
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.unit_of_work import UnitOfWork
+from referral.adapters import consent_store, duplicates
 from referral.adapters.repository import ReferralRepository
 from referral.domain import exceptions, model
 from referral.service_layer import announcements
@@ -49,10 +50,19 @@ def submit(
     person = request.person
     age = model.age_in_years(person.date_of_birth, person.age_estimate, dt.date.today())
     child = model.is_child(age, person.possibly_minor)
-    tasks = {
-        str(uuid.uuid4()): task for task in model.plan_tasks(request.needs, request.consent, child)
-    }
-    status = model.referral_status(tasks.values(), withdrawn=False)
+    # The same person with a case still open: linked to it and flagged, never
+    # coordinated twice. It is closed at once with no task, so no provider holds
+    # a second bed; the flag names the open case. Rejected: tasks answered at
+    # once with a made-up reason (providers and history would show a refusal
+    # that no provider gave).
+    duplicate_of = duplicates.open_case(uow.conn, person)
+    planned = [] if duplicate_of else model.plan_tasks(request.needs, request.consent, child)
+    tasks = {str(uuid.uuid4()): task for task in planned}
+    status = (
+        ReferralStatus.CLOSED
+        if duplicate_of
+        else model.referral_status(tasks.values(), withdrawn=False)
+    )
 
     # Few statements, each writing all its rows: this path sets the intake rate.
     repository.add(referral_id, organization_id, request, child, status)
@@ -64,6 +74,9 @@ def submit(
         (status, None, None),
     ]
     repository.record_all(referral_id, history)
+    if duplicate_of is not None:
+        repository.raise_flag(referral_id, duplicates.FLAG, duplicate_of)
+        log.info("referral_linked_to_open_case", referral_id=referral_id, open_case=duplicate_of)
     uow.publish_all(
         [
             (
@@ -122,6 +135,11 @@ def record_task_update(uow: UnitOfWork, envelope: Envelope) -> None:
     update = registry.read(envelope, TaskUpdated)
     repository = ReferralRepository(uow.conn)
     row = repository.referral_of_task(update.task_id)
+    if row is None and consent_store.was_replaced(uow.conn, update.task_id):
+        # A task cancelled for want of consent, then replaced when it was given
+        # again (service_layer/consent.py): its answers come late and change nothing.
+        log.info("answer_about_replaced_task", task_id=update.task_id)
+        return
     if row is None:
         # Never in normal running: a task is stored in the very transaction that
         # requests it, so no provider can answer before it exists. It means this

@@ -13,10 +13,10 @@ from korpu_runtime import errors
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.consumer import Message
 from korpu_runtime.unit_of_work import UnitOfWork
-from referral.adapters import organizations, tables
+from referral.adapters import audit, organizations, sealing, tables
 from referral.adapters.repository import now
 from referral.domain import exceptions
-from referral.service_layer import coordinator
+from referral.service_layer import audited, coordinator
 
 log = runtime_logging.get(__name__)
 
@@ -37,9 +37,18 @@ def handle_submission(uow: UnitOfWork, message: Message) -> None:
     digest = hashlib.sha256(
         json.dumps(command.referral.model_dump(mode="json"), sort_keys=True).encode()
     ).hexdigest()
+    # No key on the bus: the organization the command names acts (the Redis ACL
+    # user that may add to the intake stream is the credential).
+    actor = audit.Actor(audit.BUS, command.organization_id, command.organization_id)
     try:
-        submitted = coordinator.submit(
-            uow, command.organization_id, command.idempotency_key, digest, command.referral
+        submitted = audited.submit(
+            uow,
+            actor,
+            command.organization_id,
+            command.idempotency_key,
+            digest,
+            command.referral,
+            detail={"intake_entry_id": message.entry_id},
         )
     except exceptions.IdempotencyConflict:
         bad = [
@@ -81,16 +90,23 @@ def _reject(
 ) -> None:
     organization_id = _text(data, "organization_id")
     key = _text(data, "idempotency_key")
+    # Sealed like a person's fields: the entry may name one (adapters/sealing.py).
+    sealed = sealing.of(uow.conn).seal(
+        raw.decode("utf-8", errors="replace"), sealing.rejection_place(entry_id)
+    )
     uow.conn.execute(
         tables.intake_rejections.insert().values(
             entry_id=entry_id,
             organization_id=organization_id,
             idempotency_key=key,
             errors=[item.model_dump() for item in bad],
-            raw_entry=raw.decode("utf-8", errors="replace"),
+            raw_entry=sealed,
             received_at=now(),
         )
     )
+    # The organization named in a refused entry is unverified text: not an actor.
+    actor = audit.Actor(audit.BUS, "intake")
+    audit.record(uow.conn, actor, audit.INTAKE_ENTRY_KEPT, detail={"intake_entry_id": entry_id})
     rejected = referral.ReferralRejected(
         organization_id=organization_id, idempotency_key=key, intake_entry_id=entry_id, errors=bad
     )

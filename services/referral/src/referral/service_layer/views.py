@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -21,6 +22,10 @@ def referral_view(
         "id": row.id,
         "agency_reference": row.agency_reference,
         "status": row.status,
+        # When every task became final (the retention period runs from then), and
+        # when the person's data was erased: the case stays readable without them.
+        "closed_at": _iso(row.closed_at),
+        "erased_at": _iso(row.erased_at),
         "services": {
             str(task.service): {
                 "status": str(task.status),
@@ -48,7 +53,17 @@ def referral_view(
                 "service": entry.service,
                 "status": entry.status,
                 "reason": entry.reason,
+                # Set on a consent change (status `consent_changed`), null otherwise.
+                "purpose": entry.purpose,
+                "consent": entry.consent,
             }
             for entry in repository.history(referral_id)
         ],
     }
+
+
+def _iso(at: dt.datetime | None) -> str | None:
+    # SQLite hands back naive datetimes; every time stored is UTC.
+    if at is None:
+        return None
+    return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).isoformat()

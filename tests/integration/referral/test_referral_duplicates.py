@@ -1,0 +1,181 @@
+"""A person referred again while their case is open is linked to it, never coordinated twice."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from korpu_contracts.vocabulary import Reason, Service, TaskStatus
+from korpu_runtime.service import Service as RunningService
+from referral import bootstrap
+from referral.adapters import tables
+from support import cases
+from support.infra import wait_for
+from support.referrals import ReferralService, referral_body
+
+
+def _person(given: str, family: str, born: str | None, **more: Any) -> dict[str, Any]:
+    body = referral_body(agency_reference=f"REF-{uuid.uuid4().hex[:6]}")
+    body["person"] = {**body["person"], "given_name": given, "family_name": family,
+                      "date_of_birth": born, **more}  # fmt: skip
+    return body
+
+
+async def _submit(
+    referral_service: ReferralService, body: dict[str, Any], key: str | None = None
+) -> dict[str, Any]:
+    headers = referral_service.headers(key, idempotency=uuid.uuid4().hex)
+    answer = await referral_service.client.post("/v1/referrals", json=body, headers=headers)
+    assert answer.status_code == 202, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+async def _tasks_of(referral_service: ReferralService, referral_id: str) -> int:
+    count = (
+        sa.select(sa.func.count())
+        .select_from(tables.tasks)
+        .where(tables.tasks.c.referral_id == referral_id)
+    )
+    found: int = await referral_service.service.db.run(lambda conn: conn.execute(count).scalar())
+    return found
+
+
+@pytest.mark.parametrize(
+    ("first", "again"),
+    [
+        pytest.param(("Aysel", "Şəkili"), ("AYSEL", "Shekili"), id="sh-schwa-capitals"),
+        pytest.param(("Gülnarə", "Məmmədova"), ("Gulnare", "memmedova"), id="umlaut-schwa"),
+        pytest.param(("Çingiz", "Ağayev"), ("Chingiz", "  Aghayev "), id="ch-gh-spaces"),
+        pytest.param(("İlham", "Qırxqızlı"), ("ilham", "Qirxqizli"), id="dotted-dotless-i"),
+    ],
+)
+async def test_the_same_person_referred_again_is_linked_to_the_open_case_not_coordinated(
+    referral_service: ReferralService, first: tuple[str, str], again: tuple[str, str]
+) -> None:
+    opened = await _submit(referral_service, _person(*first, "2001-04-12"))
+    assert opened["status"] == "coordinating"
+    linked = await _submit(referral_service, _person(*again, "2001-04-12"))
+
+    assert linked["status"] == "closed"
+    assert await _tasks_of(referral_service, linked["id"]) == 0  # no provider asked twice
+    view = await cases.view(referral_service, linked["id"])
+    assert view["services"] == {}
+    [flag] = view["flags"]
+    assert (flag["kind"], flag["related_referral_id"]) == ("possible_duplicate", opened["id"])
+    assert [step["status"] for step in view["history"]] == ["received", "closed"]
+    assert (await cases.view(referral_service, opened["id"]))["flags"] == []
+
+
+async def test_another_spelling_another_birth_date_or_no_birth_date_is_another_person(
+    referral_service: ReferralService,
+) -> None:
+    await _submit(referral_service, _person("Aysel", "Məmmədova", "2001-04-12"))
+    for body in (
+        _person("Aysel", "Mammadova", "2001-04-12"),  # a-spelling: not the folded ə
+        _person("Aysel", "Məmmədova", "2001-04-13"),
+        _person("Aysel", "Məmmədova", None, age_estimate=25),
+        _person("Aysel", "Məmmədova", None, age_estimate=25),  # even twice: no birth date
+    ):
+        submitted = await _submit(referral_service, body)
+        assert submitted["status"] == "coordinating", body["person"]
+
+
+async def test_a_withdrawn_earlier_case_is_no_duplicate(
+    referral_service: ReferralService,
+) -> None:
+    body = _person("Nigar", "Əliyeva", "1999-02-03")
+    earlier = await _submit(referral_service, body)
+    withdrawn = await referral_service.client.post(
+        f"/v1/referrals/{earlier['id']}/withdraw", headers=referral_service.headers()
+    )
+    assert withdrawn.status_code in (200, 202), withdrawn.text
+    again = await _submit(referral_service, body)
+    assert again["status"] == "coordinating"
+    assert (await cases.view(referral_service, again["id"]))["flags"] == []
+
+
+async def test_a_case_whose_every_task_is_answered_for_good_is_no_duplicate(
+    referral_service: ReferralService,
+) -> None:
+    body = _person(
+        "Ləman",
+        "Həsənova",
+        "1995-07-08",
+    )
+    body["needs"] = ["shelter"]
+    earlier = await _submit(referral_service, body)
+    await cases.answer(
+        referral_service, earlier["id"], Service.SHELTER, TaskStatus.REJECTED, Reason.NO_CAPACITY
+    )
+
+    async def over() -> bool:
+        return (await cases.view(referral_service, earlier["id"]))["closed_at"] is not None
+
+    await wait_for(over, message="the rejected case never closed")
+    again = await _submit(referral_service, body)
+    assert again["status"] == "coordinating"  # asked again: a bed may have freed up
+
+
+async def test_a_person_referred_by_another_organization_is_linked_without_seeing_the_case(
+    referral_service: ReferralService,
+) -> None:
+    police = await _submit(referral_service, _person("Səbinə", "Quliyeva", "2003-10-01"))
+    ngo = await _submit(
+        referral_service,
+        _person("Sebine", "QULIYEVA", "2003-10-01"),
+        key=referral_service.other_key,
+    )
+    assert ngo["status"] == "closed"
+    seen = await referral_service.client.get(
+        f"/v1/referrals/{ngo['id']}", headers=referral_service.headers(referral_service.other_key)
+    )
+    [flag] = seen.json()["flags"]
+    assert flag["related_referral_id"] == police["id"]  # the id alone
+    other_case = await referral_service.client.get(
+        f"/v1/referrals/{police['id']}",
+        headers=referral_service.headers(referral_service.other_key),
+    )
+    assert other_case.status_code == 404  # and the police's case stays the police's
+
+
+@pytest.fixture
+async def second_replica(
+    referral_service: ReferralService, database_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Another referral process on the same database: its own engine and transactions."""
+    settings = bootstrap.Settings(
+        redis_url=referral_service.redis_url, database_url=database_url, consumer_name="replica-2"
+    )
+    app = bootstrap.build_app(settings)
+    service: RunningService = app.state.service
+    async with app.router.lifespan_context(app):
+        assert service.started
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://replica") as client:
+            yield client
+
+
+async def test_the_same_person_sent_to_two_replicas_at_once_is_coordinated_once(
+    referral_service: ReferralService, second_replica: httpx.AsyncClient
+) -> None:
+    people = [_person("Aysel", f"Racetest{n}", "2000-01-01") for n in range(8)]
+
+    async def send(client: httpx.AsyncClient, body: dict[str, Any]) -> str:
+        headers = referral_service.headers(idempotency=uuid.uuid4().hex)
+        answer = await client.post("/v1/referrals", json=body, headers=headers)
+        assert answer.status_code == 202, answer.text
+        status: str = answer.json()["status"]
+        return status
+
+    for body in people:
+        statuses = await asyncio.gather(
+            send(referral_service.client, body), send(second_replica, body)
+        )
+        assert sorted(statuses) == ["closed", "coordinating"], body["person"]["family_name"]
