@@ -59,6 +59,9 @@ def samples() -> list[Sample]:
         cases.append((f"man {number - 3} of 4, labour case, Baku", f"DEMO-00{number}",
                       _person("Demo", f"Man {number}", "male", "1990-01-01", ["az"]),
                       "Baku", GRANTED))  # fmt: skip
+    # DEMO-001's woman again, her name as a system without Azerbaijani letters spells it.
+    again = _person("AYSEL", "MEMMEDOVA", "female", "2001-04-12", ["az"])
+    cases.append(("Aysel again, spelt AYSEL MEMMEDOVA", "DEMO-008", again, "Baku", GRANTED))
     return [Sample(label, ref, _referral(ref, p, r, c).body) for label, ref, p, r, c in cases]
 
 
@@ -128,6 +131,8 @@ def _print_table(client: httpx.Client, ids: dict[str, str]) -> None:
     print()
     print(f"{'reference':<10} {'who':<36} {'referral':<12} {'shelter':<42} "
           f"{'employment':<28} legal aid")  # fmt: skip
+    references = {referral_id: reference for reference, referral_id in ids.items()}
+    linked = []
     for reference, referral_id in ids.items():
         view = client.get(f"/v1/referrals/{referral_id}").json()
         services = view["services"]
@@ -136,6 +141,12 @@ def _print_table(client: httpx.Client, ids: dict[str, str]) -> None:
             f"{_cell(services.get('shelter')):<42} {_cell(services.get('employment')):<28} "
             f"{_cell(services.get('legal_aid'))}"
         )
+        for flag in view.get("flags", []):
+            if flag["kind"] == "possible_duplicate":
+                linked.append((reference, references.get(flag["related_referral_id"], "?")))
+    for reference, open_case in linked:
+        print(f"{reference} is the person of {open_case}, whose case is open: linked to it, "
+              "flagged, coordinated once.")  # fmt: skip
 
 
 def _cell(answer: dict[str, Any] | None) -> str:

@@ -37,6 +37,10 @@ def test_the_demo_shows_how_each_referral_was_coordinated(tmp_path: Path) -> Non
     assert "+interpreter" in rows["DEMO-003"]  # Russian only, no Russian-speaking lawyer
     assert "withdrawn" in rows["DEMO-004"]
     assert any("on-hold" in rows[ref] for ref in ("DEMO-005", "DEMO-006", "DEMO-007"))
+    # Aysel of DEMO-001 again: a duplicate, coordinated nowhere, linked to her open case.
+    assert "is the person of DEMO-001" in rows["DEMO-008"]
+    table_row = next(line for line in done.stdout.splitlines() if line.startswith("DEMO-008 "))
+    assert " closed " in table_row and "accepted" not in table_row
     assert (tmp_path / "demo" / "redis" / "appendonlydir").exists()
 
 
