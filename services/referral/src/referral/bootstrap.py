@@ -23,6 +23,8 @@ class Settings(ServiceSettings):
 
     service: str = "referral"
     http_port: int = 8080
+    # Persons are erased here: on SQLite their deleted rows are zeroed on disk.
+    sqlite_secure_delete: bool = True
     # How long a closed case keeps its person's data before the sweep erases it
     # (entrypoints/retention.py). No rule fits every country: five years covers
     # criminal proceedings and compensation claims that usually follow a case;
@@ -53,7 +55,7 @@ def keyring(settings: Settings) -> sealing.Keyring:
 
 def database(settings: Settings) -> Database:
     """The referral database with its keyring, for the CLI and tests reading persons."""
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, secure_delete=settings.sqlite_secure_delete)
     sealing.attach(db.engine, keyring(settings))
     return db
 
@@ -64,7 +66,7 @@ def rotate_keys(settings: Settings, actor: audit.Actor) -> rekeying.Rotated:
     keys = keyring(settings)
     if keys.key_file is not None:
         sealing.add_data_key(keys.key_file)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, secure_delete=settings.sqlite_secure_delete)
     sealing.attach(db.engine, keys)
     try:
         db.create_schema(tables.metadata)

@@ -57,7 +57,7 @@ class Service:
         self.outbox = metadata.tables["outbox"]
         self.inbox = metadata.tables["inbox"]
         self.subscriptions = list(subscriptions)
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, secure_delete=settings.sqlite_secure_delete)
         self.redis: aioredis.Redis = aioredis.from_url(settings.redis_url)
         self.relay = Relay(
             self.db,

@@ -67,6 +67,8 @@ class ServiceSettings(BaseSettings):
     trim_interval_seconds: float = Field(default=10.0, gt=0)
     stream_retention_hours: float = Field(default=24.0 * 7, gt=0)
     outbox_retention_hours: float = Field(default=24.0 * 7, gt=0)
+    # SQLite zeroes deleted rows on disk: set by a service that erases persons.
+    sqlite_secure_delete: bool = False
 
     @model_validator(mode="after")
     def _derive_defaults(self) -> ServiceSettings:

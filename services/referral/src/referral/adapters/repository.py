@@ -31,6 +31,41 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _refresh_closed(referral_id: Any) -> sa.Update:
+    referrals, tasks = tables.referrals, tables.tasks
+    open_task = sa.exists().where(
+        tasks.c.referral_id == referrals.c.id,
+        tasks.c.status.not_in([str(status) for status in FINAL_TASK_STATUSES]),
+    )
+    closed_at = sa.case(
+        (open_task, sa.null()),
+        else_=sa.func.coalesce(referrals.c.closed_at, sa.bindparam("at", type_=sa.DateTime(True))),
+    )
+    return referrals.update().where(referrals.c.id == referral_id).values(closed_at=closed_at)
+
+
+# Built once: every provider answer runs these, and building a statement (and its
+# cache key) costs more than running it. Rejected: building them per call, which
+# took a tenth of the referral service's time in `benchmarks/run`.
+_SAVE_TASK = (
+    tables.tasks.update()
+    .where(tables.tasks.c.id == sa.bindparam("task_id"))
+    .values(
+        status=sa.bindparam("status"),
+        reason=sa.bindparam("reason"),
+        detail=sa.bindparam("detail", type_=sa.JSON),
+        revision=sa.bindparam("revision"),
+        updated_at=sa.bindparam("at", type_=sa.DateTime(True)),
+    )
+)
+_REFRESH_CLOSED = _refresh_closed(sa.bindparam("referral_id"))
+_REFRESH_CLOSED_OF_TASK = _refresh_closed(
+    sa.select(tables.tasks.c.referral_id)
+    .where(tables.tasks.c.id == sa.bindparam("task_id"))
+    .scalar_subquery()
+)
+
+
 class ReferralRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -62,7 +97,7 @@ class ReferralRepository:
         self.conn.execute(
             tables.persons.insert().values(sealed_persons.seal(keyring, referral_id, request))
         )
-        self.set_consents(referral_id, request.consent)
+        self.set_consents(referral_id, request.consent, new=True)
 
     def person(self, referral_id: str) -> dict[str, Any] | None:
         """The person as stored for a referral, None when there is none (or it was erased).
@@ -85,16 +120,19 @@ class ReferralRepository:
         )
         return {Purpose(row.purpose): Consent(row.consent) for row in rows}
 
-    def set_consents(self, referral_id: str, consents: Mapping[Purpose, Consent]) -> None:
-        """Insert or replace the consent given for each purpose."""
+    def set_consents(
+        self, referral_id: str, consents: Mapping[Purpose, Consent], *, new: bool = False
+    ) -> None:
+        """Insert or replace the consent given for each purpose (`new`: none is stored yet)."""
         if not consents:
             return
         table = tables.consents
-        self.conn.execute(
-            table.delete().where(
-                table.c.referral_id == referral_id, table.c.purpose.in_(list(consents))
+        if not new:
+            self.conn.execute(
+                table.delete().where(
+                    table.c.referral_id == referral_id, table.c.purpose.in_(list(consents))
+                )
             )
-        )
         at = now()
         self.conn.execute(
             table.insert(),
@@ -188,21 +226,21 @@ class ReferralRepository:
         self.refresh_closed(referral_id)
 
     def save_task(self, task_id: str, task: model.Task) -> None:
+        at = now()
         self.conn.execute(
-            tables.tasks.update()
-            .where(tables.tasks.c.id == task_id)
-            .values(
-                status=task.status,
-                reason=task.reason,
-                detail=task.detail,
-                revision=task.revision,
-                updated_at=now(),
-            )
+            _SAVE_TASK,
+            {
+                "task_id": task_id,
+                "status": task.status,
+                "reason": task.reason,
+                "detail": task.detail,
+                "revision": task.revision,
+                "at": at,
+            },
         )
-        referral_id = sa.select(tables.tasks.c.referral_id).where(tables.tasks.c.id == task_id)
-        self.refresh_closed(referral_id.scalar_subquery())
+        self.conn.execute(_REFRESH_CLOSED_OF_TASK, {"task_id": task_id, "at": at})
 
-    def refresh_closed(self, referral_id: str | sa.ScalarSelect[Any]) -> None:
+    def refresh_closed(self, referral_id: str) -> None:
         """Set `closed_at` when every task is final, clear it when one is open again.
 
         Called by every write of a task (`add_tasks`, `save_task`), so no change of
@@ -213,17 +251,7 @@ class ReferralRepository:
         retention sweep would scan every task), and setting it in each coordinator
         path (the next path added would forget it).
         """
-        referrals, tasks = tables.referrals, tables.tasks
-        open_task = sa.exists().where(
-            tasks.c.referral_id == referrals.c.id,
-            tasks.c.status.not_in([str(status) for status in FINAL_TASK_STATUSES]),
-        )
-        closed_at = sa.case(
-            (open_task, sa.null()), else_=sa.func.coalesce(referrals.c.closed_at, now())
-        )
-        self.conn.execute(
-            referrals.update().where(referrals.c.id == referral_id).values(closed_at=closed_at)
-        )
+        self.conn.execute(_REFRESH_CLOSED, {"referral_id": referral_id, "at": now()})
 
     def tasks(self, referral_id: str) -> dict[str, model.Task]:
         """The referral's tasks by task id, in the order the needs were listed."""
