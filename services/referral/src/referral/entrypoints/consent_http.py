@@ -18,7 +18,7 @@ api = APIRouter(prefix="/v1", tags=["referrals"])
 
 @api.post(
     "/referrals/{referral_id}/consent",
-    responses=referral_http._problems(
+    responses=referral_http.problems(
         referral_http.UNAUTHORIZED,
         referral_http.CANNOT_SUBMIT,
         referral_http.NOT_FOUND_ANSWER,

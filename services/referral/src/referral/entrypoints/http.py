@@ -37,13 +37,14 @@ def body_hash(raw: bytes) -> str:
 
 def install(app: FastAPI) -> None:
     # Imported here: the statistics route uses this module's dependencies.
-    from referral.entrypoints import consent_http, person_http, statistics_http
+    from referral.entrypoints import consent_http, person_http, statistics_http, submission_http
 
     app.add_middleware(BodyLimit)
     app.include_router(api)
     app.include_router(person_http.api)
     app.include_router(consent_http.api)
     app.include_router(statistics_http.api)
+    app.include_router(submission_http.api)
 
 
 async def _service(request: Request) -> Service:
@@ -103,7 +104,7 @@ IdempotencyKey = Annotated[str, Depends(_idempotency_key)]
 api = APIRouter(prefix="/v1", tags=["referrals"])
 
 
-def _problems(*answers: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+def problems(*answers: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
     """The problem documents a route can answer, for the OpenAPI document."""
     content = {"application/problem+json": {"schema": {"type": "object"}}}
     return {status: {"description": text, "content": content} for status, text in answers}
@@ -119,7 +120,7 @@ NOT_FOUND = "No such referral for this organization."
 @api.post(
     "/referrals",
     status_code=202,
-    responses=_problems(
+    responses=problems(
         (400, "No Idempotency-Key, or a body that is not JSON"),
         UNAUTHORIZED,
         CANNOT_SUBMIT,
@@ -165,7 +166,7 @@ async def submit(
 
 
 @api.get(
-    "/referrals/{referral_id}", responses=_problems(UNAUTHORIZED, CANNOT_READ, NOT_FOUND_ANSWER)
+    "/referrals/{referral_id}", responses=problems(UNAUTHORIZED, CANNOT_READ, NOT_FOUND_ANSWER)
 )
 async def read(referral_id: str, service: ServiceDep, caller: Reader) -> dict[str, Any]:
     """The referral's status, each service's answer and the history."""
@@ -178,7 +179,7 @@ async def read(referral_id: str, service: ServiceDep, caller: Reader) -> dict[st
 
 @api.post(
     "/referrals/{referral_id}/withdraw",
-    responses=_problems(UNAUTHORIZED, CANNOT_SUBMIT, NOT_FOUND_ANSWER),
+    responses=problems(UNAUTHORIZED, CANNOT_SUBMIT, NOT_FOUND_ANSWER),
 )
 async def withdraw(referral_id: str, service: ServiceDep, caller: Submitter) -> dict[str, Any]:
     """Cancel every open task; reserved beds and seats go to the next person waiting."""
