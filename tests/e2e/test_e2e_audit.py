@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import sqlalchemy as sa
 
 from korpu_runtime.database import Database
 from referral.adapters import audit, tables
+from support import cli
 
 pytestmark = pytest.mark.slow
 
@@ -25,17 +24,7 @@ NGO = str(uuid.uuid4())
 
 
 def _korpu(*args: str, database_url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "REFERRAL_DATABASE_URL": database_url}
-    env.pop("KORPU_DATA_DIR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "korpu", "--data-dir", str(data_dir), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    return cli.korpu(*args, data_dir=data_dir, env={"REFERRAL_DATABASE_URL": database_url})
 
 
 def _write_trail(database_url: str) -> None:

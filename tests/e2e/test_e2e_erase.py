@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from korpu_runtime.unit_of_work import UnitOfWork
 from referral import bootstrap
 from referral.adapters import organizations, repository, tables
 from referral.service_layer import coordinator
+from support import cli
 from support.referrals import referral_body
 
 pytestmark = pytest.mark.slow
@@ -25,17 +24,7 @@ MARKER = "Qaraxanlitestova"
 
 
 def _korpu(*args: str, database_url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key != "KORPU_DATA_DIR"}
-    env["REFERRAL_DATABASE_URL"] = database_url
-    return subprocess.run(
-        [sys.executable, "-m", "korpu", "--data-dir", str(data_dir), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    return cli.korpu(*args, data_dir=data_dir, env={"REFERRAL_DATABASE_URL": database_url})
 
 
 def _database(database_url: str, data_dir: Path) -> Database:

@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
+from support import cli
+
 pytestmark = pytest.mark.slow
 
 
 def _korpu(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key != "REFERRAL_DATABASE_URL"}
-    env.pop("KORPU_DATA_DIR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "korpu", "--data-dir", str(data_dir), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    return cli.korpu(*args, data_dir=data_dir, unset=["REFERRAL_DATABASE_URL"])
 
 
 def test_an_operator_rotates_a_key_and_revokes_the_old_one(tmp_path: Path) -> None:
