@@ -179,3 +179,41 @@ async def test_the_same_person_sent_to_two_replicas_at_once_is_coordinated_once(
             send(referral_service.client, body), send(second_replica, body)
         )
         assert sorted(statuses) == ["closed", "coordinating"], body["person"]["family_name"]
+
+
+async def test_an_agency_that_knows_it_is_another_person_overrules_the_link_and_it_is_coordinated(
+    referral_service: ReferralService,
+) -> None:
+    # Two women of one common name, born the same day: matched, though not the same person.
+    await _submit(referral_service, _person("Aygün", "Əliyeva", "1999-03-08"))
+    linked = await _submit(referral_service, _person("Aygun", "Eliyeva", "1999-03-08"))
+    assert linked["status"] == "closed"
+
+    overrule = f"/v1/referrals/{linked['id']}/not-a-duplicate"
+    elsewhere = await referral_service.client.post(
+        overrule, headers=referral_service.headers(referral_service.other_key, idempotency=None)
+    )
+    assert elsewhere.status_code == 404  # only the referring organization knows whom it met
+    answer = await referral_service.client.post(
+        overrule, headers=referral_service.headers(idempotency=None)
+    )
+    assert answer.status_code == 200, answer.text
+    view = answer.json()
+    assert view["status"] == "coordinating"
+    assert {service: task["status"] for service, task in view["services"].items()} == {
+        "shelter": "requested", "employment": "requested", "legal_aid": "requested"
+    }  # fmt: skip
+    [flag] = view["flags"]
+    assert flag["kind"] == "possible_duplicate" and flag["resolved_at"] is not None
+    assert "duplicate_overruled" in [step["status"] for step in view["history"]]
+    assert await _tasks_of(referral_service, linked["id"]) == 3
+    # Each provider is asked, with coarse attributes only.
+    for stream in ("korpu.shelter.requests", "korpu.employment.requests"):
+        entries = await referral_service.service.redis.xrange(stream)
+        mine = [fields for _, fields in entries if linked["id"].encode() in str(fields).encode()]
+        assert mine and b"Aygun" not in str(mine).encode() and b"1999" not in str(mine).encode()
+
+    again = await referral_service.client.post(
+        overrule, headers=referral_service.headers(idempotency=None)
+    )
+    assert again.status_code == 409  # no longer linked: it is coordinated once, not twice

@@ -41,6 +41,8 @@ INTAKE_ENTRY_KEPT = "intake_entry_kept"
 ACCESS_DENIED = "access_denied"
 # Consent for one purpose changed by the agency (detail: purpose, consent, changed).
 CONSENT_CHANGED = "consent_changed"
+# The agency said a referral linked as a duplicate is another person: coordinated.
+DUPLICATE_OVERRULED = "duplicate_overruled"
 # The sweep for children turning 18 read birth dates (detail: how many cases), and
 # flagged one that did; it reads no more than the birth date.
 BIRTH_DATES_READ = "birth_dates_read"

@@ -88,6 +88,7 @@ class ReferralRepository:
                 region=request.region,
                 is_child=child,
                 sex=request.person.sex,
+                needs=[str(need) for need in request.needs],
                 created_at=at,
                 updated_at=at,
             )

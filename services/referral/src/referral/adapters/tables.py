@@ -47,6 +47,9 @@ referrals = sa.Table(
     # Coarse, like region and is_child: it travels in every task request already,
     # and statistics count by it after the person's row is erased.
     sa.Column("sex", sa.String(10), nullable=False),
+    # The needs as submitted: a referral linked as a duplicate has no task, and
+    # is coordinated from these if the agency says it is someone else.
+    sa.Column("needs", sa.JSON, nullable=False, default=list),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     # When every task became final (a withdrawal makes them all final); null while

@@ -19,3 +19,7 @@ class CaseEnded(Exception):
 
 class NotAChild(Exception):
     """`not_required_child` given for a person who is an adult."""
+
+
+class NotLinked(Exception):
+    """The referral is not (or no longer) linked to another case as a possible duplicate."""

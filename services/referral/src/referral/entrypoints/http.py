@@ -37,7 +37,13 @@ def body_hash(raw: bytes) -> str:
 
 def install(app: FastAPI) -> None:
     # Imported here: the statistics route uses this module's dependencies.
-    from referral.entrypoints import consent_http, person_http, statistics_http, submission_http
+    from referral.entrypoints import (
+        consent_http,
+        overruling_http,
+        person_http,
+        statistics_http,
+        submission_http,
+    )
 
     app.add_middleware(BodyLimit)
     app.include_router(api)
@@ -45,6 +51,7 @@ def install(app: FastAPI) -> None:
     app.include_router(consent_http.api)
     app.include_router(statistics_http.api)
     app.include_router(submission_http.api)
+    app.include_router(overruling_http.api)
 
 
 async def _service(request: Request) -> Service:

@@ -32,7 +32,7 @@ from referral.adapters import audit, consent_store
 from referral.adapters.repository import ReferralRepository
 from referral.domain import consent as consent_rules
 from referral.domain import exceptions, model
-from referral.service_layer import announcements, audited, coming_of_age
+from referral.service_layer import announcements, audited, coming_of_age, stored_requests
 
 SOURCE = announcements.SOURCE
 log = runtime_logging.get(__name__)
@@ -180,22 +180,7 @@ def _to_provider(
 
 
 def _request(work: _Change, task_id: str, service: Service) -> referral.TaskRequested:
-    """The request as at submission, from the stored case: coarse attributes, age as of today."""
     person = work.person or work.repository.person(work.row.id)
     if person is None:
         raise exceptions.CaseEnded  # erased meanwhile: nothing left to ask for the person with
-    circumstances = person["circumstances"]
-    return referral.TaskRequested(
-        task_id=task_id,
-        referral_id=work.row.id,
-        service=service,
-        region=work.row.region,
-        is_child=work.child,
-        sex=work.row.sex,
-        age_years=model.age_in_years(person["date_of_birth"], person["age_estimate"], work.today),
-        languages=list(person["languages"]),
-        accompanying_children=circumstances["accompanying_children"],
-        pregnant=circumstances["pregnant"],
-        disability=circumstances["disability"],
-        safety_risk=circumstances["safety_risk"],
-    )
+    return stored_requests.task_request(work.row, person, task_id, service, work.child, work.today)

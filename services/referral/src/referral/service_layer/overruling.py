@@ -1,0 +1,93 @@
+"""The agency says a referral linked as a duplicate is someone else: it is coordinated after all.
+
+Matching is by name and birth date, so two people can match: the same common
+name born on the same day. A false match must not leave the second person
+without help. The referring organization (it alone knows the person it met)
+overrules the link; the referral is then coordinated from its stored needs and
+consent as at submission, and the flag reads resolved. Rejected: letting the
+agency resubmit with a changed name or date (a false record to get past a check).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from korpu_contracts import streams
+from korpu_contracts.envelope import Envelope
+from korpu_contracts.vocabulary import Flag, Reason, Service, TaskStatus
+from korpu_runtime import logging as runtime_logging
+from korpu_runtime.unit_of_work import UnitOfWork
+from referral.adapters import audit
+from referral.adapters.repository import ReferralRepository
+from referral.domain import exceptions, model
+from referral.service_layer import announcements, audited, coming_of_age, stored_requests
+
+OVERRULED = "duplicate_overruled"  # the history step
+log = runtime_logging.get(__name__)
+
+
+def overrule(
+    uow: UnitOfWork, actor: audit.Actor, referral_id: str, today: dt.date | None = None
+) -> bool:
+    """Coordinate a referral linked as a duplicate; False (refusal recorded) when not the caller's.
+
+    Raises `exceptions.NotLinked` when it is not linked (any more), and
+    `exceptions.CaseEnded` when its person's data was erased.
+    """
+    assert actor.organization_id is not None
+    repository = ReferralRepository(uow.conn)
+    row = repository.get(referral_id, actor.organization_id, lock=True)
+    if row is None:
+        audited.denied(uow.conn, actor, referral_id)
+        return False
+    linked = [f for f in repository.flags(referral_id) if f.kind == Flag.POSSIBLE_DUPLICATE]
+    if not linked or linked[0].resolved_at is not None or repository.tasks(referral_id):
+        raise exceptions.NotLinked
+    person = repository.person(referral_id)
+    if person is None:
+        raise exceptions.CaseEnded
+    needs = [Service(need) for need in row.needs]
+    tasks = {
+        str(uuid.uuid4()): task
+        for task in model.plan_tasks(needs, repository.consents(referral_id), row.is_child)
+    }
+    repository.add_tasks(referral_id, tasks)
+    repository.resolve_flag(referral_id, Flag.POSSIBLE_DUPLICATE)
+    status = model.referral_status(tasks.values(), withdrawn=False)
+    repository.set_status(referral_id, status)
+    history: list[tuple[str, Service | None, Reason | None]] = [
+        (OVERRULED, None, None),
+        *((task.status, task.service, task.reason) for task in tasks.values()),
+        (status, None, None),
+    ]
+    repository.record_all(referral_id, history)
+    today = today or dt.date.today()
+    uow.publish_all(
+        [
+            (
+                streams.REQUESTS_BY_SERVICE[task.service],
+                Envelope.wrap(
+                    stored_requests.task_request(
+                        row, person, task_id, task.service, row.is_child, today
+                    ),
+                    source=announcements.SOURCE,
+                    subject=referral_id,
+                ),
+            )
+            for task_id, task in tasks.items()
+            if task.status is TaskStatus.REQUESTED
+        ]
+    )
+    audit.record(uow.conn, actor, audit.DUPLICATE_OVERRULED, referral_id)
+    case = announcements.Case(
+        referral_id,
+        row.organization_id,
+        row.agency_reference,
+        status,
+        tasks,
+        flags=coming_of_age.open_flags(repository, referral_id),
+    )
+    announcements.announce(uow, case)
+    log.info("duplicate_overruled", referral_id=referral_id, tasks=len(tasks))
+    return True

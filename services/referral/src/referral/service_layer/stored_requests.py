@@ -1,0 +1,38 @@
+"""A task request built again from the stored case, for a task asked for after submission."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from korpu_contracts import referral
+from korpu_contracts.vocabulary import Service
+from referral.domain import model
+
+
+def task_request(
+    row: sa.Row[Any],
+    person: dict[str, Any],
+    task_id: str,
+    service: Service,
+    child: bool,
+    today: dt.date,
+) -> referral.TaskRequested:
+    """As at submission (coordinator._task_request): coarse attributes, age as of today."""
+    circumstances = person["circumstances"]
+    return referral.TaskRequested(
+        task_id=task_id,
+        referral_id=row.id,
+        service=service,
+        region=row.region,
+        is_child=child,
+        sex=row.sex,
+        age_years=model.age_in_years(person["date_of_birth"], person["age_estimate"], today),
+        languages=list(person["languages"]),
+        accompanying_children=circumstances["accompanying_children"],
+        pregnant=circumstances["pregnant"],
+        disability=circumstances["disability"],
+        safety_risk=circumstances["safety_risk"],
+    )
