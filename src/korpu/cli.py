@@ -1,4 +1,4 @@
-"""The `korpu` command: up, demo, serve, org, seed, status, dlq, recover, erase, audit, keys."""
+"""The `korpu` command: up, demo, serve, org, seed, status, dlq, recover, audit, erase, keys."""
 
 from __future__ import annotations
 
