@@ -31,10 +31,10 @@ def add_parser(commands: Any) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from referral.adapters import sealing
+    from referral.adapters import key_store, sealing
 
     if args.blind_index:
-        print(sealing.generate_index_key())
+        print(key_store.generate_index_key())
         return 0
     print(sealing.DataKey.generate().line())
     return 0

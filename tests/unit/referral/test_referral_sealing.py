@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from referral import bootstrap
-from referral.adapters import sealing
+from referral.adapters import key_store, sealing
 from referral.domain import matching
 
 PLACE = "persons/6b1c/given_name"
@@ -83,7 +83,7 @@ def test_outside_demo_mode_the_service_refuses_to_start_without_keys(
     "value", ["change-me", "k1:changethis", "k1:your-key-here", "k1:PLACEHOLDER"]
 )
 def test_a_placeholder_key_is_refused_and_never_quoted(tmp_path: Path, value: str) -> None:
-    index = sealing.generate_index_key()
+    index = key_store.generate_index_key()
     settings = _settings(tmp_path, "production", data_keys=value, blind_index_key=index)
     with pytest.raises(sealing.KeyConfigError, match="placeholder") as refused:
         bootstrap.build_service(settings)
@@ -105,7 +105,7 @@ def test_a_short_or_missing_blind_index_key_is_refused_outside_demo(tmp_path: Pa
 
 def test_keys_from_settings_start_the_service_and_stay_out_of_its_repr(tmp_path: Path) -> None:
     key = sealing.DataKey.generate()
-    index = sealing.generate_index_key()
+    index = key_store.generate_index_key()
     settings = _settings(
         tmp_path, "production", data_keys=f"{key.line()},{sealing.DataKey.generate().line()}",
         blind_index_key=index,
@@ -120,7 +120,7 @@ def test_keys_from_settings_start_the_service_and_stay_out_of_its_repr(tmp_path:
 
 def test_demo_mode_generates_its_keys_once_into_a_private_file(tmp_path: Path) -> None:
     first = bootstrap.keyring(_settings(tmp_path, "demo"))
-    path = tmp_path / sealing.KEY_FILE
+    path = tmp_path / key_store.KEY_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     again = bootstrap.keyring(_settings(tmp_path, "demo"))
     assert again.current_id == first.current_id
@@ -130,10 +130,10 @@ def test_demo_mode_generates_its_keys_once_into_a_private_file(tmp_path: Path) -
 def test_a_key_added_to_the_demo_file_is_picked_up_by_a_running_keyring(tmp_path: Path) -> None:
     running = bootstrap.keyring(_settings(tmp_path, "demo"))
     before = running.seal("Aysel", PLACE)
-    added = sealing.add_data_key(tmp_path / sealing.KEY_FILE)
+    added = key_store.add_data_key(tmp_path / key_store.KEY_FILE)
     assert running.current_id == added.id
     assert running.open(before, PLACE) == "Aysel"
-    assert stat.S_IMODE((tmp_path / sealing.KEY_FILE).stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / key_store.KEY_FILE).stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize("clear", ["Aysel", "Aysel:Məmmədova", "Aysel:QWxpYmF5"])

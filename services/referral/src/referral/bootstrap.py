@@ -12,7 +12,7 @@ from korpu_runtime import http
 from korpu_runtime.database import Database
 from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
-from referral.adapters import audit, organizations, sealing, tables
+from referral.adapters import audit, key_store, organizations, sealing, tables
 from referral.entrypoints import coming_of_age, consumers, retention
 from referral.entrypoints import http as referral_http
 from referral.service_layer import rekeying
@@ -45,7 +45,7 @@ class Settings(ServiceSettings):
 
 def keyring(settings: Settings) -> sealing.Keyring:
     """The keys from settings; raises `sealing.KeyConfigError` when missing or a placeholder."""
-    return sealing.keyring_from(
+    return key_store.keyring_from(
         settings.env,
         settings.data_keys.get_secret_value(),
         settings.blind_index_key.get_secret_value(),
@@ -65,7 +65,7 @@ def rotate_keys(settings: Settings, actor: audit.Actor) -> rekeying.Rotated:
     with REFERRAL_DATA_KEYS, the operator has put the new key first already."""
     keys = keyring(settings)
     if keys.key_file is not None:
-        sealing.add_data_key(keys.key_file)
+        key_store.add_data_key(keys.key_file)
     db = Database(settings.database_url, secure_delete=settings.sqlite_secure_delete)
     sealing.attach(db.engine, keys)
     try:

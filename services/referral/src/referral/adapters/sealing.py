@@ -26,19 +26,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import dataclasses
 import datetime as dt
-import fcntl
 import hashlib
 import hmac
-import json
 import os
 import re
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -49,12 +45,8 @@ from korpu_runtime import settings
 KEY_BYTES = 32
 NONCE_BYTES = 12
 TAG_BYTES = 16
-KEY_FILE = "referral-keys.json"
 OPTION = "referral_keyring"
-_KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
-# What sample files and templates put where a secret goes (the full-stack
-# FastAPI template refuses `changethis` the same way).
-PLACEHOLDERS = ("change", "placeholder", "example", "secret", "xxx", "todo", "your")
+KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 class KeyConfigError(settings.SettingsRefused):
@@ -91,12 +83,18 @@ class Keyring:
     """Seals and opens values with the data keys (the first one seals), and blind-indexes."""
 
     def __init__(
-        self, keys: Sequence[DataKey], index_key: bytes, key_file: Path | None = None
+        self,
+        keys: Sequence[DataKey],
+        index_key: bytes,
+        key_file: Path | None = None,
+        read_keys: Callable[[Path], Sequence[DataKey]] | None = None,
     ) -> None:
         self._index_key = index_key
         # Set when the data keys come from the demo key file: a change to it (a
-        # rotation adding a key) is picked up by a running service.
+        # rotation adding a key) is picked up by a running service, read again
+        # with `read_keys` (adapters/key_store.py, which builds keyrings).
         self._key_file = key_file
+        self._read_keys = read_keys
         self._stamp = _stamp(key_file)
         self._keys = _build(keys)
 
@@ -119,10 +117,10 @@ class Keyring:
 
     def open(self, sealed: str, place: str) -> str:
         key_id, _, body = sealed.partition(":")
-        raw = _decoded(body)
+        raw = from_base64(body)
         # The key id is named only when the value has the shape of a sealed one:
         # text stored in clear by mistake must not reach an error message.
-        if not _KEY_ID.fullmatch(key_id) or len(raw) < NONCE_BYTES + TAG_BYTES:
+        if not KEY_ID.fullmatch(key_id) or len(raw) < NONCE_BYTES + TAG_BYTES:
             raise CannotOpen(f"{place} does not hold a sealed value")
         cipher = self._cipher(key_id, place)
         try:
@@ -157,11 +155,11 @@ class Keyring:
         return cipher
 
     def _refresh(self, force: bool = False) -> None:
-        if self._key_file is None:
+        if self._key_file is None or self._read_keys is None:
             return
         stamp = _stamp(self._key_file)
         if force or stamp != self._stamp:
-            self._keys = _build(read_key_file(self._key_file).data_keys)
+            self._keys = _build(self._read_keys(self._key_file))
             self._stamp = stamp
 
 
@@ -205,162 +203,8 @@ def _attached(keyring: object) -> Keyring:
     return keyring
 
 
-# Reading keys from settings ------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class KeyFile:
-    data_keys: list[DataKey]
-    index_key: bytes = dataclasses.field(repr=False)
-
-
-def keyring_from(env: str, data_keys: str, index_key: str, data_dir: Path) -> Keyring:
-    """The keyring from settings; in demo mode, what is missing comes from the data dir's file.
-
-    Outside demo mode a missing or placeholder key stops the service at start:
-    running with a guessable key would look safe and not be.
-    """
-    demo = env == "demo"
-    file = key_file(data_dir) if demo and not (data_keys.strip() and index_key.strip()) else None
-    stored = ensure_key_file(file) if file is not None else None
-    if data_keys.strip():
-        keys, from_file = parse_data_keys(data_keys), None
-    elif stored is not None:
-        keys, from_file = stored.data_keys, file
-    else:
-        raise KeyConfigError(
-            "REFERRAL_DATA_KEYS is not set: outside demo mode (KORPU_ENV) the referral "
-            "service needs a data key; make one with `korpu keys generate`"
-        )
-    if index_key.strip():
-        index = parse_index_key(index_key)
-    elif stored is not None:
-        index = stored.index_key
-    else:
-        raise KeyConfigError(
-            "REFERRAL_BLIND_INDEX_KEY is not set: outside demo mode (KORPU_ENV) the referral "
-            "service needs one; make one with `korpu keys generate --blind-index`"
-        )
-    return Keyring(keys, index, from_file)
-
-
-def parse_data_keys(text: str) -> list[DataKey]:
-    """`id:base64key,id2:base64key`: the first seals, every one opens."""
-    keys: list[DataKey] = []
-    for number, entry in enumerate(filter(None, (e.strip() for e in text.split(","))), 1):
-        key_id, _, encoded = entry.partition(":")
-        where = f"REFERRAL_DATA_KEYS entry {number}"
-        _refuse_placeholder(entry, encoded, where)
-        if not _KEY_ID.fullmatch(key_id):
-            raise KeyConfigError(f"{where}: the key id must be 1-32 letters, digits, - or _")
-        keys.append(DataKey(key_id, _decode_key(encoded, where)))
-    if len({key.id for key in keys}) != len(keys):
-        raise KeyConfigError("REFERRAL_DATA_KEYS names one key id twice")
-    if not keys:
-        raise KeyConfigError("REFERRAL_DATA_KEYS holds no key")
-    return keys
-
-
-def parse_index_key(text: str) -> bytes:
-    _refuse_placeholder(text, text, "REFERRAL_BLIND_INDEX_KEY")
-    return _decode_key(text.strip(), "REFERRAL_BLIND_INDEX_KEY")
-
-
-def _refuse_placeholder(text: str, encoded: str, where: str) -> None:
-    # Only a value that is no key at all: a random key's base64 may well hold "xxx".
-    if _is_key(encoded):
-        return
-    if any(word in text.casefold() for word in PLACEHOLDERS):
-        raise KeyConfigError(
-            f"{where} is a placeholder, not a key: make one with `korpu keys generate`"
-        )
-
-
-def _is_key(encoded: str) -> bool:
-    return len(_decoded(encoded)) == KEY_BYTES
-
-
-def _decoded(encoded: str) -> bytes:
+def from_base64(encoded: str) -> bytes:
     try:
         return base64.b64decode(encoded.strip(), validate=True)
     except (binascii.Error, ValueError):  # ValueError: not ASCII at all
         return b""
-
-
-def _decode_key(encoded: str, where: str) -> bytes:
-    key = _decoded(encoded)
-    if len(key) != KEY_BYTES:
-        raise KeyConfigError(f"{where}: the key must be {KEY_BYTES} bytes in base64")
-    if len(set(key)) < 8:
-        raise KeyConfigError(f"{where}: the key is not random (too few distinct bytes)")
-    return key
-
-
-# The demo key file ---------------------------------------------------------------------
-
-
-def key_file(data_dir: Path) -> Path:
-    return data_dir / KEY_FILE
-
-
-def ensure_key_file(path: Path) -> KeyFile:
-    """Read the key file, creating it (mode 0600) with fresh keys on first start."""
-    if not path.exists():
-        fresh = KeyFile([DataKey.generate()], secrets.token_bytes(KEY_BYTES))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = _write_private(path, fresh)
-        # Two processes starting at once: the first link wins, the other reads it.
-        with contextlib.suppress(FileExistsError):
-            os.link(temporary, path)
-        temporary.unlink()
-    return read_key_file(path)
-
-
-def read_key_file(path: Path) -> KeyFile:
-    try:
-        data = json.loads(path.read_text())
-        return KeyFile(
-            parse_data_keys(",".join(data["data_keys"])), parse_index_key(data["blind_index_key"])
-        )
-    except (ValueError, KeyError, TypeError) as error:
-        raise KeyConfigError(
-            f"the key file {path} is unreadable ({type(error).__name__})"
-        ) from None
-
-
-def add_data_key(path: Path) -> DataKey:
-    """Put a fresh data key first in the key file: it seals from now on, the others still open."""
-    with _locked(path):
-        stored = ensure_key_file(path)
-        key = DataKey.generate()
-        temporary = _write_private(path, KeyFile([key, *stored.data_keys], stored.index_key))
-        os.replace(temporary, path)
-    return key
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    # Two rotations at once would each write the file and one key would be lost,
-    # with the rows it sealed.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
-def _write_private(path: Path, keys: KeyFile) -> Path:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    content: dict[str, Any] = {
-        "data_keys": [key.line() for key in keys.data_keys],
-        "blind_index_key": base64.b64encode(keys.index_key).decode(),
-    }
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        json.dump(content, handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return temporary
-
-
-def generate_index_key() -> str:
-    return base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode()
