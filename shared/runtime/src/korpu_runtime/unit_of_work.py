@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -46,14 +47,23 @@ class UnitOfWork:
         Committed with the handler's effects, so a redelivered entry finds its
         record and does nothing (the eventsourcing library's tracking row).
         """
-        dialect_insert = (
-            postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
+        statement = _recording(self.conn.dialect.name, self._inbox)
+        values = {"handler": handler, "event_id": event_id, "at": datetime.now(UTC)}
+        return self.conn.execute(statement, values).first() is not None
+
+
+@functools.cache
+def _recording(dialect: str, inbox: sa.Table) -> sa.Insert:
+    """The inbox insert, built once per dialect and table: it runs for every event handled."""
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        dialect_insert(inbox)
+        .values(
+            handler=sa.bindparam("handler"),
+            event_id=sa.bindparam("event_id"),
+            processed_at=sa.bindparam("at", type_=sa.DateTime(timezone=True)),
         )
-        statement = (
-            dialect_insert(self._inbox)
-            .values(handler=handler, event_id=event_id, processed_at=datetime.now(UTC))
-            .on_conflict_do_nothing()
-            # RETURNING, not rowcount: psycopg reports no row count for this statement.
-            .returning(self._inbox.c.event_id)
-        )
-        return self.conn.execute(statement).first() is not None
+        .on_conflict_do_nothing()
+        # RETURNING, not rowcount: psycopg reports no row count for this statement.
+        .returning(inbox.c.event_id)
+    )

@@ -76,7 +76,8 @@ def record(
 ) -> None:
     """One entry, written in the caller's transaction: no change without its record."""
     conn.execute(
-        tables.audit_log.insert().values(
+        tables.audit_log.insert(),
+        dict(
             at=now(),
             actor_kind=actor.kind,
             actor_id=actor.id,
@@ -84,7 +85,7 @@ def record(
             referral_id=referral_id,
             action=action,
             detail=detail or {},
-        )
+        ),
     )
 
 

@@ -45,8 +45,8 @@ def _refresh_closed(referral_id: Any) -> sa.Update:
 
 
 # Built once: every provider answer runs these, and building a statement (and its
-# cache key) costs more than running it. Rejected: building them per call, which
-# took a tenth of the referral service's time in `benchmarks/run`.
+# cache key) costs about as much as running it. Rejected: building them per call,
+# which took a tenth of the referral service's time in `benchmarks/run`.
 _SAVE_TASK = (
     tables.tasks.update()
     .where(tables.tasks.c.id == sa.bindparam("task_id"))
@@ -59,6 +59,22 @@ _SAVE_TASK = (
     )
 )
 _REFRESH_CLOSED = _refresh_closed(sa.bindparam("referral_id"))
+_TASKS = (
+    sa.select(tables.tasks)
+    .where(tables.tasks.c.referral_id == sa.bindparam("referral_id"))
+    .order_by(tables.tasks.c.position)
+)
+_REFERRAL_OF_TASK = (
+    sa.select(tables.referrals)
+    .join(tables.tasks, tables.tasks.c.referral_id == tables.referrals.c.id)
+    .where(tables.tasks.c.id == sa.bindparam("task_id"))
+    .with_for_update(of=tables.referrals)
+)
+_SET_STATUS = (
+    tables.referrals.update()
+    .where(tables.referrals.c.id == sa.bindparam("referral_id"))
+    .values(status=sa.bindparam("status"), updated_at=sa.bindparam("at", type_=sa.DateTime(True)))
+)
 _REFRESH_CLOSED_OF_TASK = _refresh_closed(
     sa.select(tables.tasks.c.referral_id)
     .where(tables.tasks.c.id == sa.bindparam("task_id"))
@@ -80,7 +96,8 @@ class ReferralRepository:
     ) -> None:
         at = now()
         self.conn.execute(
-            tables.referrals.insert().values(
+            tables.referrals.insert(),
+            dict(
                 id=referral_id,
                 organization_id=organization_id,
                 agency_reference=request.agency_reference,
@@ -91,12 +108,12 @@ class ReferralRepository:
                 needs=[str(need) for need in request.needs],
                 created_at=at,
                 updated_at=at,
-            )
+            ),
         )
         # Sealed field by field with the service's keys (adapters/sealed_persons.py).
         keyring = sealing.of(self.conn)
         self.conn.execute(
-            tables.persons.insert().values(sealed_persons.seal(keyring, referral_id, request))
+            tables.persons.insert(), sealed_persons.seal(keyring, referral_id, request)
         )
         self.set_consents(referral_id, request.consent, new=True)
 
@@ -200,11 +217,7 @@ class ReferralRepository:
         return self.conn.execute(query).first()
 
     def set_status(self, referral_id: str, status: ReferralStatus) -> None:
-        self.conn.execute(
-            tables.referrals.update()
-            .where(tables.referrals.c.id == referral_id)
-            .values(status=status, updated_at=now())
-        )
+        self.conn.execute(_SET_STATUS, {"referral_id": referral_id, "status": status, "at": now()})
 
     def add_tasks(self, referral_id: str, tasks: dict[str, model.Task]) -> None:
         at = now()
@@ -256,11 +269,7 @@ class ReferralRepository:
 
     def tasks(self, referral_id: str) -> dict[str, model.Task]:
         """The referral's tasks by task id, in the order the needs were listed."""
-        rows = self.conn.execute(
-            sa.select(tables.tasks)
-            .where(tables.tasks.c.referral_id == referral_id)
-            .order_by(tables.tasks.c.position)
-        )
+        rows = self.conn.execute(_TASKS, {"referral_id": referral_id})
         return {row.id: _task(row) for row in rows}
 
     def referral_of_task(self, task_id: str) -> sa.Row[Any] | None:
@@ -272,12 +281,7 @@ class ReferralRepository:
         `coordinating` with all its tasks answered (write skew). SQLite has one
         writer at a time and ignores the lock.
         """
-        return self.conn.execute(
-            sa.select(tables.referrals)
-            .join(tables.tasks, tables.tasks.c.referral_id == tables.referrals.c.id)
-            .where(tables.tasks.c.id == task_id)
-            .with_for_update(of=tables.referrals)
-        ).first()
+        return self.conn.execute(_REFERRAL_OF_TASK, {"task_id": task_id}).first()
 
     def record(
         self,
@@ -303,14 +307,15 @@ class ReferralRepository:
         """A consent change as a step of the case; `service` is set when the purpose is one."""
         service = consent_rules.service_of(purpose)
         self.conn.execute(
-            tables.history.insert().values(
+            tables.history.insert(),
+            dict(
                 referral_id=referral_id,
                 at=now(),
                 service=service,
                 status=CONSENT_CHANGED,
                 purpose=purpose,
                 consent=consent,
-            )
+            ),
         )
 
     def history(self, referral_id: str) -> list[sa.Row[Any]]:
@@ -330,13 +335,14 @@ class ReferralRepository:
 
     def remember(self, organization_id: str, key: str, body_hash: str, referral_id: str) -> None:
         self.conn.execute(
-            tables.idempotency_keys.insert().values(
+            tables.idempotency_keys.insert(),
+            dict(
                 organization_id=organization_id,
                 key=key,
                 body_hash=body_hash,
                 referral_id=referral_id,
                 created_at=now(),
-            )
+            ),
         )
 
 
