@@ -5,11 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from korpu_contracts.vocabulary import Flag, ReferralStatus, Service
+from korpu_contracts.vocabulary import Flag, Service
 from referral.adapters import tables
 from referral.adapters.repository import now
-
-ENDED = (ReferralStatus.WITHDRAWN, ReferralStatus.CLOSED)
+from referral.domain import model
 
 
 def replace_task(
@@ -59,7 +58,7 @@ def children_to_review(conn: Connection, after: str, limit: int) -> list[str]:
         .join(persons, persons.c.referral_id == referrals.c.id)
         .where(
             referrals.c.is_child.is_(True),
-            referrals.c.status.not_in([str(status) for status in ENDED]),
+            referrals.c.status.not_in([str(status) for status in model.ENDED_STATUSES]),
             referrals.c.closed_at.is_(None),
             persons.c.date_of_birth.is_not(None),
             ~flagged,

@@ -23,14 +23,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from korpu_contracts import intake
-from korpu_contracts.vocabulary import ReferralStatus
 from referral.adapters import sealed_persons, sealing, tables
+from referral.domain import model
 
 FLAG = "possible_duplicate"
 # The first of the two 32-bit advisory lock keys: duplicate checks, apart from
 # the schema lock (korpu_runtime.database) and anything else taking one.
 LOCK_CLASS = 0x64757031
-ENDED = (ReferralStatus.WITHDRAWN, ReferralStatus.CLOSED)
 
 
 def open_case(conn: Connection, person: intake.Person) -> str | None:
@@ -57,7 +56,7 @@ def open_case(conn: Connection, person: intake.Person) -> str | None:
         .join(persons, persons.c.referral_id == referrals.c.id)
         .where(
             persons.c.match_key == key,
-            referrals.c.status.not_in([str(status) for status in ENDED]),
+            referrals.c.status.not_in([str(status) for status in model.ENDED_STATUSES]),
             referrals.c.closed_at.is_(None),
         )
         .order_by(referrals.c.created_at)

@@ -17,6 +17,9 @@ from korpu_contracts.vocabulary import (
 )
 
 ADULT_AGE = 18
+# A referral in one of these states is over: nothing about it is asked for again
+# (a consent change, a coming-of-age review), and it is no open case to link to.
+ENDED_STATUSES = frozenset({ReferralStatus.WITHDRAWN, ReferralStatus.CLOSED})
 
 
 def age_in_years(

@@ -28,6 +28,7 @@ from korpu_runtime.unit_of_work import UnitOfWork
 from referral.adapters import audit, consent_store
 from referral.adapters.repository import ReferralRepository
 from referral.domain import consent as consent_rules
+from referral.domain import model
 from referral.service_layer import announcements
 
 log = runtime_logging.get(__name__)
@@ -89,7 +90,7 @@ def _review(
     # Locked, and looked at again: a withdrawal or a consent change may have
     # committed since the candidates were listed.
     row = repository.get(referral_id, lock=True)
-    if row is None or ReferralStatus(row.status) in consent_store.ENDED:
+    if row is None or ReferralStatus(row.status) in model.ENDED_STATUSES:
         return False
     person = repository.person(referral_id)
     if person is None:

@@ -73,7 +73,7 @@ def change(
     if row is None:
         audited.denied(uow.conn, actor, referral_id)
         return False
-    if ReferralStatus(row.status) in consent_store.ENDED or row.erased_at is not None:
+    if ReferralStatus(row.status) in model.ENDED_STATUSES or row.erased_at is not None:
         raise exceptions.CaseEnded
     # Only a child's case needs the birth date here: to know whether they are one still.
     person = repository.person(referral_id) if row.is_child else None

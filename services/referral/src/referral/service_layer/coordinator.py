@@ -170,7 +170,7 @@ def record_task_update(uow: UnitOfWork, envelope: Envelope) -> None:
         history: list[tuple[str, Service | None, Reason | None]] = [
             (task.status, task.service, task.reason)
         ]
-        if case.status not in (ReferralStatus.WITHDRAWN, ReferralStatus.CLOSED):
+        if case.status not in model.ENDED_STATUSES:
             status = model.referral_status(tasks.values(), withdrawn=False)
             if status is not case.status:
                 case = dataclasses.replace(case, status=status)
@@ -186,7 +186,7 @@ def withdraw(uow: UnitOfWork, organization_id: str, referral_id: str) -> bool:
     row = repository.get(referral_id, organization_id, lock=True)
     if row is None:
         return False
-    if ReferralStatus(row.status) in (ReferralStatus.WITHDRAWN, ReferralStatus.CLOSED):
+    if ReferralStatus(row.status) in model.ENDED_STATUSES:
         return True
     tasks = repository.tasks(referral_id)
     open_ids = [task_id for task_id, task in tasks.items() if not task.is_final]

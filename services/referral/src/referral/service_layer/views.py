@@ -42,14 +42,14 @@ def referral_view(
             {
                 "kind": flag.kind,
                 "related_referral_id": flag.related_referral_id,
-                "raised_at": flag.raised_at.isoformat(),
-                "resolved_at": None if flag.resolved_at is None else flag.resolved_at.isoformat(),
+                "raised_at": _iso(flag.raised_at),
+                "resolved_at": _iso(flag.resolved_at),
             }
             for flag in repository.flags(referral_id)
         ],
         "history": [
             {
-                "at": entry.at.isoformat(),
+                "at": _iso(entry.at),
                 "service": entry.service,
                 "status": entry.status,
                 "reason": entry.reason,
