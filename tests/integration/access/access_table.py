@@ -1,0 +1,97 @@
+"""Who may call each route of each service: the table every app is held to.
+
+One entry per method and path an app serves. `test_access_every_route.py` fails
+naming any route an app serves that has no entry here, so a new route is
+decided on (and tested against outsiders) the day it is added. The provider
+keys and people's sessions still to come change entries here, not the test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+from referral.adapters import organizations
+from support.referrals import referral_body
+
+Route: TypeAlias = tuple[str, str]  # (method, path template)
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """For an organization's API key holding `scope`.
+
+    `owned`: the path names one organization's resource, so another organization's
+    key, whatever its scopes, is answered 404 (never 403: that would tell it the
+    resource exists). `body` and `query` make the smallest valid request, so a
+    refusal can only come from the key.
+    """
+
+    scope: str
+    owned: bool = False
+    body: dict[str, Any] | None = None
+    query: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Open:
+    """Answered without credentials; `why` says why that is safe."""
+
+    why: str
+    body: dict[str, Any] | None = None
+
+
+Access: TypeAlias = Keyed | Open
+
+_HEALTH = Open("liveness and readiness for the supervisor and orchestrators; holds no data")
+_DESCRIPTION = Open("the API's own description; holds no data")
+# The providers' case workers' API has no authentication yet: it listens on the
+# providers' internal network only. Provider keys turn these entries into `Keyed`.
+_PROVIDER_NETWORK = Open("no authentication yet: the providers' internal network only")
+
+EVERY_SERVICE: dict[Route, Access] = {
+    ("GET", "/health/live"): _HEALTH,
+    ("GET", "/health/ready"): _HEALTH,
+    ("GET", "/openapi.json"): _DESCRIPTION,
+    ("GET", "/docs"): _DESCRIPTION,
+    ("GET", "/docs/oauth2-redirect"): _DESCRIPTION,
+    ("GET", "/redoc"): _DESCRIPTION,
+}
+
+_LAST_QUARTER = {"from": "2026-01-01", "to": "2026-03-31"}
+
+REFERRAL: dict[Route, Access] = {
+    ("POST", "/v1/referrals"): Keyed(organizations.SUBMIT, body=referral_body()),
+    ("GET", "/v1/referrals/{referral_id}"): Keyed(organizations.READ, owned=True),
+    ("POST", "/v1/referrals/{referral_id}/withdraw"): Keyed(organizations.SUBMIT, owned=True),
+    ("GET", "/v1/referrals/{referral_id}/person"): Keyed(organizations.PERSONS, owned=True),
+    ("POST", "/v1/referrals/{referral_id}/consent"): Keyed(
+        organizations.SUBMIT, owned=True, body={"purpose": "employment", "consent": "withdrawn"}
+    ),
+    ("POST", "/v1/referrals/{referral_id}/not-a-duplicate"): Keyed(
+        organizations.SUBMIT, owned=True
+    ),
+    ("GET", "/v1/submissions/{idempotency_key}"): Keyed(organizations.READ, owned=True),
+    ("GET", "/v1/statistics"): Keyed(organizations.STATISTICS, query=_LAST_QUARTER),
+}
+
+
+def _provider(directory_path: str) -> dict[Route, Access]:
+    """A provider's case workers' API: its directory, a task, the end of a task."""
+    return {
+        ("GET", directory_path): _PROVIDER_NETWORK,
+        ("GET", "/v1/tasks/{task_id}"): _PROVIDER_NETWORK,
+        ("POST", "/v1/tasks/{task_id}/complete"): dataclasses.replace(
+            _PROVIDER_NETWORK, body={"outcome": "goal_achieved"}
+        ),
+    }
+
+
+# Service (as `korpu.catalog.SERVICES` names it) -> every route its app serves.
+ROUTES: dict[str, dict[Route, Access]] = {
+    "referral": EVERY_SERVICE | REFERRAL,
+    "shelter": EVERY_SERVICE | _provider("/v1/facilities"),
+    "employment": EVERY_SERVICE | _provider("/v1/programs"),
+    "legal_aid": EVERY_SERVICE | _provider("/v1/lawyers"),
+}
