@@ -89,23 +89,31 @@ async def test_a_child_turning_18_is_flagged_once_and_keeps_what_was_given(
 
 
 @pytest.mark.parametrize(
-    "who",
+    ("who", "child"),
     [
-        {"given_name": "Adult", "date_of_birth": "2001-04-12"},
-        {"given_name": "Unknown", "date_of_birth": None, "possibly_minor": True},
-        {"given_name": "Estimate", "date_of_birth": None, "age_estimate": 17},
+        ({"given_name": "Adult", "date_of_birth": "2001-04-12"}, False),
+        ({"given_name": "Unknown", "date_of_birth": None, "possibly_minor": True}, True),
+        ({"given_name": "Estimate", "date_of_birth": None, "age_estimate": 17}, True),
         # Stated 18 already when referred, presumed a child anyway: the stated
         # date is doubted, so its birthday is no signal.
-        {"given_name": "Doubted", "date_of_birth": "2001-04-12", "possibly_minor": True},
+        ({"given_name": "Doubted", "date_of_birth": "2001-04-12", "possibly_minor": True}, True),
     ],
     ids=["adult", "possibly-minor-no-birth-date", "estimated-17", "stated-adult-presumed-child"],
 )
 async def test_no_one_is_flagged_without_an_18th_birthday_during_the_case(
-    referral_service: ReferralService, who: dict[str, Any]
+    referral_service: ReferralService, who: dict[str, Any], child: bool
 ) -> None:
     body = referral_body()
     body["person"] = {**body["person"], **who}
     referral_id = await cases.submit(referral_service, body, "c-1")
+    # Each case is what it says, a child or not, so no flag below is for want of a child.
+    [requested] = await bus.wait_for_events(
+        referral_service.redis_url,
+        streams.SHELTER_REQUESTS,
+        lambda found: len(found) == 1,
+        message="the shelter was not asked",
+    )
+    assert requested.data["is_child"] is child
 
     assert await _review(referral_service).run_once(today=BIRTHDAY + dt.timedelta(days=400)) == []
 
