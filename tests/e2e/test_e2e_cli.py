@@ -65,4 +65,4 @@ def test_seed_refuses_a_bad_file_with_a_clear_error(tmp_path: Path) -> None:
     good = Path(__file__).resolve().parents[2] / "deploy" / "demo-directory.json"
     loaded = _korpu("seed", str(good), data_dir=tmp_path)
     assert loaded.returncode == 0, loaded.stderr
-    assert "4 shelters" in loaded.stdout
+    assert "5 shelters" in loaded.stdout

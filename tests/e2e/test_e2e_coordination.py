@@ -25,6 +25,8 @@ DIRECTORY: dict[str, list[dict[str, Any]]] = {
     "shelters": [
         {"name": "Baku Assistance Center", "region": "Baku", "serves": ["women", "girls"],
          "beds": 30},
+        {"name": "Baku children's shelter", "region": "Baku", "serves": ["girls", "boys"],
+         "beds": 5},
         {"name": "Ganja women's hostel", "region": "Ganja", "serves": ["women"], "beds": 10},
         # The only place serving men anywhere: ten men for three beds.
         {"name": "Sumqayit men's shelter", "region": "Sumqayit", "serves": ["men"], "beds": 3},
@@ -191,7 +193,7 @@ def test_ten_men_for_three_beds_then_a_withdrawal_frees_a_bed_for_the_longest_wa
     ],
     ids=["girl-of-15", "possibly-a-minor"],
 )
-def test_a_child_is_never_placed_where_only_adults_are_served(
+def test_a_child_is_never_placed_where_adults_are_served(
     agency: httpx.Client, person: dict[str, Any]
 ) -> None:
     consent = {"shelter": "not_required_child"}
@@ -200,9 +202,10 @@ def test_a_child_is_never_placed_where_only_adults_are_served(
     )
     view = _settled(agency, _submit(agency, body))
     shelter = view["services"]["shelter"]
-    # Ganja's only shelter serves adult women: she goes where girls are served.
+    # Ganja's only shelter serves adult women, and Baku's Assistance Center
+    # women as well as girls: she goes where only children are served.
     assert shelter["status"] == "accepted"
-    assert shelter["detail"]["facility"] == "Baku Assistance Center"
+    assert shelter["detail"]["facility"] == "Baku children's shelter"
 
 
 def test_a_person_under_every_programs_minimum_age_is_never_enrolled(

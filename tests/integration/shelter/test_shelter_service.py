@@ -142,21 +142,28 @@ async def test_placed_in_another_region_when_the_requested_region_is_full(
     )
 
 
-async def test_a_waiting_child_gets_a_freed_bed_before_a_longer_waiting_adult(
+async def test_a_girl_waits_for_a_childrens_bed_and_gets_the_first_one_freed(
     shelter: shelter_harness.Shelter,
 ) -> None:
-    await shelter.seed(shelter_for("Mixed house", ["women", "girls"], beds=1))
-    await shelter.request("placed")
-    await shelter.request("woman")
+    await shelter.seed(
+        shelter_for("Children's house", ["girls", "boys"], beds=1),
+        shelter_for("Mixed house", ["women", "girls"], beds=3),
+    )
+    await shelter.request("placed", is_child=True, age=15)
     await shelter.request("girl", is_child=True, age=16)
-    waiting = await shelter.answers(3)
-    assert [a.detail for a in waiting[1:]] == [{"waitlist_position": 1}, {"waitlist_position": 1}]
+    await shelter.request("woman")
+    first = by_task(await shelter.answers(3))
+    # A free bed where women are served is no place for a girl: she waits.
+    assert (first["girl"].status, first["girl"].detail) == ("on-hold", {"waitlist_position": 1})
+    assert first["woman"].detail == {"facility": "Mixed house", "region": "Baku"}
 
     await shelter.cancel("placed")
 
     latest = by_task(await shelter.answers(5))
-    assert latest["girl"].status == "accepted"
-    assert latest["woman"].status == "on-hold"
+    assert (latest["girl"].status, latest["girl"].detail) == (
+        "accepted",
+        {"facility": "Children's house", "region": "Baku"},
+    )
 
 
 async def test_a_duplicate_delivery_of_one_request_allocates_once(

@@ -2,6 +2,9 @@
 
 import dataclasses
 
+from hypothesis import event, given
+from hypothesis import strategies as st
+
 from legal_aid.domain import assignment, model
 
 
@@ -146,3 +149,123 @@ def test_four_cases_for_a_cap_of_two_two_assigned_two_waitlisted_in_order() -> N
         model.Waitlisted(position=1),
         model.Waitlisted(position=2),
     ]
+
+
+def test_a_lawyer_one_case_below_the_cap_takes_the_case_at_the_cap_does_not() -> None:
+    one_left = lawyer("One left", caseload=2, cap=3)
+    at_cap = dataclasses.replace(one_left, caseload=3)
+
+    assert assignment.decide(person(), [one_left], []) == model.Assigned(one_left.id, False)
+    assert assignment.decide(person(), [at_cap], []) == model.Waitlisted(position=1)
+
+
+def test_a_lawyer_whose_cap_was_cut_below_the_caseload_takes_no_case() -> None:
+    cut = lawyer("Cut", caseload=4, cap=2)
+
+    assert not cut.has_room
+    assert assignment.decide(person(), [cut], []) == model.Waitlisted(position=1)
+
+
+def test_one_shared_language_among_several_is_enough_to_need_no_interpreter() -> None:
+    trilingual = lawyer("Quliyev", languages={"az", "ru", "en"})
+
+    decision = assignment.decide(person(languages={"en", "vi"}), [trilingual], [])
+
+    assert decision == model.Assigned(lawyer_id=trilingual.id, interpreter_needed=False)
+
+
+def test_at_equal_caseload_and_share_of_the_cap_the_name_then_the_id_decides() -> None:
+    first = lawyer("Aliyev")
+    second = dataclasses.replace(lawyer("Aliyev"), id="l-0")
+
+    assert assignment.decide(person(), [first, second], []) == model.Assigned("l-0", False)
+
+
+REGIONS = ["baku", "ganja", "shaki"]
+LANGUAGES = ["az", "ru", "en"]
+
+lawyers_strategy = st.lists(
+    st.builds(
+        lambda regions, languages, cap, caseload: (regions, languages, cap, caseload),
+        st.sets(st.sampled_from(REGIONS), min_size=1, max_size=2),
+        st.sets(st.sampled_from(LANGUAGES), min_size=1, max_size=2),
+        st.integers(min_value=0, max_value=3),
+        st.integers(min_value=0, max_value=4),
+    ),
+    min_size=1,
+    max_size=4,
+).map(
+    lambda specs: [
+        lawyer(f"L{i}", regions=r, languages=lang, cap=cap, caseload=load)
+        for i, (r, lang, cap, load) in enumerate(specs)
+    ]
+)
+
+people = st.builds(
+    lambda region, languages, child: person(region=region, languages=languages, child=child),
+    st.sampled_from(REGIONS),
+    st.sets(st.sampled_from([*LANGUAGES, "vi"]), max_size=2),
+    st.booleans(),
+)
+
+
+@given(request=people, lawyers=lawyers_strategy)
+def test_a_case_goes_to_a_lawyer_of_the_region_with_room_or_waits_only_when_all_are_at_the_cap(
+    request: model.CaseRequest, lawyers: list[model.Lawyer]
+) -> None:
+    local = [lw for lw in lawyers if request.region in lw.regions]
+    with_room = [lw for lw in local if lw.caseload < lw.max_caseload]
+
+    decision = assignment.decide(request, lawyers, [])
+
+    event(type(decision).__name__)
+    if with_room:
+        assert isinstance(decision, model.Assigned)
+        chosen = next(lw for lw in lawyers if lw.id == decision.lawyer_id)
+        assert chosen in with_room
+        assert decision.interpreter_needed == (not chosen.languages & request.languages)
+    elif local:
+        assert isinstance(decision, model.Waitlisted)
+    else:
+        assert decision == model.Rejected(reason="out_of_service_area")
+
+
+@given(request=people, lawyers=lawyers_strategy)
+def test_an_interpreter_is_sent_only_when_no_lawyer_with_room_shares_a_language(
+    request: model.CaseRequest, lawyers: list[model.Lawyer]
+) -> None:
+    decision = assignment.decide(request, lawyers, [])
+
+    if isinstance(decision, model.Assigned):
+        chosen = next(lw for lw in lawyers if lw.id == decision.lawyer_id)
+        same_group = [
+            lw
+            for lw in lawyers
+            if request.region in lw.regions
+            and lw.has_room
+            and bool(lw.languages & request.languages) == (not decision.interpreter_needed)
+        ]
+        if decision.interpreter_needed:
+            event("interpreter")
+            assert not any(
+                lw.languages & request.languages
+                for lw in lawyers
+                if request.region in lw.regions and lw.has_room
+            )
+        # Within the chosen group, nobody has fewer open cases.
+        assert all(chosen.caseload <= lw.caseload for lw in same_group)
+
+
+@given(
+    request=people,
+    others=lawyers_strategy,
+    languages=st.sets(st.sampled_from(LANGUAGES), min_size=1, max_size=2),
+)
+def test_a_case_is_assigned_whenever_a_lawyer_of_the_region_has_room(
+    request: model.CaseRequest, others: list[model.Lawyer], languages: set[str]
+) -> None:
+    free = lawyer("Free", regions={request.region, "shaki"}, languages=languages, cap=2, caseload=1)
+
+    decision = assignment.decide(request, [*others, free], [])
+
+    assert isinstance(decision, model.Assigned)

@@ -2,13 +2,14 @@
 
 import dataclasses
 
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from shelter.domain import model, placement
 
 Category = model.Category
-ADULT_CATEGORIES = frozenset({Category.WOMEN, Category.MEN, Category.FAMILIES})
+REGIONS = ["baku", "ganja", "shaki"]
+SEXES = ["female", "male", "other", "unknown"]
 
 
 def facility(
@@ -42,51 +43,218 @@ def person(
     )
 
 
+# Children's shelters drawn on purpose as often as any mix: among random mixes
+# one serving no adult is rare, and a child would almost never be placed.
+serves_strategy = st.one_of(
+    st.sets(st.sampled_from(sorted(model.CHILD_CATEGORIES)), min_size=1),
+    st.sets(st.sampled_from(list(Category)), min_size=1),
+)
+# A directory as it may stand on any day: any mix of categories, small or cut
+# capacity (occupied above beds after a cut), several regions.
+facilities_strategy = st.lists(
+    st.builds(
+        lambda serves, beds, occupied, region: (serves, beds, occupied, region),
+        serves_strategy,
+        st.integers(min_value=0, max_value=3),
+        st.integers(min_value=0, max_value=4),
+        st.sampled_from(REGIONS),
+    ),
+    min_size=1,
+    max_size=5,
+).map(lambda specs: [facility(f"f{i}", *spec) for i, spec in enumerate(specs)])
+
+people = st.builds(
+    person,
+    seq=st.integers(min_value=1, max_value=50),
+    child=st.booleans(),
+    sex=st.sampled_from(SEXES),
+    children=st.integers(min_value=0, max_value=2),
+    region=st.sampled_from(REGIONS),
+)
+
+
+def _placed_in(decision: model.Decision, facilities: list[model.Facility]) -> model.Facility:
+    assert isinstance(decision, model.Placed)
+    return next(f for f in facilities if f.id == decision.facility_id)
+
+
+@given(request=people, facilities=facilities_strategy)
+def test_a_child_is_only_ever_placed_where_their_own_category_is_served_and_no_adults_are(
+    request: model.BedRequest, facilities: list[model.Facility]
+) -> None:
+    decision = placement.decide(request, facilities, [])
+
+    event(f"child={request.is_child} {type(decision).__name__}")
+    if request.is_child and isinstance(decision, model.Placed):
+        chosen = _placed_in(decision, facilities)
+        assert not chosen.serves & model.ADULT_CATEGORIES
+        assert chosen.serves & request.categories
+
+
+@given(request=people, facilities=facilities_strategy)
+def test_a_person_is_placed_only_where_their_category_is_served_and_a_bed_is_free(
+    request: model.BedRequest, facilities: list[model.Facility]
+) -> None:
+    decision = placement.decide(request, facilities, [])
+
+    if isinstance(decision, model.Placed):
+        chosen = _placed_in(decision, facilities)
+        assert chosen.serves & request.categories
+        assert chosen.occupied < chosen.beds
+        assert decision.in_requested_region == (chosen.region == request.region)
+
+
+@given(request=people, facilities=facilities_strategy)
+def test_nobody_waits_or_is_turned_away_while_a_bed_that_serves_them_is_free(
+    request: model.BedRequest, facilities: list[model.Facility]
+) -> None:
+    serving = [f for f in facilities if model.serves(f, request)]
+    free = [f for f in serving if f.free_beds > 0]
+
+    decision = placement.decide(request, facilities, [])
+
+    event(type(decision).__name__)
+    if free:
+        assert isinstance(decision, model.Placed)
+    elif serving:
+        assert isinstance(decision, model.Waitlisted)
+    else:
+        assert decision == model.Rejected(reason="not_eligible")
+
+
+@given(request=people, facilities=facilities_strategy)
+def test_a_person_is_placed_out_of_region_only_when_their_own_region_has_no_bed_for_them(
+    request: model.BedRequest, facilities: list[model.Facility]
+) -> None:
+    decision = placement.decide(request, facilities, [])
+
+    if isinstance(decision, model.Placed) and not decision.in_requested_region:
+        event("placed in another region")
+        assert not any(
+            f.region == request.region and f.free_beds > 0 and model.serves(f, request)
+            for f in facilities
+        )
+
+
+@given(
+    sex=st.sampled_from(SEXES),
+    children=st.integers(min_value=0, max_value=2),
+    region=st.sampled_from(REGIONS),
+    others=facilities_strategy,
+    free=st.integers(min_value=1, max_value=3),
+)
+def test_a_child_is_placed_whenever_a_childrens_shelter_for_them_has_a_free_bed(
+    sex: str, children: int, region: str, others: list[model.Facility], free: int
+) -> None:
+    child = person(child=True, sex=sex, children=children, region=region)
+    childrens = facility(
+        "Children's house", set(child.categories), beds=free + 1, occupied=1, region="shaki"
+    )
+
+    decision = placement.decide(child, [*others, childrens], [])
+
+    chosen = _placed_in(decision, [*others, childrens])
+    assert not chosen.serves & model.ADULT_CATEGORIES
+
+
 def test_a_girl_of_15_is_never_placed_in_a_womens_shelter() -> None:
     womens = facility("Women's house", {Category.WOMEN})
 
     assert placement.decide(person(child=True), [womens], []) == model.Rejected("not_eligible")
 
 
-def test_a_girl_waits_for_a_girls_bed_rather_than_take_a_free_womens_bed() -> None:
-    womens = facility("Women's house", {Category.WOMEN})
+def test_a_girl_of_15_is_never_placed_where_women_are_served_even_if_girls_are_too() -> None:
+    women_and_girls = facility("Assistance Center", {Category.WOMEN, Category.GIRLS})
+
+    decision = placement.decide(person(child=True), [women_and_girls], [])
+
+    assert decision == model.Rejected("not_eligible")
+
+
+def test_a_girl_of_15_is_never_placed_where_women_girls_and_boys_are_served() -> None:
+    mixed = facility("Mixed", {Category.WOMEN, Category.GIRLS, Category.BOYS})
+
+    decision = placement.decide(person(child=True), [mixed], [])
+
+    assert decision == model.Rejected("not_eligible")
+
+
+def test_a_boy_of_15_is_never_placed_with_adult_men() -> None:
+    police = facility("Police shelter", {Category.MEN, Category.BOYS})
+
+    decision = placement.decide(person(child=True, sex="male"), [police], [])
+
+    assert decision == model.Rejected("not_eligible")
+
+
+def test_a_mother_of_16_and_her_baby_are_never_placed_in_a_family_shelter() -> None:
+    families = facility("Family unit", {Category.FAMILIES})
+
+    decision = placement.decide(person(child=True, children=1), [families], [])
+
+    assert decision == model.Rejected("not_eligible")
+
+
+def test_a_child_is_never_placed_where_families_and_children_are_served() -> None:
+    families_and_girls = facility("Family unit", {Category.FAMILIES, Category.GIRLS})
+
+    decision = placement.decide(person(child=True), [families_and_girls], [])
+
+    assert decision == model.Rejected("not_eligible")
+
+
+def test_a_girl_of_15_is_placed_in_a_childrens_shelter_serving_girls_and_boys() -> None:
+    childrens = facility("Children's house", {Category.GIRLS, Category.BOYS})
+
+    assert placement.decide(person(child=True), [childrens], []) == model.Placed(childrens.id, True)
+
+
+def test_a_girl_is_never_placed_where_only_boys_are_served() -> None:
+    boys = facility("Boys' house", {Category.BOYS})
+
+    assert placement.decide(person(child=True), [boys], []) == model.Rejected("not_eligible")
+
+
+def test_a_girl_waits_for_a_girls_bed_rather_than_take_a_free_bed_among_women() -> None:
+    women_and_girls = facility("Assistance Center", {Category.WOMEN, Category.GIRLS})
     girls_full = facility("Girls' house", {Category.GIRLS}, beds=2, occupied=2)
 
-    decision = placement.decide(person(child=True), [womens, girls_full], [])
+    decision = placement.decide(person(child=True), [women_and_girls, girls_full], [])
 
     assert decision == model.Waitlisted(position=1, reason="no_capacity")
 
 
-@given(
-    sex=st.sampled_from(["female", "male", "other", "unknown"]),
-    children=st.integers(min_value=0, max_value=3),
-    serves=st.lists(st.sets(st.sampled_from(list(Category)), min_size=1), min_size=1, max_size=4),
-)
-def test_a_child_is_never_placed_where_only_adults_are_served(
-    sex: str, children: int, serves: list[set[Category]]
-) -> None:
-    facilities = [facility(f"f{i}", s) for i, s in enumerate(serves)]
-    by_id = {f.id: f for f in facilities}
+def test_a_child_goes_to_a_childrens_shelter_in_another_region_rather_than_among_adults() -> None:
+    here_mixed = facility("Ganja centre", {Category.WOMEN, Category.GIRLS}, region="ganja")
+    far_childrens = facility("Baku children's house", {Category.GIRLS, Category.BOYS})
 
-    decision = placement.decide(person(child=True, sex=sex, children=children), facilities, [])
+    decision = placement.decide(person(child=True, region="ganja"), [here_mixed, far_childrens], [])
 
-    if isinstance(decision, model.Placed):
-        assert not by_id[decision.facility_id].serves <= ADULT_CATEGORIES
+    assert decision == model.Placed(far_childrens.id, in_requested_region=False)
 
 
-def test_the_police_shelter_takes_women_girls_men_and_boys() -> None:
+def test_the_police_shelter_takes_women_and_men_but_no_child() -> None:
     police = facility(
         "Police shelter", {Category.WOMEN, Category.GIRLS, Category.MEN, Category.BOYS}
     )
 
-    for request in [person(1), person(2, sex="male"), person(3, child=True, sex="male")]:
-        assert placement.decide(request, [police], []) == model.Placed(police.id, True)
+    for adult in [person(1), person(2, sex="male"), person(3, sex="unknown")]:
+        assert placement.decide(adult, [police], []) == model.Placed(police.id, True)
+    for child in [person(4, child=True), person(5, child=True, sex="male")]:
+        assert placement.decide(child, [police], []) == model.Rejected("not_eligible")
 
 
 def test_a_man_is_not_eligible_where_only_women_are_served() -> None:
     womens = facility("Women's house", {Category.WOMEN})
 
     assert placement.decide(person(sex="male"), [womens], []) == model.Rejected("not_eligible")
+
+
+def test_an_adult_is_never_placed_in_a_childrens_shelter() -> None:
+    childrens = facility("Children's house", {Category.GIRLS, Category.BOYS})
+
+    for adult in [person(1), person(2, sex="male"), person(3, sex="unknown")]:
+        assert placement.decide(adult, [childrens], []) == model.Rejected("not_eligible")
 
 
 def test_a_mother_with_children_is_not_eligible_where_no_family_shelter_exists() -> None:
@@ -132,6 +300,20 @@ def test_among_equals_the_most_free_beds_then_the_name_decides() -> None:
     decision = placement.decide(person(), [small, large_b, large_a], [])
 
     assert decision == model.Placed(facility_id=large_a.id, in_requested_region=True)
+
+
+def test_the_last_free_bed_is_given_and_then_none() -> None:
+    one_left = facility("Last", {Category.WOMEN}, beds=3, occupied=2)
+    full = dataclasses.replace(one_left, occupied=3)
+
+    assert placement.decide(person(), [one_left], []) == model.Placed(one_left.id, True)
+    assert placement.decide(person(), [full], []) == model.Waitlisted(position=1)
+
+
+def test_a_shelter_with_no_beds_at_all_still_serves_its_category_on_the_waitlist() -> None:
+    closed = facility("Closed", {Category.WOMEN}, beds=0)
+
+    assert placement.decide(person(), [closed], []) == model.Waitlisted(position=1)
 
 
 def test_a_shelter_over_its_capacity_has_no_free_bed() -> None:

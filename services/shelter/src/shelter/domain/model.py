@@ -25,14 +25,15 @@ class Category(StrEnum):
 
 
 CHILD_CATEGORIES = frozenset({Category.GIRLS, Category.BOYS})
+ADULT_CATEGORIES = frozenset({Category.WOMEN, Category.MEN, Category.FAMILIES})
 
 
 def categories_for(is_child: bool, sex: str, accompanying_children: int) -> frozenset[Category]:
     """The categories a person may be placed in; any one of them is enough.
 
-    A child is placed only where children are served (CoE art. 10, DOMAIN.md), so
-    a child's categories are child categories and nothing else, even a minor
-    parent's: a family shelter is an adult service. An adult with children goes
+    A child's categories are child categories and nothing else, even a minor
+    parent's: a family shelter is an adult service. Where a child may sleep at
+    all is `houses_children`'s to say. An adult with children goes
     to a family shelter only, not to a women's or men's one, because providers
     told us single-adult shelters often cannot take a parent with children.
     When sex is other or unknown we offer both single-sex categories rather than
@@ -89,11 +90,22 @@ class BedRequest:
 
 def serves(facility: Facility, request: BedRequest) -> bool:
     """Whether the facility may take this person at all, free bed or not."""
-    wanted = request.categories
     if request.is_child:
         # Belt and braces for the one rule that must never break: only child categories count.
-        wanted &= CHILD_CATEGORIES
-    return bool(facility.serves & wanted)
+        wanted = request.categories & CHILD_CATEGORIES
+        return houses_children(facility) and bool(facility.serves & wanted)
+    return bool(facility.serves & request.categories)
+
+
+def houses_children(facility: Facility) -> bool:
+    """Whether a child may sleep here: never with unrelated adults (CoE art. 11(2)).
+
+    So no adult category may be served, a family one included: the families are
+    not the child's. Rejected: reading "girls" in a women's shelter's list as
+    enough, which housed a girl of 15 among adult women. A separate children's
+    unit, once the directory can say a facility has one, is the other way in.
+    """
+    return not facility.serves & ADULT_CATEGORIES
 
 
 @dataclass(frozen=True)
