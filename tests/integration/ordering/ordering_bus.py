@@ -3,11 +3,17 @@
 No Redis: what is under test is the handlers under reordering and duplicates,
 so the bus hands entries straight to `korpu_runtime.consumer.process_batch`,
 the very function a running service calls for each read, on the service's own
-database. In order, each entry goes once, first published first. Shuffled, each
-goes twice (as a relay that re-sent it would; or, in some runs, the second
-time as a new event with the same content), the next batch is drawn at random
-from everything pending on every stream, and a handler fails now and then, its
-entry put back to be retried later, as the reclaimer would.
+database. Every entry goes twice, as a relay that re-sent it would. In order,
+the copy comes right behind the first, first published first. Shuffled (in
+some runs the second copy is a new event with the same content), the next
+batch is drawn at random from everything pending on every stream, and a
+handler fails now and then, its entry put back to be retried later, as the
+reclaimer would.
+
+What the inbox did is taken from the runtime (`BatchOutcome.duplicates`, the
+entries it dropped) and from the handlers themselves (the bus sees every call
+that committed), never inferred from an entry having gone through without
+error: a duplicate handed to a handler that happens to tolerate it must show.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ MAX_BATCH = 3
 MAX_RETRY_DELAY = 12
 # Far more steps than any scenario here needs: a bus still busy then is looping.
 STEP_LIMIT = 20_000
+# Every event is delivered this many times to each subscription that reads it.
+COPIES = 2
 
 
 class InjectedFailure(RuntimeError):
@@ -104,18 +112,17 @@ class Bus:
         default_factory=dict, init=False
     )
 
+    # Entry ids whose handler ran in the batch being delivered.
+    _ran: set[str] = field(default_factory=set, init=False)
+
     def __post_init__(self) -> None:
         for node in self.nodes:
             for subscription in node.subscriptions:
+                handler = self._witnessed(subscription.handler)
                 if self.rng is not None:
-                    subscription = dataclasses.replace(
-                        subscription, handler=self._flaky(subscription.handler)
-                    )
+                    handler = self._flaky(handler)
+                subscription = dataclasses.replace(subscription, handler=handler)
                 self._readers.setdefault(subscription.stream, []).append((node, subscription))
-
-    @property
-    def copies(self) -> int:
-        return 1 if self.rng is None else 2
 
     def put(self, source: str, stream: str, envelope: Envelope) -> None:
         """An event from outside the services (an agency system on the bus)."""
@@ -143,7 +150,7 @@ class Bus:
         self.published.append((source, stream, envelope))
         # Streams nobody reads here (the agency's) are only recorded.
         for node, subscription in self._readers.get(stream, []):
-            for copy in range(self.copies):
+            for copy in range(COPIES):
                 entry_id = f"{published}-{copy}"
                 sent = self._renewed(envelope) if copy and self.second_copy_is_new else envelope
                 entry = Entry(node, subscription, entry_id, sent.to_json(), sent, published)
@@ -165,12 +172,13 @@ class Bus:
             (entry.entry_id, {streams.ENTRY_FIELD.encode(): entry.body.encode()}) for entry in batch
         ]
         node, subscription = first.node, first.subscription
+        self._ran.clear()
         outcome = node.database.transaction(
             lambda conn: consumer.process_batch(
                 conn, subscription, entries, node.outbox, node.inbox
             )
         )
-        failed = set(outcome.failed)
+        failed, dropped = set(outcome.failed), set(outcome.duplicates)
         for entry in batch:
             if entry.entry_id in failed:
                 # Left pending: delivered again later, like an entry the reclaimer takes.
@@ -178,9 +186,15 @@ class Bus:
                 assert self.rng is not None, "a handler failed in the clean run"
                 due = self._steps + self.rng.randint(1, MAX_RETRY_DELAY)
                 self.retrying.append((due, entry))
+            elif entry.entry_id in dropped:
+                self.trace.dropped(entry.node.name, entry.subscription.name, entry.envelope)
             else:
                 self.trace.done(
-                    entry.node.name, entry.subscription.name, entry.envelope, entry.published
+                    entry.node.name,
+                    entry.subscription.name,
+                    entry.envelope,
+                    entry.published,
+                    ran=entry.entry_id in self._ran,
                 )
         self.collect()
         return True
@@ -217,6 +231,15 @@ class Bus:
         for i in sorted(more, reverse=True):
             del self.pending[i]
         return batch
+
+    def _witnessed(self, handler: consumer.Handler) -> consumer.Handler:
+        """The handler, noting each entry it is called for (undone by a failure or not)."""
+
+        def run(uow: UnitOfWork, message: consumer.Message) -> None:
+            self._ran.add(message.entry_id)
+            handler(uow, message)
+
+        return run
 
     def _flaky(self, handler: consumer.Handler) -> consumer.Handler:
         """The handler, failing at `failure_rate`: half before it acts, half after.

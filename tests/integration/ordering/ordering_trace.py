@@ -14,6 +14,7 @@ class Stats:
     """What a shuffle actually did, so a test can tell it exercised something."""
 
     failures: int = 0
+    # Entries the runtime reported its inbox dropped: already handled, handler not run.
     duplicates_dropped: int = 0
     # A cancellation handled before its task's request.
     cancellations_before_request: int = 0
@@ -30,6 +31,12 @@ class Trace:
     # Service -> every event it handled, in the order it did (duplicates left out).
     consumed: dict[str, list[Envelope]] = field(default_factory=dict)
     stats: Stats = field(default_factory=Stats)
+    # A handler run, and committed, for an event its subscription had already handled:
+    # the inbox let a duplicate through. Each says which.
+    handled_again: list[str] = field(default_factory=list)
+    # An entry acknowledged with neither a handler run nor the inbox's drop, or
+    # dropped as a duplicate of an event never handled (an inbox dropping too much).
+    unaccounted: list[str] = field(default_factory=list)
     _handled: set[tuple[str, str]] = field(default_factory=set)
     _requested: set[tuple[str, str]] = field(default_factory=set)
     _newest_update: dict[str, int] = field(default_factory=dict)
@@ -37,10 +44,22 @@ class Trace:
     def failed(self) -> None:
         self.stats.failures += 1
 
-    def done(self, service: str, subscription: str, envelope: Envelope, published: int) -> None:
+    def dropped(self, service: str, subscription: str, envelope: Envelope) -> None:
+        """The inbox dropped an entry as already handled."""
+        self.stats.duplicates_dropped += 1
+        if (subscription, envelope.id) not in self._handled:
+            where = f"{service} ({subscription})"
+            self.unaccounted.append(f"{where}: {_named(envelope)} dropped unhandled")
+
+    def done(
+        self, service: str, subscription: str, envelope: Envelope, published: int, ran: bool
+    ) -> None:
         """An entry handled without error; `published` is its event's place in publication order."""
+        if not ran:
+            self.unaccounted.append(f"{service} ({subscription}): {_named(envelope)} never handled")
+            return
         if (subscription, envelope.id) in self._handled:
-            self.stats.duplicates_dropped += 1
+            self.handled_again.append(f"{service} ({subscription}): {_named(envelope)} again")
             return
         self._handled.add((subscription, envelope.id))
         self.consumed.setdefault(service, []).append(envelope)
@@ -55,3 +74,30 @@ class Trace:
             if published < newest:
                 self.stats.updates_after_newer += 1
             self._newest_update[task[1]] = max(newest, published)
+
+    def inbox_problems(self, copies_share_the_id: bool) -> list[str]:
+        """Where the inbox failed: a copy handled again, or one dropped that it should not be.
+
+        `copies_share_the_id`: every event went twice with its own id, so the inbox must
+        drop exactly one copy of each event handled; else the second copy is a new event,
+        which the inbox cannot recognise and must not drop.
+        """
+        handled = sum(len(events) for events in self.consumed.values())
+        expected = handled if copies_share_the_id else 0
+        found = _summary("handled twice", self.handled_again)
+        found += _summary("unaccounted for", self.unaccounted)
+        if self.stats.duplicates_dropped != expected:
+            found.append(
+                f"the inbox dropped {self.stats.duplicates_dropped} entries as already handled,"
+                f" not {expected} ({handled} events handled)"
+            )
+        return found
+
+
+def _summary(what: str, items: list[str]) -> list[str]:
+    """One line for many: a run that goes wrong goes wrong for dozens of entries alike."""
+    return [f"{len(items)} entries {what}, such as {items[0]}"] if items else []
+
+
+def _named(envelope: Envelope) -> str:
+    return f"{envelope.type} {envelope.id}"

@@ -69,6 +69,8 @@ class Subscription:
 @dataclass
 class BatchOutcome:
     done: list[str] = field(default_factory=list)
+    # Of `done`, the entries the inbox found already handled: acknowledged, handler not run.
+    duplicates: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     # Entry id -> what went wrong, safe to log and keep (no values, no personal data).
     errors: dict[str, str] = field(default_factory=dict)
@@ -99,7 +101,7 @@ def process_batch(
         with structlog.contextvars.bound_contextvars(stream_entry_id=entry_id):
             try:
                 with conn.begin_nested():
-                    _process_one(uow, subscription, entry_id, fields, sealer)
+                    handled = _process_one(uow, subscription, entry_id, fields, sealer)
             except Exception as error:
                 described = errors.describe(error)
                 log.error(
@@ -112,6 +114,8 @@ def process_batch(
                 outcome.errors[entry_id] = described
             else:
                 outcome.done.append(entry_id)
+                if not handled:
+                    outcome.duplicates.append(entry_id)
     outcome.published = uow.published
     return outcome
 
@@ -122,7 +126,8 @@ def _process_one(
     entry_id: str,
     fields: dict[bytes, bytes],
     sealer: parking.Sealer | None,
-) -> None:
+) -> bool:
+    """Handle one entry; False when the inbox finds it already handled and drops it."""
     raw = fields.get(streams.ENTRY_FIELD.encode(), b"")
     token = fields.get(streams.PARKED_FIELD.encode())
     if token is not None and subscription.personal_data:
@@ -132,9 +137,10 @@ def _process_one(
     except ValidationError as invalid:
         if subscription.on_invalid is None:
             raise
-        if uow.first_time(subscription.name, f"entry:{entry_id}"):
-            subscription.on_invalid(uow, entry_id, raw, invalid)
-        return
+        if not uow.first_time(subscription.name, f"entry:{entry_id}"):
+            return False
+        subscription.on_invalid(uow, entry_id, raw, invalid)
+        return True
     with structlog.contextvars.bound_contextvars(
         event_id=envelope.id,
         event_type=envelope.type,
@@ -142,5 +148,6 @@ def _process_one(
     ):
         if not uow.first_time(subscription.name, envelope.id):
             log.info("duplicate_dropped", handler=subscription.name)
-            return
+            return False
         subscription.handler(uow, Message(subscription.stream, entry_id, envelope))
+        return True
