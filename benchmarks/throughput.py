@@ -1,10 +1,12 @@
 """Referrals per second and latency to `coordinated`, beside a raw redis-py baseline.
 
-    benchmarks/run [-n 1000] [--rate 20] [--seconds 15]
+    benchmarks/run [-n 1000] [--rate 20] [--seconds 15] [--alone 20]
 
 Starts the four services as separate processes (SQLite files, Redis from
 REDIS_URL or an embedded one), submits referrals over HTTP and times each from
-submission until its `coordinated` status event. Then runs the same message
+submission until its `coordinated` status event: first one at a time (each
+submitted once the one before is coordinated: the latency of a referral with
+nothing queued), then a burst, then a steady rate. Then runs the same message
 hops in hand-written redis-py (benchmarks/baseline_hops.py, no database, no
 HTTP) against the same Redis in the same run, and prints both with the ratio.
 """
@@ -64,6 +66,8 @@ def body_of_someone() -> bytes:
 class Run:
     submitted: dict[str, float] = field(default_factory=dict)
     coordinated: dict[str, float] = field(default_factory=dict)
+    # Set whenever a referral is coordinated, for a driver waiting for its own.
+    progressed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def latencies_ms(self) -> list[float]:
         return sorted(
@@ -86,6 +90,7 @@ async def _listen(url: str, stream: str, run: Run, parse: Callable[[dict], str |
                     done = parse(json.loads(fields[b"event"]))
                     if done and done not in run.coordinated:
                         run.coordinated[done] = now
+                        run.progressed.set()
     finally:
         await client.aclose()
 
@@ -110,14 +115,33 @@ async def _drive(
     await asyncio.gather(*tasks)
 
 
+async def _drive_alone(submit: Callable[[], Awaitable[str]], run: Run, count: int) -> None:
+    """`count` submissions, each once the one before is coordinated: nothing ever queued."""
+    for _ in range(count):
+        started = time.perf_counter()
+        referral_id = await submit()
+        run.submitted[referral_id] = started
+        while referral_id not in run.coordinated:
+            run.progressed.clear()
+            await run.progressed.wait()
+
+
+# How submissions are made: `_drive_alone`, or `_drive` at a rate (`paced`).
+Drive = Callable[[Callable[[], Awaitable[str]], Run, int], Awaitable[None]]
+
+
+def paced(rate: float | None) -> Drive:
+    return lambda submit, run, count: _drive(submit, run, count, rate)
+
+
 async def _measure(
     url: str, stream: str, parse: Callable[[dict], str | None],
-    submit: Callable[[], Awaitable[str]], count: int, rate: float | None,
+    submit: Callable[[], Awaitable[str]], count: int, drive: Drive,
 ) -> tuple[float, list[float]]:  # fmt: skip
     run = Run()
     listener = asyncio.create_task(_listen(url, stream, run, parse))
     begin = time.perf_counter()
-    await _drive(submit, run, count, rate)
+    await drive(submit, run, count)
     deadline = time.perf_counter() + 120
     while len(run.coordinated.keys() & run.submitted.keys()) < count:
         if time.perf_counter() > deadline:
@@ -179,7 +203,7 @@ class KeepAliveClient:
             writer.close()
 
 
-async def korpu(base_url: str, key: str, redis_url: str, count: int, rate: float | None):
+async def korpu(base_url: str, key: str, redis_url: str, count: int, drive: Drive):
     client = KeepAliveClient(base_url, key, connections=64)
     await client.open()
 
@@ -192,12 +216,14 @@ async def korpu(base_url: str, key: str, redis_url: str, count: int, rate: float
         return str(json.loads(answer)["id"])
 
     try:
-        return await _measure(redis_url, streams.REFERRAL_STATUS, _korpu_parse, submit, count, rate)
+        return await _measure(
+            redis_url, streams.REFERRAL_STATUS, _korpu_parse, submit, count, drive
+        )
     finally:
         await client.close()
 
 
-async def baseline(redis_url: str, count: int, rate: float | None):
+async def baseline(redis_url: str, count: int, drive: Drive):
     client = aioredis.from_url(redis_url)
 
     async def submit() -> str:
@@ -207,7 +233,7 @@ async def baseline(redis_url: str, count: int, rate: float | None):
 
     try:
         return await _measure(
-            redis_url, baseline_hops.STATUS, lambda event: event["id"], submit, count, rate
+            redis_url, baseline_hops.STATUS, lambda event: event["id"], submit, count, drive
         )
     finally:
         await client.aclose()
@@ -235,6 +261,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=1000, help="referrals for the throughput run")
     parser.add_argument("--rate", type=float, default=20.0, help="referrals/s for the steady run")
     parser.add_argument("--seconds", type=float, default=15.0, help="length of the steady run")
+    parser.add_argument("--alone", type=int, default=20, help="referrals sent one at a time")
     args = parser.parse_args()
     steady = int(args.rate * args.seconds)
 
@@ -245,26 +272,37 @@ def main() -> None:
             key = agency.headers["Authorization"].removeprefix("Bearer ")
             base = stack.processes["referral"].url
             print(f"Körpü: 4 service processes, SQLite, Redis {redis_url}; {os.cpu_count()} cores")
-            burst = asyncio.run(korpu(base, key, redis_url, args.n, None))
-            paced = asyncio.run(korpu(base, key, redis_url, steady, args.rate))
+            # Not counted: the first referral warms every process (connections, statements).
+            asyncio.run(korpu(base, key, redis_url, 1, _drive_alone))
+            alone = asyncio.run(korpu(base, key, redis_url, args.alone, _drive_alone))
+            burst = asyncio.run(korpu(base, key, redis_url, args.n, paced(None)))
+            steadily = asyncio.run(korpu(base, key, redis_url, steady, paced(args.rate)))
             memory = redis.Redis.from_url(redis_url).info("memory")["used_memory_human"]
             helpers = _start_baseline(redis_url)
             try:
-                base_burst = asyncio.run(baseline(redis_url, args.n, None))
-                base_paced = asyncio.run(baseline(redis_url, steady, args.rate))
+                asyncio.run(baseline(redis_url, 1, _drive_alone))
+                base_alone = asyncio.run(baseline(redis_url, args.alone, _drive_alone))
+                base_burst = asyncio.run(baseline(redis_url, args.n, paced(None)))
+                base_paced = asyncio.run(baseline(redis_url, steady, paced(args.rate)))
             finally:
                 for process in helpers:
                     process.kill()
 
     print()
     print(f"{'':<34} {'refs/s':>10} {'p50 ms':>10} {'p99 ms':>10}")
+    print(_line(f"Körpü, one at a time x {args.alone}", *alone))
+    print(_line("baseline, one at a time", *base_alone))
     print(_line(f"Körpü, burst of {args.n}", *burst))
     print(_line(f"baseline redis-py, burst of {args.n}", *base_burst))
-    print(_line(f"Körpü, steady {args.rate:g}/s x {args.seconds:g}s", *paced))
+    print(_line(f"Körpü, steady {args.rate:g}/s x {args.seconds:g}s", *steadily))
     print(_line(f"baseline, steady {args.rate:g}/s", *base_paced))
     print()
+    print(
+        f"one referral alone, submission to coordinated: {statistics.median(alone[1]):.1f} ms"
+        f" (p50; slowest {max(alone[1]):.1f} ms)"
+    )
     print(f"throughput ratio Körpü/baseline: {burst[0] / base_burst[0]:.2f}")
-    print(f"steady p99 ratio Körpü/baseline: {_p99(paced[1]) / _p99(base_paced[1]):.1f}x")
+    print(f"steady p99 ratio Körpü/baseline: {_p99(steadily[1]) / _p99(base_paced[1]):.1f}x")
     print(f"Redis memory after the Körpü runs: {memory}")
 
 
