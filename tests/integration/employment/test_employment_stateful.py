@@ -1,0 +1,293 @@
+"""Any order of requests, cancellations, completions and seat changes keeps employment's promises.
+
+Hypothesis drives the real handlers and repository on a SQLite file of its own
+per example, and after every step reads the database to check each promise.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from employment.adapters import tables
+from employment.adapters.repository import Repository, Task
+from employment.domain import model, waitlist
+from employment.service_layer import directory, handlers
+from korpu_contracts import referral
+from korpu_contracts.envelope import Envelope
+from korpu_contracts.vocabulary import Service, TaskStatus
+from korpu_runtime.database import Database
+from korpu_runtime.unit_of_work import UnitOfWork
+
+REGIONS = ["Baku", "Ganja"]
+LANGUAGES = ["az", "ru", "en"]
+
+people = st.fixed_dictionaries(
+    {
+        "region": st.sampled_from(REGIONS),
+        "is_child": st.booleans(),
+        "sex": st.sampled_from(["female", "male", "unknown"]),
+        "age_years": st.one_of(st.none(), st.integers(min_value=14, max_value=40)),
+        "languages": st.lists(st.sampled_from([*LANGUAGES, "vi"]), max_size=2, unique=True),
+    }
+)
+programs = st.lists(
+    st.fixed_dictionaries(
+        {
+            "region": st.sampled_from(REGIONS),
+            "seats": st.integers(min_value=0, max_value=2),
+            "languages": st.lists(st.sampled_from(LANGUAGES), max_size=2, unique=True),
+            "min_age": st.sampled_from([0, 16, 17, 18]),
+        }
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def _priority(request: model.SeatRequest) -> tuple[bool, int]:
+    # Written here, not taken from the domain: children first, then who came first.
+    return (not request.is_child, request.queued_seq)
+
+
+class EmploymentMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = Path(tempfile.mkdtemp(prefix="employment-stateful-"))
+        self.db = Database(f"sqlite:///{self.folder / 'employment.db'}")
+        self.db.create_schema(tables.metadata)
+        self.entries: list[dict[str, Any]] = []
+        self.requested: list[str] = []
+        self.ahead: list[str] = []  # cancelled before their request arrived
+        self.count = 0
+        self.before: dict[str, str] = {}
+
+    def teardown(self) -> None:
+        self.db.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    # --- what the referral service and the case workers do ---------------------
+
+    @initialize(entries=programs)
+    def load_directory(self, entries: list[dict[str, Any]]) -> None:
+        self.entries = [{"name": f"Program {i}", **entry} for i, entry in enumerate(entries)]
+        self.db.transaction(lambda conn: directory.load_directory(conn, self.entries))
+
+    # Several at once, so that places run out and people wait.
+    @rule(arrivals=st.lists(people, min_size=1, max_size=4))
+    def request(self, arrivals: list[dict[str, Any]]) -> None:
+        for person in arrivals:
+            task_id = self._new_task()
+            self._send(self._requested(task_id, person))
+            self.requested.append(task_id)
+
+    @precondition(lambda self: self.requested)
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        task_id = self._pick(data, TaskStatus.ACCEPTED)
+        self._send(self._cancelled(task_id))
+
+    @precondition(lambda self: not self.ahead)
+    @rule()
+    def cancel_before_its_request(self) -> None:
+        task_id = self._new_task()
+        self._send(self._cancelled(task_id))
+        self.ahead.append(task_id)
+
+    @precondition(lambda self: self.ahead)
+    @rule(data=st.data(), person=people)
+    def request_after_its_cancellation(self, data: st.DataObject, person: dict[str, Any]) -> None:
+        task_id = data.draw(st.sampled_from(self.ahead))
+        self.ahead.remove(task_id)
+        self._send(self._requested(task_id, person))
+        assert self._status(task_id) == TaskStatus.CANCELLED
+        self.requested.append(task_id)
+
+    @precondition(lambda self: self.requested)
+    @rule(data=st.data(), person=people)
+    def request_delivered_again(self, data: st.DataObject, person: dict[str, Any]) -> None:
+        task_id = data.draw(st.sampled_from(self.requested))
+        was = self._status(task_id)
+        self._send(self._requested(task_id, person))
+        assert self._status(task_id) == was
+
+    @precondition(lambda self: self.requested)
+    @rule(data=st.data())
+    def complete(self, data: st.DataObject) -> None:
+        task_id = self._pick(data, TaskStatus.ACCEPTED)
+        enrolled = self._status(task_id) == TaskStatus.ACCEPTED
+        try:
+            self.db.transaction(
+                lambda conn: handlers.complete(self._uow(conn), task_id, "goal_achieved")
+            )
+        except handlers.NotAccepted:
+            assert not enrolled
+        else:
+            assert enrolled
+
+    @rule(data=st.data(), seats=st.integers(min_value=0, max_value=3))
+    def change_seats(self, data: st.DataObject, seats: int) -> None:
+        index = data.draw(st.integers(min_value=0, max_value=len(self.entries) - 1))
+        self.entries[index] = {**self.entries[index], "seats": seats}
+        self.db.transaction(lambda conn: directory.load_directory(conn, self.entries))
+
+    # --- the promises, read from the database after every step ------------------
+
+    @invariant()
+    def promises_hold(self) -> None:
+        self.db.transaction(self._check)
+
+    def _check(self, conn: sa.Connection) -> None:
+        repository = Repository(conn)
+        by_id = {p.id: p for p in repository.programs()}
+        tasks = [repository.task(task_id) for task_id in self._all_task_ids(conn)]
+        rows = [task for task in tasks if task is not None]
+        now = {task.task_id: str(task.status) for task in rows}
+        enrolled_now = {
+            task_id
+            for task_id, status in now.items()
+            if status == TaskStatus.ACCEPTED and self.before.get(task_id) != status
+        }
+        waiting = [task.request for task in rows if task.status is TaskStatus.ON_HOLD]
+        for program in by_id.values():
+            holding = [
+                t for t in rows if t.status is TaskStatus.ACCEPTED and t.program_id == program.id
+            ]
+            assert program.enrolled == len(holding), "enrolled counts the people holding a seat"
+            if program.enrolled > program.seats:
+                # Seats were cut below enrolment: nobody new may be enrolled there.
+                assert not enrolled_now & {t.task_id for t in holding}
+        for task in rows:
+            assert not task.requested or task.status is not TaskStatus.REQUESTED, (
+                "every task decided"
+            )
+            if task.status is not TaskStatus.ACCEPTED:
+                continue
+            assert task.program_id is not None
+            person, program = task.request, by_id[task.program_id]
+            _assert_admitted(program, person)
+            if task.task_id in enrolled_now:
+                # Served in order: nobody who was already waiting, is still, and whom
+                # this seat could take came first.
+                assert not [
+                    w
+                    for w in waiting
+                    if self.before.get(w.task_id) == TaskStatus.ON_HOLD
+                    and model.admits(program, w)
+                    and _priority(w) < _priority(person)
+                ]
+        for person in waiting:
+            free = [p for p in by_id.values() if model.admits(p, person) and p.free_seats]
+            assert not free, "nobody waits while a program that admits them has a free seat"
+        self._check_positions(conn, rows, waiting, list(by_id.values()))
+        self.before = now
+
+    def _check_positions(
+        self,
+        conn: sa.Connection,
+        rows: list[Task],
+        waiting: list[model.SeatRequest],
+        every_program: list[model.Program],
+    ) -> None:
+        told = _last_answers(conn)
+        for task in rows:
+            if not task.requested:
+                continue
+            answer = told[task.task_id]
+            assert answer["status"] == task.status, "the referrer was told what the task is"
+            if task.status is TaskStatus.ON_HOLD:
+                position = waitlist.waitlist_position(task.request, waiting, every_program)
+                assert answer["detail"]["waitlist_position"] == position
+                assert task.announced_position == position
+
+        # Among people the same programs would take, places rise: children, then longest waiting.
+        def admitted_by(person: model.SeatRequest) -> frozenset[str]:
+            return frozenset(p.id for p in every_program if model.admits(p, person))
+
+        for programs_wanted in {admitted_by(person) for person in waiting}:
+            group = sorted((p for p in waiting if admitted_by(p) == programs_wanted), key=_priority)
+            positions = [waitlist.waitlist_position(p, waiting, every_program) for p in group]
+            assert positions == sorted(set(positions)), positions
+
+    # --- plumbing ---------------------------------------------------------------
+
+    def _pick(self, data: st.DataObject, *statuses: TaskStatus) -> str:
+        """Mostly a task in one of `statuses`, where something happens; sometimes any task."""
+        query = sa.select(tables.tasks.c.task_id).where(tables.tasks.c.status.in_(statuses))
+        found = self.db.transaction(lambda conn: list(conn.execute(query).scalars()))
+        likely = [task_id for task_id in self.requested if task_id in found]
+        if likely and data.draw(st.integers(min_value=0, max_value=3)):
+            return data.draw(st.sampled_from(likely))
+        return data.draw(st.sampled_from(self.requested))
+
+    def _new_task(self) -> str:
+        self.count += 1
+        return f"task-{self.count}"
+
+    def _requested(self, task_id: str, person: dict[str, Any]) -> referral.TaskRequested:
+        return referral.TaskRequested(
+            task_id=task_id,
+            referral_id=f"referral-{task_id}",
+            service=Service.EMPLOYMENT,
+            **person,
+        )
+
+    def _cancelled(self, task_id: str) -> referral.TaskCancelled:
+        return referral.TaskCancelled(
+            task_id=task_id, referral_id=f"referral-{task_id}", service=Service.EMPLOYMENT
+        )
+
+    def _send(self, payload: referral.TaskRequested | referral.TaskCancelled) -> None:
+        envelope = Envelope.wrap(payload, source="tests", subject=payload.referral_id)
+        handler = (
+            handlers.request if isinstance(payload, referral.TaskRequested) else handlers.cancel
+        )
+        self.db.transaction(lambda conn: handler(self._uow(conn), envelope))
+
+    def _uow(self, conn: sa.Connection) -> UnitOfWork:
+        return UnitOfWork(conn, tables.outbox, tables.inbox)
+
+    def _status(self, task_id: str) -> str:
+        query = sa.select(tables.tasks.c.status).where(tables.tasks.c.task_id == task_id)
+        status: str = self.db.transaction(lambda conn: conn.execute(query).scalar_one())
+        return status
+
+    def _all_task_ids(self, conn: sa.Connection) -> list[str]:
+        return list(conn.execute(sa.select(tables.tasks.c.task_id)).scalars())
+
+
+def _assert_admitted(program: model.Program, person: model.SeatRequest) -> None:
+    """The program's rules, stated here in the field's words rather than taken from the domain."""
+    if program.min_age > 0:
+        assert person.age_years is not None, "an unknown age only where there is no minimum"
+        assert person.age_years >= program.min_age, "never under the minimum age"
+        # A person presumed a child is at most 17, whatever age was written down.
+        assert not person.is_child or program.min_age < model.ADULT_AGE
+    assert not program.languages or program.languages & person.languages, "a shared language"
+
+
+def _last_answers(conn: sa.Connection) -> dict[str, dict[str, Any]]:
+    """Each task's latest answer in the outbox, as the referral service will read it."""
+    latest: dict[str, dict[str, Any]] = {}
+    for (body,) in conn.execute(sa.select(tables.outbox.c.body).order_by(tables.outbox.c.id)):
+        data = json.loads(body)["data"]
+        latest[data["task_id"]] = data
+    return latest
+
+
+EmploymentMachine.TestCase.settings = settings(
+    max_examples=50,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+# Any order of requests, cancellations, completions and seat changes keeps every promise.
+TestEmploymentKeepsItsPromises = EmploymentMachine.TestCase

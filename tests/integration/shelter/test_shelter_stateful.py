@@ -1,0 +1,271 @@
+"""Any order of requests, cancellations, discharges and bed changes keeps the shelter's promises.
+
+Hypothesis drives the real handlers and repository on a SQLite file of its own
+per example, and after every step reads the database to check each promise.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from korpu_contracts import referral
+from korpu_contracts.envelope import Envelope
+from korpu_contracts.vocabulary import Service, TaskStatus
+from korpu_runtime.database import Database
+from korpu_runtime.unit_of_work import UnitOfWork
+from shelter.adapters import tables
+from shelter.adapters.repository import ShelterRepository, bed_request
+from shelter.domain import model, waitlist
+from shelter.service_layer import directory, handlers
+
+REGIONS = ["Baku", "Ganja"]
+SERVES = [
+    ["women"],
+    ["men"],
+    ["families"],
+    ["girls", "boys"],
+    ["girls"],
+    ["women", "girls"],
+    ["men", "boys"],
+    ["women", "men", "girls", "boys"],
+]
+
+people = st.fixed_dictionaries(
+    {
+        "region": st.sampled_from(REGIONS),
+        "is_child": st.booleans(),
+        "sex": st.sampled_from(["female", "male", "unknown"]),
+        "age_years": st.one_of(st.none(), st.integers(min_value=12, max_value=40)),
+        "accompanying_children": st.sampled_from([0, 0, 1]),
+    }
+)
+shelters = st.lists(
+    st.fixed_dictionaries(
+        {
+            "region": st.sampled_from(REGIONS),
+            "serves": st.sampled_from(SERVES),
+            "beds": st.integers(min_value=0, max_value=2),
+        }
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def _priority(request: model.BedRequest) -> tuple[bool, int]:
+    # Written here, not taken from the domain: children first, then who came first.
+    return (not request.is_child, request.queued_seq)
+
+
+class ShelterMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = Path(tempfile.mkdtemp(prefix="shelter-stateful-"))
+        self.db = Database(f"sqlite:///{self.folder / 'shelter.db'}")
+        self.db.create_schema(tables.metadata)
+        self.entries: list[dict[str, Any]] = []
+        self.requested: list[str] = []
+        self.ahead: list[str] = []  # cancelled before their request arrived
+        self.count = 0
+        self.before: dict[str, tuple[str, str | None]] = {}
+
+    def teardown(self) -> None:
+        self.db.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    # --- what the referral service and the case workers do ---------------------
+
+    @initialize(entries=shelters)
+    def load_directory(self, entries: list[dict[str, Any]]) -> None:
+        self.entries = [{"name": f"Shelter {i}", **entry} for i, entry in enumerate(entries)]
+        self.db.transaction(lambda conn: directory.load_directory(conn, self.entries))
+
+    # Several at once, so that places run out and people wait.
+    @rule(arrivals=st.lists(people, min_size=1, max_size=4))
+    def request(self, arrivals: list[dict[str, Any]]) -> None:
+        for person in arrivals:
+            task_id = self._new_task()
+            self._send(self._requested(task_id, person))
+            self.requested.append(task_id)
+
+    @precondition(lambda self: self.requested)
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        task_id = self._pick(data, TaskStatus.ACCEPTED)
+        self._send(self._cancelled(task_id))
+
+    @precondition(lambda self: not self.ahead)
+    @rule()
+    def cancel_before_its_request(self) -> None:
+        task_id = self._new_task()
+        self._send(self._cancelled(task_id))
+        self.ahead.append(task_id)
+
+    @precondition(lambda self: self.ahead)
+    @rule(data=st.data(), person=people)
+    def request_after_its_cancellation(self, data: st.DataObject, person: dict[str, Any]) -> None:
+        task_id = data.draw(st.sampled_from(self.ahead))
+        self.ahead.remove(task_id)
+        self._send(self._requested(task_id, person))
+        assert self._status(task_id) == TaskStatus.CANCELLED
+        self.requested.append(task_id)
+
+    @precondition(lambda self: self.requested)
+    @rule(data=st.data(), person=people)
+    def request_delivered_again(self, data: st.DataObject, person: dict[str, Any]) -> None:
+        task_id = data.draw(st.sampled_from(self.requested))
+        was = self._status(task_id)
+        self._send(self._requested(task_id, person))
+        assert self._status(task_id) == was
+
+    @precondition(lambda self: self.requested)
+    @rule(data=st.data())
+    def discharge(self, data: st.DataObject) -> None:
+        task_id = self._pick(data, TaskStatus.ACCEPTED)
+        placed = self._status(task_id) == TaskStatus.ACCEPTED
+        try:
+            self.db.transaction(lambda conn: handlers.complete(self._uow(conn), task_id, "other"))
+        except handlers.NotAccepted:
+            assert not placed
+        else:
+            assert placed
+
+    @rule(data=st.data(), beds=st.integers(min_value=0, max_value=3))
+    def change_beds(self, data: st.DataObject, beds: int) -> None:
+        index = data.draw(st.integers(min_value=0, max_value=len(self.entries) - 1))
+        self.entries[index] = {**self.entries[index], "beds": beds}
+        self.db.transaction(lambda conn: directory.load_directory(conn, self.entries))
+
+    # --- the promises, read from the database after every step ------------------
+
+    @invariant()
+    def promises_hold(self) -> None:
+        self.db.transaction(self._check)
+
+    def _check(self, conn: sa.Connection) -> None:
+        repository = ShelterRepository(conn)
+        facilities = {f.id: f for f in repository.facilities()}
+        rows = list(conn.execute(sa.select(tables.tasks)))
+        now = {row.task_id: (row.status, row.facility_id) for row in rows}
+        placed_now = {
+            task_id
+            for task_id, (status, _) in now.items()
+            if status == TaskStatus.ACCEPTED and self.before.get(task_id, ("",))[0] != status
+        }
+        waiting = [bed_request(row) for row in rows if row.status == TaskStatus.ON_HOLD]
+        for facility in facilities.values():
+            holding = [r for r in rows if r.status == "accepted" and r.facility_id == facility.id]
+            assert facility.occupied == len(holding), "occupied counts the people placed"
+            if facility.occupied > facility.beds:
+                # Beds were cut below occupancy: nobody new may be placed there.
+                assert not placed_now & {r.task_id for r in holding}
+        for row in rows:
+            assert row.awaiting_request or row.status != TaskStatus.REQUESTED, "every task decided"
+            if row.status != TaskStatus.ACCEPTED:
+                continue
+            person, where = bed_request(row), facilities[row.facility_id]
+            assert where.serves & person.categories, "placed where their category is served"
+            if person.is_child:
+                assert where.serves <= model.CHILD_CATEGORIES, "a child never among adults"
+            if row.task_id in placed_now:
+                # Served in order: nobody who was already waiting, is still, and whom
+                # this bed could take came first.
+                assert not [
+                    w
+                    for w in waiting
+                    if self.before.get(w.task_id, ("",))[0] == TaskStatus.ON_HOLD
+                    and model.serves(where, w)
+                    and _priority(w) < _priority(person)
+                ]
+        for person in waiting:
+            free = [f for f in facilities.values() if model.serves(f, person) and f.free_beds]
+            assert not free, "nobody waits while a bed that serves them is free"
+        self._check_positions(conn, rows, waiting)
+        self.before = now
+
+    def _check_positions(
+        self, conn: sa.Connection, rows: list[Any], waiting: list[model.BedRequest]
+    ) -> None:
+        told = _last_answers(conn)
+        for row in rows:
+            if row.awaiting_request:
+                continue
+            answer = told[row.task_id]
+            assert answer["status"] == row.status, "the referrer was told what the task is"
+            if row.status == TaskStatus.ON_HOLD:
+                position = waitlist.waitlist_position(bed_request(row), waiting)
+                assert answer["detail"]["waitlist_position"] == position
+                assert row.announced_position == position
+        # Among people wanting the same beds, places run 1..n: children, then longest waiting.
+        for categories in {person.categories for person in waiting}:
+            group = sorted((p for p in waiting if p.categories == categories), key=_priority)
+            positions = [waitlist.waitlist_position(p, waiting) for p in group]
+            assert positions == sorted(set(positions)), (categories, positions)
+
+    # --- plumbing ---------------------------------------------------------------
+
+    def _pick(self, data: st.DataObject, *statuses: TaskStatus) -> str:
+        """Mostly a task in one of `statuses`, where something happens; sometimes any task."""
+        query = sa.select(tables.tasks.c.task_id).where(tables.tasks.c.status.in_(statuses))
+        found = self.db.transaction(lambda conn: list(conn.execute(query).scalars()))
+        likely = [task_id for task_id in self.requested if task_id in found]
+        if likely and data.draw(st.integers(min_value=0, max_value=3)):
+            return data.draw(st.sampled_from(likely))
+        return data.draw(st.sampled_from(self.requested))
+
+    def _new_task(self) -> str:
+        self.count += 1
+        return f"task-{self.count}"
+
+    def _requested(self, task_id: str, person: dict[str, Any]) -> referral.TaskRequested:
+        return referral.TaskRequested(
+            task_id=task_id, referral_id=f"referral-{task_id}", service=Service.SHELTER, **person
+        )
+
+    def _cancelled(self, task_id: str) -> referral.TaskCancelled:
+        return referral.TaskCancelled(
+            task_id=task_id, referral_id=f"referral-{task_id}", service=Service.SHELTER
+        )
+
+    def _send(self, payload: referral.TaskRequested | referral.TaskCancelled) -> None:
+        envelope = Envelope.wrap(payload, source="tests", subject=payload.referral_id)
+        handler = (
+            handlers.request_bed if isinstance(payload, referral.TaskRequested) else handlers.cancel
+        )
+        self.db.transaction(lambda conn: handler(self._uow(conn), envelope))
+
+    def _uow(self, conn: sa.Connection) -> UnitOfWork:
+        return UnitOfWork(conn, tables.outbox, tables.inbox)
+
+    def _status(self, task_id: str) -> str:
+        query = sa.select(tables.tasks.c.status).where(tables.tasks.c.task_id == task_id)
+        status: str = self.db.transaction(lambda conn: conn.execute(query).scalar_one())
+        return status
+
+
+def _last_answers(conn: sa.Connection) -> dict[str, dict[str, Any]]:
+    """Each task's latest answer in the outbox, as the referral service will read it."""
+    latest: dict[str, dict[str, Any]] = {}
+    for (body,) in conn.execute(sa.select(tables.outbox.c.body).order_by(tables.outbox.c.id)):
+        data = json.loads(body)["data"]
+        latest[data["task_id"]] = data
+    return latest
+
+
+ShelterMachine.TestCase.settings = settings(
+    max_examples=50,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+# Any order of requests, cancellations, discharges and bed changes keeps every promise.
+TestShelterKeepsItsPromises = ShelterMachine.TestCase
