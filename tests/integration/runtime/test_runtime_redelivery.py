@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -35,6 +34,8 @@ calls: dict[str, int] = {}
 calls_lock = threading.Lock()
 # "fixable" tasks fail while listed here: the bug an operator fixes before a replay.
 still_broken: set[str] = set()
+# "slow" tasks are handled once the test has seen their lease renewed long enough.
+slow_may_finish = threading.Event()
 
 
 def _handle(uow: UnitOfWork, message: Message) -> None:
@@ -49,8 +50,8 @@ def _handle(uow: UnitOfWork, message: Message) -> None:
         # the runtime tells (errors.describe), as a database or a network would fail.
         named = "a person's entry" if "Markerova" in task_id else task_id
         raise ConnectionError(f"attempt {attempt} of {named} fails")
-    if task_id.startswith("slow"):
-        time.sleep(1.0)  # five times the claim idle time: its lease must hold
+    if task_id.startswith("slow") and not slow_may_finish.wait(timeout=30):
+        raise RuntimeError("the test never let the slow handler finish")
     uow.conn.execute(handled.insert().values(task_id=task_id))
 
 
@@ -64,6 +65,7 @@ ServiceFactory = Callable[..., Service]
 @pytest.fixture
 async def make_service(redis_db: str, database_url: str) -> AsyncIterator[ServiceFactory]:
     calls.clear()
+    slow_may_finish.clear()
     started: list[Service] = []
 
     def make(consumer: str, *, personal_data: bool = False) -> Service:
@@ -87,6 +89,7 @@ async def make_service(redis_db: str, database_url: str) -> AsyncIterator[Servic
         return service
 
     yield make
+    slow_may_finish.set()  # a slow handler left waiting by a failed test must not hold the stop
     for service in started:
         if service.started:
             await service.stop()
@@ -166,11 +169,44 @@ async def test_entries_of_a_dead_consumer_are_taken_over(make_service: ServiceFa
     await wait_for(lambda: _nothing_pending(service), message="orphaned entry left pending")
 
 
+# The slow handler works through this many renewals of its lease: five times the
+# claim idle time (one every third of it), each a chance for the other replica to take it.
+RENEWALS = 15
+
+
+async def _watch_lease(service: Service, renewals: int) -> None:
+    """Until the one pending entry's lease was renewed `renewals` times, with its first reader.
+
+    A renewal shows as its idle time going back; a replica taking the entry over
+    would show as another reader or a second delivery, and fails at once.
+    """
+    seen: list[dict[str, Any]] = []
+
+    async def renewed() -> bool:
+        pending = await service.redis.xpending_range(INPUT, GROUP, min="-", max="+", count=1)
+        if not pending:
+            return False  # not read yet
+        [entry] = pending
+        if seen:
+            assert (entry["consumer"], entry["times_delivered"]) == (seen[0]["consumer"], 1), (
+                f"taken from under its handler: {entry}"
+            )
+        if not seen or entry["time_since_delivered"] < seen[-1]["time_since_delivered"]:
+            seen.append(entry)
+        else:
+            seen[-1] = entry
+        return len(seen) > renewals
+
+    await wait_for(renewed, timeout=10, message=f"fewer than {renewals} renewals of the lease")
+
+
 async def test_a_slow_handler_keeps_its_entry_and_runs_once(make_service: ServiceFactory) -> None:
     first, second = make_service("replica-1"), make_service("replica-2")
     await first.start()
     await second.start()
     await _publish(first, "slow-1")
+    await _watch_lease(first, RENEWALS)
+    slow_may_finish.set()
     await wait_for(lambda: _handled(first), timeout=10, message="slow entry never done")
     assert calls["slow-1"] == 1
     await wait_for(lambda: _nothing_pending(first), message="slow entry left pending")
