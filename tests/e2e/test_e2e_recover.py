@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 import redis
 
 from korpu_contracts import streams
+from support import bus
 from support.infra import wait_until
 from support.referrals import referral_body
 from support.stack import running_stack
@@ -71,8 +71,9 @@ def test_requests_lost_in_a_wipe_are_sent_again_by_recover_and_nothing_is_given_
         shelter = stack.processes["shelter"].process
         assert shelter is not None
         os.kill(shelter.pid, signal.SIGSTOP)
-        # Past its blocking read's timeout, so Redis hands it nothing more while frozen.
-        time.sleep(1)
+        # Its blocking read over, so Redis hands it nothing more while frozen.
+        wait_until(lambda: bus.blocked_reads_of(spare_redis_url, shelter.pid) == 0,
+                   message="the frozen shelter still waits in a read")  # fmt: skip
         try:
             lost = _submit(agency)
             wait_until(lambda: client.xlen(streams.SHELTER_REQUESTS) >= 2, timeout=10,
@@ -81,17 +82,23 @@ def test_requests_lost_in_a_wipe_are_sent_again_by_recover_and_nothing_is_given_
         finally:
             os.kill(shelter.pid, signal.SIGCONT)
 
-        time.sleep(3)  # long enough for a request to be answered, had it survived
+        # A referral after the wipe is placed: the shelter reads again, and had the lost
+        # request survived, it would have been answered before this one.
+        after = _submit(agency)
+        wait_until(lambda: _shelter_status(agency, after) == "accepted", timeout=20,
+                   message="the shelter never read again after the wipe")  # fmt: skip
         assert _shelter_status(agency, lost) == "requested"
 
         result = _recover(since, tmp_path, spare_redis_url)
-        assert result["services"]["referral"]["events"] >= 2  # both referrals' requests
+        assert result["services"]["referral"]["events"] >= 3  # every referral's request
 
         wait_until(lambda: _shelter_status(agency, lost) == "accepted", timeout=20,
                    message="the lost request was not sent again")  # fmt: skip
         assert _shelter_status(agency, placed_before) == "accepted"
+        assert _shelter_status(agency, after) == "accepted"
         [facility] = httpx.get(f"{stack.processes['shelter'].url}/v1/facilities").json()
-    assert facility["occupied"] == 2  # the first referral's bed was not given a second time
+    # One bed each: the requests sent again of those already placed gave nothing twice.
+    assert facility["occupied"] == 3
 
 
 @pytest.mark.parametrize("since", ["yesterday", "2999-01-01T00:00:00Z", "5 minutes"])

@@ -6,6 +6,8 @@ import asyncio
 import time
 from collections.abc import Callable
 
+import psutil
+import redis
 import redis.asyncio as aioredis
 
 from korpu_contracts import streams
@@ -50,3 +52,25 @@ async def wait_for_events(
         if time.monotonic() > deadline:
             raise AssertionError(f"{message} (saw {len(found)} entries on {stream})")
         await asyncio.sleep(0.05)
+
+
+def blocked_reads_of(redis_url: str, pid: int) -> int:
+    """How many of process `pid`'s connections to Redis wait in a blocking read right now.
+
+    Redis hands a new entry to a reader blocked on its stream at once, even when
+    the process behind it is frozen: a test freezing a service waits for this to
+    be 0 before it writes what the service must not receive.
+    """
+    client = redis.Redis.from_url(redis_url)
+    try:
+        redis_port = int(client.connection_pool.connection_kwargs.get("port", 6379))
+        clients = client.client_list()
+    finally:
+        client.close()
+    mine = {
+        connection.laddr.port
+        for connection in psutil.Process(pid).net_connections(kind="tcp")
+        if connection.raddr and connection.raddr.port == redis_port
+    }
+    ports = [(int(found["addr"].rsplit(":", 1)[1]), found["flags"]) for found in clients]
+    return sum(1 for port, flags in ports if port in mine and "b" in flags)
