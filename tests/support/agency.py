@@ -15,6 +15,8 @@ import httpx
 # How long one referral is retried before the agency gives up: longer than any outage
 # a chaos scenario causes (a restart, ten seconds without PostgreSQL).
 RETRY_FOR_SECONDS = 60.0
+# The agency's own pause between two tries, as a real client backs off: it waits for
+# no one, and the next try's answer, not the pause, says whether the service is back.
 RETRY_PAUSE_SECONDS = 0.1
 
 
@@ -95,7 +97,7 @@ def _retrying(send: Any) -> Iterator[_Answer]:
                 yield _Answer(response, str(response.status_code))
                 return
             yield _Answer(None, str(response.status_code))
-        time.sleep(RETRY_PAUSE_SECONDS)
+        time.sleep(RETRY_PAUSE_SECONDS)  # a backoff, not synchronization (see above)
 
 
 class Burst:
