@@ -6,26 +6,18 @@ per example, and after every step reads the database to check each promise.
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import initialize, invariant, precondition, rule
 
-from korpu_contracts import referral
-from korpu_contracts.envelope import Envelope
 from korpu_contracts.vocabulary import Service, TaskStatus
-from korpu_runtime.database import Database
-from korpu_runtime.unit_of_work import UnitOfWork
 from shelter.adapters import tables
 from shelter.adapters.repository import ShelterRepository, bed_request
 from shelter.domain import model, waitlist
 from shelter.service_layer import directory, handlers
+from support import provider_machine
 
 REGIONS = ["Baku", "Ganja"]
 SERVES = [
@@ -66,21 +58,14 @@ def _priority(request: model.BedRequest) -> tuple[bool, int]:
     return (not request.is_child, request.queued_seq)
 
 
-class ShelterMachine(RuleBasedStateMachine):
+class ShelterMachine(provider_machine.ProviderMachine):
+    provider = provider_machine.Provider(
+        Service.SHELTER, tables, handlers.request_bed, handlers.cancel
+    )
+
     def __init__(self) -> None:
         super().__init__()
-        self.folder = Path(tempfile.mkdtemp(prefix="shelter-stateful-"))
-        self.db = Database(f"sqlite:///{self.folder / 'shelter.db'}")
-        self.db.create_schema(tables.metadata)
-        self.entries: list[dict[str, Any]] = []
-        self.requested: list[str] = []
-        self.ahead: list[str] = []  # cancelled before their request arrived
-        self.count = 0
         self.before: dict[str, tuple[str, str | None]] = {}
-
-    def teardown(self) -> None:
-        self.db.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
 
     # --- what the referral service and the case workers do ---------------------
 
@@ -93,21 +78,21 @@ class ShelterMachine(RuleBasedStateMachine):
     @rule(arrivals=st.lists(people, min_size=1, max_size=4))
     def request(self, arrivals: list[dict[str, Any]]) -> None:
         for person in arrivals:
-            task_id = self._new_task()
-            self._send(self._requested(task_id, person))
+            task_id = self.new_task()
+            self.send(self.requested_event(task_id, person))
             self.requested.append(task_id)
 
     @precondition(lambda self: self.requested)
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
-        task_id = self._pick(data, TaskStatus.ACCEPTED)
-        self._send(self._cancelled(task_id))
+        task_id = self.pick(data, TaskStatus.ACCEPTED)
+        self.send(self.cancelled_event(task_id))
 
     @precondition(lambda self: not self.ahead)
     @rule()
     def cancel_before_its_request(self) -> None:
-        task_id = self._new_task()
-        self._send(self._cancelled(task_id))
+        task_id = self.new_task()
+        self.send(self.cancelled_event(task_id))
         self.ahead.append(task_id)
 
     @precondition(lambda self: self.ahead)
@@ -115,25 +100,25 @@ class ShelterMachine(RuleBasedStateMachine):
     def request_after_its_cancellation(self, data: st.DataObject, person: dict[str, Any]) -> None:
         task_id = data.draw(st.sampled_from(self.ahead))
         self.ahead.remove(task_id)
-        self._send(self._requested(task_id, person))
-        assert self._status(task_id) == TaskStatus.CANCELLED
+        self.send(self.requested_event(task_id, person))
+        assert self.status(task_id) == TaskStatus.CANCELLED
         self.requested.append(task_id)
 
     @precondition(lambda self: self.requested)
     @rule(data=st.data(), person=people)
     def request_delivered_again(self, data: st.DataObject, person: dict[str, Any]) -> None:
         task_id = data.draw(st.sampled_from(self.requested))
-        was = self._status(task_id)
-        self._send(self._requested(task_id, person))
-        assert self._status(task_id) == was
+        was = self.status(task_id)
+        self.send(self.requested_event(task_id, person))
+        assert self.status(task_id) == was
 
     @precondition(lambda self: self.requested)
     @rule(data=st.data())
     def discharge(self, data: st.DataObject) -> None:
-        task_id = self._pick(data, TaskStatus.ACCEPTED)
-        placed = self._status(task_id) == TaskStatus.ACCEPTED
+        task_id = self.pick(data, TaskStatus.ACCEPTED)
+        placed = self.status(task_id) == TaskStatus.ACCEPTED
         try:
-            self.db.transaction(lambda conn: handlers.complete(self._uow(conn), task_id, "other"))
+            self.db.transaction(lambda conn: handlers.complete(self.uow(conn), task_id, "other"))
         except handlers.NotAccepted:
             assert not placed
         else:
@@ -195,7 +180,7 @@ class ShelterMachine(RuleBasedStateMachine):
     def _check_positions(
         self, conn: sa.Connection, rows: list[Any], waiting: list[model.BedRequest]
     ) -> None:
-        told = _last_answers(conn)
+        told = self.last_answers(conn)
         for row in rows:
             if row.awaiting_request:
                 continue
@@ -211,61 +196,7 @@ class ShelterMachine(RuleBasedStateMachine):
             positions = [waitlist.waitlist_position(p, waiting) for p in group]
             assert positions == sorted(set(positions)), (categories, positions)
 
-    # --- plumbing ---------------------------------------------------------------
 
-    def _pick(self, data: st.DataObject, *statuses: TaskStatus) -> str:
-        """Mostly a task in one of `statuses`, where something happens; sometimes any task."""
-        query = sa.select(tables.tasks.c.task_id).where(tables.tasks.c.status.in_(statuses))
-        found = self.db.transaction(lambda conn: list(conn.execute(query).scalars()))
-        likely = [task_id for task_id in self.requested if task_id in found]
-        if likely and data.draw(st.integers(min_value=0, max_value=3)):
-            return data.draw(st.sampled_from(likely))
-        return data.draw(st.sampled_from(self.requested))
-
-    def _new_task(self) -> str:
-        self.count += 1
-        return f"task-{self.count}"
-
-    def _requested(self, task_id: str, person: dict[str, Any]) -> referral.TaskRequested:
-        return referral.TaskRequested(
-            task_id=task_id, referral_id=f"referral-{task_id}", service=Service.SHELTER, **person
-        )
-
-    def _cancelled(self, task_id: str) -> referral.TaskCancelled:
-        return referral.TaskCancelled(
-            task_id=task_id, referral_id=f"referral-{task_id}", service=Service.SHELTER
-        )
-
-    def _send(self, payload: referral.TaskRequested | referral.TaskCancelled) -> None:
-        envelope = Envelope.wrap(payload, source="tests", subject=payload.referral_id)
-        handler = (
-            handlers.request_bed if isinstance(payload, referral.TaskRequested) else handlers.cancel
-        )
-        self.db.transaction(lambda conn: handler(self._uow(conn), envelope))
-
-    def _uow(self, conn: sa.Connection) -> UnitOfWork:
-        return UnitOfWork(conn, tables.outbox, tables.inbox)
-
-    def _status(self, task_id: str) -> str:
-        query = sa.select(tables.tasks.c.status).where(tables.tasks.c.task_id == task_id)
-        status: str = self.db.transaction(lambda conn: conn.execute(query).scalar_one())
-        return status
-
-
-def _last_answers(conn: sa.Connection) -> dict[str, dict[str, Any]]:
-    """Each task's latest answer in the outbox, as the referral service will read it."""
-    latest: dict[str, dict[str, Any]] = {}
-    for (body,) in conn.execute(sa.select(tables.outbox.c.body).order_by(tables.outbox.c.id)):
-        data = json.loads(body)["data"]
-        latest[data["task_id"]] = data
-    return latest
-
-
-ShelterMachine.TestCase.settings = settings(
-    max_examples=50,
-    stateful_step_count=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+ShelterMachine.TestCase.settings = provider_machine.SETTINGS
 # Any order of requests, cancellations, discharges and bed changes keeps every promise.
 TestShelterKeepsItsPromises = ShelterMachine.TestCase
