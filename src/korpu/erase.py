@@ -1,7 +1,7 @@
 """`korpu erase REFERRAL --reason TEXT`: erase a person's data at once, on a legal decision.
 
 In Azerbaijan access to a victim's data ends on a prosecutor's or court decision
-(DOMAIN.md). The case stays (status, tasks, history, statistics); the person goes.
+(docs/domain.md). The case stays (status, tasks, history, statistics); the person goes.
 The reason is the decision's reference, kept in the audit trail with the
 operator's name, and refused when it names the person.
 """

@@ -105,7 +105,7 @@ def test_poison_on_every_input_stream_is_set_aside_and_the_burst_completes(
             f"{len(poisoned)} input streams after {burst.accepted} referrals accepted"
         )
         referral_ids = burst.join()
-        # Intake answers bad entries itself (rejected, kept in its database, DESIGN.md);
+        # Intake answers bad entries itself (rejected, kept in its database, README: Delivery);
         # every other reader retries them, then moves them to the dead letters.
         to_dead_letters = {s: ids for s, ids in poisoned.items() if s != streams.INTAKE}
         expected = sum(len(ids) for ids in to_dead_letters.values())

@@ -1,6 +1,6 @@
 """Which differences between two JSON Schemas of one event version break a reader or publisher.
 
-Within one version only an added optional field is allowed (STYLE.md, "Contracts:");
+Within one version only an added optional field is allowed (README, Architecture);
 a removed field, a new required field, a field turned required, a changed type
 or format, a changed constant and a removed enum value each need a new VERSION.
 Tighter or looser bounds (lengths, minimum) are not judged here.

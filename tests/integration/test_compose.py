@@ -167,7 +167,7 @@ def test_redis_persists_to_a_volume_and_has_a_healthcheck(
     assert redis["image"].startswith("redis:7")
     command = redis["command"]
     command = " ".join(command) if isinstance(command, list) else command
-    # Without persistence a Redis restart loses the consumer groups (DESIGN.md).
+    # Without persistence a Redis restart loses the consumer groups (docs/faststream-on-redis.md).
     assert re.search(r"--appendonly\s+yes", command), command
     assert any(v.endswith(":/data") for v in redis["volumes"]), redis["volumes"]
     assert "redis-cli ping" in " ".join(redis["healthcheck"]["test"])

@@ -1,6 +1,6 @@
 """Order and duplicates: every event twice, in shuffled order, ends as the clean run did.
 
-No handler may rely on order across streams (DESIGN.md). The scenario
+No handler may rely on order across streams (README, Delivery). The scenario
 (`ordering_scenario`) runs through the real handlers of all four services, each
 on its own fresh database, SQLite and PostgreSQL alike; an in-test bus
 (`ordering_bus`) moves outbox rows to the subscriptions that read them through

@@ -1,4 +1,4 @@
-"""The agency-facing HTTP contract, answer by answer (DESIGN.md), on real Redis and databases."""
+"""The agency-facing HTTP contract, answer by answer (README), on real Redis and databases."""
 
 from __future__ import annotations
 

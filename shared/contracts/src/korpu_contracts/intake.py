@@ -57,7 +57,7 @@ Region = Annotated[
 
 
 class Exploitation(StrEnum):
-    """Extensible typology (DOMAIN.md): add a member, never rename one."""
+    """Extensible typology (docs/domain.md): add a member, never rename one."""
 
     LABOUR = "labour"
     SEXUAL = "sexual"

@@ -1,4 +1,4 @@
-"""Closed vocabularies shared by the HTTP contract and the events (DESIGN.md, DOMAIN.md)."""
+"""Closed vocabularies shared by the HTTP contract and the events (README, docs/domain.md)."""
 
 from enum import StrEnum
 
@@ -24,7 +24,7 @@ class Consent(StrEnum):
 
 
 class Purpose(StrEnum):
-    """What consent is given for (DOMAIN.md: per receiving service and purpose).
+    """What consent is given for (docs/domain.md: per receiving service and purpose).
 
     Each service, plus `reporting`: counting the case in published statistics.
     Kept apart from `Service` so that a purpose never becomes a task.

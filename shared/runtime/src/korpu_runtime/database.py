@@ -1,7 +1,7 @@
 """A service's own database: a synchronous SQLAlchemy engine driven from asyncio.
 
 Rejected: SQLAlchemy's async engine. Over aiosqlite it makes about eight thread
-round trips per small transaction (DESIGN.md); here a whole unit of work runs in
+round trips per small transaction (docs/faststream-on-redis.md); here a whole unit of work runs in
 one hop to a worker thread, with the sync driver (sqlite3 or psycopg).
 """
 

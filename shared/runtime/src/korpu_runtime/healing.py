@@ -1,7 +1,7 @@
 """Putting back what Redis lost: consumer groups, and the readers that stopped without them.
 
 When Redis restarts without its data (or someone runs FLUSHALL), every consumer
-group is gone. FastStream's reader then stops for good on NOGROUP (DESIGN.md),
+group is gone. FastStream's reader then stops for good on NOGROUP (docs/faststream-on-redis.md),
 and the service would sit idle while looking alive. The healer notices a stopped
 reader, creates the groups again at the start of their streams and restarts it.
 """
@@ -28,7 +28,7 @@ async def provision_groups(redis: aioredis.Redis, subscriptions: Sequence[Subscr
     At `0`, not at `$`: entries written while the group did not exist (before the
     first start, or republished by `korpu recover` after a wipe) are delivered;
     those already processed are dropped by the inbox. Rejected: FastStream's own
-    creation at `$`, which skips them for good (DESIGN.md).
+    creation at `$`, which skips them for good (docs/faststream-on-redis.md).
     """
     created = 0
     for subscription in subscriptions:

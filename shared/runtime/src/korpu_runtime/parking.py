@@ -2,7 +2,7 @@
 
 A dead letter lives in Redis, where any operator reads it and `korpu dlq show`
 prints it. An intake entry holds a person's name, birth date and story, which
-must never leave the referral service (DESIGN.md). So when such an entry dies,
+must never leave the referral service (README, Personal data). So when such an entry dies,
 its body is parked in the service's database under a token, and the dead letter
 carries only the token; a replay carries the token back, and the service takes
 the body from its own table. Rejected: dropping the body (the referral would be

@@ -1,6 +1,6 @@
 """Entries left pending: reclaimed, retried with backoff, and dead-lettered after the limit.
 
-FastStream never redelivers a pending entry (DESIGN.md): an entry whose handler
+FastStream never redelivers a pending entry (docs/faststream-on-redis.md): an entry whose handler
 failed, or whose consumer died, would wait forever. Every service runs one
 `Redelivery` per subscription; any replica may take over any entry.
 

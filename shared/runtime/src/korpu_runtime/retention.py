@@ -7,7 +7,7 @@ stops reading holds the stream where it stands. A stream nobody reads through a
 group (agencies may read the status stream with plain XREAD) keeps its entries
 for `stream_retention`. Rejected: `MAXLEN` on every XADD (FastStream's
 `publish(maxlen=...)`), which trims by count and drops entries still pending
-(DESIGN.md).
+(docs/faststream-on-redis.md).
 """
 
 from __future__ import annotations

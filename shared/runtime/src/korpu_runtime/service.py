@@ -95,7 +95,7 @@ class Service:
         self.broker = RedisBroker(
             settings.redis_url,
             # FastStream's per-message access log costs about a fifth of throughput
-            # (DESIGN.md); it goes to a logger that only lets warnings through.
+            # (docs/faststream-on-redis.md); it goes to a logger that only lets warnings through.
             logger=logging.getLogger("korpu.faststream"),
             log_level=logging.DEBUG,
             graceful_timeout=15.0,

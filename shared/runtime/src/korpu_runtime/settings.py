@@ -45,7 +45,7 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
     consumer_name: str = ""
-    # Bounded reads: FastStream reads without limit when unset (DESIGN.md).
+    # Bounded reads: FastStream reads without limit when unset (docs/faststream-on-redis.md).
     max_records: int = Field(default=100, ge=1, le=1000)
     # The relay runs on every commit that wrote events; the poll is the safety net
     # for rows left by a crash or written by another process (CLI, replicas).

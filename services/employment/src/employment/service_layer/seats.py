@@ -19,7 +19,7 @@ Detail = dict[str, str | int | bool | None]
 
 
 def program_detail(program: model.Program) -> Detail:
-    # What was given, never who else is in it (DESIGN.md).
+    # What was given, never who else is in it (the agency contract, README).
     return {"program": program.name, "region": program.region}
 
 

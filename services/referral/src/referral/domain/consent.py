@@ -1,7 +1,7 @@
 """Consent given anew for one purpose, and the child who turns 18: what follows for the case.
 
 A child needs no consent of their own (a guardian or the competent authority
-acts for them); at 18 the person must consent to continue (DOMAIN.md). Until
+acts for them); at 18 the person must consent to continue (docs/domain.md). Until
 the agency answers, what was given stays given: a young person is not put out
 of a shelter on their birthday. Rejected: cancelling tasks held under
 `not_required_child` at 18, which would end help the person may well want.

@@ -1,4 +1,4 @@
-"""The agency-facing HTTP API: submit, read and withdraw referrals (DESIGN.md contract)."""
+"""The agency-facing HTTP API: submit, read and withdraw referrals (the agency contract, README)."""
 
 import hashlib
 import json
