@@ -1,5 +1,9 @@
-"""What every provider's stateful test shares: a database per example, the referral
-service's events sent to the real handlers, and the tasks and answers read back."""
+"""What every provider's stateful test shares: a database per example, the steps the
+referral service and case workers take, and the tasks and answers read back.
+
+Each provider's test adds who asks and what its directory holds, and the
+promises it checks after every step.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+from sqlalchemy.engine import Connection
 
 from korpu_contracts import referral
 from korpu_contracts.envelope import Envelope
@@ -24,6 +29,7 @@ from korpu_runtime.database import Database
 from korpu_runtime.unit_of_work import UnitOfWork
 
 Handler = Callable[[UnitOfWork, Envelope], object]
+Person = dict[str, Any]  # the coarse attributes of `referral.TaskRequested`
 
 # Enough steps for places to run out, free up and be cut; all three providers
 # together run in well under half a minute here.
@@ -43,12 +49,20 @@ class Provider:
     tables: ModuleType  # the provider's `adapters.tables`
     request: Handler
     cancel: Handler
+    complete: Callable[[UnitOfWork, str, str], object]  # a case worker ends a task
+    not_accepted: type[Exception]  # what `complete` raises for a task not accepted
+    load_directory: Callable[[Connection, list[dict[str, Any]]], object]
+    unit: str  # what a directory entry is: "Shelter"
+    capacity: str  # the entry's field counting its places: "beds"
 
 
 class ProviderMachine(RuleBasedStateMachine):
-    """A provider on a SQLite file of its own; subclasses add the rules and the promises."""
+    """A provider on a SQLite file of its own, driven as the referral service and case
+    workers drive it; subclasses say who asks, what the directory holds, and check."""
 
     provider: ClassVar[Provider]
+    people: ClassVar[st.SearchStrategy[Person]]
+    entries_drawn: ClassVar[st.SearchStrategy[list[dict[str, Any]]]]  # the directory, unnamed
 
     def __init__(self) -> None:
         super().__init__()
@@ -63,6 +77,78 @@ class ProviderMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.db.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    # --- what the referral service and the case workers do ---------------------
+
+    @initialize(data=st.data())
+    def load_directory(self, data: st.DataObject) -> None:
+        entries = data.draw(self.entries_drawn, label="directory")
+        unit = self.provider.unit
+        self.entries = [{"name": f"{unit} {i}", **entry} for i, entry in enumerate(entries)]
+        self._reload()
+
+    # Several at once, so that places run out and people wait.
+    @rule(data=st.data())
+    def request(self, data: st.DataObject) -> None:
+        for person in data.draw(st.lists(self.people, min_size=1, max_size=4), label="arrivals"):
+            task_id = self.new_task()
+            self.send(self.requested_event(task_id, person))
+            self.requested.append(task_id)
+
+    @precondition(lambda self: self.requested)
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        task_id = self.pick(data, TaskStatus.ACCEPTED)
+        self.send(self.cancelled_event(task_id))
+
+    @precondition(lambda self: not self.ahead)
+    @rule()
+    def cancel_before_its_request(self) -> None:
+        task_id = self.new_task()
+        self.send(self.cancelled_event(task_id))
+        self.ahead.append(task_id)
+
+    @precondition(lambda self: self.ahead)
+    @rule(data=st.data())
+    def request_after_its_cancellation(self, data: st.DataObject) -> None:
+        task_id = data.draw(st.sampled_from(self.ahead))
+        self.ahead.remove(task_id)
+        self.send(self.requested_event(task_id, data.draw(self.people, label="person")))
+        assert self.status(task_id) == TaskStatus.CANCELLED
+        self.requested.append(task_id)
+
+    @precondition(lambda self: self.requested)
+    @rule(data=st.data())
+    def request_delivered_again(self, data: st.DataObject) -> None:
+        task_id = data.draw(st.sampled_from(self.requested))
+        was = self.status(task_id)
+        self.send(self.requested_event(task_id, data.draw(self.people, label="person")))
+        assert self.status(task_id) == was
+
+    @precondition(lambda self: self.requested)
+    @rule(data=st.data())
+    def complete(self, data: st.DataObject) -> None:
+        task_id = self.pick(data, TaskStatus.ACCEPTED)
+        accepted = self.status(task_id) == TaskStatus.ACCEPTED
+        try:
+            self.db.transaction(
+                lambda conn: self.provider.complete(self.uow(conn), task_id, "goal_achieved")
+            )
+        except self.provider.not_accepted:
+            assert not accepted
+        else:
+            assert accepted
+
+    @rule(data=st.data(), places=st.integers(min_value=0, max_value=3))
+    def change_capacity(self, data: st.DataObject, places: int) -> None:
+        index = data.draw(st.integers(min_value=0, max_value=len(self.entries) - 1))
+        self.entries[index] = {**self.entries[index], self.provider.capacity: places}
+        self._reload()
+
+    def _reload(self) -> None:
+        self.db.transaction(lambda conn: self.provider.load_directory(conn, self.entries))
+
+    # --- reading back ----------------------------------------------------------
 
     def pick(self, data: st.DataObject, *statuses: TaskStatus) -> str:
         """Mostly a task in one of `statuses`, where something happens; sometimes any task."""

@@ -6,11 +6,9 @@ per example, and after every step reads the database to check each promise.
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from hypothesis import strategies as st
-from hypothesis.stateful import initialize, invariant, precondition, rule
+from hypothesis.stateful import invariant
 
 from employment.adapters import tables
 from employment.adapters.repository import Repository, Task
@@ -52,77 +50,22 @@ def _priority(request: model.SeatRequest) -> tuple[bool, int]:
 
 class EmploymentMachine(provider_machine.ProviderMachine):
     provider = provider_machine.Provider(
-        Service.EMPLOYMENT, tables, handlers.request, handlers.cancel
+        service=Service.EMPLOYMENT,
+        tables=tables,
+        request=handlers.request,
+        cancel=handlers.cancel,
+        complete=handlers.complete,
+        not_accepted=handlers.NotAccepted,
+        load_directory=directory.load_directory,
+        unit="Program",
+        capacity="seats",
     )
+    people = people
+    entries_drawn = programs
 
     def __init__(self) -> None:
         super().__init__()
         self.before: dict[str, str] = {}
-
-    # --- what the referral service and the case workers do ---------------------
-
-    @initialize(entries=programs)
-    def load_directory(self, entries: list[dict[str, Any]]) -> None:
-        self.entries = [{"name": f"Program {i}", **entry} for i, entry in enumerate(entries)]
-        self.db.transaction(lambda conn: directory.load_directory(conn, self.entries))
-
-    # Several at once, so that places run out and people wait.
-    @rule(arrivals=st.lists(people, min_size=1, max_size=4))
-    def request(self, arrivals: list[dict[str, Any]]) -> None:
-        for person in arrivals:
-            task_id = self.new_task()
-            self.send(self.requested_event(task_id, person))
-            self.requested.append(task_id)
-
-    @precondition(lambda self: self.requested)
-    @rule(data=st.data())
-    def cancel(self, data: st.DataObject) -> None:
-        task_id = self.pick(data, TaskStatus.ACCEPTED)
-        self.send(self.cancelled_event(task_id))
-
-    @precondition(lambda self: not self.ahead)
-    @rule()
-    def cancel_before_its_request(self) -> None:
-        task_id = self.new_task()
-        self.send(self.cancelled_event(task_id))
-        self.ahead.append(task_id)
-
-    @precondition(lambda self: self.ahead)
-    @rule(data=st.data(), person=people)
-    def request_after_its_cancellation(self, data: st.DataObject, person: dict[str, Any]) -> None:
-        task_id = data.draw(st.sampled_from(self.ahead))
-        self.ahead.remove(task_id)
-        self.send(self.requested_event(task_id, person))
-        assert self.status(task_id) == TaskStatus.CANCELLED
-        self.requested.append(task_id)
-
-    @precondition(lambda self: self.requested)
-    @rule(data=st.data(), person=people)
-    def request_delivered_again(self, data: st.DataObject, person: dict[str, Any]) -> None:
-        task_id = data.draw(st.sampled_from(self.requested))
-        was = self.status(task_id)
-        self.send(self.requested_event(task_id, person))
-        assert self.status(task_id) == was
-
-    @precondition(lambda self: self.requested)
-    @rule(data=st.data())
-    def complete(self, data: st.DataObject) -> None:
-        task_id = self.pick(data, TaskStatus.ACCEPTED)
-        enrolled = self.status(task_id) == TaskStatus.ACCEPTED
-        try:
-            self.db.transaction(
-                lambda conn: handlers.complete(self.uow(conn), task_id, "goal_achieved")
-            )
-        except handlers.NotAccepted:
-            assert not enrolled
-        else:
-            assert enrolled
-
-    @rule(data=st.data(), seats=st.integers(min_value=0, max_value=3))
-    def change_seats(self, data: st.DataObject, seats: int) -> None:
-        index = data.draw(st.integers(min_value=0, max_value=len(self.entries) - 1))
-        self.entries[index] = {**self.entries[index], "seats": seats}
-        self.db.transaction(lambda conn: directory.load_directory(conn, self.entries))
 
     # --- the promises, read from the database after every step ------------------
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from hypothesis import strategies as st
-from hypothesis.stateful import initialize, invariant, precondition, rule
+from hypothesis.stateful import invariant
 
 from korpu_contracts.vocabulary import Service, TaskStatus
 from shelter.adapters import tables
@@ -60,75 +60,22 @@ def _priority(request: model.BedRequest) -> tuple[bool, int]:
 
 class ShelterMachine(provider_machine.ProviderMachine):
     provider = provider_machine.Provider(
-        Service.SHELTER, tables, handlers.request_bed, handlers.cancel
+        service=Service.SHELTER,
+        tables=tables,
+        request=handlers.request_bed,
+        cancel=handlers.cancel,
+        complete=handlers.complete,
+        not_accepted=handlers.NotAccepted,
+        load_directory=directory.load_directory,
+        unit="Shelter",
+        capacity="beds",
     )
+    people = people
+    entries_drawn = shelters
 
     def __init__(self) -> None:
         super().__init__()
         self.before: dict[str, tuple[str, str | None]] = {}
-
-    # --- what the referral service and the case workers do ---------------------
-
-    @initialize(entries=shelters)
-    def load_directory(self, entries: list[dict[str, Any]]) -> None:
-        self.entries = [{"name": f"Shelter {i}", **entry} for i, entry in enumerate(entries)]
-        self.db.transaction(lambda conn: directory.load_directory(conn, self.entries))
-
-    # Several at once, so that places run out and people wait.
-    @rule(arrivals=st.lists(people, min_size=1, max_size=4))
-    def request(self, arrivals: list[dict[str, Any]]) -> None:
-        for person in arrivals:
-            task_id = self.new_task()
-            self.send(self.requested_event(task_id, person))
-            self.requested.append(task_id)
-
-    @precondition(lambda self: self.requested)
-    @rule(data=st.data())
-    def cancel(self, data: st.DataObject) -> None:
-        task_id = self.pick(data, TaskStatus.ACCEPTED)
-        self.send(self.cancelled_event(task_id))
-
-    @precondition(lambda self: not self.ahead)
-    @rule()
-    def cancel_before_its_request(self) -> None:
-        task_id = self.new_task()
-        self.send(self.cancelled_event(task_id))
-        self.ahead.append(task_id)
-
-    @precondition(lambda self: self.ahead)
-    @rule(data=st.data(), person=people)
-    def request_after_its_cancellation(self, data: st.DataObject, person: dict[str, Any]) -> None:
-        task_id = data.draw(st.sampled_from(self.ahead))
-        self.ahead.remove(task_id)
-        self.send(self.requested_event(task_id, person))
-        assert self.status(task_id) == TaskStatus.CANCELLED
-        self.requested.append(task_id)
-
-    @precondition(lambda self: self.requested)
-    @rule(data=st.data(), person=people)
-    def request_delivered_again(self, data: st.DataObject, person: dict[str, Any]) -> None:
-        task_id = data.draw(st.sampled_from(self.requested))
-        was = self.status(task_id)
-        self.send(self.requested_event(task_id, person))
-        assert self.status(task_id) == was
-
-    @precondition(lambda self: self.requested)
-    @rule(data=st.data())
-    def discharge(self, data: st.DataObject) -> None:
-        task_id = self.pick(data, TaskStatus.ACCEPTED)
-        placed = self.status(task_id) == TaskStatus.ACCEPTED
-        try:
-            self.db.transaction(lambda conn: handlers.complete(self.uow(conn), task_id, "other"))
-        except handlers.NotAccepted:
-            assert not placed
-        else:
-            assert placed
-
-    @rule(data=st.data(), beds=st.integers(min_value=0, max_value=3))
-    def change_beds(self, data: st.DataObject, beds: int) -> None:
-        index = data.draw(st.integers(min_value=0, max_value=len(self.entries) - 1))
-        self.entries[index] = {**self.entries[index], "beds": beds}
-        self.db.transaction(lambda conn: directory.load_directory(conn, self.entries))
 
     # --- the promises, read from the database after every step ------------------
 
