@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy.engine import Connection
 
 from korpu_contracts import referral
@@ -39,6 +39,12 @@ SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+
+
+def priority(request: Any) -> tuple[bool, int]:
+    """The waitlist's order, written here rather than taken from the domain: children
+    first, then who came first (`queued_seq` grows with arrival)."""
+    return (not request.is_child, request.queued_seq)
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,8 @@ class ProviderMachine(RuleBasedStateMachine):
         self.requested: list[str] = []
         self.ahead: list[str] = []  # cancelled before their request arrived
         self.count = 0
+        # Each task as the last check saw it, so a check can tell who was just placed.
+        self.before: dict[str, Any] = {}
 
     def teardown(self) -> None:
         self.db.close()
@@ -147,6 +155,15 @@ class ProviderMachine(RuleBasedStateMachine):
 
     def _reload(self) -> None:
         self.db.transaction(lambda conn: self.provider.load_directory(conn, self.entries))
+
+    # --- the promises, read from the database after every step ------------------
+
+    @invariant()
+    def promises_hold(self) -> None:
+        self.db.transaction(self.check)
+
+    def check(self, conn: sa.Connection) -> None:
+        raise NotImplementedError
 
     # --- reading back ----------------------------------------------------------
 

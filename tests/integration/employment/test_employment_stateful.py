@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from hypothesis import strategies as st
-from hypothesis.stateful import invariant
 
 from employment.adapters import tables
 from employment.adapters.repository import Repository, Task
@@ -43,11 +42,6 @@ programs = st.lists(
 )
 
 
-def _priority(request: model.SeatRequest) -> tuple[bool, int]:
-    # Written here, not taken from the domain: children first, then who came first.
-    return (not request.is_child, request.queued_seq)
-
-
 class EmploymentMachine(provider_machine.ProviderMachine):
     provider = provider_machine.Provider(
         service=Service.EMPLOYMENT,
@@ -63,17 +57,9 @@ class EmploymentMachine(provider_machine.ProviderMachine):
     people = people
     entries_drawn = programs
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.before: dict[str, str] = {}
-
     # --- the promises, read from the database after every step ------------------
 
-    @invariant()
-    def promises_hold(self) -> None:
-        self.db.transaction(self._check)
-
-    def _check(self, conn: sa.Connection) -> None:
+    def check(self, conn: sa.Connection) -> None:
         repository = Repository(conn)
         by_id = {p.id: p for p in repository.programs()}
         tasks = [repository.task(task_id) for task_id in self._all_task_ids(conn)]
@@ -110,7 +96,7 @@ class EmploymentMachine(provider_machine.ProviderMachine):
                     for w in waiting
                     if self.before.get(w.task_id) == TaskStatus.ON_HOLD
                     and model.admits(program, w)
-                    and _priority(w) < _priority(person)
+                    and provider_machine.priority(w) < provider_machine.priority(person)
                 ]
         for person in waiting:
             free = [p for p in by_id.values() if model.admits(p, person) and p.free_seats]
@@ -141,7 +127,10 @@ class EmploymentMachine(provider_machine.ProviderMachine):
             return frozenset(p.id for p in every_program if model.admits(p, person))
 
         for programs_wanted in {admitted_by(person) for person in waiting}:
-            group = sorted((p for p in waiting if admitted_by(p) == programs_wanted), key=_priority)
+            group = sorted(
+                (p for p in waiting if admitted_by(p) == programs_wanted),
+                key=provider_machine.priority,
+            )
             positions = [waitlist.waitlist_position(p, waiting, every_program) for p in group]
             assert positions == sorted(set(positions)), positions
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from hypothesis import strategies as st
-from hypothesis.stateful import invariant
 
 from korpu_contracts.vocabulary import Service, TaskStatus
 from legal_aid.adapters import tables
@@ -43,11 +42,6 @@ lawyers = st.lists(
 )
 
 
-def _priority(request: model.CaseRequest) -> tuple[bool, int]:
-    # Written here, not taken from the domain: children first, then who came first.
-    return (not request.is_child, request.queued_seq)
-
-
 class LegalAidMachine(provider_machine.ProviderMachine):
     provider = provider_machine.Provider(
         service=Service.LEGAL_AID,
@@ -63,17 +57,9 @@ class LegalAidMachine(provider_machine.ProviderMachine):
     people = people
     entries_drawn = lawyers
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.before: dict[str, str] = {}
-
     # --- the promises, read from the database after every step ------------------
 
-    @invariant()
-    def promises_hold(self) -> None:
-        self.db.transaction(self._check)
-
-    def _check(self, conn: sa.Connection) -> None:
+    def check(self, conn: sa.Connection) -> None:
         repository = Repository(conn)
         by_id = {lawyer.id: lawyer for lawyer in repository.lawyers()}
         rows = list(conn.execute(sa.select(tables.tasks)))
@@ -106,7 +92,7 @@ class LegalAidMachine(provider_machine.ProviderMachine):
                     for w in waiting
                     if self.before.get(w.task_id) == TaskStatus.ON_HOLD
                     and w.region in lawyer.regions
-                    and _priority(w) < _priority(person)
+                    and provider_machine.priority(w) < provider_machine.priority(person)
                 ]
         for person in waiting:
             free = [
@@ -133,7 +119,7 @@ class LegalAidMachine(provider_machine.ProviderMachine):
                 assert row.announced_position == position
         # People of one region wait in one line: 1..n, children first, then longest waiting.
         for region in {person.region for person in waiting}:
-            line = sorted((p for p in waiting if p.region == region), key=_priority)
+            line = sorted((p for p in waiting if p.region == region), key=provider_machine.priority)
             positions = [waitlist.waitlist_position(p, waiting) for p in line]
             assert positions == list(range(1, len(line) + 1)), (region, positions)
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from hypothesis import strategies as st
-from hypothesis.stateful import invariant
 
 from korpu_contracts.vocabulary import Service, TaskStatus
 from shelter.adapters import tables
@@ -53,11 +52,6 @@ shelters = st.lists(
 )
 
 
-def _priority(request: model.BedRequest) -> tuple[bool, int]:
-    # Written here, not taken from the domain: children first, then who came first.
-    return (not request.is_child, request.queued_seq)
-
-
 class ShelterMachine(provider_machine.ProviderMachine):
     provider = provider_machine.Provider(
         service=Service.SHELTER,
@@ -73,17 +67,9 @@ class ShelterMachine(provider_machine.ProviderMachine):
     people = people
     entries_drawn = shelters
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.before: dict[str, tuple[str, str | None]] = {}
-
     # --- the promises, read from the database after every step ------------------
 
-    @invariant()
-    def promises_hold(self) -> None:
-        self.db.transaction(self._check)
-
-    def _check(self, conn: sa.Connection) -> None:
+    def check(self, conn: sa.Connection) -> None:
         repository = ShelterRepository(conn)
         facilities = {f.id: f for f in repository.facilities()}
         rows = list(conn.execute(sa.select(tables.tasks)))
@@ -116,7 +102,7 @@ class ShelterMachine(provider_machine.ProviderMachine):
                     for w in waiting
                     if self.before.get(w.task_id, ("",))[0] == TaskStatus.ON_HOLD
                     and model.serves(where, w)
-                    and _priority(w) < _priority(person)
+                    and provider_machine.priority(w) < provider_machine.priority(person)
                 ]
         for person in waiting:
             free = [f for f in facilities.values() if model.serves(f, person) and f.free_beds]
@@ -139,7 +125,9 @@ class ShelterMachine(provider_machine.ProviderMachine):
                 assert row.announced_position == position
         # Among people wanting the same beds, places run 1..n: children, then longest waiting.
         for categories in {person.categories for person in waiting}:
-            group = sorted((p for p in waiting if p.categories == categories), key=_priority)
+            group = sorted(
+                (p for p in waiting if p.categories == categories), key=provider_machine.priority
+            )
             positions = [waitlist.waitlist_position(p, waiting) for p in group]
             assert positions == sorted(set(positions)), (categories, positions)
 
