@@ -9,41 +9,16 @@ test could not say whether a service would notice.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-
-import pytest
 import sqlalchemy as sa
 
 from korpu_contracts import intake, referral, streams
 from korpu_contracts.envelope import Envelope
 from korpu_runtime import consumer
 from korpu_runtime.service import Service
-from referral import bootstrap
-from referral.adapters import organizations, tables
+from referral.adapters import tables
 from referral.entrypoints import consumers
 from support.infra import wait_for
-from support.referrals import referral_body
-
-
-@dataclass
-class Referrals:
-    service: Service
-    organization_id: str
-
-
-@pytest.fixture
-async def referrals(redis_db: str, database_url: str) -> AsyncIterator[Referrals]:
-    settings = bootstrap.Settings(
-        redis_url=redis_db, database_url=database_url, consumer_name="inbox-test"
-    )
-    app = bootstrap.build_app(settings)
-    service: Service = app.state.service
-    async with app.router.lifespan_context(app):
-        organization_id, _ = await service.db.run(
-            lambda conn: organizations.create(conn, "Police anti-trafficking unit")
-        )
-        yield Referrals(service, organization_id)
+from support.referrals import ReferralService, referral_body
 
 
 def _submission(organization_id: str) -> Envelope:
@@ -70,10 +45,10 @@ async def _count(service: Service, table: sa.Table) -> int:
 
 
 async def test_a_submission_sent_twice_on_the_bus_is_one_referral_answered_once(
-    referrals: Referrals,
+    referral_service: ReferralService,
 ) -> None:
-    service = referrals.service
-    envelope = _submission(referrals.organization_id)
+    service = referral_service.service
+    envelope = _submission(referral_service.organization_id)
     # The same event in two entries: an agency system's XADD retried after a timeout,
     # or a relay sending again a row whose publication it could not confirm.
     for _ in range(2):
@@ -89,9 +64,9 @@ async def test_a_submission_sent_twice_on_the_bus_is_one_referral_answered_once(
 
 
 async def test_an_invalid_entry_redelivered_after_a_lost_ack_is_rejected_once(
-    referrals: Referrals,
+    referral_service: ReferralService,
 ) -> None:
-    service = referrals.service
+    service = referral_service.service
     [intake_subscription] = [s for s in consumers.SUBSCRIPTIONS if s.stream == streams.INTAKE]
     entry: consumer.Entry = ("1-0", {streams.ENTRY_FIELD.encode(): b"not json"})
     # Handled and committed, its acknowledgement lost: the reclaimer hands it over again.

@@ -1,4 +1,4 @@
-"""A running referral service on a real Redis and a real database, reached over ASGI."""
+"""Fixtures shared by integration tests: a running referral service on a real Redis and database."""
 
 from __future__ import annotations
 
