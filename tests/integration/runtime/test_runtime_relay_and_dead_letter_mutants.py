@@ -1,9 +1,11 @@
-"""What a dead letter holds, and an outbox row sent once: promises mutation testing found unguarded.
+"""The relay's and redelivery's promises that mutation testing found unguarded.
 
-The dead letter is all an operator has to go on (`korpu dlq list`): where the entry came
-from, why it failed, how often, when. The relay marks what it sent, so no row goes out
-twice once its claim runs out. Each test kills mutants (scripts/mutation) that every other
-test let live.
+The relay marks what it sent (no row goes out twice once its claim runs out), sends
+unwoken within its poll interval, outlives a failed send, and sends on stopping what was
+committed. A sweep takes every due entry past deleted and not-yet-due ones, and forgets
+consumers long gone. A dead letter is all an operator has to go on (`korpu dlq list`):
+where the entry came from, why it failed, how often, when. Each test kills mutants
+(scripts/mutation) that every other test let live.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import sqlalchemy as sa
 
 from korpu_contracts import streams
 from korpu_runtime import parking, tables
-from korpu_runtime.consumer import Entry, Subscription
+from korpu_runtime.consumer import BatchOutcome, Entry, Subscription
 from korpu_runtime.database import Database
 from korpu_runtime.redelivery import Policy, Redelivery, errors_key
 from korpu_runtime.relay import Relay
+from support.infra import wait_for
 
 STREAM = "korpu.test.mutants"
 GROUP = "test-mutants"
@@ -53,30 +56,105 @@ def _about_now(moment: datetime) -> bool:
     return abs(datetime.now(UTC) - moment) < timedelta(minutes=1)
 
 
-async def test_a_sent_row_is_marked_and_not_sent_again_once_its_claim_runs_out(
-    client: aioredis.Redis, database_url: str, in_baku: None
-) -> None:
+@pytest.fixture
+async def outbox_db(database_url: str) -> AsyncIterator[Database]:
     database = Database(database_url)
     database.create_schema(metadata)
+    yield database
+    database.close()
+
+
+def _write(database: Database, *numbers: int) -> None:
     now = datetime.now(UTC)
     rows = [
         {"event_id": f"e-{n}", "stream": STREAM, "body": f'{{"n": {n}}}', "created_at": now}
-        for n in range(3)
+        for n in numbers
     ]
     database.transaction(lambda conn: conn.execute(outbox.insert(), rows))
-    # A claim that is over as soon as it is taken: only the mark keeps a row from going again.
-    relay = Relay(database, client, outbox, 60.0, owner="relay-1", claim_seconds=0.0)
-    try:
-        assert await relay.flush() == 3
-        assert await relay.flush() == 0
 
-        assert await client.xlen(STREAM) == 3
-        marks = await database.run(
-            lambda conn: list(conn.execute(sa.select(outbox.c.published_at)).scalars())
-        )
-        assert len(marks) == 3 and all(_about_now(mark) for mark in marks)
+
+async def test_a_sent_row_is_marked_and_not_sent_again_once_its_claim_runs_out(
+    client: aioredis.Redis, outbox_db: Database, in_baku: None
+) -> None:
+    # A claim that is over as soon as it is taken: only the mark keeps a row from going again.
+    relay = Relay(outbox_db, client, outbox, 60.0, owner="relay-1", claim_seconds=0.0)
+    _write(outbox_db, 1, 2)
+    assert await relay.flush() == 2
+    _write(outbox_db, 3)
+    assert await relay.flush() == 1
+    assert await relay.flush() == 0
+
+    assert await client.xlen(STREAM) == 3
+    assert relay.published_total == 3
+    marks = await outbox_db.run(
+        lambda conn: list(conn.execute(sa.select(outbox.c.published_at)).scalars())
+    )
+    assert len(marks) == 3 and all(_about_now(mark) for mark in marks)
+
+
+async def _sent(client: aioredis.Redis) -> int:
+    return int(await client.xlen(STREAM))
+
+
+async def test_a_relay_nobody_wakes_still_sends_within_its_poll_interval(
+    client: aioredis.Redis, outbox_db: Database
+) -> None:
+    """Rows another process wrote (a replica, `korpu recover`) wake no relay of this one."""
+    relay = Relay(outbox_db, client, outbox, 0.05, owner="relay-1")
+    relay.start()
+    try:
+        _write(outbox_db, 1, 2, 3)
+        await wait_for(lambda: _sent(client), timeout=5, message="never sent without a wake")
+        assert relay.running
     finally:
-        database.close()
+        await relay.stop()
+
+
+class _FailingOnce:
+    """Redis whose first pipeline fails on execute, as when Redis is briefly away."""
+
+    def __init__(self, real: aioredis.Redis) -> None:
+        self.real, self.failures = real, 0
+
+    def pipeline(self, **options: Any) -> Any:
+        pipe = self.real.pipeline(**options)
+        if self.failures == 0:
+            self.failures += 1
+
+            async def fail() -> None:
+                raise ConnectionError("Redis is away")
+
+            pipe.execute = fail  # type: ignore[method-assign, assignment]
+        return pipe
+
+
+async def test_a_relay_whose_send_failed_keeps_running_and_sends_at_a_later_round(
+    client: aioredis.Redis, outbox_db: Database
+) -> None:
+    flaky = _FailingOnce(client)
+    # Claimed for no time: the round after the failure takes the same rows again.
+    relay = Relay(outbox_db, flaky, outbox, 0.05, owner="relay-1", claim_seconds=0.0)  # type: ignore[arg-type]
+    relay.start()
+    try:
+        _write(outbox_db, 1, 2, 3)
+        relay.wake()
+        await wait_for(lambda: _sent(client), timeout=5, message="never sent after a failure")
+        assert flaky.failures == 1 and relay.running
+    finally:
+        await relay.stop()
+
+
+async def test_stopping_a_relay_sends_what_was_committed_and_ends_its_loop(
+    client: aioredis.Redis, outbox_db: Database
+) -> None:
+    relay = Relay(outbox_db, client, outbox, 60.0, owner="relay-1")
+    relay.start()
+    _write(outbox_db, 1, 2, 3)  # committed, but nobody woke the relay
+
+    await relay.stop()
+
+    assert await client.xlen(STREAM) == 3
+    assert not relay.running
 
 
 class _Dead:
@@ -174,3 +252,68 @@ async def test_an_entry_parked_already_is_dead_lettered_under_its_own_token(
 
     assert dead.parked == []
     assert letter[streams.PARKED_FIELD.encode()] == b"korpu.intake/1-0"
+
+
+async def _read_all(client: aioredis.Redis, consumer: str) -> list[str]:
+    read: Any = await client.xreadgroup(GROUP, consumer, {STREAM: ">"})
+    return [entry_id.decode() for entry_id, _ in read[0][1]] if read else []
+
+
+async def test_a_sweep_skips_entries_deleted_or_not_yet_due_and_takes_every_due_one(
+    client: aioredis.Redis,
+) -> None:
+    await client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    for n in range(4):
+        await client.xadd(STREAM, {streams.ENTRY_FIELD: f'{{"n": {n}}}'})
+    deleted, tried_often, *due = await _read_all(client, "gone")
+    await client.xdel(STREAM, deleted)
+    # Delivered five times already: its backoff (800 ms) is not over.
+    await client.xclaim(STREAM, GROUP, "gone", 0, [tried_often], retrycount=5, justid=True)
+    policy = Policy(claim_idle_ms=50, max_deliveries=10)
+    retried: list[str] = []
+
+    async def consume(_subscription: Subscription, entries: list[Entry]) -> BatchOutcome:
+        retried.extend(entry_id for entry_id, _ in entries)
+        return BatchOutcome()
+
+    subscription = Subscription(name="test.mutants", stream=STREAM, group=GROUP, handler=_never)
+    sweeper = Redelivery(client, subscription, "c1", policy, consume, _no_park)
+
+    async def swept() -> int:
+        return await sweeper.sweep()
+
+    # Due once idle for 50 ms.
+    assert await wait_for(swept, timeout=5, message="nothing was ever due") == 2
+    assert retried == due
+
+
+async def _no_park(_token: str, _body: bytes) -> None:
+    raise AssertionError("nothing is parked here")
+
+
+async def test_consumers_gone_with_nothing_pending_are_forgotten_but_not_this_one(
+    client: aioredis.Redis,
+) -> None:
+    await client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    await client.xadd(STREAM, {streams.ENTRY_FIELD: "{}"})
+    for name in ("c1", "gone"):
+        await client.xgroup_createconsumer(STREAM, GROUP, name)
+    assert await _read_all(client, "holder")
+    subscription = Subscription(name="test.mutants", stream=STREAM, group=GROUP, handler=_never)
+    # Nothing is due for a minute; any consumer silent for a millisecond is gone.
+    policy = Policy(claim_idle_ms=60_000, forget_consumer_ms=0)
+    sweeper = Redelivery(client, subscription, "c1", policy, _no_retry, _no_park)
+
+    async def names() -> set[bytes]:
+        consumers: Any = await client.xinfo_consumers(STREAM, GROUP)
+        return {consumer["name"] for consumer in consumers}
+
+    async def forgotten() -> set[bytes]:
+        await sweeper.sweep()
+        left = await names()
+        return left if b"gone" not in left else set()
+
+    assert await wait_for(forgotten, timeout=5, message="the gone consumer stayed") == {
+        b"c1",
+        b"holder",
+    }

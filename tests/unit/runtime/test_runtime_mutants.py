@@ -10,13 +10,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from pydantic import ValidationError
 
-from korpu_contracts import referral, registry
+from korpu_contracts import referral, registry, streams
 from korpu_contracts.envelope import Envelope
-from korpu_runtime import consumer, tables
+from korpu_runtime import consumer, parking, tables
+from korpu_runtime.database import Database
 from korpu_runtime.redelivery import Policy
 from korpu_runtime.unit_of_work import UnitOfWork
 
@@ -111,3 +114,97 @@ def test_outbox_and_inbox_times_are_written_in_utc_whatever_the_local_zone(
 
     assert _about_now(conn.execute(sa.select(outbox.c.created_at)).scalar_one())
     assert _about_now(conn.execute(sa.select(inbox.c.processed_at)).scalar_one())
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    """A SQLite file through the runtime's own engine, whose savepoints work."""
+    db = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    db.create_schema(metadata)
+    yield db
+    db.close()
+
+
+def _entry(entry_id: str, envelope: Envelope) -> consumer.Entry:
+    return entry_id, {streams.ENTRY_FIELD.encode(): envelope.to_json().encode()}
+
+
+def _never(*_args: object) -> None:
+    raise AssertionError("not called")
+
+
+def test_a_handler_is_told_its_stream_and_entry_and_a_failure_is_reported_by_entry(
+    database: Database,
+) -> None:
+    seen: list[tuple[str, str, str]] = []
+
+    def handle(_uow: UnitOfWork, message: consumer.Message) -> None:
+        if message.envelope.data["task_id"] == "broken":
+            raise ValueError("no such task")
+        seen.append((message.stream, message.entry_id, message.envelope.id))
+
+    subscription = consumer.Subscription(name="h", stream="korpu.s", group="g", handler=handle)
+    good, broken = _cancelled("good"), _cancelled("broken")
+
+    outcome = database.transaction(
+        lambda conn: consumer.process_batch(
+            conn, subscription, [_entry("1-0", good), _entry("2-0", broken)], outbox, inbox
+        )
+    )
+
+    assert seen == [("korpu.s", "1-0", good.id)]
+    assert (outcome.done, outcome.failed, list(outcome.errors)) == (["1-0"], ["2-0"], ["2-0"])
+
+
+def test_an_entry_that_is_no_envelope_reaches_on_invalid_with_its_bytes_and_the_error(
+    database: Database,
+) -> None:
+    invalid: list[tuple[str, bytes, type[Exception]]] = []
+    subscription = consumer.Subscription(
+        name="h", stream="korpu.s", group="g", handler=_never,
+        on_invalid=lambda _uow, entry_id, raw, error: invalid.append((entry_id, raw, type(error))),
+    )  # fmt: skip
+    entries: list[consumer.Entry] = [
+        ("1-0", {b"junk": b"no event field"}),
+        ("2-0", {streams.ENTRY_FIELD.encode(): b"not json"}),
+    ]
+
+    outcome = database.transaction(
+        lambda conn: consumer.process_batch(conn, subscription, entries, outbox, inbox)
+    )
+
+    assert invalid == [("1-0", b"", ValidationError), ("2-0", b"not json", ValidationError)]
+    assert outcome.done == ["1-0", "2-0"]
+
+
+class _Reversing:
+    """A stand-in seal: useless as encryption, but opened only by this sealer and place."""
+
+    def seal_bytes(self, plain: bytes, place: str) -> bytes:
+        return place.encode() + b"|" + plain[::-1]
+
+    def open_bytes(self, sealed: bytes, place: str) -> bytes:
+        bound, _, body = sealed.partition(b"|")
+        assert bound == place.encode(), "opened under another token"
+        return body[::-1]
+
+
+def test_a_sealed_parked_entry_is_opened_with_the_services_sealer_when_replayed(
+    database: Database,
+) -> None:
+    sealer, envelope, token = _Reversing(), _cancelled("t-1"), "korpu.intake/1-0"
+    database.transaction(
+        lambda conn: parking.park(conn, token, envelope.to_json().encode(), sealer)
+    )
+    seen: list[str] = []
+    subscription = consumer.Subscription(
+        name="h", stream="korpu.intake", group="g", personal_data=True,
+        handler=lambda _uow, message: seen.append(message.envelope.id),
+    )  # fmt: skip
+    parked: list[consumer.Entry] = [("2-0", {streams.PARKED_FIELD.encode(): token.encode()})]
+
+    outcome = database.transaction(
+        lambda conn: consumer.process_batch(conn, subscription, parked, outbox, inbox, sealer)
+    )
+
+    assert (seen, outcome.done) == ([envelope.id], ["2-0"])
