@@ -208,3 +208,27 @@ def test_a_sealed_parked_entry_is_opened_with_the_services_sealer_when_replayed(
     )
 
     assert (seen, outcome.done) == ([envelope.id], ["2-0"])
+
+
+def test_an_event_handled_before_is_reported_as_a_duplicate_and_not_handled_again(
+    database: Database,
+) -> None:
+    seen: list[str] = []
+    subscription = consumer.Subscription(
+        name="h", stream="korpu.s", group="g",
+        handler=lambda _uow, message: seen.append(message.entry_id),
+    )  # fmt: skip
+    envelope = _cancelled("t-1")
+
+    def twice(entry_id: str) -> consumer.BatchOutcome:
+        return database.transaction(
+            lambda conn: consumer.process_batch(
+                conn, subscription, [_entry(entry_id, envelope)], outbox, inbox
+            )
+        )
+
+    first, again = twice("1-0"), twice("2-0")  # the same event in a second entry
+
+    assert (first.done, first.duplicates) == (["1-0"], [])
+    assert (again.done, again.duplicates) == (["2-0"], ["2-0"])
+    assert seen == ["1-0"]
