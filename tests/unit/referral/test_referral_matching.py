@@ -48,3 +48,19 @@ def test_given_and_family_name_are_kept_apart() -> None:
     assert matching.identity("Ali Vali", "Ahmadov", BORN) != matching.identity(
         "Ali", "Vali Ahmadov", BORN
     )
+
+
+def test_the_text_indexed_never_changes_or_stored_referrals_stop_matching() -> None:
+    # The blind index of every stored referral was taken over exactly this text: a
+    # change in how it is written (spaces, separator) would match no one stored before.
+    assert matching.fold("  Aysel \t  Nur ") == "aysel nur"
+    assert matching.identity("Aysel", "Məmmədova", BORN) == "aysel\x1fmemmedova\x1f2001-04-12"
+
+
+@pytest.mark.parametrize(
+    ("given", "family"),
+    [("", "Məmmədova"), ("Aysel", "  "), ("\u0301", "Məmmədova")],
+    ids=["no-given-name", "blank-family-name", "only-an-accent"],
+)
+def test_a_person_with_a_name_missing_matches_no_one(given: str, family: str) -> None:
+    assert matching.identity(given, family, BORN) is None

@@ -33,9 +33,10 @@ def test_an_adult_of_other_or_unknown_sex_may_go_to_a_womens_or_mens_shelter(sex
     assert model.categories_for(False, sex, 0) == {Category.WOMEN, Category.MEN}
 
 
+@pytest.mark.parametrize("children", [1, 2])
 @pytest.mark.parametrize("sex", ["female", "male", "unknown"])
-def test_an_adult_with_children_goes_to_a_family_shelter_only(sex: str) -> None:
-    assert model.categories_for(False, sex, 2) == {Category.FAMILIES}
+def test_an_adult_with_children_goes_to_a_family_shelter_only(sex: str, children: int) -> None:
+    assert model.categories_for(False, sex, children) == {Category.FAMILIES}
 
 
 def test_a_mother_of_16_is_still_placed_as_a_child() -> None:
