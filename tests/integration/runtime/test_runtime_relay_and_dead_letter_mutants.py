@@ -1,8 +1,8 @@
 """The relay's and redelivery's promises that mutation testing found unguarded.
 
 The relay marks what it sent (no row goes out twice once its claim runs out), sends
-unwoken within its poll interval, outlives a failed send, and sends on stopping what was
-committed. A sweep takes every due entry past deleted and not-yet-due ones, and forgets
+unwoken within its poll interval, outlives a failed send, sends on stopping what was
+committed, and stops even when its Redis client swallows the cancellation. A sweep takes every due entry past deleted and not-yet-due ones, and forgets
 consumers long gone. A dead letter is all an operator has to go on (`korpu dlq list`):
 where the entry came from, why it failed, how often, when. Each test kills mutants
 (scripts/mutation) that every other test let live.
@@ -10,6 +10,8 @@ where the entry came from, why it failed, how often, when. Each test kills mutan
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -333,3 +335,56 @@ async def test_consumers_gone_with_nothing_pending_are_forgotten_but_not_this_on
     await wait_for(all_silent, timeout=5, message="consumers never idle")
     await sweeper.sweep()
     assert await names() == {b"c1", b"holder"}
+
+
+async def _end_loop(relay: Relay) -> None:
+    task = relay._task
+    assert task is not None
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+class _AbsorbingPipeline:
+    """A send that hangs once and, like a client tidying its connection, absorbs the
+    cancellation meant to end it; every later send goes through at once."""
+
+    def __init__(self, client: _AbsorbingRedis) -> None:
+        self._client = client
+
+    def xadd(self, *_args: Any) -> None:
+        return None
+
+    async def execute(self) -> list[Any]:
+        self._client.sends += 1
+        if self._client.sends == 1:
+            self._client.stuck.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.Event().wait()
+        return []
+
+
+class _AbsorbingRedis:
+    def __init__(self) -> None:
+        self.sends = 0
+        self.stuck = asyncio.Event()
+
+    def pipeline(self, transaction: bool = True) -> _AbsorbingPipeline:
+        return _AbsorbingPipeline(self)
+
+
+async def test_a_relay_stops_even_when_its_client_absorbs_the_cancellation_of_a_send(
+    outbox_db: Database,
+) -> None:
+    client = _AbsorbingRedis()
+    relay = Relay(outbox_db, client, outbox, 0.01, owner="relay-1")  # type: ignore[arg-type]
+    _write(outbox_db, 1)
+    relay.start()
+    relay.wake()
+    await client.stuck.wait()
+    # The cancellation is swallowed mid-send: only the stop flag can end the loop.
+    await relay.stop()
+    running = relay.running
+    if running:  # the loop outlived its stop: end it here, not in the next test's loop
+        await _end_loop(relay)
+    assert not running
