@@ -2,9 +2,10 @@
 
 The relay marks what it sent (no row goes out twice once its claim runs out), sends
 unwoken within its poll interval, outlives a failed send, sends on stopping what was
-committed, and stops even when its Redis client swallows the cancellation. A sweep takes every due entry past deleted and not-yet-due ones, and forgets
-consumers long gone. A dead letter is all an operator has to go on (`korpu dlq list`):
-where the entry came from, why it failed, how often, when. Each test kills mutants
+committed, and stops even when its Redis client swallows the cancellation. A sweep
+takes every due entry past deleted and not-yet-due ones, and forgets consumers long
+gone. A dead letter is all an operator has to go on (`korpu dlq list`): where the
+entry came from, why it failed, how often, when. Each test kills mutants
 (scripts/mutation) that every other test let live.
 """
 
