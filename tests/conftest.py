@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -104,3 +105,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     # Looked up lazily so the SQLite run never needs a PostgreSQL server.
     make_database: Callable[[str], str] = request.getfixturevalue("make_postgres_database")
     return make_database(request.node.originalname)
+
+
+@pytest.fixture
+def in_baku(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone is UTC+4, as on a server set to the agencies' own time:
+    whatever is stored as UTC must not take the zone of the machine."""
+    monkeypatch.setenv("TZ", "Asia/Baku")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

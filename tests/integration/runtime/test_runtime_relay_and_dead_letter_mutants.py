@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,16 +33,6 @@ STREAM = "korpu.test.mutants"
 GROUP = "test-mutants"
 metadata = sa.MetaData()
 outbox, _ = tables.add_runtime_tables(metadata)
-
-
-@pytest.fixture
-def in_baku(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The process's local zone is UTC+4, as on a server set to the agencies' own time."""
-    monkeypatch.setenv("TZ", "Asia/Baku")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ a timestamp written in the machine's zone.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,16 +24,6 @@ from korpu_runtime.unit_of_work import UnitOfWork
 
 metadata = sa.MetaData()
 outbox, inbox = tables.add_runtime_tables(metadata)
-
-
-@pytest.fixture
-def in_baku(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The process's local zone is UTC+4, as on a server set to the agencies' own time."""
-    monkeypatch.setenv("TZ", "Asia/Baku")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.fixture
