@@ -98,7 +98,9 @@ def build_service(settings: Settings | None = None) -> Service:
 
 def build_app(settings: Settings | None = None) -> FastAPI:
     service = build_service(settings)
-    app = http.build_app(service, [], title="Körpü referral service")
+    app = http.build_app(
+        service, [], title="Körpü referral service", max_body_bytes=referral_http.MAX_BODY_BYTES
+    )
     referral_http.install(app)
     return app
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from typing import Any
 
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from korpu_runtime import errors
@@ -17,6 +19,8 @@ from korpu_runtime import logging as runtime_logging
 from korpu_runtime.service import Service
 
 PROBLEM_JSON = "application/problem+json"
+# The largest body any route takes unless its service says otherwise (`build_app`).
+MAX_BODY_BYTES = 16 * 1024
 
 
 def problem(status: int, title: str, detail: str = "", **extra: Any) -> JSONResponse:
@@ -95,6 +99,61 @@ class UnexpectedErrors:
                 await answer(scope, receive, send)
 
 
+async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    """Starlette's own answers (an unknown route, a method not allowed, a body that could
+    not be read) as problem documents, like every other answer."""
+    assert isinstance(error, StarletteHTTPException)
+    return problem(error.status_code, HTTPStatus(error.status_code).phrase, str(error.detail))
+
+
+class BodyLimit:
+    """413 once a body passes `limit` bytes, counted as they arrive, chunked or not.
+
+    Outermost, so it acts before anything reads or authenticates: FastAPI reads a
+    whole body before a route's dependencies run, so a limit checked in a route (or
+    on `Content-Length` alone, which a chunked body has not) comes after the memory
+    is spent. Past the limit this answers 413 itself, tells the app the client left,
+    and drops whatever the app answers to that.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = problem(413, "Body too large", f"The limit is {self.limit} bytes.")
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await too_large(scope, receive, send)
+            return
+        received, refused, started = 0, False, False
+
+        async def counted() -> Message:
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    refused = True
+                    if not started:
+                        await too_large(scope, receive, send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 is the answer
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, counted, watched)
+
+
 def health_router(service: Service) -> APIRouter:
     router = APIRouter(tags=["health"])
 
@@ -120,8 +179,15 @@ def health_router(service: Service) -> APIRouter:
     return router
 
 
-def build_app(service: Service, routers: Sequence[APIRouter], *, title: str) -> FastAPI:
-    """The service's ASGI app: its routes, health, problem answers, and its logging set up."""
+def build_app(
+    service: Service,
+    routers: Sequence[APIRouter],
+    *,
+    title: str,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> FastAPI:
+    """The service's ASGI app: its routes, health, problem answers, a body limit, and its
+    logging set up."""
     runtime_logging.configure(service.settings.service, service.settings.log_level)
 
     @asynccontextmanager
@@ -136,7 +202,10 @@ def build_app(service: Service, routers: Sequence[APIRouter], *, title: str) -> 
     app.state.service = service
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(UnexpectedErrors)
+    # Added last, so outermost: before anything reads a byte of the body.
+    app.add_middleware(BodyLimit, limit=max_body_bytes)
     app.include_router(health_router(service))
     for router in routers:
         app.include_router(router)
