@@ -152,6 +152,8 @@ def _refused_as(answer: httpx.Response, status: int) -> str | None:
         return f"answered {answer.status_code}, not {status}"
     if answer.headers.get("content-type") != PROBLEM_JSON or answer.json().get("status") != status:
         return f"answered {status}, but not as a problem document: {answer.text[:120]}"
+    if status == 401 and answer.headers.get("www-authenticate") != "Bearer":
+        return "answered 401 without `WWW-Authenticate: Bearer`"
     return None
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from korpu_contracts import referral, streams
 from support import bus
 from support.referrals import ReferralService, referral_body
@@ -77,6 +79,30 @@ async def test_a_missing_idempotency_key_is_a_bad_request(
     )
     assert answer.status_code == 400
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["k\x1b[31m", "line\nbreak", "k" * 201, "ключ".encode()],
+    ids=["terminal-escape", "line-break", "too-long", "not-ascii"],
+)
+async def test_an_idempotency_key_is_printable_ascii_and_at_most_200_long(
+    referral_service: ReferralService, key: str | bytes
+) -> None:
+    answer = await referral_service.client.post(
+        "/v1/referrals",
+        json=referral_body(),
+        headers={**referral_service.headers(), "Idempotency-Key": key},
+    )
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["errors"][0]["field"] == "Idempotency-Key"
+    longest = await referral_service.client.post(
+        "/v1/referrals",
+        json=referral_body(),
+        headers=referral_service.headers(idempotency="k" * 200),
+    )
+    assert longest.status_code == 202
 
 
 async def test_no_key_or_a_wrong_key_is_unauthorized(referral_service: ReferralService) -> None:

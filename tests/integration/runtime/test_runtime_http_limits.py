@@ -1,4 +1,5 @@
-"""Every service's HTTP edge: bodies counted as they arrive, every refusal a problem document."""
+"""Every service's HTTP edge: bodies counted as they arrive, every refusal a problem document,
+no answer cached."""
 
 from __future__ import annotations
 
@@ -94,3 +95,13 @@ async def test_an_unknown_route_and_a_wrong_method_are_problem_documents(
     _, http_client = client
     assert _is_problem(await http_client.get("/v1/no-such-thing"), 404)
     assert _is_problem(await http_client.delete("/health/live"), 405)
+
+
+async def test_no_answer_may_be_kept_by_a_cache(client: tuple[str, httpx.AsyncClient]) -> None:
+    _, http_client = client
+    for answer in (
+        await http_client.get("/health/live"),
+        await http_client.get("/v1/no-such-thing"),
+        await http_client.post(BODY_ROUTES["referral"][0], content=b"{}"),
+    ):
+        assert answer.headers["cache-control"] == "no-store", answer.request.url

@@ -24,12 +24,13 @@ MAX_BODY_BYTES = 16 * 1024
 
 
 def problem(status: int, title: str, detail: str = "", **extra: Any) -> JSONResponse:
-    """An RFC 9457 problem document."""
+    """An RFC 9457 problem document; a 401 says how to authenticate (RFC 6750)."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 class Problem(Exception):
@@ -43,6 +44,27 @@ class Problem(Exception):
 async def _problem(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, Problem)
     return problem(error.status, error.title, error.detail, **error.extra)
+
+
+class NoStore:
+    """`Cache-Control: no-store` on every answer: they speak of people's cases, and no
+    proxy or browser cache may keep one. Rejected: marking only the routes that return
+    a person, which a route added later would forget."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"cache-control", b"no-store")]
+            await send(message)
+
+        await self.app(scope, receive, marked)
 
 
 async def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
@@ -204,6 +226,7 @@ def build_app(
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(UnexpectedErrors)
+    app.add_middleware(NoStore)
     # Added last, so outermost: before anything reads a byte of the body.
     app.add_middleware(BodyLimit, limit=max_body_bytes)
     app.include_router(health_router(service))

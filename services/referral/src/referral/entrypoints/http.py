@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -84,11 +85,21 @@ def _authorized(scope: str) -> Callable[..., Awaitable[organizations.Caller]]:
     return caller
 
 
-async def _idempotency_key(
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> str:
+# Printable ASCII: a key is stored and shown to operators, so no control character
+# (a terminal escape, a line break in a log) rides in on it.
+IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,200}")
+
+
+async def _idempotency_key(idempotency_key: Annotated[str | None, Header()] = None) -> str:
     if not idempotency_key:
         raise Problem(400, "Idempotency-Key missing", "Send an `Idempotency-Key` header.")
+    if not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+        raise Problem(
+            400,
+            "Idempotency-Key invalid",
+            "An `Idempotency-Key` is 1 to 200 printable ASCII characters.",
+            errors=[{"field": "Idempotency-Key", "message": "1 to 200 printable ASCII characters"}],
+        )
     return idempotency_key
 
 
