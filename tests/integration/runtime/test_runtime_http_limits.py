@@ -103,5 +103,6 @@ async def test_no_answer_may_be_kept_by_a_cache(client: tuple[str, httpx.AsyncCl
         await http_client.get("/health/live"),
         await http_client.get("/v1/no-such-thing"),
         await http_client.post(BODY_ROUTES["referral"][0], content=b"{}"),
+        await http_client.post(BODY_ROUTES["referral"][0], content=Chunks(total=10**6)),
     ):
         assert answer.headers["cache-control"] == "no-store", answer.request.url

@@ -46,10 +46,12 @@ async def _problem(_request: Request, error: Exception) -> JSONResponse:
     return problem(error.status, error.title, error.detail, **error.extra)
 
 
-class NoStore:
-    """`Cache-Control: no-store` on every answer: they speak of people's cases, and no
-    proxy or browser cache may keep one. Rejected: marking only the routes that return
-    a person, which a route added later would forget."""
+class HttpMiddleware:
+    """A pure ASGI middleware that acts on HTTP requests only; lifespan and the rest pass.
+
+    Rejected: Starlette's BaseHTTPMiddleware, which reads through its own request
+    object and cannot count a body as it arrives or see a response before it is sent.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -58,7 +60,18 @@ class NoStore:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
 
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class NoStore(HttpMiddleware):
+    """`Cache-Control: no-store` on every answer: they speak of people's cases, and no
+    proxy or browser cache may keep one. Rejected: marking only the routes that return
+    a person, which a route added later would forget."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def marked(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), (b"cache-control", b"no-store")]
@@ -86,7 +99,7 @@ async def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
     return problem(422, "Invalid request", "See `errors` for every bad field.", errors=fields)
 
 
-class UnexpectedErrors:
+class UnexpectedErrors(HttpMiddleware):
     """A failure no handler expected: logged safely, answered as a 500 problem, not re-raised.
 
     Starlette's own last resort answers plain text and re-raises, and uvicorn then
@@ -95,13 +108,7 @@ class UnexpectedErrors:
     `Exception`, which Starlette calls and then re-raises all the same.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def watch(message: Message) -> None:
@@ -128,7 +135,7 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     return problem(error.status_code, HTTPStatus(error.status_code).phrase, str(error.detail))
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     """413 once a body passes `limit` bytes, counted as they arrive, chunked or not.
 
     Outermost, so it acts before anything reads or authenticates: FastAPI reads a
@@ -139,12 +146,10 @@ class BodyLimit:
     """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+        super().__init__(app)
+        self.limit = limit
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         too_large = problem(413, "Body too large", f"The limit is {self.limit} bytes.")
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.limit:
@@ -225,10 +230,11 @@ def build_app(
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # Each added wraps the ones before: BodyLimit acts before anything reads a byte of
+    # the body, and NoStore marks every answer, BodyLimit's 413 included.
     app.add_middleware(UnexpectedErrors)
-    app.add_middleware(NoStore)
-    # Added last, so outermost: before anything reads a byte of the body.
     app.add_middleware(BodyLimit, limit=max_body_bytes)
+    app.add_middleware(NoStore)
     app.include_router(health_router(service))
     for router in routers:
         app.include_router(router)
