@@ -99,6 +99,31 @@ Consume = Callable[[Subscription, list[Entry]], Awaitable[BatchOutcome]]
 Park = Callable[[str, bytes], Awaitable[None]]
 
 
+async def read_but_never_tried(
+    redis: aioredis.Redis, subscription: Subscription, consumer: str
+) -> list[Entry]:
+    """Entries delivered once to `consumer` that no handler has tried.
+
+    A read that Redis answered just as the reader was cancelled (a stop) leaves its
+    entries pending under this consumer, unseen. One whose handler failed is not
+    among them: its error is recorded, and it keeps its backoff.
+    """
+    sub = subscription
+    pending: list[dict[str, Any]] = await redis.xpending_range(
+        sub.stream, sub.group, min="-", max="+", count=SCAN, consumername=consumer
+    )
+    tried = set(await redis.hkeys(errors_key(sub)))
+    entries: list[Entry] = []
+    for item in pending:
+        entry_id = item["message_id"]
+        if int(item["times_delivered"]) != 1 or entry_id in tried:
+            continue
+        found: Any = await redis.xrange(sub.stream, entry_id, entry_id)
+        if found:  # not deleted meanwhile
+            entries.append((entry_id.decode(), found[0][1]))
+    return entries
+
+
 class Redelivery(background.Periodic):
     def __init__(
         self,

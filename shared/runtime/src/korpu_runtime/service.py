@@ -213,6 +213,7 @@ class Service:
             await part.stop()
         await self.retention.stop()
         await _bounded(self.broker.stop(), STOP_STEP_SECONDS, "broker")
+        await _bounded(self._finish_what_was_read(), STOP_STEP_SECONDS, "unseen reads")
         for task in self.redeliveries:
             await _bounded(task.stop(), STOP_STEP_SECONDS, "redelivery")
         await _bounded(self.relay.stop(), STOP_STEP_SECONDS, "relay")
@@ -220,6 +221,18 @@ class Service:
         self.db.close()
         self.started = False
         log.info("service_stopped")
+
+    async def _finish_what_was_read(self) -> None:
+        # Stopping cancels each reader, and a read Redis answered at that moment leaves
+        # its entries pending here, unseen: handled now, not after `claim_idle_ms` by
+        # whoever claims them. Rejected: letting the redelivery take them, which holds
+        # a referral back for seconds at every rolling restart.
+        for subscription in self.subscriptions:
+            entries = await redelivery.read_but_never_tried(
+                self.redis, subscription, self.settings.consumer_name
+            )
+            if entries:
+                await self.consume(subscription, entries)
 
     @staticmethod
     def bus_checks(checks: dict[str, bool]) -> set[str]:
