@@ -227,12 +227,17 @@ class Service:
         # its entries pending here, unseen: handled now, not after `claim_idle_ms` by
         # whoever claims them. Rejected: letting the redelivery take them, which holds
         # a referral back for seconds at every rolling restart.
+        # With Redis or the database away, they stay pending for redelivery, as before:
+        # a stop never fails for it.
         for subscription in self.subscriptions:
-            entries = await redelivery.read_but_never_tried(
-                self.redis, subscription, self.settings.consumer_name
-            )
-            if entries:
-                await self.consume(subscription, entries)
+            try:
+                entries = await redelivery.read_but_never_tried(
+                    self.redis, subscription, self.settings.consumer_name
+                )
+                if entries:
+                    await self.consume(subscription, entries)
+            except Exception:
+                log.warning("unseen_reads_left_pending", stream=subscription.stream, exc_info=True)
 
     @staticmethod
     def bus_checks(checks: dict[str, bool]) -> set[str]:
