@@ -27,7 +27,7 @@ def unique_consumer_name(service: str) -> str:
 class ServiceSettings(BaseSettings):
     """Settings common to every service. Subclasses set `env_prefix` and `service`.
 
-    `REDIS_URL`, `KORPU_DATA_DIR` and `KORPU_ENV` are shared by all services;
+    `REDIS_URL`, `KORPU_DATA_DIR`, `KORPU_KEYS_DIR` and `KORPU_ENV` are shared by all services;
     everything else is read with the service's prefix (`SHELTER_DATABASE_URL`).
     """
 
@@ -41,6 +41,9 @@ class ServiceSettings(BaseSettings):
         default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices("REDIS_URL")
     )
     data_dir: Path = Field(default=Path(".korpu"), validation_alias=AliasChoices("KORPU_DATA_DIR"))
+    # Secrets (signing keys, the demo's data keys): apart from the data so a backup of
+    # one is not a backup of the other. Defaults to `<data_dir>/keys`.
+    keys_dir: Path = Field(default=Path(), validation_alias=AliasChoices("KORPU_KEYS_DIR"))
     database_url: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
@@ -74,6 +77,8 @@ class ServiceSettings(BaseSettings):
     def _derive_defaults(self) -> ServiceSettings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / (self.service + '.db')}"
+        if self.keys_dir == Path():
+            self.keys_dir = self.data_dir / "keys"
         if not self.consumer_name:
             self.consumer_name = unique_consumer_name(self.service)
         return self
