@@ -8,10 +8,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     KORPU_DATA_DIR=/var/lib/korpu
 
-# An unprivileged user; the only place it may write is the data directory.
+# An unprivileged user; the only place it may write is the data directory. Its
+# keys/signing folder is where docker-compose.yml mounts the services' signing keys.
 RUN groupadd --system korpu \
  && useradd --system --gid korpu --home-dir /var/lib/korpu --shell /usr/sbin/nologin korpu \
- && install -d -o korpu -g korpu /var/lib/korpu
+ && install -d -o korpu -g korpu /var/lib/korpu \
+ && install -d -m 0700 -o korpu -g korpu /var/lib/korpu/keys /var/lib/korpu/keys/signing
 
 WORKDIR /app
 COPY . /app

@@ -11,6 +11,7 @@ from typing import Any, cast
 import redis
 
 from korpu_contracts import streams
+from korpu_runtime import signing
 
 # An error is often a traceback: the table shows its start, `show` prints it whole.
 ERROR_WIDTH = 60
@@ -19,6 +20,10 @@ TEXT_FIELDS = ("origin_stream", "origin_id", "group", "handler", "error", "dead_
 
 class UnknownDeadLetter(LookupError):
     """No dead letter has this id: mistyped, or already replayed or discarded."""
+
+
+class ForgedDeadLetter(ValueError):
+    """A letter not written by the service reading its origin stream: never replayed."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,9 +40,15 @@ class DeadLetter:
     event: str
     # Set instead of `event` for an entry carrying personal data (streams.PARKED_FIELD).
     parked: str | None = None
+    # The original entry's signature, sent back with it on a replay.
+    event_signature: str = ""
+    # Why the letter is not genuine (korpu_runtime.signing), or None when it is.
+    forged: str | None = None
 
     @classmethod
-    def from_entry(cls, entry_id: str, fields: dict[str, str]) -> DeadLetter:
+    def from_entry(
+        cls, entry_id: str, fields: dict[str, str], verifier: signing.Verifier
+    ) -> DeadLetter:
         # A tolerant reader: a field the runtime did not write reads empty rather than
         # making the one tool an operator has in an incident crash on it.
         text = {name: fields.get(name, "") for name in TEXT_FIELDS}
@@ -49,21 +60,39 @@ class DeadLetter:
             replay_of=fields.get(streams.REPLAY_FIELD) or None,
             event=fields.get(streams.ENTRY_FIELD, ""),
             parked=fields.get(streams.PARKED_FIELD) or None,
+            event_signature=fields.get(streams.EVENT_SIGNATURE_FIELD, ""),
+            forged=_forged(verifier, fields),
         )
 
     def summary(self) -> dict[str, Any]:
-        """Every field but the event, which may be large."""
+        """Every field but the event, which may be large, and its signature."""
         result = dataclasses.asdict(self)
-        del result["event"]
+        del result["event"], result["event_signature"]
         return result
 
     def full(self) -> dict[str, Any]:
         return {**self.summary(), "event": _parsed(self.event)}
 
 
+def _forged(verifier: signing.Verifier, fields: dict[str, str]) -> str | None:
+    try:
+        verifier.dead_letter_writer(fields)
+    except signing.Refused as refused:
+        return str(refused)
+    return None
+
+
+def verifier() -> signing.Verifier:
+    """The services' public keys, found where the services keep them."""
+    from korpu_runtime.settings import ServiceSettings
+
+    return signing.Verifier(ServiceSettings(service="operator").keys_dir)
+
+
 def list_all(client: redis.Redis) -> list[DeadLetter]:
     """Oldest first: stream ids grow with time."""
-    return [DeadLetter.from_entry(*entry) for entry in _entries(client, "-", "+")]
+    keys = verifier()
+    return [DeadLetter.from_entry(*entry, keys) for entry in _entries(client, "-", "+")]
 
 
 def get(client: redis.Redis, letter_id: str) -> DeadLetter:
@@ -73,14 +102,23 @@ def get(client: redis.Redis, letter_id: str) -> DeadLetter:
         raise UnknownDeadLetter(letter_id) from error
     if not entries:
         raise UnknownDeadLetter(letter_id)
-    return DeadLetter.from_entry(*entries[0])
+    return DeadLetter.from_entry(*entries[0], verifier())
 
 
 def replay(client: redis.Redis, letter_id: str) -> tuple[DeadLetter, str]:
-    """Put the original event back on its stream; returns the letter and the new entry id."""
+    """Put the original event back on its stream; returns the letter and the new entry id.
+
+    Only a genuine letter, and only to the stream it names: its reader wrote and
+    signed it (ForgedDeadLetter otherwise). The event goes back with its original
+    signature, which its reader checks again: a replay makes nobody's entry valid.
+    """
 
     def queue(pipe: redis.client.Pipeline, letter: DeadLetter) -> None:
+        if letter.forged:
+            raise ForgedDeadLetter(f"{letter.id}: {letter.forged}")
         fields = {streams.ENTRY_FIELD: letter.event, streams.REPLAY_FIELD: letter.id}
+        if letter.event_signature:
+            fields[streams.SIGNATURE_FIELD] = letter.event_signature
         if letter.parked:
             fields[streams.PARKED_FIELD] = letter.parked
         pipe.xadd(letter.origin_stream, fields)  # type: ignore[arg-type]
@@ -143,6 +181,8 @@ def table(letters: list[DeadLetter]) -> str:
         # The entry id's time is when the letter was written: no date parsing needed.
         age_s = (now_ms - int(letter.id.split("-")[0])) / 1000
         error = " ".join(letter.error.split())
+        if letter.forged:
+            error = f"FORGED, never replayed ({letter.forged}): {error}"
         if len(error) > ERROR_WIDTH:
             error = error[: ERROR_WIDTH - 1] + "…"
         lines.append(

@@ -1,4 +1,6 @@
-"""`korpu keys generate|rotate`: the keys sealing personal data at rest in the referral service.
+"""`korpu keys`: the keys sealing personal data at rest in the referral service
+(`generate`, `rotate`), and the keys each service signs its stream entries with
+(`signing generate|list|retire`, korpu_runtime.signing).
 
 A key is printed only by `generate`, for the operator to put in the referral
 service's settings; `rotate` prints key ids and counts, never a key.
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -28,6 +31,68 @@ def add_parser(commands: Any) -> None:
     )
     rotate.add_argument("--json", action="store_true", help="print JSON")
     rotate.set_defaults(run=_rotate)
+    _add_signing(keys)
+
+
+def _add_signing(keys: Any) -> None:
+    signing = keys.add_parser(
+        "signing", help="the keys each service signs its stream entries with"
+    ).add_subparsers(title="signing commands")
+    generate = signing.add_parser(
+        "generate", help="a new key for each service named (all by default): also a rotation"
+    )
+    generate.add_argument("services", nargs="*", metavar="SERVICE")
+    generate.set_defaults(run=_signing_generate)
+    listing = signing.add_parser("list", help="every service's keys, oldest first")
+    listing.set_defaults(run=_signing_list)
+    retire = signing.add_parser("retire", help="remove an old key: its entries are refused")
+    retire.add_argument("service")
+    retire.add_argument("key_id")
+    retire.set_defaults(run=_signing_retire)
+
+
+def _keys_dir() -> Path:
+    from korpu_runtime.settings import ServiceSettings
+
+    return ServiceSettings(service="operator").keys_dir
+
+
+def _signing_generate(args: argparse.Namespace) -> int:
+    from korpu import catalog
+    from korpu_runtime import signing
+
+    unknown = sorted(set(args.services) - set(catalog.SERVICES))
+    if unknown:
+        print(f"korpu keys signing: unknown service {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    for service in args.services or catalog.SERVICES:
+        key_id = signing.generate(_keys_dir(), service)
+        print(f"{service}: new signing key {key_id} (used within {signing.RESCAN_SECONDS:.0f} s)")
+    return 0
+
+
+def _signing_list(args: argparse.Namespace) -> int:
+    from korpu_runtime import signing
+
+    found = signing.list_keys(_keys_dir())
+    if not found:
+        print("No signing keys (each service makes its first at its first start).")
+    for key in found:
+        where = "private and public" if key.has_private else "public only"
+        print(f"{key.service:<12} {key.key_id}  {where}")
+    return 0
+
+
+def _signing_retire(args: argparse.Namespace) -> int:
+    from korpu_runtime import signing
+
+    try:
+        signing.retire(_keys_dir(), args.service, args.key_id)
+    except (LookupError, ValueError) as error:
+        print(f"korpu keys signing retire: {error}", file=sys.stderr)
+        return 1
+    print(f"Retired {args.service}'s key {args.key_id}: entries signed with it are refused.")
+    return 0
 
 
 def _generate(args: argparse.Namespace) -> int:

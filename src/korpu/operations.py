@@ -55,6 +55,9 @@ def with_redis(
         except dlq.UnknownDeadLetter as error:
             print(f"korpu: no dead letter {error} (see `korpu dlq list`)", file=sys.stderr)
             return 1
+        except dlq.ForgedDeadLetter as error:
+            print(f"korpu: not replayed, forged dead letter {error}", file=sys.stderr)
+            return 1
 
     return run
 
@@ -106,6 +109,11 @@ def dlq_replay(client: redis.Redis, args: argparse.Namespace) -> int:
             if not args.all:
                 raise
             continue  # resolved by someone else since the listing: nothing left to do
+        except dlq.ForgedDeadLetter as error:
+            if not args.all:
+                raise
+            print(f"korpu: not replayed, forged dead letter {error}", file=sys.stderr)
+            continue
         print(f"replayed {letter.id} to {letter.origin_stream} as {new_id}")
     if not ids:
         print("No dead letters.")

@@ -11,7 +11,8 @@ from pathlib import Path
 import redis
 
 from korpu_contracts import intake, providers, referral, streams
-from korpu_contracts.envelope import Envelope
+from korpu_contracts.envelope import Envelope, source_of
+from korpu_runtime import signing
 from support.agency import Burst
 from support.chaos import operator, system, verdict, workload
 from support.chaos.report import Report
@@ -33,12 +34,13 @@ EXPECTED_TYPE = {
 }
 
 
-def _envelope(event_type: str, data: dict[str, object]) -> str:
+def _envelope(stream: str, event_type: str, data: dict[str, object]) -> str:
     return Envelope(
         id=str(uuid.uuid4()),
         type=event_type,
         dataschemaversion=1,
-        source="chaos-poisoner",
+        # Sent as the stream's own producer would send it: a poison, not a forgery.
+        source=source_of(_producer(stream)) if _producer(stream) else "agency/chaos",
         time=datetime.now(UTC),
         subject="chaos-poison",
         correlationid="chaos-poison",
@@ -46,25 +48,35 @@ def _envelope(event_type: str, data: dict[str, object]) -> str:
     ).to_json()
 
 
+def _producer(stream: str) -> str | None:
+    return next(iter(streams.PRODUCERS[stream]), None)
+
+
 def _poisons(stream: str) -> dict[str, str]:
     return {
         "garbage": "\x00{not json at all",
-        "unknown type": _envelope("korpu.chaos.never_heard_of", {"anything": 1}),
-        "invalid data": _envelope(EXPECTED_TYPE[stream], {"task_id": 42, "status": "maybe"}),
+        "unknown type": _envelope(stream, "korpu.chaos.never_heard_of", {"anything": 1}),
+        "invalid data": _envelope(
+            stream, EXPECTED_TYPE[stream], {"task_id": 42, "status": "maybe"}
+        ),
     }
 
 
-def _poison_every_input_stream(redis_url: str) -> dict[str, set[str]]:
-    """XADD the three poisons to each stream a service reads; returns the entry ids by stream."""
+def _poison_every_input_stream(redis_url: str, keys_dir: Path) -> dict[str, set[str]]:
+    """XADD the three poisons to each stream a service reads, signed by the stream's
+    producer as its relay would; returns the entry ids by stream."""
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     try:
-        return {
-            stream: {
-                str(client.xadd(stream, {streams.ENTRY_FIELD: body}))
-                for body in _poisons(stream).values()
-            }
-            for stream in EXPECTED_TYPE
-        }
+        poisoned: dict[str, set[str]] = {}
+        for stream in EXPECTED_TYPE:
+            producer = _producer(stream)
+            signer = signing.Signer(keys_dir, producer, create=True) if producer else None
+            poisoned[stream] = set()
+            for body in _poisons(stream).values():
+                fields: dict[str, str | bytes] = {streams.ENTRY_FIELD: body}
+                entry = signer.signed(stream, fields) if signer else fields
+                poisoned[stream].add(str(client.xadd(stream, entry)))  # type: ignore[arg-type]
+        return poisoned
     finally:
         client.close()
 
@@ -99,7 +111,7 @@ def test_poison_on_every_input_stream_is_set_aside_and_the_burst_completes(
     ):
         burst = Burst(agency, workload.submissions(BURST)).start()
         wait_until(_accepted(burst, BURST // 3), timeout=60, interval=0.01)
-        poisoned = _poison_every_input_stream(own_redis.url)
+        poisoned = _poison_every_input_stream(own_redis.url, tmp_path / "data" / "keys")
         report.note(
             f"3 poison entries (garbage, unknown type, invalid data) on each of "
             f"{len(poisoned)} input streams after {burst.accepted} referrals accepted"

@@ -15,6 +15,7 @@ import pytest
 import redis
 
 from korpu_contracts import streams
+from support import bus
 
 
 def _korpu(*args: str, redis_url: str) -> subprocess.CompletedProcess[str]:
@@ -73,7 +74,9 @@ def _dead_letter(
     }
     if replay_of is not None:
         fields[streams.REPLAY_FIELD] = replay_of
-    return str(client.xadd(streams.DEAD_LETTERS, fields))  # type: ignore[arg-type]
+    # Signed as the service reading the origin stream, which alone writes its letters.
+    letter = bus.signer(streams.READERS[origin_stream]).signed(streams.DEAD_LETTERS, fields)
+    return str(client.xadd(streams.DEAD_LETTERS, letter))  # type: ignore[arg-type]
 
 
 def _resolved(client: redis.Redis) -> list[dict[str, str]]:

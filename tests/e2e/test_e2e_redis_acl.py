@@ -109,9 +109,10 @@ def test_the_services_coordinate_a_referral_each_as_its_own_redis_user(
     acl_redis: AclRedis, tmp_path: Path
 ) -> None:
     service_env = {name: {"REDIS_URL": acl_redis.url(name)} for name in catalog.SERVICES}
-    with running_stack(
-        tmp_path, acl_redis.url("harness"), DIRECTORY, service_env=service_env
-    ) as (_stack, agency):
+    with running_stack(tmp_path, acl_redis.url("harness"), DIRECTORY, service_env=service_env) as (
+        _stack,
+        agency,
+    ):
         answer = agency.post(
             "/v1/referrals", json=referral_body(), headers={"Idempotency-Key": str(uuid.uuid4())}
         )

@@ -1,30 +1,5 @@
-"""Fixtures shared by integration tests: a running referral service on a real Redis and database."""
+"""Fixtures shared by integration tests (defined in support.fixtures)."""
 
-from __future__ import annotations
+from support.fixtures import referral_service
 
-from collections.abc import AsyncIterator
-
-import httpx
-import pytest
-
-from korpu_runtime.service import Service
-from referral import bootstrap
-from referral.adapters import organizations
-from support.referrals import ReferralService
-
-
-@pytest.fixture
-async def referral_service(redis_db: str, database_url: str) -> AsyncIterator[ReferralService]:
-    settings = bootstrap.Settings(
-        redis_url=redis_db, database_url=database_url, consumer_name="referral-test"
-    )
-    app = bootstrap.build_app(settings)
-    service: Service = app.state.service
-    async with app.router.lifespan_context(app):
-        organization_id, api_key = await service.db.run(
-            lambda conn: organizations.create(conn, "Police anti-trafficking unit")
-        )
-        _, other_key = await service.db.run(lambda conn: organizations.create(conn, "Other NGO"))
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://referral") as client:
-            yield ReferralService(service, client, api_key, organization_id, other_key, redis_db)
+__all__ = ["referral_service"]

@@ -3,23 +3,79 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import psutil
 import redis
 import redis.asyncio as aioredis
 
 from korpu_contracts import streams
-from korpu_contracts.envelope import Envelope, Payload
+from korpu_contracts.envelope import Envelope, Payload, source_of
+from korpu_runtime import signing
+from korpu_runtime.settings import ServiceSettings
+
+Fields = dict[str, bytes | str]
 
 
-async def publish(redis_url: str, stream: str, payload: Payload, subject: str) -> Envelope:
-    """XADD one event exactly as a relay would; returns its envelope."""
-    envelope = Envelope.wrap(payload, source="tests", subject=subject)
+def keys_dir() -> Path:
+    """Where the services of this test run keep their keys (KORPU_KEYS_DIR or the data dir's)."""
+    return ServiceSettings(service="tests").keys_dir
+
+
+def signer(service: str) -> signing.Signer:
+    """`service`'s own signing key, as its process would use it (made if it has none yet)."""
+    return _signer(keys_dir(), service)
+
+
+@functools.cache
+def _signer(keys: Path, service: str) -> signing.Signer:
+    return signing.Signer(keys, service, create=True)
+
+
+def entry(stream: str, envelope: Envelope | str | bytes, as_service: str | None = None) -> Fields:
+    """The fields of one stream entry as its producer's relay writes them, signed.
+
+    Signed as `as_service`, by default the stream's own producer (`TESTS` on a
+    stream of the tests' own); the intake, which agencies write, is not signed.
+    """
+    body = envelope.to_json() if isinstance(envelope, Envelope) else envelope
+    fields: Fields = {streams.ENTRY_FIELD: body}
+    service = as_service or producer(stream)
+    return fields if service is None else signer(service).signed(stream, fields)
+
+
+# The signer of entries on the tests' own streams: their subscriptions take it
+# with `producers=bus.TESTS`.
+TESTS = ("tests",)
+
+
+def producer(stream: str) -> str | None:
+    """Who writes `stream`: its producer, `tests` for a test's own, None for the intake."""
+    if stream not in streams.PRODUCERS:
+        return TESTS[0]
+    return next(iter(streams.PRODUCERS[stream]), None)
+
+
+async def publish(
+    redis_url: str, stream: str, payload: Payload, subject: str, as_service: str | None = None
+) -> Envelope:
+    """XADD one event exactly as a relay would, signed; returns its envelope.
+
+    Signed as `as_service`, by default the stream's producer; on a stream several
+    services write (answers), the one the payload names as its `service`.
+    """
+    named = str(getattr(payload, "service", ""))
+    writers = streams.PRODUCERS.get(stream, ())
+    default = named if named in writers else producer(stream)
+    service = as_service or default
+    source = source_of(service) if service else "agency/tests"
+    envelope = Envelope.wrap(payload, source=source, subject=subject)
     client = aioredis.from_url(redis_url)
     try:
-        await client.xadd(stream, {streams.ENTRY_FIELD: envelope.to_json()})
+        await client.xadd(stream, entry(stream, envelope, service))  # type: ignore[arg-type]
     finally:
         await client.aclose()
     return envelope

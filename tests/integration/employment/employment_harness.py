@@ -111,9 +111,8 @@ class Employment:
         """XADD an envelope as it is, e.g. a second time, as an at-least-once relay may."""
         client = aioredis.from_url(self.redis_url)
         try:
-            await client.xadd(
-                streams.EMPLOYMENT_REQUESTS, {streams.ENTRY_FIELD: envelope.to_json()}
-            )
+            entry = bus.entry(streams.EMPLOYMENT_REQUESTS, envelope)
+            await client.xadd(streams.EMPLOYMENT_REQUESTS, entry)  # type: ignore[arg-type]
         finally:
             await client.aclose()
 

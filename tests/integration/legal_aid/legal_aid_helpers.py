@@ -121,6 +121,8 @@ async def raw_republish(redis_url: str, envelope: Envelope) -> None:
     """XADD the very same envelope again, as a relay that died before marking it would."""
     client = aioredis.from_url(redis_url)
     try:
-        await client.xadd(streams.LEGAL_AID_REQUESTS, {streams.ENTRY_FIELD: envelope.to_json()})
+        await client.xadd(
+            streams.LEGAL_AID_REQUESTS, bus.entry(streams.LEGAL_AID_REQUESTS, envelope)
+        )  # type: ignore[arg-type]
     finally:
         await client.aclose()

@@ -29,11 +29,11 @@ import sqlalchemy as sa
 from ordering_trace import Trace
 from sqlalchemy.engine import Connection
 
-from korpu_contracts import streams
 from korpu_contracts.envelope import Envelope
-from korpu_runtime import consumer
+from korpu_runtime import consumer, signing
 from korpu_runtime.database import Database
 from korpu_runtime.unit_of_work import UnitOfWork
+from support import bus
 
 T = TypeVar("T")
 
@@ -76,6 +76,10 @@ class Node:
         )
 
 
+def _bytes(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
+
+
 @dataclass(frozen=True)
 class Entry:
     """One delivery of one published event to one subscription."""
@@ -83,7 +87,7 @@ class Entry:
     node: Node
     subscription: consumer.Subscription
     entry_id: str
-    body: str
+    fields: bus.Fields
     envelope: Envelope
     # Position in the order of publication, over every service: older is lower.
     published: int
@@ -114,8 +118,12 @@ class Bus:
 
     # Entry ids whose handler ran in the batch being delivered.
     _ran: set[str] = field(default_factory=set, init=False)
+    nodes_by_name: dict[str, Node] = field(default_factory=dict, init=False)
+    verifier: signing.Verifier = field(init=False)
 
     def __post_init__(self) -> None:
+        self.nodes_by_name = {node.name: node for node in self.nodes}
+        self.verifier = signing.Verifier(bus.keys_dir())
         for node in self.nodes:
             for subscription in node.subscriptions:
                 handler = self._witnessed(subscription.handler)
@@ -153,7 +161,11 @@ class Bus:
             for copy in range(COPIES):
                 entry_id = f"{published}-{copy}"
                 sent = self._renewed(envelope) if copy and self.second_copy_is_new else envelope
-                entry = Entry(node, subscription, entry_id, sent.to_json(), sent, published)
+                # Signed as its publisher's relay signs it; an agency's (the intake) is not.
+                fields = bus.entry(
+                    stream, sent.to_json(), source if source in self.nodes_by_name else None
+                )
+                entry = Entry(node, subscription, entry_id, fields, sent, published)
                 self.pending.append(entry)
 
     def _renewed(self, envelope: Envelope) -> Envelope:
@@ -169,13 +181,14 @@ class Bus:
         batch = self._next_batch()
         first = batch[0]
         entries: list[consumer.Entry] = [
-            (entry.entry_id, {streams.ENTRY_FIELD.encode(): entry.body.encode()}) for entry in batch
+            (entry.entry_id, {name.encode(): _bytes(value) for name, value in entry.fields.items()})
+            for entry in batch
         ]
         node, subscription = first.node, first.subscription
         self._ran.clear()
         outcome = node.database.transaction(
             lambda conn: consumer.process_batch(
-                conn, subscription, entries, node.outbox, node.inbox
+                conn, subscription, entries, node.outbox, node.inbox, self.verifier
             )
         )
         failed, dropped = set(outcome.failed), set(outcome.duplicates)

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from korpu_contracts import referral, registry, streams
-from korpu_runtime import tables
+from korpu_runtime import signing, tables
 from korpu_runtime.consumer import Message, Subscription
 from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
@@ -40,7 +40,9 @@ class _Settings(ServiceSettings):
 @pytest.fixture
 async def service(redis_db: str, database_url: str) -> AsyncIterator[Service]:
     settings = _Settings(redis_url=redis_db, database_url=database_url, consumer_name="c1")
-    subscription = Subscription(name="test", stream=INPUT, group="test-group", handler=_handle)
+    subscription = Subscription(
+        name="test", stream=INPUT, group="test-group", handler=_handle, producers=bus.TESTS
+    )
     running = Service(settings, metadata, [subscription])
     yield running
     if running.started:
@@ -68,7 +70,9 @@ async def test_events_leave_as_plain_json_any_redis_client_can_read(service: Ser
     sent = await bus.publish(service.settings.redis_url, INPUT, _cancel("t-1"), "r-1")
     await bus.wait_for_events(service.settings.redis_url, OUTPUT, lambda found: len(found) == 1)
     [(_, fields)] = await service.redis.xrange(OUTPUT)
-    assert list(fields) == [streams.ENTRY_FIELD.encode()]
+    assert sorted(fields) == [streams.ENTRY_FIELD.encode(), streams.SIGNATURE_FIELD.encode()]
+    text = {name.decode(): value for name, value in fields.items()}
+    assert signing.Verifier(bus.keys_dir()).check(OUTPUT, text) == "runtime-test"
     document = json.loads(fields[streams.ENTRY_FIELD.encode()])
     assert document["type"] == referral.TaskCancelled.TYPE
     assert document["causationid"] == sent.id
@@ -78,7 +82,7 @@ async def test_events_leave_as_plain_json_any_redis_client_can_read(service: Ser
 async def test_a_redelivered_event_is_handled_once(service: Service) -> None:
     await service.start()
     envelope = await bus.publish(service.settings.redis_url, INPUT, _cancel("once"), "r-1")
-    await service.redis.xadd(INPUT, {streams.ENTRY_FIELD: envelope.to_json()})
+    await service.redis.xadd(INPUT, bus.entry(INPUT, envelope))  # type: ignore[arg-type]
     await bus.publish(service.settings.redis_url, INPUT, _cancel("after"), "r-1")
     await wait_for(lambda: _contains(service, "after"), message="entries not consumed")
     assert sorted(await _handled(service)) == ["after", "once"]

@@ -23,7 +23,9 @@ from korpu_runtime.unit_of_work import UnitOfWork
 from support import bus
 from support.infra import wait_for
 
-INPUT = "korpu.test.redelivery"
+# A real stream and its reader's name: `korpu dlq replay` sends back only the
+# letters written by the service that reads the stream they name.
+INPUT = streams.SHELTER_REQUESTS
 GROUP = "test-redelivery"
 metadata = sa.MetaData()
 tables.add_runtime_tables(metadata)
@@ -56,7 +58,7 @@ def _handle(uow: UnitOfWork, message: Message) -> None:
 
 
 class _Settings(ServiceSettings):
-    service: str = "redelivery-test"
+    service: str = "shelter"
 
 
 ServiceFactory = Callable[..., Service]
@@ -145,6 +147,7 @@ async def test_a_poison_entry_is_dead_lettered_with_its_error_and_blocks_nothing
         INPUT,
         {
             streams.ENTRY_FIELD: letter[streams.ENTRY_FIELD.encode()],
+            streams.SIGNATURE_FIELD: letter[streams.EVENT_SIGNATURE_FIELD.encode()],
             streams.REPLAY_FIELD: letter_id,
         },
     )

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from korpu_runtime import tables
 from korpu_runtime.database import Database
 from korpu_runtime.relay import Relay
+from support import bus
 from support.infra import wait_for
 
 STREAM = "korpu.test.relay"
@@ -33,7 +34,15 @@ async def make_relay(redis_db: str, database_url: str) -> AsyncIterator[Callable
         database.create_schema(metadata)
         databases.append(database)
         clients.append(client)
-        return Relay(database, client, outbox, 60.0, owner=owner, claim_seconds=claim_seconds)
+        return Relay(
+            database,
+            client,
+            outbox,
+            60.0,
+            owner=owner,
+            signer=bus.signer("tests"),
+            claim_seconds=claim_seconds,
+        )
 
     yield make
     for client in clients:

@@ -22,11 +22,12 @@ import redis.asyncio as aioredis
 import sqlalchemy as sa
 
 from korpu_contracts import streams
-from korpu_runtime import parking, tables
+from korpu_runtime import parking, signing, tables
 from korpu_runtime.consumer import BatchOutcome, Entry, Subscription
 from korpu_runtime.database import Database
 from korpu_runtime.redelivery import Policy, Redelivery, errors_key
 from korpu_runtime.relay import Relay
+from support import bus
 from support.infra import wait_for
 
 STREAM = "korpu.test.mutants"
@@ -69,7 +70,15 @@ async def test_a_sent_row_is_marked_and_not_sent_again_once_its_claim_runs_out(
     client: aioredis.Redis, outbox_db: Database, in_baku: None
 ) -> None:
     # A claim that is over as soon as it is taken: only the mark keeps a row from going again.
-    relay = Relay(outbox_db, client, outbox, 60.0, owner="relay-1", claim_seconds=0.0)
+    relay = Relay(
+        outbox_db,
+        client,
+        outbox,
+        60.0,
+        owner="relay-1",
+        signer=bus.signer("tests"),
+        claim_seconds=0.0,
+    )
     _write(outbox_db, 1, 2)
     assert await relay.flush() == 2
     _write(outbox_db, 3)
@@ -87,7 +96,7 @@ async def test_a_sent_row_is_marked_and_not_sent_again_once_its_claim_runs_out(
 async def test_a_claim_held_by_another_relay_is_respected_whatever_the_local_zone(
     client: aioredis.Redis, outbox_db: Database, in_baku: None
 ) -> None:
-    relay = Relay(outbox_db, client, outbox, 60.0, owner="relay-1")
+    relay = Relay(outbox_db, client, outbox, 60.0, owner="relay-1", signer=bus.signer("tests"))
     held_until = datetime.now(UTC) + timedelta(minutes=1)
     _write(outbox_db, 1)
     outbox_db.transaction(
@@ -107,7 +116,7 @@ async def test_a_relay_nobody_wakes_still_sends_within_its_poll_interval(
     client: aioredis.Redis, outbox_db: Database
 ) -> None:
     """Rows another process wrote (a replica, `korpu recover`) wake no relay of this one."""
-    relay = Relay(outbox_db, client, outbox, 0.05, owner="relay-1")
+    relay = Relay(outbox_db, client, outbox, 0.05, owner="relay-1", signer=bus.signer("tests"))
     relay.start()
     try:
         _write(outbox_db, 1, 2, 3)
@@ -140,7 +149,15 @@ async def test_a_relay_whose_send_failed_keeps_running_and_sends_at_a_later_roun
 ) -> None:
     flaky = _FailingOnce(client)
     # Claimed for no time: the round after the failure takes the same rows again.
-    relay = Relay(outbox_db, flaky, outbox, 0.05, owner="relay-1", claim_seconds=0.0)  # type: ignore[arg-type]
+    relay = Relay(
+        outbox_db,
+        flaky,
+        outbox,
+        0.05,
+        owner="relay-1",
+        signer=bus.signer("tests"),
+        claim_seconds=0.0,
+    )  # type: ignore[arg-type]
     relay.start()
     try:
         _write(outbox_db, 1, 2, 3)
@@ -154,7 +171,7 @@ async def test_a_relay_whose_send_failed_keeps_running_and_sends_at_a_later_roun
 async def test_stopping_a_relay_sends_what_was_committed_and_ends_its_loop(
     client: aioredis.Redis, outbox_db: Database
 ) -> None:
-    relay = Relay(outbox_db, client, outbox, 60.0, owner="relay-1")
+    relay = Relay(outbox_db, client, outbox, 60.0, owner="relay-1", signer=bus.signer("tests"))
     relay.start()
     _write(outbox_db, 1, 2, 3)  # committed, but nobody woke the relay
 
@@ -187,7 +204,9 @@ class _Dead:
         if error is not None:
             await self.client.hset(errors_key(self.subscription), self.entry_id, error)
         policy = Policy(claim_idle_ms=0, max_deliveries=1)
-        sweeper = Redelivery(self.client, self.subscription, "c1", policy, _no_retry, self.park)
+        sweeper = Redelivery(
+            self.client, self.subscription, "c1", policy, _no_retry, self.park, bus.signer("tests")
+        )
 
         assert await sweeper.sweep() == 1
 
@@ -216,6 +235,12 @@ async def test_a_dead_letter_says_where_it_came_from_why_how_often_and_when(
 
     dead_at = datetime.fromisoformat(letter.pop(b"dead_at").decode())
     assert dead_at.utcoffset() == timedelta(0) and _about_now(dead_at)
+    verifier = signing.Verifier(bus.keys_dir())
+    signed = {name.decode(): value for name, value in letter.items()}
+    signed["dead_at"] = dead_at.isoformat()
+    assert verifier.check(streams.DEAD_LETTERS, signed) == "tests", "signed by its writer"
+    del letter[streams.SIGNATURE_FIELD.encode()]
+    assert letter.pop(streams.EVENT_SIGNATURE_FIELD.encode()) == b"", "the entry had none"
     assert letter == {
         b"origin_stream": STREAM.encode(),
         b"origin_id": dead.entry_id.encode(),
@@ -284,7 +309,7 @@ async def test_a_sweep_skips_entries_deleted_or_not_yet_due_and_takes_every_due_
         return BatchOutcome()
 
     subscription = Subscription(name="test.mutants", stream=STREAM, group=GROUP, handler=_never)
-    sweeper = Redelivery(client, subscription, "c1", policy, consume, _no_park)
+    sweeper = Redelivery(client, subscription, "c1", policy, consume, _no_park, bus.signer("tests"))
 
     async def all_idle() -> bool:
         idle: Any = await client.xpending_range(STREAM, GROUP, "-", "+", 10, idle=50)
@@ -311,7 +336,9 @@ async def test_consumers_gone_with_nothing_pending_are_forgotten_but_not_this_on
     subscription = Subscription(name="test.mutants", stream=STREAM, group=GROUP, handler=_never)
     # Nothing is due for a minute; any consumer silent for a millisecond is gone.
     policy = Policy(claim_idle_ms=60_000, forget_consumer_ms=0)
-    sweeper = Redelivery(client, subscription, "c1", policy, _no_retry, _no_park)
+    sweeper = Redelivery(
+        client, subscription, "c1", policy, _no_retry, _no_park, bus.signer("tests")
+    )
 
     async def names() -> set[bytes]:
         consumers: Any = await client.xinfo_consumers(STREAM, GROUP)
@@ -367,7 +394,7 @@ async def test_a_relay_stops_even_when_its_client_absorbs_the_cancellation_of_a_
     outbox_db: Database,
 ) -> None:
     client = _AbsorbingRedis()
-    relay = Relay(outbox_db, client, outbox, 0.01, owner="relay-1")  # type: ignore[arg-type]
+    relay = Relay(outbox_db, client, outbox, 0.01, owner="relay-1", signer=bus.signer("tests"))  # type: ignore[arg-type]
     _write(outbox_db, 1)
     relay.start()
     relay.wake()

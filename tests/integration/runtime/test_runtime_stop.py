@@ -8,6 +8,7 @@ from korpu_contracts import referral, streams
 from korpu_contracts.envelope import Envelope
 from shelter import bootstrap
 from shelter.service_layer import views
+from support import bus
 
 
 async def test_entries_read_as_the_reader_was_stopped_are_handled_before_the_service_ends(
@@ -26,7 +27,7 @@ async def test_entries_read_as_the_reader_was_stopped_are_handled_before_the_ser
         await client.xgroup_create(
             streams.SHELTER_REQUESTS, streams.GROUP_SHELTER, "0", mkstream=True
         )
-        await client.xadd(streams.SHELTER_REQUESTS, {streams.ENTRY_FIELD: envelope.to_json()})
+        await client.xadd(streams.SHELTER_REQUESTS, bus.entry(streams.SHELTER_REQUESTS, envelope))  # type: ignore[arg-type]
         # What Redis answered to a read cancelled by the stop: delivered to this
         # consumer, pending, seen by no handler (the running reader reads only new ones).
         await client.xreadgroup(

@@ -9,8 +9,9 @@ import redis.asyncio as aioredis
 import shelter_harness
 
 from korpu_contracts import referral, streams
-from korpu_contracts.envelope import Envelope
+from korpu_contracts.envelope import Envelope, source_of
 from korpu_runtime import consumer
+from support import bus
 
 CONTENDERS = 30
 
@@ -77,8 +78,10 @@ async def _publish_at_once(redis_url: str, task_ids: list[str]) -> None:
                 is_child=False,
                 sex="female",
             )
-            envelope = Envelope.wrap(requested, source="tests", subject=requested.referral_id)
-            pipe.xadd(streams.SHELTER_REQUESTS, {streams.ENTRY_FIELD: envelope.to_json()})
+            envelope = Envelope.wrap(
+                requested, source=source_of("referral"), subject=requested.referral_id
+            )
+            pipe.xadd(streams.SHELTER_REQUESTS, bus.entry(streams.SHELTER_REQUESTS, envelope))  # type: ignore[arg-type]
         await pipe.execute()
     finally:
         await client.aclose()

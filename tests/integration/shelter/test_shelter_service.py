@@ -9,6 +9,7 @@ import shelter_harness
 
 from korpu_contracts import streams
 from korpu_contracts.providers import TaskUpdated
+from support import bus
 
 
 def shelter_for(name: str, serves: list[str], beds: int, region: str = "Baku") -> dict[str, Any]:
@@ -173,7 +174,7 @@ async def test_a_duplicate_delivery_of_one_request_allocates_once(
     envelope = await shelter.request("t1")
     client = aioredis.from_url(shelter.redis_url)
     try:  # The same entry again, as a relay that died before marking it would send it.
-        await client.xadd(streams.SHELTER_REQUESTS, {streams.ENTRY_FIELD: envelope.to_json()})
+        await client.xadd(streams.SHELTER_REQUESTS, bus.entry(streams.SHELTER_REQUESTS, envelope))  # type: ignore[arg-type]
     finally:
         await client.aclose()
 

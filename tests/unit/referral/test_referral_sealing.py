@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from korpu_runtime import signing
 from referral import bootstrap
 from referral.adapters import key_store, sealing
 from referral.domain import matching
@@ -111,6 +112,7 @@ def test_keys_from_settings_start_the_service_and_stay_out_of_its_repr(tmp_path:
         blind_index_key=index,
     )  # fmt: skip
     assert key.line().partition(":")[2] not in repr(settings) and index not in repr(settings)
+    signing.generate(settings.keys_dir, "referral")  # in production, made by the operator
     service = bootstrap.build_service(settings)
     try:
         assert sealing.of_engine(service.db.engine).current_id == key.id

@@ -17,13 +17,16 @@ from pydantic import ValidationError
 
 from korpu_contracts import referral, registry, streams
 from korpu_contracts.envelope import Envelope
-from korpu_runtime import consumer, parking, tables
+from korpu_runtime import consumer, parking, signing, tables
 from korpu_runtime.database import Database
 from korpu_runtime.redelivery import Policy
 from korpu_runtime.unit_of_work import UnitOfWork
 
 metadata = sa.MetaData()
 outbox, inbox = tables.add_runtime_tables(metadata)
+# These streams are written by no service (`producers=()`, like the intake): their
+# entries carry no signature, so the verifier holds no key. Signatures: test_runtime_signing.
+UNSIGNED = signing.Verifier(Path("/nonexistent"))
 
 
 @pytest.fixture
@@ -132,12 +135,19 @@ def test_a_handler_is_told_its_stream_and_entry_and_a_failure_is_reported_by_ent
             raise ValueError("no such task")
         seen.append((message.stream, message.entry_id, message.envelope.id))
 
-    subscription = consumer.Subscription(name="h", stream="korpu.s", group="g", handler=handle)
+    subscription = consumer.Subscription(
+        name="h", stream="korpu.s", group="g", handler=handle, producers=()
+    )
     good, broken = _cancelled("good"), _cancelled("broken")
 
     outcome = database.transaction(
         lambda conn: consumer.process_batch(
-            conn, subscription, [_entry("1-0", good), _entry("2-0", broken)], outbox, inbox
+            conn,
+            subscription,
+            [_entry("1-0", good), _entry("2-0", broken)],
+            outbox,
+            inbox,
+            UNSIGNED,
         )
     )
 
@@ -150,7 +160,7 @@ def test_an_entry_that_is_no_envelope_reaches_on_invalid_with_its_bytes_and_the_
 ) -> None:
     invalid: list[tuple[str, bytes, type[Exception]]] = []
     subscription = consumer.Subscription(
-        name="h", stream="korpu.s", group="g", handler=_never,
+        name="h", stream="korpu.s", group="g", handler=_never, producers=(),
         on_invalid=lambda _uow, entry_id, raw, error: invalid.append((entry_id, raw, type(error))),
     )  # fmt: skip
     entries: list[consumer.Entry] = [
@@ -159,7 +169,7 @@ def test_an_entry_that_is_no_envelope_reaches_on_invalid_with_its_bytes_and_the_
     ]
 
     outcome = database.transaction(
-        lambda conn: consumer.process_batch(conn, subscription, entries, outbox, inbox)
+        lambda conn: consumer.process_batch(conn, subscription, entries, outbox, inbox, UNSIGNED)
     )
 
     assert invalid == [("1-0", b"", ValidationError), ("2-0", b"not json", ValidationError)]
@@ -187,13 +197,15 @@ def test_a_sealed_parked_entry_is_opened_with_the_services_sealer_when_replayed(
     )
     seen: list[str] = []
     subscription = consumer.Subscription(
-        name="h", stream="korpu.intake", group="g", personal_data=True,
+        name="h", stream="korpu.intake", group="g", personal_data=True, producers=(),
         handler=lambda _uow, message: seen.append(message.envelope.id),
     )  # fmt: skip
     parked: list[consumer.Entry] = [("2-0", {streams.PARKED_FIELD.encode(): token.encode()})]
 
     outcome = database.transaction(
-        lambda conn: consumer.process_batch(conn, subscription, parked, outbox, inbox, sealer)
+        lambda conn: consumer.process_batch(
+            conn, subscription, parked, outbox, inbox, UNSIGNED, sealer
+        )
     )
 
     assert (seen, outcome.done) == ([envelope.id], ["2-0"])
@@ -204,7 +216,7 @@ def test_an_event_handled_before_is_reported_as_a_duplicate_and_not_handled_agai
 ) -> None:
     seen: list[str] = []
     subscription = consumer.Subscription(
-        name="h", stream="korpu.s", group="g",
+        name="h", stream="korpu.s", group="g", producers=(),
         handler=lambda _uow, message: seen.append(message.entry_id),
     )  # fmt: skip
     envelope = _cancelled("t-1")
@@ -212,7 +224,7 @@ def test_an_event_handled_before_is_reported_as_a_duplicate_and_not_handled_agai
     def twice(entry_id: str) -> consumer.BatchOutcome:
         return database.transaction(
             lambda conn: consumer.process_batch(
-                conn, subscription, [_entry(entry_id, envelope)], outbox, inbox
+                conn, subscription, [_entry(entry_id, envelope)], outbox, inbox, UNSIGNED
             )
         )
 

@@ -9,6 +9,11 @@ from typing import Any, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field
 
 
+def source_of(service: str) -> str:
+    """The `source` of every event a Körpü service publishes, as its readers check it."""
+    return f"korpu/{service}"
+
+
 class Payload(BaseModel):
     """Base of every event payload.
 

@@ -32,6 +32,27 @@ ALL: Final = (
     TASK_UPDATES,
 )
 
+# Who may write each stream: the service whose signature a reader accepts on its
+# entries (korpu_runtime.signing). The intake is written by agencies, which sign
+# nothing with a service's key: an empty tuple, checked by the intake itself.
+PRODUCERS: Final[dict[str, tuple[str, ...]]] = {
+    INTAKE: (),
+    INTAKE_REPLIES: ("referral",),
+    REFERRAL_STATUS: ("referral",),
+    SHELTER_REQUESTS: ("referral",),
+    EMPLOYMENT_REQUESTS: ("referral",),
+    LEGAL_AID_REQUESTS: ("referral",),
+    TASK_UPDATES: ("shelter", "employment", "legal_aid"),
+}
+# Who reads each stream a service reads: the only service that may dead-letter its entries.
+READERS: Final[dict[str, str]] = {
+    INTAKE: "referral",
+    TASK_UPDATES: "referral",
+    SHELTER_REQUESTS: "shelter",
+    EMPLOYMENT_REQUESTS: "employment",
+    LEGAL_AID_REQUESTS: "legal_aid",
+}
+
 # Consumer groups: one per reading service role.
 GROUP_REFERRAL_INTAKE: Final = "referral-intake"
 GROUP_REFERRAL_COORDINATOR: Final = "referral-coordinator"
@@ -41,11 +62,17 @@ GROUP_LEGAL_AID: Final = "legal_aid"
 
 # The single field of every stream entry: one JSON document, the envelope.
 ENTRY_FIELD: Final = "event"
+# Beside it, the writing service's signature over the entry (korpu_runtime.signing):
+# `v1:<service>:<key id>:<Ed25519 signature, base64url>`. A dead letter keeps the
+# original entry's signature under EVENT_SIGNATURE_FIELD and carries its own.
+SIGNATURE_FIELD: Final = "signature"
+EVENT_SIGNATURE_FIELD: Final = "event_signature"
 
 # Entries that failed `max_deliveries` times, moved here by the runtime (not an
 # event stream: each entry keeps the original entry and why it died). Fields:
 #   origin_stream, origin_id, group, handler, error, deliveries, dead_at (ISO 8601),
-#   event (the original entry's `event` field, unchanged),
+#   event (the original entry's `event` field, unchanged), event_signature (its signature),
+#   signature (the dead-lettering service's own, over the letter),
 #   replay_of (present when the dead entry was itself a replay: the earlier dead-letter id).
 DEAD_LETTERS: Final = "korpu.deadletters"
 # What operators did with dead letters: fields id, action (replayed|discarded), reason, at.

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Connection
 
 from korpu_contracts import registry, streams
-from korpu_contracts.envelope import Envelope
-from korpu_runtime import errors, parking
+from korpu_contracts.envelope import Envelope, source_of
+from korpu_runtime import errors, parking, signing
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.unit_of_work import UnitOfWork
 
@@ -64,6 +64,13 @@ class Subscription:
     # deleted once stored, and one given up on is parked in the service's own
     # database, never copied to the dead letters (`parking`).
     personal_data: bool = False
+    # The services whose signed entries this stream takes (`signing`); by default
+    # its producers in the contracts. Empty: entries no service signs (the intake).
+    producers: tuple[str, ...] | None = None
+
+    @property
+    def writers(self) -> tuple[str, ...] | None:
+        return self.producers if self.producers is not None else streams.PRODUCERS.get(self.stream)
 
 
 @dataclass
@@ -72,6 +79,9 @@ class BatchOutcome:
     # Of `done`, the entries the inbox found already handled: acknowledged, handler not run.
     duplicates: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # Entry id -> why it was refused (`signing.Refused`): not handled, never retried,
+    # dead-lettered at once by the caller.
+    refused: dict[str, str] = field(default_factory=dict)
     # Entry id -> what went wrong, safe to log and keep (no values, no personal data).
     errors: dict[str, str] = field(default_factory=dict)
     published: int = 0
@@ -86,6 +96,7 @@ def process_batch(
     entries: list[Entry],
     outbox: sa.Table,
     inbox: sa.Table,
+    verifier: signing.Verifier,
     sealer: parking.Sealer | None = None,
 ) -> BatchOutcome:
     """All entries of one read in one transaction, each in its own savepoint.
@@ -101,7 +112,11 @@ def process_batch(
         with structlog.contextvars.bound_contextvars(stream_entry_id=entry_id):
             try:
                 with conn.begin_nested():
-                    handled = _process_one(uow, subscription, entry_id, fields, sealer)
+                    handled = _process_one(uow, subscription, entry_id, fields, verifier, sealer)
+            except signing.Refused as refused:
+                # Told without the entry's content: whoever wrote it chose that.
+                log.error("entry_refused", stream=subscription.stream, reason=str(refused))
+                outcome.refused[entry_id] = f"refused: {refused}"
             except Exception as error:
                 described = errors.describe(error)
                 log.error(
@@ -125,13 +140,24 @@ def _process_one(
     subscription: Subscription,
     entry_id: str,
     fields: dict[bytes, bytes],
+    verifier: signing.Verifier,
     sealer: parking.Sealer | None,
 ) -> bool:
-    """Handle one entry; False when the inbox finds it already handled and drops it."""
+    """Handle one entry; False when the inbox finds it already handled and drops it.
+
+    Refused (`signing.Refused`) unless signed by a service that writes the stream,
+    with an envelope naming that service as its source. A handler may refuse too:
+    an answer about a task that its signer was never sent.
+    """
     raw = fields.get(streams.ENTRY_FIELD.encode(), b"")
     token = fields.get(streams.PARKED_FIELD.encode())
     if token is not None and subscription.personal_data:
         raw = parking.take_back(uow.conn, token.decode(), sealer)
+        # The signature is over the entry as first sent, before it was parked.
+        parked = streams.PARKED_FIELD.encode()
+        fields = {name: value for name, value in fields.items() if name != parked}
+        fields[streams.ENTRY_FIELD.encode()] = raw
+    signer = verifier.signer(subscription.stream, fields, subscription.writers)
     try:
         envelope = Envelope.from_json(raw)
     except ValidationError as invalid:
@@ -141,6 +167,8 @@ def _process_one(
             return False
         subscription.on_invalid(uow, entry_id, raw, invalid)
         return True
+    if signer and envelope.source != source_of(signer):
+        raise signing.Refused(f"signed by {signer} but not sent as {signer}")
     with structlog.contextvars.bound_contextvars(
         event_id=envelope.id,
         event_type=envelope.type,

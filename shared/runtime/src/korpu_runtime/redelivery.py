@@ -24,7 +24,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from korpu_contracts import streams
-from korpu_runtime import background, parking
+from korpu_runtime import background, parking, signing
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.consumer import BatchOutcome, Entry, Subscription
 
@@ -124,6 +124,54 @@ async def read_but_never_tried(
     return entries
 
 
+async def dead_letter(
+    redis: aioredis.Redis,
+    signer: signing.Signer,
+    sub: Subscription,
+    entry: Entry,
+    deliveries: int,
+    error: str,
+    park: Park,
+) -> None:
+    """Move one pending entry of `sub` to the dead letters, signed as its reader's."""
+    entry_id, fields = entry
+    letter: dict[str, bytes | str] = {
+        "origin_stream": sub.stream,
+        "origin_id": entry_id,
+        "group": sub.group,
+        "handler": sub.name,
+        "error": error,
+        "deliveries": str(deliveries),
+        "dead_at": datetime.now(UTC).isoformat(),
+        streams.ENTRY_FIELD: fields.get(streams.ENTRY_FIELD.encode(), b""),
+        streams.EVENT_SIGNATURE_FIELD: fields.get(streams.SIGNATURE_FIELD.encode(), b""),
+    }
+    if sub.personal_data:
+        # The person stays in this service: the letter carries a token, not the entry.
+        token: bytes | None = fields.get(streams.PARKED_FIELD.encode())
+        if token is None:
+            token = parking.token_for(sub.stream, entry_id).encode()
+            await park(token.decode(), _text(letter[streams.ENTRY_FIELD]))
+        letter[streams.ENTRY_FIELD] = b""
+        letter[streams.PARKED_FIELD] = token
+    replay_of: bytes | None = fields.get(streams.REPLAY_FIELD.encode())
+    if replay_of is not None:
+        letter[streams.REPLAY_FIELD] = replay_of.decode()
+    # One MULTI: never acknowledged without being kept, never kept twice.
+    pipe = redis.pipeline(transaction=True)
+    pipe.xadd(streams.DEAD_LETTERS, signer.signed(streams.DEAD_LETTERS, letter))  # type: ignore[arg-type]
+    pipe.xack(sub.stream, sub.group, entry_id)
+    if sub.personal_data:
+        pipe.xdel(sub.stream, entry_id)
+    pipe.hdel(errors_key(sub), entry_id)
+    await pipe.execute()
+    log.error("entry_dead_lettered", stream=sub.stream, entry=entry_id, deliveries=deliveries)
+
+
+def _text(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
+
+
 class Redelivery(background.Periodic):
     def __init__(
         self,
@@ -133,9 +181,11 @@ class Redelivery(background.Periodic):
         policy: Policy,
         consume: Consume,
         park: Park,
+        signer: signing.Signer,
     ) -> None:
         self.redis, self.subscription, self.consumer = redis, subscription, consumer
         self.policy, self.consume, self.park = policy, consume, park
+        self.signer = signer
         self.loop = background.Loop(
             f"redelivery:{subscription.name}", policy.claim_idle_ms / 4000, self.sweep
         )
@@ -160,7 +210,11 @@ class Redelivery(background.Periodic):
                 continue  # another replica took it first, or it was deleted meanwhile
             fields = claimed[0][1]
             if deliveries >= self.policy.max_deliveries:
-                await self._dead_letter(entry_id, fields, deliveries)
+                error: Any = await self.redis.hget(errors_key(sub), entry_id)
+                why = (error or b"unknown: the handler's error was not recorded").decode()
+                await dead_letter(
+                    self.redis, self.signer, sub, (entry_id, fields), deliveries, why, self.park
+                )
             else:
                 log.info(
                     "entry_redelivered", stream=sub.stream, entry=entry_id, deliveries=deliveries
@@ -169,42 +223,6 @@ class Redelivery(background.Periodic):
             handled += 1
         await self._forget_gone_consumers()
         return handled
-
-    async def _dead_letter(
-        self, entry_id: str, fields: dict[bytes, bytes], deliveries: int
-    ) -> None:
-        sub = self.subscription
-        error: Any = await self.redis.hget(errors_key(sub), entry_id)
-        letter: dict[Any, Any] = {
-            "origin_stream": sub.stream,
-            "origin_id": entry_id,
-            "group": sub.group,
-            "handler": sub.name,
-            "error": (error or b"unknown: the handler's error was not recorded").decode(),
-            "deliveries": str(deliveries),
-            "dead_at": datetime.now(UTC).isoformat(),
-            streams.ENTRY_FIELD: fields.get(streams.ENTRY_FIELD.encode(), b""),
-        }
-        if sub.personal_data:
-            # The person stays in this service: the letter carries a token, not the entry.
-            token: bytes | None = fields.get(streams.PARKED_FIELD.encode())
-            if token is None:
-                token = parking.token_for(sub.stream, entry_id).encode()
-                await self.park(token.decode(), letter[streams.ENTRY_FIELD])
-            letter[streams.ENTRY_FIELD] = b""
-            letter[streams.PARKED_FIELD] = token
-        replay_of: bytes | None = fields.get(streams.REPLAY_FIELD.encode())
-        if replay_of is not None:
-            letter[streams.REPLAY_FIELD] = replay_of.decode()
-        # One MULTI: never acknowledged without being kept, never kept twice.
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.xadd(streams.DEAD_LETTERS, letter)
-        pipe.xack(sub.stream, sub.group, entry_id)
-        if sub.personal_data:
-            pipe.xdel(sub.stream, entry_id)
-        pipe.hdel(errors_key(sub), entry_id)
-        await pipe.execute()
-        log.error("entry_dead_lettered", stream=sub.stream, entry=entry_id, deliveries=deliveries)
 
     async def _forget_gone_consumers(self) -> None:
         sub = self.subscription

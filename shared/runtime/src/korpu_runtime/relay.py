@@ -1,4 +1,4 @@
-"""The outbox relay: sends committed events to their streams as plain JSON entries."""
+"""The outbox relay: sends committed events to their streams, each entry signed."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from korpu_contracts import streams
-from korpu_runtime import background
+from korpu_runtime import background, signing
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.database import Database
 
@@ -43,9 +43,11 @@ class Relay:
         poll_seconds: float,
         *,
         owner: str,
+        signer: signing.Signer,
         claim_seconds: float = 10.0,
     ) -> None:
         self._db = database
+        self._signer = signer
         self._redis = redis
         self._outbox = outbox
         self._poll = poll_seconds
@@ -114,7 +116,8 @@ class Relay:
                 return sent
             pipe = self._redis.pipeline(transaction=False)
             for row in rows:
-                pipe.xadd(row.stream, {streams.ENTRY_FIELD: row.body})
+                entry: dict[str, bytes | str] = {streams.ENTRY_FIELD: row.body}
+                pipe.xadd(row.stream, self._signer.signed(row.stream, entry))  # type: ignore[arg-type]
             await pipe.execute()
             await self._db.run(functools.partial(self._mark, ids=[row.id for row in rows]))
             sent += len(rows)

@@ -15,7 +15,7 @@ from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage
 from sqlalchemy.engine import Connection
 
-from korpu_runtime import background, consumer, database, healing, parking, redelivery
+from korpu_runtime import background, consumer, database, healing, parking, redelivery, signing
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.database import Database
 from korpu_runtime.relay import Relay
@@ -59,12 +59,21 @@ class Service:
         self.subscriptions = list(subscriptions)
         self.db = Database(settings.database_url, secure_delete=settings.sqlite_secure_delete)
         self.redis: aioredis.Redis = aioredis.from_url(settings.redis_url)
+        # Outside production a service makes its own first key; in production the
+        # operator makes every key (`korpu keys signing generate`) before the start.
+        self.signer = signing.Signer(
+            settings.keys_dir, settings.service, create=settings.env != "production"
+        )
+        self.verifier = signing.Verifier(settings.keys_dir)
+        # Entries refused since the start (`signing`): never handled, dead-lettered at once.
+        self.refused_total = 0
         self.relay = Relay(
             self.db,
             self.redis,
             self.outbox,
             settings.relay_poll_seconds,
             owner=settings.consumer_name,
+            signer=self.signer,
             claim_seconds=settings.relay_claim_seconds,
         )
         self.retention = Retention(
@@ -89,6 +98,7 @@ class Service:
                 self.policy,
                 self.consume,
                 self._park,
+                self.signer,
             )
             for subscription in self.subscriptions
         ]
@@ -147,9 +157,16 @@ class Service:
         ):
             outcome = await self.db.run(
                 lambda conn: consumer.process_batch(
-                    conn, subscription, entries, self.outbox, self.inbox, self.sealer
+                    conn,
+                    subscription,
+                    entries,
+                    self.outbox,
+                    self.inbox,
+                    self.verifier,
+                    self.sealer,
                 )
             )
+        await self._dead_letter_refused(subscription, entries, outcome)
         if outcome.published:
             self.relay.wake()
         errors_key = redelivery.errors_key(subscription)
@@ -164,6 +181,21 @@ class Service:
             pipe.hset(errors_key, mapping=dict[Any, Any](outcome.errors))
         await pipe.execute()
         return outcome
+
+    async def _dead_letter_refused(
+        self,
+        subscription: consumer.Subscription,
+        entries: list[consumer.Entry],
+        outcome: consumer.BatchOutcome,
+    ) -> None:
+        # At once: no retry can make a forged entry genuine.
+        for entry in entries:
+            why = outcome.refused.get(entry[0])
+            if why is not None:
+                self.refused_total += 1
+                await redelivery.dead_letter(
+                    self.redis, self.signer, subscription, entry, 1, why, self._park
+                )
 
     async def _park(self, token: str, body: bytes) -> None:
         await self.db.run(lambda conn: parking.park(conn, token, body, self.sealer))

@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from employment.adapters.repository import Repository, Task
 from employment.domain import model, waitlist
 from korpu_contracts import providers, streams
-from korpu_contracts.envelope import Envelope
+from korpu_contracts.envelope import Envelope, source_of
 from korpu_contracts.vocabulary import Reason, Service, TaskStatus
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.unit_of_work import UnitOfWork
 
-SOURCE = "korpu/employment"
+SOURCE = source_of("employment")
 log = runtime_logging.get(__name__)
 
 Detail = dict[str, str | int | bool | None]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from korpu_contracts import providers, streams
-from korpu_contracts.envelope import Envelope
+from korpu_contracts.envelope import Envelope, source_of
 from korpu_contracts.vocabulary import Reason, Service, TaskStatus
 from korpu_runtime.unit_of_work import UnitOfWork
 from legal_aid.adapters.repository import Repository, TaskRow
 
-SOURCE = "korpu/legal_aid"
+SOURCE = source_of("legal_aid")
 Detail = dict[str, str | int | bool | None]
 
 

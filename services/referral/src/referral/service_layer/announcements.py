@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from korpu_contracts import referral, streams
-from korpu_contracts.envelope import Envelope
+from korpu_contracts.envelope import Envelope, source_of
 from korpu_contracts.vocabulary import Consent, Flag, Purpose, ReferralStatus
 from korpu_runtime.unit_of_work import UnitOfWork
 from referral.domain import model
 
-SOURCE = "korpu/referral"
+SOURCE = source_of("referral")
 
 
 @dataclass(frozen=True)

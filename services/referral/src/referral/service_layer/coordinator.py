@@ -8,10 +8,11 @@ import uuid
 from dataclasses import dataclass
 
 from korpu_contracts import intake, referral, registry, streams
-from korpu_contracts.envelope import Envelope
+from korpu_contracts.envelope import Envelope, source_of
 from korpu_contracts.providers import TaskUpdated
 from korpu_contracts.vocabulary import Reason, ReferralStatus, Service, TaskStatus
 from korpu_runtime import logging as runtime_logging
+from korpu_runtime import signing
 from korpu_runtime.unit_of_work import UnitOfWork
 from referral.adapters import consent_store, duplicates
 from referral.adapters.repository import ReferralRepository
@@ -125,6 +126,22 @@ def _task_request(
     )
 
 
+def _check_origin(
+    envelope: Envelope, update: TaskUpdated, task: model.Task, referral_id: str
+) -> None:
+    """Only the provider a task was sent to answers about it, and only for its referral.
+
+    The runtime has checked that the provider named as `source` signed the entry;
+    a provider answering about another's task, or naming another referral, is
+    refused (dead-lettered at once, never applied).
+    """
+    provider = source_of(str(task.service))
+    if envelope.source != provider or update.service != task.service:
+        raise signing.Refused("an answer about a task sent to another provider")
+    if update.referral_id != referral_id or envelope.subject != referral_id:
+        raise signing.Refused("an answer naming another referral than its task's")
+
+
 def record_task_update(uow: UnitOfWork, envelope: Envelope) -> None:
     """A provider answered about a task: keep it, and tell the agency.
 
@@ -155,6 +172,7 @@ def record_task_update(uow: UnitOfWork, envelope: Envelope) -> None:
         raise exceptions.UnknownTask(update.task_id)
     tasks = repository.tasks(row.id)
     task = tasks[update.task_id]
+    _check_origin(envelope, update, task, row.id)
     before = dataclasses.replace(task)
     if not task.apply(update.status, update.reason, update.detail, update.revision):
         return

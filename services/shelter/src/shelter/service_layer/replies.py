@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 from korpu_contracts import providers, streams
-from korpu_contracts.envelope import Envelope
+from korpu_contracts.envelope import Envelope, source_of
 from korpu_contracts.vocabulary import Reason, Service, TaskStatus
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.unit_of_work import UnitOfWork
 from shelter.adapters.repository import ShelterRepository
 
-SOURCE = "korpu/shelter"
+SOURCE = source_of("shelter")
 log = runtime_logging.get(__name__)
 
 # What was given (facility and region, waitlist position, outcome); never another person's data.
