@@ -38,9 +38,7 @@ class _Settings(ServiceSettings):
 
 @pytest.fixture
 async def service(redis_db: str, database_url: str) -> AsyncIterator[Service]:
-    settings = _Settings(
-        redis_url=redis_db, database_url=database_url, heal_interval_seconds=0.2
-    )
+    settings = _Settings(redis_url=redis_db, database_url=database_url, heal_interval_seconds=0.2)
     subscription = Subscription(name="test.healing", stream=INPUT, group=GROUP, handler=_handle)
     running = Service(settings, metadata, [subscription])
     await running.start()
@@ -103,9 +101,10 @@ async def test_while_redis_is_away_readiness_says_degraded_and_the_http_api_stay
     running = Service(settings, metadata, [subscription])
     app = http.build_app(running, [], title="healing test")
     transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=transport, base_url="http://test"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
         assert (await client.get("/health/ready")).json()["status"] == "ready"
         private.stop()
         answer = await client.get("/health/ready")
