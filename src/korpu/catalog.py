@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
+from korpu_runtime.consumer import Subscription
 from korpu_runtime.settings import ServiceSettings
 
 # Start order: providers first, so the referral service's first requests find readers.
@@ -25,3 +27,12 @@ def settings(service: str, **overrides: Any) -> ServiceSettings:
     """The service's settings from the environment, as its own process would read them."""
     result: ServiceSettings = bootstrap(service).Settings(**overrides)
     return result
+
+
+def subscriptions(service: str) -> Sequence[Subscription]:
+    """The streams the service reads, each in its consumer group (its `entrypoints.consumers`)."""
+    bootstrap(service)  # refuses an unknown name
+    found: Sequence[Subscription] = importlib.import_module(
+        f"{service}.entrypoints.consumers"
+    ).SUBSCRIPTIONS
+    return found

@@ -1,4 +1,5 @@
-"""The `korpu` command: up, demo, serve, org, seed, status, dlq, recover, audit, erase, keys."""
+"""The `korpu` command: up, demo, serve, org, seed, status, dlq, recover, audit, erase, keys,
+redis-acl."""
 
 from __future__ import annotations
 
@@ -52,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     openapi = commands.add_parser("openapi", help="write each service's OpenAPI document")
     openapi.add_argument("--check", action="store_true", help="fail when docs/openapi is stale")
     openapi.set_defaults(run=lambda args: _openapi(args.check))
+
+    redis_acl = commands.add_parser(
+        "redis-acl", help="write deploy/redis-users.acl, each service's Redis user"
+    )
+    redis_acl.add_argument("--check", action="store_true", help="fail when the file is stale")
+    redis_acl.set_defaults(run=lambda args: _redis_acl(args.check))
 
     org = commands.add_parser("org", help="organizations").add_subparsers(title="org commands")
     create = org.add_parser("create", help="create an organization and its first API key")
@@ -163,7 +170,9 @@ def _up(_args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: stopped.set())
     try:
         with Stack(_data_dir(), redis_url=os.environ.get("REDIS_URL")) as stack:
-            print(f"Redis: {stack.redis_url}")
+            print(f"Redis: {stack.redis_address}")
+            if stack.redis_passwords_file is not None:
+                print(f"       a user per service, passwords in {stack.redis_passwords_file}")
             for name, process in stack.processes.items():
                 print(f"{name:<10} {process.url}  (log: {process.log_path})")
             print("Ctrl-C stops everything.")
@@ -202,6 +211,12 @@ def _openapi(check: bool) -> int:
     from korpu import openapi
 
     return openapi.write_or_check(check)
+
+
+def _redis_acl(check: bool) -> int:
+    from korpu import redis_acl
+
+    return redis_acl.write_or_check(check)
 
 
 def _recover(args: argparse.Namespace) -> int:

@@ -1,4 +1,10 @@
-"""A private Redis server that `korpu up` starts when REDIS_URL is unset."""
+"""A private Redis server that `korpu up` starts when REDIS_URL is unset.
+
+Given passwords (`korpu up` always gives them), it runs with the users of
+`korpu.redis_acl` and the default user off: a client that does not sign in as
+one of them gets NOAUTH for every command. It listens on 127.0.0.1 only, and
+its folder (append-only files, users, log) is readable by its owner only.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +16,21 @@ import socket
 import subprocess
 import sysconfig
 import time
+import urllib.parse
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
 import redis
 
+from korpu import redis_acl
+
 HOST = "127.0.0.1"
+# Holds the address (no credentials) of the Redis last started for a data folder, so the
+# operator's commands run in that folder find it (`operations.redis_url`).
+ADDRESS_FILE = "address"
+ACL_FILE = "users.acl"
 START_TIMEOUT_SECONDS = 10.0
 STOP_TIMEOUT_SECONDS = 10.0
 LOG_TAIL_LINES = 20
@@ -65,11 +79,19 @@ def free_port() -> int:
 
 
 class EmbeddedRedis:
-    """One redis-server child process keeping its append-only file under `data_dir/redis`."""
+    """One redis-server child process keeping its append-only file under `data_dir/redis`.
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    `passwords` (user -> password, every user of `korpu.redis_acl`): the server runs
+    with those users and no open default; without, the default user may do anything
+    (the test suite's own Redis servers).
+    """
+
+    def __init__(
+        self, data_dir: Path, port: int | None = None, passwords: Mapping[str, str] | None = None
+    ) -> None:
         self.directory = Path(data_dir) / "redis"
         self.log_path = self.directory / "redis.log"
+        self.passwords = dict(passwords) if passwords is not None else None
         self._requested_port = port
         self._port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -83,28 +105,43 @@ class EmbeddedRedis:
 
     @property
     def url(self) -> str:
+        """The address, without credentials: safe to print."""
         return f"redis://{HOST}:{self.port}/0"
+
+    def url_for(self, user: str) -> str:
+        """The URL signing in as `user` (a secret: never printed or logged)."""
+        if self.passwords is None:
+            return self.url
+        return with_credentials(self.url, user, self.passwords[user])
 
     def start(self) -> None:
         if self._process is not None:
             raise EmbeddedRedisError(f"the embedded Redis is already running at {self.url}")
         binary = find_server_binary()
-        self.directory.mkdir(parents=True, exist_ok=True)
+        _make_private(self.directory)
+        if self.passwords is not None:
+            text = redis_acl.render(self.passwords, default_user=False)
+            redis_acl.write_private(self.directory / ACL_FILE, text)
         self._port = self._requested_port or free_port()
-        self._log = self.log_path.open("ab")
+        self._log = os.fdopen(
+            os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab"
+        )
         # Own session, so a Ctrl-C in the terminal does not reach Redis directly: the caller
-        # stops it with stop(), after the services that still write to it.
+        # stops it with stop(), after the services that still write to it. umask 077: the
+        # append-only files and anything else it creates are its owner's only.
         self._process = subprocess.Popen(
             self._command(binary),
             stdout=subprocess.DEVNULL,
             stderr=self._log,
             start_new_session=True,
+            umask=0o077,
         )
         try:
             self._wait_until_ready(self._process)
         except BaseException:
             self.stop()
             raise
+        redis_acl.write_private(self.directory / ADDRESS_FILE, self.url + "\n")
 
     def stop(self) -> None:
         process, self._process = self._process, None
@@ -133,6 +170,7 @@ class EmbeddedRedis:
         self.stop()
 
     def _command(self, binary: str) -> list[str]:
+        users = [] if self.passwords is None else ["--aclfile", str(self.directory / ACL_FILE)]
         return [
             binary,
             "--port", str(self.port),
@@ -143,6 +181,7 @@ class EmbeddedRedis:
             "--save", "",
             "--dir", str(self.directory),
             "--logfile", str(self.log_path),
+            *users,
         ]  # fmt: skip
 
     def _wait_until_ready(self, process: subprocess.Popen[bytes]) -> None:
@@ -160,12 +199,14 @@ class EmbeddedRedis:
     def _answering_pid(self) -> int | None:
         # Compared with our child's pid: when the port was already taken, another Redis
         # answers PING while ours is exiting with "Address already in use".
-        client = redis.Redis(host=HOST, port=self.port, socket_timeout=0.5)
+        # As the operator, who alone may ask which process it is.
+        client = redis.Redis.from_url(self.url_for(redis_acl.OPERATOR), socket_timeout=0.5)
         try:
             client.ping()
             pid: int = client.info("server")["process_id"]
             return pid
-        # BusyLoadingError (still replaying the append-only file) is a ConnectionError.
+        # BusyLoadingError (still replaying the append-only file) is a ConnectionError, and
+        # so is AuthenticationError: another Redis on the port does not know our password.
         except (redis.ConnectionError, redis.TimeoutError):
             return None
         finally:
@@ -176,3 +217,29 @@ class EmbeddedRedis:
             return "(no log written)"
         lines = self.log_path.read_text(errors="replace").splitlines()
         return "\n".join(lines[-LOG_TAIL_LINES:])
+
+
+def with_credentials(url: str, user: str, password: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    quoted = f"{urllib.parse.quote(user, safe='')}:{urllib.parse.quote(password, safe='')}"
+    return parts._replace(netloc=f"{quoted}@{parts.hostname}:{parts.port}").geturl()
+
+
+def without_password(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if not parts.password:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+
+
+def recorded_address(data_dir: Path) -> str | None:
+    """The address of the Redis `korpu up` last started for `data_dir`, if it started one."""
+    path = Path(data_dir) / "redis" / ADDRESS_FILE
+    return path.read_text().strip() if path.exists() else None
+
+
+def _make_private(directory: Path) -> None:
+    """The folder 0700 and what an earlier version left in it 0600."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path in (directory, *directory.rglob("*")):
+        path.chmod(0o700 if path.is_dir() else 0o600)

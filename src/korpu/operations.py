@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-import urllib.parse
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -15,18 +14,20 @@ if TYPE_CHECKING:
 
 
 def redis_url() -> str:
+    """REDIS_URL when set; else the Redis `korpu up` started for this data folder, signed in
+    as the operator (its password from the keys folder); else the services' own default."""
+    from korpu import embedded_redis, redis_acl
     from korpu_runtime import settings
 
-    # The services' own default, so the CLI looks where a service without REDIS_URL writes.
-    default: str = settings.ServiceSettings.model_fields["redis_url"].default
-    return os.environ.get("REDIS_URL") or default
-
-
-def _without_password(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    if not parts.password:
-        return url
-    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+    found = settings.ServiceSettings(service="korpu")
+    if os.environ.get("REDIS_URL"):
+        return found.redis_url
+    address = embedded_redis.recorded_address(found.data_dir)
+    passwords = redis_acl.stored_passwords(found.keys_dir)
+    if address is not None and passwords is not None:
+        operator = redis_acl.OPERATOR
+        return embedded_redis.with_credentials(address, operator, passwords[operator])
+    return found.redis_url
 
 
 def with_redis(
@@ -63,8 +64,11 @@ def with_redis(
 
 
 def _unreachable(url: str, error: Exception) -> int:
+    from korpu import embedded_redis
+
     reason = " ".join(str(error).split())
-    print(f"korpu: cannot reach Redis at {_without_password(url)}: {reason}", file=sys.stderr)
+    address = embedded_redis.without_password(url)
+    print(f"korpu: cannot reach Redis at {address}: {reason}", file=sys.stderr)
     return 2
 
 

@@ -11,10 +11,12 @@ from korpu_contracts import streams
 
 # Entries per XRANGE call when the lag has to be counted here.
 PAGE = 1000
+# What the report describes, the dead letters last.
+STREAMS = (*streams.ALL, streams.DEAD_LETTERS)
 
 
 def collect(client: redis.Redis) -> dict[str, Any]:
-    described = [_stream(client, name) for name in (*streams.ALL, streams.DEAD_LETTERS)]
+    described = [_stream(client, name) for name in STREAMS]
     return {"streams": described, "dead_letters": described[-1]["length"]}
 
 

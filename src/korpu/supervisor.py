@@ -13,8 +13,9 @@ from types import TracebackType
 
 import httpx
 
-from korpu import catalog
-from korpu.embedded_redis import EmbeddedRedis, free_port
+from korpu import catalog, redis_acl
+from korpu.embedded_redis import EmbeddedRedis, free_port, without_password
+from korpu_runtime.settings import ServiceSettings
 
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 20.0
@@ -92,6 +93,11 @@ class ServiceProcess:
 class Stack:
     """Redis (embedded when no URL is given) and the four services.
 
+    The embedded Redis has a user per service (`korpu.redis_acl`), with passwords made
+    once per data folder and kept in its keys folder; each service process gets a
+    `REDIS_URL` signing in as itself, and `redis_url` signs in as the operator.
+    With a URL given, every service uses it (its operator manages Redis's users).
+
     `replicas` runs more than one process of a service (`{"shelter": 3}`), each with
     its own HTTP port and consumer name, all on the service's one database. They are
     keyed `shelter`, `shelter-2`, `shelter-3` in `processes`; `ports` may name any of them.
@@ -109,6 +115,8 @@ class Stack:
         self.data_dir = data_dir.resolve()
         self.redis_url = redis_url
         self.embedded: EmbeddedRedis | None = None
+        # Where the embedded Redis's passwords are kept (mode 0600).
+        self.redis_passwords_file: Path | None = None
         self.ports = ports or {}
         self.extra_env = extra_env or {}
         self.replicas = replicas or {}
@@ -121,9 +129,12 @@ class Stack:
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.redis_url is None:
-            self.embedded = EmbeddedRedis(self.data_dir)
+            keys_dir = ServiceSettings(service="korpu", data_dir=self.data_dir).keys_dir
+            passwords = redis_acl.passwords(keys_dir)
+            self.redis_passwords_file = keys_dir / redis_acl.PASSWORDS_FILE
+            self.embedded = EmbeddedRedis(self.data_dir, passwords=passwords)
             self.embedded.start()
-            self.redis_url = self.embedded.url
+            self.redis_url = self.embedded.url_for(redis_acl.OPERATOR)
         log_dir = self.data_dir / "logs"
         log_dir.mkdir(exist_ok=True)
         for name in catalog.SERVICES:
@@ -149,6 +160,11 @@ class Stack:
         self.processes[instance] = process
         process.start()
 
+    @property
+    def redis_address(self) -> str:
+        """Where Redis is, without any password: what may be printed."""
+        return without_password(str(self.redis_url))
+
     def instances(self, name: str) -> list[ServiceProcess]:
         """Every replica of one service, the first first."""
         return [process for process in self.processes.values() if process.name == name]
@@ -156,7 +172,8 @@ class Stack:
     def _env(self, name: str, port: int) -> dict[str, str]:
         env = dict(os.environ)
         env.update(self.extra_env)
-        env["REDIS_URL"] = str(self.redis_url)
+        redis_url = self.embedded.url_for(name) if self.embedded else self.redis_url
+        env["REDIS_URL"] = str(redis_url)
         env["KORPU_DATA_DIR"] = str(self.data_dir)
         env[f"{name.upper()}_HTTP_PORT"] = str(port)
         env.update(self.service_env.get(name, {}))

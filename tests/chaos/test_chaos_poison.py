@@ -30,7 +30,7 @@ EXPECTED_TYPE = {
     streams.SHELTER_REQUESTS: referral.TaskRequested.TYPE,
     streams.EMPLOYMENT_REQUESTS: referral.TaskRequested.TYPE,
     streams.LEGAL_AID_REQUESTS: referral.TaskRequested.TYPE,
-    streams.TASK_UPDATES: providers.TaskUpdated.TYPE,
+    **{stream: providers.TaskUpdated.TYPE for stream in streams.UPDATES_BY_SERVICE.values()},
 }
 
 

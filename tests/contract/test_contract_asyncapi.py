@@ -11,6 +11,7 @@ from korpu_contracts import asyncapi, intake, referral, registry, streams
 
 DOC = asyncapi.build()
 REQUESTS = (streams.SHELTER_REQUESTS, streams.EMPLOYMENT_REQUESTS, streams.LEGAL_AID_REQUESTS)
+UPDATES = tuple(streams.UPDATES_BY_SERVICE.values())
 PROVIDERS = {
     "shelter": streams.SHELTER_REQUESTS,
     "employment": streams.EMPLOYMENT_REQUESTS,
@@ -63,7 +64,7 @@ def test_every_stream_is_a_channel_addressed_by_its_name() -> None:
     ("stream", "group"),
     [
         (streams.INTAKE, streams.GROUP_REFERRAL_INTAKE),
-        (streams.TASK_UPDATES, streams.GROUP_REFERRAL_COORDINATOR),
+        *((stream, streams.GROUP_REFERRAL_COORDINATOR) for stream in UPDATES),
         (streams.SHELTER_REQUESTS, streams.GROUP_SHELTER),
         (streams.EMPLOYMENT_REQUESTS, streams.GROUP_EMPLOYMENT),
         (streams.LEGAL_AID_REQUESTS, streams.GROUP_LEGAL_AID),
@@ -102,12 +103,12 @@ def test_operations_say_who_sends_and_receives_on_which_stream() -> None:
         ("agency", "receive", streams.INTAKE_REPLIES),
         ("agency", "receive", streams.REFERRAL_STATUS),
         ("referral", "receive", streams.INTAKE),
-        ("referral", "receive", streams.TASK_UPDATES),
+        *(("referral", "receive", stream) for stream in UPDATES),
         ("referral", "send", streams.INTAKE_REPLIES),
         ("referral", "send", streams.REFERRAL_STATUS),
         *(("referral", "send", stream) for stream in REQUESTS),
         *((service, "receive", stream) for service, stream in PROVIDERS.items()),
-        *((service, "send", streams.TASK_UPDATES) for service in PROVIDERS),
+        *((service, "send", streams.UPDATES_BY_SERVICE[service]) for service in PROVIDERS),
     }
     assert found == expected
 

@@ -81,7 +81,7 @@ def test_the_asyncapi_check_fails_when_stale(
     assert asyncapi.main(["--check", str(path)]) == 1
     assert asyncapi.main([str(path)]) == 0
     assert asyncapi.main(["--check", str(path)]) == 0
-    path.write_text(path.read_text(encoding="utf-8").replace("korpu.tasks.updates", "x"))
+    path.write_text(path.read_text(encoding="utf-8").replace("korpu.shelter.updates", "x"))
     capsys.readouterr()
     assert asyncapi.main(["--check", str(path)]) == 1
     assert "python -m korpu_contracts.asyncapi" in capsys.readouterr().err

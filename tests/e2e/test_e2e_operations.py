@@ -222,9 +222,9 @@ def test_status_counts_the_lag_when_redis_cannot_tell(redis_db: str, client: red
 
 
 def test_nothing_pending_reads_null_not_zero(redis_db: str, client: redis.Redis) -> None:
-    client.xgroup_create(streams.TASK_UPDATES, streams.GROUP_REFERRAL_COORDINATOR, "0", True)
+    client.xgroup_create(streams.SHELTER_UPDATES, streams.GROUP_REFERRAL_COORDINATOR, "0", True)
     report = _json("status", redis_url=redis_db)
-    [updates] = [entry for entry in report["streams"] if entry["name"] == streams.TASK_UPDATES]
+    [updates] = [entry for entry in report["streams"] if entry["name"] == streams.SHELTER_UPDATES]
     assert updates["groups"][0]["oldest_pending_age_s"] is None
     assert updates["groups"][0]["lag"] == 0 and updates["groups"][0]["consumers"] == []
 

@@ -224,7 +224,7 @@ def test_no_stream_entry_or_other_redis_value_carries_the_person(run: Run) -> No
     contents = list(_redis_contents(run.redis_url))
     keys = {key.split(" ")[0] for key, _ in contents}
     # The scan saw the traffic it should: coordination, intake replies, rejections.
-    assert {streams.TASK_UPDATES, streams.INTAKE_REPLIES, streams.REFERRAL_STATUS} <= keys
+    assert {streams.SHELTER_UPDATES, streams.INTAKE_REPLIES, streams.REFERRAL_STATUS} <= keys
     found = [(key, _leaks(value.decode("utf-8", errors="replace"))) for key, value in contents]
     assert [(key, leak) for key, leak in found if leak] == []
 

@@ -1,29 +1,33 @@
-"""Least privilege on the bus: each service its own Redis user, agencies may only add to intake.
+"""Least privilege on the bus: each service its own Redis user, generated from the topology.
 
-Redis runs with deploy/redis-users.acl, the file docker-compose.yml mounts.
+The services run under the users compose loads (deploy/redis-users.acl) and under
+the ones `korpu up` gives its embedded Redis; every command they and the operator's
+commands run must be allowed (Redis's ACL log stays empty). What each user is refused
+is in tests/security/test_security_redis_acl.py.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-import redis
 
-from korpu import catalog
+from korpu import catalog, redis_acl
 from korpu.embedded_redis import free_port
 from korpu_contracts import streams
+from support.acl_redis import AclRedis, compose_users
 from support.infra import wait_until
 from support.referrals import referral_body
 from support.stack import running_stack
 
-pytestmark = pytest.mark.slow
-
-ACL_FILE = Path(__file__).resolve().parents[2] / "deploy" / "redis-users.acl"
 DIRECTORY: dict[str, list[dict[str, Any]]] = {
     "shelters": [{"name": "Baku Assistance Center", "region": "Baku", "serves": ["women"],
                   "beds": 5}],
@@ -32,95 +36,171 @@ DIRECTORY: dict[str, list[dict[str, Any]]] = {
     "lawyers": [{"name": "R. Quliyev", "regions": ["Baku"], "languages": ["az", "ru"],
                  "max_caseload": 5}],
 }  # fmt: skip
+# Every background loop often, an entry given up on at its first failure: so that in a
+# few seconds each service has trimmed, claimed, retried and dead-lettered under its user.
+BUSY = {
+    f"{service.upper()}_{name}": value
+    for service in catalog.SERVICES
+    for name, value in (
+        ("TRIM_INTERVAL_SECONDS", "0.2"),
+        ("HEAL_INTERVAL_SECONDS", "0.2"),
+        ("CLAIM_IDLE_MS", "200"),
+        ("MAX_DELIVERIES", "1"),
+    )
+}
+POISON = {streams.ENTRY_FIELD: "not an event"}
 
 
-class AclRedis:
-    def __init__(self, port: int) -> None:
-        self.port = port
-
-    def url(self, user: str) -> str:
-        """The demo password of `user` (the file stores only its SHA-256)."""
-        return f"redis://{user}:korpu-demo-{user}@127.0.0.1:{self.port}/0"
-
-    def client(self, user: str) -> redis.Redis:
-        return redis.Redis.from_url(self.url(user))
+def test_the_committed_acl_file_is_what_the_topology_generates() -> None:
+    assert redis_acl.COMPOSE_FILE.read_text() == redis_acl.compose_file(), (
+        "deploy/redis-users.acl is stale: run `korpu redis-acl`"
+    )
 
 
-@pytest.fixture
-def acl_redis(tmp_path: Path) -> Iterator[AclRedis]:
-    # The deployment's users, plus one for the test harness to flush and seed with.
-    acl = tmp_path / "users.acl"
-    acl.write_text(ACL_FILE.read_text() + "user harness on >korpu-demo-harness ~* &* +@all\n")
-    port = free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--aclfile", str(acl), "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        probe = redis.Redis(port=port)
-        wait_until(lambda: _answers(probe), timeout=10, message="redis-server did not start")
-        yield AclRedis(port)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+def test_each_service_user_reads_exactly_the_streams_the_topology_says_it_receives() -> None:
+    from korpu_contracts import asyncapi
+
+    for service in catalog.SERVICES:
+        received = {
+            (stream, group)
+            for who, action, stream, group in asyncapi.roles()
+            if (who, action) == (service, "receive")
+        }
+        subscribed = {(s.stream, s.group) for s in catalog.subscriptions(service)}
+        assert subscribed == received, service
 
 
-def _answers(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
+def _korpu(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "korpu", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
 
 
-def _denied(call: Any) -> bool:
-    try:
-        call()
-    except redis.exceptions.NoPermissionError:
-        return True
-    return False
+def _coordinated(agency: httpx.Client) -> None:
+    answer = agency.post(
+        "/v1/referrals", json=referral_body(), headers={"Idempotency-Key": str(uuid.uuid4())}
+    )
+    assert answer.status_code == 202, answer.text
+    referral_id = answer.json()["id"]
+
+    def coordinated() -> bool:
+        view = agency.get(f"/v1/referrals/{referral_id}").json()
+        return bool(view["status"] == "coordinated")
+
+    wait_until(coordinated, timeout=30, message="not coordinated under the ACL")
 
 
-@pytest.mark.parametrize("provider", catalog.PROVIDERS)
-def test_a_provider_writes_its_answers_but_never_another_services_stream(
-    acl_redis: AclRedis, provider: str
+@pytest.mark.slow
+def test_every_command_of_the_services_and_the_operator_is_allowed_to_its_user(
+    tmp_path: Path,
 ) -> None:
-    client = acl_redis.client(provider)
-    entry = {streams.ENTRY_FIELD: "{}"}
-    assert client.xadd(streams.TASK_UPDATES, entry)
-    for service, stream in streams.REQUESTS_BY_SERVICE.items():
-        if service != provider:
-            assert _denied(lambda stream=stream: client.xadd(stream, entry)), stream
-    for stream in (streams.REFERRAL_STATUS, streams.INTAKE, streams.INTAKE_REPLIES):
-        assert _denied(lambda stream=stream: client.xadd(stream, entry)), stream
-    assert _denied(lambda: client.get("anything-else"))
+    (tmp_path / "bus").mkdir()
+    with compose_users(tmp_path / "bus") as bus:
+        service_env = {name: {"REDIS_URL": bus.url(name)} for name in catalog.SERVICES}
+        with running_stack(
+            tmp_path, bus.url("harness"), DIRECTORY, service_env=service_env, extra_env=BUSY
+        ) as (_stack, agency):
+            _coordinated(agency)
+            # Entries no handler can read: retried, then given up on, by both kinds of reader.
+            harness = bus.client("harness")
+            harness.xadd(streams.SHELTER_REQUESTS, POISON)  # type: ignore[arg-type]
+            harness.xadd(streams.LEGAL_AID_UPDATES, POISON)  # type: ignore[arg-type]
+            wait_until(
+                lambda: harness.xlen(streams.DEAD_LETTERS) == 2,
+                timeout=30,
+                message="the poison entries were not dead-lettered",
+            )
+            _operator_commands(bus)
+        assert bus.denials() == []
 
 
-def test_an_agency_may_only_add_to_the_intake_stream(acl_redis: AclRedis) -> None:
-    agency = acl_redis.client("agency")
-    assert agency.xadd(streams.INTAKE, {streams.ENTRY_FIELD: "{}"})
-    assert _denied(lambda: agency.xrange(streams.INTAKE))  # not even read back what others sent
-    assert _denied(lambda: agency.xadd(streams.SHELTER_REQUESTS, {streams.ENTRY_FIELD: "{}"}))
-    assert _denied(lambda: agency.xrange(streams.REFERRAL_STATUS))
-    assert _denied(lambda: acl_redis.client("default").xrange(streams.INTAKE))
+def _operator_commands(bus: AclRedis) -> None:
+    env = {**os.environ, "REDIS_URL": bus.url(redis_acl.OPERATOR)}
+    status = _korpu("status", "--json", env=env)
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["dead_letters"] == 2
+    letters = json.loads(_korpu("dlq", "list", "--json", env=env).stdout)
+    assert {letter["origin_stream"] for letter in letters} == {
+        streams.SHELTER_REQUESTS,
+        streams.LEGAL_AID_UPDATES,
+    }
+    first, second = (letter["id"] for letter in letters)
+    assert _korpu("dlq", "show", first, env=env).returncode == 0
+    assert _korpu("dlq", "replay", first, env=env).returncode == 0
+    discarded = _korpu("dlq", "discard", second, "--reason", "test poison", env=env)
+    assert discarded.returncode == 0, discarded.stderr
 
 
-def test_the_services_coordinate_a_referral_each_as_its_own_redis_user(
-    acl_redis: AclRedis, tmp_path: Path
+@pytest.mark.slow
+def test_korpu_up_runs_each_service_as_its_own_user_and_prints_no_password(
+    tmp_path: Path,
 ) -> None:
-    service_env = {name: {"REDIS_URL": acl_redis.url(name)} for name in catalog.SERVICES}
-    with running_stack(tmp_path, acl_redis.url("harness"), DIRECTORY, service_env=service_env) as (
-        _stack,
-        agency,
-    ):
-        answer = agency.post(
-            "/v1/referrals", json=referral_body(), headers={"Idempotency-Key": str(uuid.uuid4())}
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    env["KORPU_DATA_DIR"] = str(tmp_path)
+    ports = {name: free_port() for name in catalog.SERVICES}
+    env.update({f"{name.upper()}_HTTP_PORT": str(port) for name, port in ports.items()})
+    printed = tmp_path / "up.out"
+    with printed.open("w") as out:
+        up = subprocess.Popen(
+            [sys.executable, "-m", "korpu", "up"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
-        assert answer.status_code == 202, answer.text
-        referral_id = answer.json()["id"]
+    try:
+        wait_until(
+            lambda: "Ctrl-C" in printed.read_text() or up.poll() is not None,
+            timeout=90,
+            message="korpu up never said it was ready",
+        )
+        assert up.poll() is None, printed.read_text()
+        passwords = json.loads((tmp_path / "keys" / redis_acl.PASSWORDS_FILE).read_text())
+        # Each service process signs in as itself (Redis, also a child, has no REDIS_URL).
+        urls = [_environ(pid).get("REDIS_URL") for pid in _children(up.pid)]
+        users = sorted(url.split("://", 1)[1].split(":", 1)[0] for url in urls if url)
+        assert users == sorted(catalog.SERVICES)
+        for url in filter(None, urls):
+            user = url.split("://", 1)[1].split(":", 1)[0]
+            assert url.startswith(f"redis://{user}:{passwords[user]}@127.0.0.1:")
+        # The operator's commands, run in the same folder, find the embedded Redis.
+        status = _korpu("status", "--json", env=env)
+        assert status.returncode == 0, status.stderr
+        described = {stream["name"]: stream for stream in json.loads(status.stdout)["streams"]}
+        assert described[streams.SHELTER_REQUESTS]["groups"][0]["name"] == streams.GROUP_SHELTER
+        org = _korpu("org", "create", "Hotline", "--json", env=env)
+        api_key = json.loads(org.stdout)["api_key"]
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{ports['referral']}",
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=10,
+        ) as agency:
+            _coordinated(agency)
+        shown = printed.read_text() + status.stdout + _korpu("status", env=env).stdout
+        logs = "".join(path.read_text(errors="replace") for path in tmp_path.glob("logs/*"))
+        for password in passwords.values():
+            assert password not in shown
+            assert password not in logs
+    finally:
+        up.send_signal(signal.SIGINT)
+        up.wait(timeout=60)
+    assert up.returncode == 0, printed.read_text()
 
-        def coordinated() -> bool:
-            view = agency.get(f"/v1/referrals/{referral_id}").json()
-            return bool(view["status"] == "coordinated")
 
-        wait_until(coordinated, timeout=15, message="not coordinated under the ACLs")
+def _children(pid: int) -> list[int]:
+    found = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True, check=False
+    )
+    return [int(line) for line in found.stdout.split()]
+
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes()
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {key.decode(): value.decode(errors="replace") for key, value in pairs}

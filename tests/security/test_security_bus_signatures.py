@@ -59,36 +59,47 @@ def _envelope(update: providers.TaskUpdated, *, source: str) -> Envelope:
     return Envelope.wrap(update, source=source, subject=update.referral_id)
 
 
-def _forgeries(requests: dict[str, Envelope], elsewhere: Path) -> dict[str, dict[str, Any]]:
-    """Entries an attacker able to XADD to korpu.tasks.updates could write, by name."""
+Forgery = tuple[str, dict[str, Any]]
+
+
+def _forgeries(requests: dict[str, Envelope], elsewhere: Path) -> dict[str, Forgery]:
+    """Entries an attacker able to XADD to the answers streams could write, by name."""
     shelter_task = _update(requests["shelter"])
-    stream = streams.TASK_UPDATES
+    stream, legal_aid_stream = streams.SHELTER_UPDATES, streams.LEGAL_AID_UPDATES
     as_shelter = _envelope(shelter_task, source=source_of("shelter"))
     stranger = signing.Signer(elsewhere, "shelter", create=True)  # a key nobody trusts
     tampered = bus.entry(stream, as_shelter, "shelter")
     tampered[streams.ENTRY_FIELD] = as_shelter.to_json().replace("1000000", "1000001")
     legal_aid_about_shelter = _update(requests["shelter"], service=Service.LEGAL_AID)
     other_referral = _update(requests["shelter"], referral_id="another-referral")
+    as_legal_aid = _envelope(legal_aid_about_shelter, source=source_of("legal_aid"))
     return {
-        "unsigned": {streams.ENTRY_FIELD: as_shelter.to_json()},
-        "a key the readers do not hold": stranger.signed(
-            stream, {streams.ENTRY_FIELD: as_shelter.to_json()}
+        "unsigned": (stream, {streams.ENTRY_FIELD: as_shelter.to_json()}),
+        "a key the readers do not hold": (
+            stream,
+            stranger.signed(stream, {streams.ENTRY_FIELD: as_shelter.to_json()}),
         ),
-        "altered after signing": tampered,
-        "signed for another stream": {
-            **bus.entry(streams.SHELTER_REQUESTS, as_shelter, "shelter"),
-        },
-        "signed by shelter, sent as legal aid": bus.entry(
-            stream, _envelope(shelter_task, source=source_of("legal_aid")), "shelter"
+        "altered after signing": (stream, tampered),
+        "signed for another stream": (stream, bus.entry(streams.SHELTER_REQUESTS, as_shelter)),
+        "signed by shelter, sent as legal aid": (
+            stream,
+            bus.entry(stream, _envelope(shelter_task, source=source_of("legal_aid")), "shelter"),
         ),
-        "legal aid answering for a shelter task": bus.entry(
-            stream, _envelope(legal_aid_about_shelter, source=source_of("legal_aid")), "legal_aid"
+        "shelter's key on legal aid's stream": (
+            legal_aid_stream,
+            bus.entry(legal_aid_stream, as_shelter, "shelter"),
         ),
-        "the task's provider naming another referral": bus.entry(
-            stream, _envelope(other_referral, source=source_of("shelter")), "shelter"
+        "legal aid answering for a shelter task": (
+            legal_aid_stream,
+            bus.entry(legal_aid_stream, as_legal_aid, "legal_aid"),
         ),
-        "the referral service's key on an answer": bus.entry(
-            stream, _envelope(shelter_task, source=source_of("referral")), "referral"
+        "the task's provider naming another referral": (
+            stream,
+            bus.entry(stream, _envelope(other_referral, source=source_of("shelter")), "shelter"),
+        ),
+        "the referral service's key on an answer": (
+            stream,
+            bus.entry(stream, _envelope(shelter_task, source=source_of("referral")), "referral"),
         ),
     }
 
@@ -103,8 +114,8 @@ async def test_forged_answers_are_dead_lettered_and_never_applied(
     referral_id, requests = await _submit(referral_service)
     redis = referral_service.service.redis
     forgeries = _forgeries(requests, tmp_path)
-    for fields in forgeries.values():
-        await redis.xadd(streams.TASK_UPDATES, fields)  # type: ignore[arg-type]
+    for stream, fields in forgeries.values():
+        await redis.xadd(stream, fields)
 
     async def all_refused() -> list[dict[bytes, bytes]] | None:
         letters = await _dead_letters(redis)
@@ -115,8 +126,9 @@ async def test_forged_answers_are_dead_lettered_and_never_applied(
     assert all(reason.startswith("refused: ") for reason in reasons), reasons
     assert all(letter[b"deliveries"] == b"1" for letter in letters), "refusals are never retried"
     assert referral_service.service.refused_total == len(forgeries)
-    info = await redis.xinfo_groups(streams.TASK_UPDATES)
-    assert info[0]["pending"] == 0, "a refused entry was left pending, to be retried"
+    for stream in streams.UPDATES_BY_SERVICE.values():
+        info = await redis.xinfo_groups(stream)
+        assert info[0]["pending"] == 0, "a refused entry was left pending, to be retried"
 
     view = await _view(referral_service, referral_id)
     assert view["services"]["shelter"]["status"] == "requested", view
@@ -124,7 +136,7 @@ async def test_forged_answers_are_dead_lettered_and_never_applied(
 
     # The shelter's own answer, signed with its key, is applied as before.
     genuine = _update(requests["shelter"], status=TaskStatus.ACCEPTED, revision=1, detail={})
-    await bus.publish(referral_service.redis_url, streams.TASK_UPDATES, genuine, referral_id)
+    await bus.publish(referral_service.redis_url, streams.SHELTER_UPDATES, genuine, referral_id)
 
     async def accepted() -> bool:
         view = await _view(referral_service, referral_id)
@@ -176,6 +188,6 @@ async def test_a_forged_request_takes_no_bed(redis_db: str, database_url: str) -
         tasks = shelter_tables.tasks
         count = sa.select(sa.func.count()).select_from(tasks)
         assert await service.db.run(lambda conn: conn.execute(count).scalar_one()) == 0
-        assert await service.redis.xlen(streams.TASK_UPDATES) == 0, "a forgery was answered"
+        assert await service.redis.xlen(streams.SHELTER_UPDATES) == 0, "a forgery was answered"
     finally:
         await service.stop()

@@ -47,7 +47,8 @@ async def answer(
         detail={},
         revision=revision,
     )
-    await bus.publish(referral_service.redis_url, streams.TASK_UPDATES, update, referral_id)
+    stream = streams.UPDATES_BY_SERVICE[service]
+    await bus.publish(referral_service.redis_url, stream, update, referral_id)
 
 
 async def view(referral_service: ReferralService, referral_id: str) -> dict[str, Any]:

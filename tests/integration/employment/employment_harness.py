@@ -117,7 +117,7 @@ class Employment:
             await client.aclose()
 
     async def updates(self, task_id: str | None = None) -> list[tuple[Envelope, TaskUpdated]]:
-        found = await bus.read_events(self.redis_url, streams.TASK_UPDATES, TaskUpdated.TYPE)
+        found = await bus.read_events(self.redis_url, streams.EMPLOYMENT_UPDATES, TaskUpdated.TYPE)
         pairs = [(envelope, registry.read(envelope, TaskUpdated)) for envelope in found]
         return [pair for pair in pairs if task_id is None or pair[1].task_id == task_id]
 
@@ -125,7 +125,7 @@ class Employment:
         """The latest update of each task, once every one of them has at least one."""
         await bus.wait_for_events(
             self.redis_url,
-            streams.TASK_UPDATES,
+            streams.EMPLOYMENT_UPDATES,
             lambda events: set(task_ids) <= {e.data["task_id"] for e in events},
             message=f"no update for each of {task_ids}",
         )
@@ -136,7 +136,7 @@ class Employment:
         """Wait for an update putting the task in `status`; returns that update."""
         await bus.wait_for_events(
             self.redis_url,
-            streams.TASK_UPDATES,
+            streams.EMPLOYMENT_UPDATES,
             lambda events: any(
                 (e.data["task_id"], e.data["status"]) == (task_id, status) for e in events
             ),

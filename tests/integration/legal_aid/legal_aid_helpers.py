@@ -70,7 +70,7 @@ async def answers(redis_url: str, count: int) -> list[TaskUpdated]:
     """
     found = await bus.wait_for_events(
         redis_url,
-        streams.TASK_UPDATES,
+        streams.LEGAL_AID_UPDATES,
         lambda events: len(_distinct(events)) >= count,
         message=f"expected {count} task updates",
     )

@@ -128,7 +128,7 @@ async def test_when_the_person_ahead_is_given_the_lawyer_the_next_one_is_told_th
     ]
     assert later[-1].reason is Reason.NO_CAPACITY
     # News on c's own case: its subject and correlation, nothing tying it to a's.
-    told = (await bus.read_events(redis_db, streams.TASK_UPDATES))[-1]
+    told = (await bus.read_events(redis_db, streams.LEGAL_AID_UPDATES))[-1]
     assert (told.subject, told.correlationid, told.causationid) == (
         "referral-c",
         "referral-c",

@@ -51,7 +51,7 @@ async def test_the_answer_belongs_to_the_case_and_names_the_request_as_its_cause
 
     await answers(redis_db, 1)
 
-    (answer,) = await bus.read_events(redis_db, streams.TASK_UPDATES)
+    (answer,) = await bus.read_events(redis_db, streams.LEGAL_AID_UPDATES)
     assert (answer.subject, answer.correlationid) == (request.subject, request.correlationid)
     assert answer.causationid == request.id
 

@@ -78,7 +78,8 @@ async def _answer(
         status=status,
         detail=detail,
     )
-    await bus.publish(referral_service.redis_url, streams.TASK_UPDATES, update, request.subject)
+    stream = streams.UPDATES_BY_SERVICE[asked.service]
+    await bus.publish(referral_service.redis_url, stream, update, request.subject)
 
 
 async def _all_sent(referral_service: ReferralService) -> None:
@@ -249,7 +250,7 @@ async def test_consent_given_again_after_a_withdrawal_sends_a_new_task_and_the_o
     assert view["services"]["shelter"]["detail"] == {"waitlist_position": 3}
 
     async def all_handled() -> bool:
-        info = await referral_service.service.redis.xinfo_groups(streams.TASK_UPDATES)
+        info = await referral_service.service.redis.xinfo_groups(streams.SHELTER_UPDATES)
         return bool(info[0]["pending"] == 0 and info[0]["entries-read"] == 2)
 
     await wait_for(all_handled, message="the late answer about the old task was not acknowledged")

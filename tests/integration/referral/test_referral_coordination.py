@@ -49,7 +49,8 @@ async def _answer(
         reason=reason,
         detail=detail,
     )
-    await bus.publish(referral_service.redis_url, streams.TASK_UPDATES, update, request.subject)
+    stream = streams.UPDATES_BY_SERVICE[asked.service]
+    await bus.publish(referral_service.redis_url, stream, update, request.subject)
 
 
 async def _view(referral_service: ReferralService, referral_id: str) -> dict[str, Any]:
@@ -165,8 +166,10 @@ async def test_withdrawal_cancels_every_open_task_and_late_answers_change_nothin
     await _answer(referral_service, requests["legal_aid"], TaskStatus.ACCEPTED, lawyer="X")
 
     async def both_processed() -> bool:
-        info = await referral_service.service.redis.xinfo_groups(streams.TASK_UPDATES)
-        return bool(info[0]["pending"] == 0 and info[0]["entries-read"] == 2)
+        redis = referral_service.service.redis
+        answered = (streams.SHELTER_UPDATES, streams.LEGAL_AID_UPDATES)
+        infos = [(await redis.xinfo_groups(stream))[0] for stream in answered]
+        return all(info["pending"] == 0 and info["entries-read"] == 1 for info in infos)
 
     await wait_for(both_processed, message="task updates not consumed")
     view = await _view(referral_service, referral_id)
@@ -186,15 +189,16 @@ async def test_an_answer_about_a_task_never_created_is_left_pending_not_dropped(
         status=TaskStatus.ACCEPTED,
         revision=1,
     )
-    await bus.publish(referral_service.redis_url, streams.TASK_UPDATES, stray, "no-such-referral")
+    stream = streams.SHELTER_UPDATES
+    await bus.publish(referral_service.redis_url, stream, stray, "no-such-referral")
 
     redis = referral_service.service.redis
-    (subscription,) = [s for s in consumers.SUBSCRIPTIONS if s.stream == streams.TASK_UPDATES]
+    (subscription,) = [s for s in consumers.SUBSCRIPTIONS if s.stream == streams.SHELTER_UPDATES]
 
     async def failed() -> list[bytes]:
         return list((await redis.hgetall(redelivery.errors_key(subscription))).values())
 
     errors = await wait_for(failed, message="the stray answer was never handled")
     assert errors == [b"UnknownTask: never-created"]
-    info = await redis.xinfo_groups(streams.TASK_UPDATES)
+    info = await redis.xinfo_groups(streams.SHELTER_UPDATES)
     assert info[0]["pending"] == 1, "the stray answer was acknowledged, so dropped"

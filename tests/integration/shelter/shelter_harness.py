@@ -71,18 +71,18 @@ class Shelter:
             return len(updates) >= count and (predicate is None or predicate(updates))
 
         found = await bus.wait_for_events(
-            self.redis_url, streams.TASK_UPDATES, enough, message=f"{count} answers expected"
+            self.redis_url, streams.SHELTER_UPDATES, enough, message=f"{count} answers expected"
         )
         return _updates(found)
 
     async def settled(self) -> list[providers.TaskUpdated]:
         """Every answer, once each request was handled and each answer sent: no more will come."""
         await infra.wait_for(self._idle, message="the shelter service did not settle")
-        return _updates(await bus.read_events(self.redis_url, streams.TASK_UPDATES))
+        return _updates(await bus.read_events(self.redis_url, streams.SHELTER_UPDATES))
 
     async def envelopes(self) -> list[Envelope]:
         return await bus.read_events(
-            self.redis_url, streams.TASK_UPDATES, providers.TaskUpdated.TYPE
+            self.redis_url, streams.SHELTER_UPDATES, providers.TaskUpdated.TYPE
         )
 
     async def facilities(self) -> list[dict[str, Any]]:

@@ -65,9 +65,13 @@ STREAM_DESCRIPTIONS: Final[dict[str, str]] = {
     streams.SHELTER_REQUESTS: "Task requests and cancellations for the shelter service.",
     streams.EMPLOYMENT_REQUESTS: "Task requests and cancellations for the employment service.",
     streams.LEGAL_AID_REQUESTS: "Task requests and cancellations for the legal aid service.",
-    streams.TASK_UPDATES: (
-        "Every provider's answers about its tasks, read by the referral coordinator."
-    ),
+    **{
+        stream: (
+            f"The {service} service's answers about its tasks, read by the referral "
+            "coordinator. Only that service may add to it."
+        )
+        for service, stream in streams.UPDATES_BY_SERVICE.items()
+    },
 }
 
 # Which payloads travel on which stream (every version of each type in registry.MODELS).
@@ -79,7 +83,7 @@ STREAM_PAYLOADS: Final[dict[str, tuple[type[Payload], ...]]] = {
         stream: (referral.TaskRequested, referral.TaskCancelled)
         for stream in streams.REQUESTS_BY_SERVICE.values()
     },
-    streams.TASK_UPDATES: (providers.TaskUpdated,),
+    **{stream: (providers.TaskUpdated,) for stream in streams.UPDATES_BY_SERVICE.values()},
 }
 
 PROVIDER_GROUPS: Final[dict[str, str]] = {
@@ -98,7 +102,6 @@ def roles() -> list[tuple[str, Action, str, str | None]]:
         (AGENCY, "receive", streams.INTAKE_REPLIES, None),
         (REFERRAL, "send", streams.REFERRAL_STATUS, None),
         (AGENCY, "receive", streams.REFERRAL_STATUS, None),
-        (REFERRAL, "receive", streams.TASK_UPDATES, streams.GROUP_REFERRAL_COORDINATOR),
     ]
     for service, stream in streams.REQUESTS_BY_SERVICE.items():
         if service not in PROVIDER_GROUPS:
@@ -106,7 +109,13 @@ def roles() -> list[tuple[str, Action, str, str | None]]:
         table += [
             (REFERRAL, "send", stream, None),
             (service, "receive", stream, PROVIDER_GROUPS[service]),
-            (service, "send", streams.TASK_UPDATES, None),
+            (service, "send", streams.UPDATES_BY_SERVICE[service], None),
+            (
+                REFERRAL,
+                "receive",
+                streams.UPDATES_BY_SERVICE[service],
+                streams.GROUP_REFERRAL_COORDINATOR,
+            ),
         ]
     return table
 

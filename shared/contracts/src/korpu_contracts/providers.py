@@ -11,7 +11,7 @@ from korpu_contracts.envelope import Envelope, Payload
 
 
 class TaskUpdated(Payload):
-    """A provider's answer about one task (stream `streams.TASK_UPDATES`).
+    """A provider's answer about one task (its stream in `streams.UPDATES_BY_SERVICE`).
 
     `detail` says what was given (facility and region, program, lawyer, waitlist
     position, interpreter needed), never anything about another person.

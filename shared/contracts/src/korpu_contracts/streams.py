@@ -13,13 +13,24 @@ REFERRAL_STATUS: Final = "korpu.referral.status"
 SHELTER_REQUESTS: Final = "korpu.shelter.requests"
 EMPLOYMENT_REQUESTS: Final = "korpu.employment.requests"
 LEGAL_AID_REQUESTS: Final = "korpu.legal_aid.requests"
-# Every provider's answers about its tasks, read by the referral coordinator.
-TASK_UPDATES: Final = "korpu.tasks.updates"
+# Each provider's answers about its tasks, read by the referral coordinator: one stream
+# per provider, so that on a Redis with the per-service users (korpu.redis_acl) a provider
+# can add answers only as itself, and can neither trim, block (an entry with the highest
+# id) nor forge another provider's answers. Rejected: one stream all providers add to,
+# which Redis's permissions cannot split by writer.
+SHELTER_UPDATES: Final = "korpu.shelter.updates"
+EMPLOYMENT_UPDATES: Final = "korpu.employment.updates"
+LEGAL_AID_UPDATES: Final = "korpu.legal_aid.updates"
 
 REQUESTS_BY_SERVICE: Final[dict[str, str]] = {
     "shelter": SHELTER_REQUESTS,
     "employment": EMPLOYMENT_REQUESTS,
     "legal_aid": LEGAL_AID_REQUESTS,
+}
+UPDATES_BY_SERVICE: Final[dict[str, str]] = {
+    "shelter": SHELTER_UPDATES,
+    "employment": EMPLOYMENT_UPDATES,
+    "legal_aid": LEGAL_AID_UPDATES,
 }
 
 ALL: Final = (
@@ -29,7 +40,9 @@ ALL: Final = (
     SHELTER_REQUESTS,
     EMPLOYMENT_REQUESTS,
     LEGAL_AID_REQUESTS,
-    TASK_UPDATES,
+    SHELTER_UPDATES,
+    EMPLOYMENT_UPDATES,
+    LEGAL_AID_UPDATES,
 )
 
 # Who may write each stream: the service whose signature a reader accepts on its
@@ -42,15 +55,13 @@ PRODUCERS: Final[dict[str, tuple[str, ...]]] = {
     SHELTER_REQUESTS: ("referral",),
     EMPLOYMENT_REQUESTS: ("referral",),
     LEGAL_AID_REQUESTS: ("referral",),
-    TASK_UPDATES: ("shelter", "employment", "legal_aid"),
+    **{stream: (service,) for service, stream in UPDATES_BY_SERVICE.items()},
 }
 # Who reads each stream a service reads: the only service that may dead-letter its entries.
 READERS: Final[dict[str, str]] = {
     INTAKE: "referral",
-    TASK_UPDATES: "referral",
-    SHELTER_REQUESTS: "shelter",
-    EMPLOYMENT_REQUESTS: "employment",
-    LEGAL_AID_REQUESTS: "legal_aid",
+    **{stream: "referral" for stream in UPDATES_BY_SERVICE.values()},
+    **{stream: service for service, stream in REQUESTS_BY_SERVICE.items()},
 }
 
 # Consumer groups: one per reading service role.

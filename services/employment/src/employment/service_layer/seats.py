@@ -43,7 +43,7 @@ def answer(
         detail=detail,
         cause=cause,
     )
-    uow.publish(streams.TASK_UPDATES, envelope)
+    uow.publish(streams.EMPLOYMENT_UPDATES, envelope)
 
 
 def enrol(

@@ -33,7 +33,7 @@ def send(
         detail=detail,
         cause=cause,
     )
-    uow.publish(streams.TASK_UPDATES, envelope)
+    uow.publish(streams.LEGAL_AID_UPDATES, envelope)
 
 
 # Each detail names only what this person was given, never another person's data.

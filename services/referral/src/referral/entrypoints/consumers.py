@@ -21,10 +21,14 @@ SUBSCRIPTIONS = (
         on_invalid=intake.handle_invalid_entry,
         personal_data=True,
     ),
-    Subscription(
-        name="referral.task_updates",
-        stream=streams.TASK_UPDATES,
-        group=streams.GROUP_REFERRAL_COORDINATOR,
-        handler=_task_updated,
+    # One stream per provider (`streams.UPDATES_BY_SERVICE`), each read alike.
+    *(
+        Subscription(
+            name=f"referral.task_updates.{service}",
+            stream=stream,
+            group=streams.GROUP_REFERRAL_COORDINATOR,
+            handler=_task_updated,
+        )
+        for service, stream in streams.UPDATES_BY_SERVICE.items()
     ),
 )

@@ -1,4 +1,4 @@
-"""Answers about tasks on `streams.TASK_UPDATES`, written to the outbox with the state change."""
+"""Answers about tasks on `streams.SHELTER_UPDATES`, written to the outbox with the state change."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ Detail = dict[str, str | int | bool | None]
 
 @dataclasses.dataclass(frozen=True)
 class Reply:
-    """Answers about one task on `streams.TASK_UPDATES`, through the outbox."""
+    """Answers about one task on `streams.SHELTER_UPDATES`, through the outbox."""
 
     uow: UnitOfWork
     task_id: str
@@ -43,5 +43,5 @@ class Reply:
             detail=detail,
             cause=self.cause,
         )
-        self.uow.publish(streams.TASK_UPDATES, envelope)
+        self.uow.publish(streams.SHELTER_UPDATES, envelope)
         log.info("task_answered", task_id=self.task_id, status=str(status))
