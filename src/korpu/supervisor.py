@@ -15,6 +15,7 @@ import httpx
 
 from korpu import catalog
 from korpu.embedded_redis import EmbeddedRedis, free_port
+from korpu_runtime import private
 
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 20.0
@@ -56,15 +57,18 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "korpu", "serve", self.name],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        log.close()
+        # 0600 whatever this process's umask; the child's own is set from its first
+        # instruction (`umask`), before it writes anything.
+        descriptor = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(descriptor, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "korpu", "serve", self.name],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                umask=private.UMASK,
+            )
 
     def exited(self) -> bool:
         return self.process is not None and self.process.poll() is not None
@@ -119,13 +123,18 @@ class Stack:
         self._watcher: threading.Thread | None = None
 
     def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        tightened = private.tighten(private.folder(self.data_dir))
+        if tightened:
+            print(
+                f"korpu: {tightened} files and folders in {self.data_dir} were readable "
+                "by others (made by an older build); now their owner's only",
+                file=sys.stderr,
+            )
         if self.redis_url is None:
             self.embedded = EmbeddedRedis(self.data_dir)
             self.embedded.start()
             self.redis_url = self.embedded.url
-        log_dir = self.data_dir / "logs"
-        log_dir.mkdir(exist_ok=True)
+        log_dir = private.folder(self.data_dir / "logs")
         for name in catalog.SERVICES:
             for replica in range(1, self.replicas.get(name, 1) + 1):
                 self._start_replica(name, replica, log_dir)
@@ -158,6 +167,9 @@ class Stack:
         env.update(self.extra_env)
         env["REDIS_URL"] = str(self.redis_url)
         env["KORPU_DATA_DIR"] = str(self.data_dir)
+        if env.get("KORPU_KEYS_DIR"):
+            # Passed on as the operator gave it, made absolute like the data folder.
+            env["KORPU_KEYS_DIR"] = str(Path(env["KORPU_KEYS_DIR"]).resolve())
         env[f"{name.upper()}_HTTP_PORT"] = str(port)
         env.update(self.service_env.get(name, {}))
         return env

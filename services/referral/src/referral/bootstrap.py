@@ -49,6 +49,7 @@ def keyring(settings: Settings) -> sealing.Keyring:
         settings.env,
         settings.data_keys.get_secret_value(),
         settings.blind_index_key.get_secret_value(),
+        settings.keys_dir,
         settings.data_dir,
     )
 
