@@ -136,6 +136,24 @@ def test_a_key_added_to_the_demo_file_is_picked_up_by_a_running_keyring(tmp_path
     assert stat.S_IMODE((tmp_path / "keys" / key_store.KEY_FILE).stat().st_mode) == 0o600
 
 
+def test_a_demo_key_file_left_in_the_data_folder_moves_to_the_keys_folder_and_still_opens(
+    tmp_path: Path,
+) -> None:
+    data_dir, keys_dir = tmp_path / "data", tmp_path / "keys"
+    old = key_store.ensure_key_file(data_dir / key_store.KEY_FILE)  # where older builds kept it
+    sealed = sealing.Keyring(old.data_keys, old.index_key).seal("Aysel", PLACE)
+    settings = bootstrap.Settings(
+        env="demo", data_dir=data_dir, keys_dir=keys_dir, database_url="sqlite://"
+    )
+    moved = bootstrap.keyring(settings)
+    assert moved.open(sealed, PLACE) == "Aysel"
+    assert moved.key_file == keys_dir / key_store.KEY_FILE
+    assert stat.S_IMODE(keys_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((keys_dir / key_store.KEY_FILE).stat().st_mode) == 0o600
+    assert not list(data_dir.iterdir())
+    assert bootstrap.keyring(settings).open(sealed, PLACE) == "Aysel"  # and at the next start
+
+
 @pytest.mark.parametrize("clear", ["Aysel", "Aysel:Məmmədova", "Aysel:QWxpYmF5"])
 def test_text_stored_in_clear_is_refused_without_being_quoted(clear: str) -> None:
     with pytest.raises(sealing.CannotOpen, match="does not hold a sealed value") as refused:
