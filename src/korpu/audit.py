@@ -14,6 +14,8 @@ import sys
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from korpu import output
+
 if TYPE_CHECKING:
     from referral.adapters import audit as trail
 
@@ -43,13 +45,14 @@ def command(args: argparse.Namespace) -> int:
     try:
         where = _filter(args)
     except BadInput as error:
-        print(f"korpu audit: {error}", file=sys.stderr)
+        output.show(f"korpu audit: {error}", sys.stderr)
         return 2
     found = _read(where)
+    # An entry's detail holds what an organization or an operator wrote (a reason).
     if args.json:
-        print(json.dumps([_shown(entry) for entry in found]))
+        output.show(json.dumps([_shown(entry) for entry in found]))
     else:
-        print(table(found))
+        output.show(table(found))
     if len(found) == where.limit:
         # On stderr: a script reading --json gets the entries, a person the hint.
         print(

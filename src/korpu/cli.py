@@ -11,19 +11,22 @@ import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from korpu import audit, catalog, keys, operations
-
-if TYPE_CHECKING:
-    pass
+from korpu import audit, catalog, keys, operations, output
+from korpu_runtime import private
 
 
 def main(argv: list[str] | None = None) -> None:
+    # Before anything is written: every file this command, the supervisor or a
+    # service makes is its owner's alone (korpu_runtime.private).
+    private.restrict_new_files()
     parser = _parser()
     args = parser.parse_args(argv)
     if args.data_dir is not None:
         os.environ["KORPU_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    if args.keys_dir is not None:
+        os.environ["KORPU_KEYS_DIR"] = str(Path(args.keys_dir).resolve())
     if not hasattr(args, "run"):
         parser.print_help()
         raise SystemExit(2)
@@ -33,6 +36,10 @@ def main(argv: list[str] | None = None) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="korpu", description=__doc__)
     parser.add_argument("--data-dir", help="where the databases live (default ./.korpu)")
+    parser.add_argument(
+        "--keys-dir",
+        help="where the demo's keys live, to back up apart from the data (default DATA_DIR/keys)",
+    )
     commands = parser.add_subparsers(title="commands")
 
     up = commands.add_parser("up", help="run every service as its own process")
@@ -149,14 +156,18 @@ def _data_dir() -> Path:
 
 def _serve(args: argparse.Namespace) -> int:
     from korpu_runtime import http
+    from korpu_runtime import logging as runtime_logging
     from korpu_runtime.settings import SettingsRefused
 
     module = catalog.bootstrap(args.service)
     settings = module.Settings()
+    # Set up before the service is built, so what building it logs (a data folder
+    # tightened, a key file moved) is a JSON line like the rest.
+    runtime_logging.configure(settings.service, settings.log_level)
     try:
         app = module.build_app(settings)
     except SettingsRefused as error:
-        print(f"korpu serve {args.service}: {error}", file=sys.stderr)
+        output.show(f"korpu serve {args.service}: {error}", sys.stderr)
         return 2
     http.serve(app, settings.http_host, settings.http_port)
     return 0
@@ -179,7 +190,7 @@ def _up(_args: argparse.Namespace) -> int:
             stopped.wait()
             print("Stopping...")
     except StartError as error:
-        print(f"korpu up: {error}", file=sys.stderr)
+        output.show(f"korpu up: {error}", sys.stderr)
         return 1
     return 0
 
@@ -191,7 +202,7 @@ def _demo(args: argparse.Namespace) -> int:
     try:
         return demo.run(_data_dir(), Path(args.directory) if args.directory else None)
     except StartError as error:
-        print(f"korpu demo: {error}", file=sys.stderr)
+        output.show(f"korpu demo: {error}", sys.stderr)
         return 1
 
 
@@ -201,7 +212,7 @@ def _seed(args: argparse.Namespace) -> int:
     try:
         counts = seed.load(seed.read(args.file))
     except seed.SeedError as error:
-        print(f"korpu seed: {error}", file=sys.stderr)
+        output.show(f"korpu seed: {error}", sys.stderr)
         return 2
     print(", ".join(f"{count} {key}" for key, count in counts.items()) + " loaded")
     return 0
@@ -226,16 +237,16 @@ def _recover(args: argparse.Namespace) -> int:
         since = recover.parse_since(args.since)
         results = recover.recover(since)
     except recover.RecoverError as error:
-        print(f"korpu recover: {error}", file=sys.stderr)
+        output.show(f"korpu recover: {error}", sys.stderr)
         return 2
     if args.json:
         services = {r.service: {"events": r.events, "database_found": r.found} for r in results}
-        print(json.dumps({"since": since.isoformat(), "services": services}))
+        output.show(json.dumps({"since": since.isoformat(), "services": services}))
         return 0
     print(f"Events written since {since.isoformat()}, to be sent again:")
     for result in results:
         found = "" if result.found else "  (no database yet)"
-        print(f"  {result.service:<10} {result.events}{found}")
+        output.show(f"  {result.service:<10} {result.events}{found}")
     print("Running services send them within a few seconds; readers drop what they already did.")
     shortest = min((r.retention_hours for r in results if r.found), default=0.0)
     if shortest and since < datetime.now(UTC) - timedelta(hours=shortest):
@@ -257,6 +268,7 @@ def _org_create(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"Organization {args.name}: {organization_id}")
+        # The name as typed, which may hold a terminal's escape sequence: shown safe.
+        print(f"Organization {output.safe(args.name, lines=False)}: {organization_id}")
         print(f"API key (shown once, stored hashed): {api_key}")
     return 0

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from korpu import catalog, seed
+from korpu import catalog, output, seed
 from korpu.embedded_redis import free_port
 from korpu.supervisor import Stack
 
@@ -106,7 +106,7 @@ def _submit_all(client: httpx.Client, cases: list[Sample]) -> dict[str, str]:
         answer.raise_for_status()
         ids[case.reference] = answer.json()["id"]
         status = answer.json()["status"]
-        print(f"  {case.reference}  {case.label:<38} -> {answer.status_code} {status}")
+        output.show(f"  {case.reference}  {case.label:<38} -> {answer.status_code} {status}")
     return ids
 
 
@@ -136,7 +136,8 @@ def _print_table(client: httpx.Client, ids: dict[str, str]) -> None:
     for reference, referral_id in ids.items():
         view = client.get(f"/v1/referrals/{referral_id}").json()
         services = view["services"]
-        print(
+        # The answers' details (a facility, a reason) come from the providers, over the bus.
+        output.show(
             f"{reference:<10} {labels[reference]:<36} {view['status']:<12} "
             f"{_cell(services.get('shelter')):<42} {_cell(services.get('employment')):<28} "
             f"{_cell(services.get('legal_aid'))}"

@@ -14,6 +14,8 @@ import json
 import sys
 import uuid
 
+from korpu import output
+
 REASON_LIMIT = 500
 
 
@@ -62,14 +64,16 @@ def command(args: argparse.Namespace) -> int:
 def _report(referral_id: str, at: dt.datetime, before: bool, as_json: bool) -> None:
     when = at.astimezone(dt.UTC).isoformat()
     if as_json:
-        print(json.dumps({"referral_id": referral_id, "erased_at": when, "erased_before": before}))
+        output.show(
+            json.dumps({"referral_id": referral_id, "erased_at": when, "erased_before": before})
+        )
     elif before:
-        print(f"Referral {referral_id}: its personal data was already erased at {when}.")
+        output.show(f"Referral {referral_id}: its personal data was already erased at {when}.")
     else:
-        print(f"Referral {referral_id}: personal data erased at {when}.")
+        output.show(f"Referral {referral_id}: personal data erased at {when}.")
         print("The case stays, without the person: status, services, history, statistics.")
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"korpu erase: {message}", file=sys.stderr)
+    output.show(f"korpu erase: {message}", sys.stderr)
     return code

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from korpu import output
+
 if TYPE_CHECKING:
     import redis
 
@@ -54,10 +56,10 @@ def with_redis(
         except (redis.ConnectionError, redis.TimeoutError) as error:
             return _unreachable(url, error)
         except dlq.UnknownDeadLetter as error:
-            print(f"korpu: no dead letter {error} (see `korpu dlq list`)", file=sys.stderr)
+            output.show(f"korpu: no dead letter {error} (see `korpu dlq list`)", sys.stderr)
             return 1
         except dlq.ForgedDeadLetter as error:
-            print(f"korpu: not replayed, forged dead letter {error}", file=sys.stderr)
+            output.show(f"korpu: not replayed, forged dead letter {error}", sys.stderr)
             return 1
 
     return run
@@ -68,7 +70,7 @@ def _unreachable(url: str, error: Exception) -> int:
 
     reason = " ".join(str(error).split())
     address = embedded_redis.without_password(url)
-    print(f"korpu: cannot reach Redis at {address}: {reason}", file=sys.stderr)
+    output.show(f"korpu: cannot reach Redis at {address}: {reason}", sys.stderr)
     return 2
 
 
@@ -82,7 +84,8 @@ def status_command(client: redis.Redis, args: argparse.Namespace) -> int:
     from korpu import status
 
     report = status.collect(client)
-    print(json.dumps(report) if args.json else status.table(report))
+    # Group and consumer names are anyone's with access to Redis: shown safe.
+    output.show(json.dumps(report) if args.json else status.table(report))
     return 0
 
 
@@ -90,7 +93,9 @@ def dlq_list(client: redis.Redis, args: argparse.Namespace) -> int:
     from korpu import dlq
 
     letters = dlq.list_all(client)
-    print(json.dumps([letter.summary() for letter in letters]) if args.json else dlq.table(letters))
+    output.show(
+        json.dumps([letter.summary() for letter in letters]) if args.json else dlq.table(letters)
+    )
     return 0
 
 
@@ -98,7 +103,8 @@ def dlq_show(client: redis.Redis, args: argparse.Namespace) -> int:
     from korpu import dlq
 
     letter = dlq.get(client, args.id)
-    print(json.dumps(letter.full(), ensure_ascii=False) if args.json else dlq.describe(letter))
+    shown = json.dumps(letter.full(), ensure_ascii=False) if args.json else dlq.describe(letter)
+    output.show(shown)
     return 0
 
 
@@ -116,9 +122,9 @@ def dlq_replay(client: redis.Redis, args: argparse.Namespace) -> int:
         except dlq.ForgedDeadLetter as error:
             if not args.all:
                 raise
-            print(f"korpu: not replayed, forged dead letter {error}", file=sys.stderr)
+            output.show(f"korpu: not replayed, forged dead letter {error}", sys.stderr)
             continue
-        print(f"replayed {letter.id} to {letter.origin_stream} as {new_id}")
+        output.show(f"replayed {letter.id} to {letter.origin_stream} as {new_id}")
     if not ids:
         print("No dead letters.")
     return 0
@@ -128,5 +134,5 @@ def dlq_discard(client: redis.Redis, args: argparse.Namespace) -> int:
     from korpu import dlq
 
     letter = dlq.discard(client, args.id, args.reason)
-    print(f"discarded {letter.id} (from {letter.origin_stream}): {args.reason}")
+    output.show(f"discarded {letter.id} (from {letter.origin_stream}): {args.reason}")
     return 0

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 
+from korpu import output
+
 T = TypeVar("T")
 REASON_LIMIT = 500
 
@@ -31,10 +33,10 @@ def command(name: str, run: Callable[[argparse.Namespace], int]) -> Callable[...
         try:
             return run(args)
         except BadInput as error:
-            print(f"korpu org keys {name}: {error}", file=sys.stderr)
+            output.show(f"korpu org keys {name}: {error}", sys.stderr)
             return 2
         except NotFound as error:
-            print(f"korpu org keys {name}: {error}", file=sys.stderr)
+            output.show(f"korpu org keys {name}: {error}", sys.stderr)
             return 1
 
     return wrapped
@@ -45,15 +47,18 @@ def list_keys(args: argparse.Namespace) -> int:
 
     org_id = _id(args.org_id, "ORG_ID")
 
-    def work(conn: Connection) -> list[organizations.Key]:
-        if not organizations.exists(conn, org_id):
+    def work(conn: Connection) -> tuple[str, list[organizations.Key]]:
+        name = organizations.name(conn, org_id)
+        if name is None:
             raise NotFound(f"no organization {org_id}")
-        return organizations.keys(conn, org_id)
+        return name, organizations.keys(conn, org_id)
 
-    found = _once(work)
+    name, found = _once(work)
     if args.json:
-        print(json.dumps([_shown(key) for key in found]))
+        output.show(json.dumps([_shown(key) for key in found]))
         return 0
+    # The name is whatever its creator typed: shown safe, on one line.
+    print(f"Keys of {output.safe(name, lines=False)}")
     print(f"{'ID':<36}  {'PREFIX':<17} {'SCOPES':<32} {'CREATED':<17} {'LAST USED':<17} REVOKED")
     for key in found:
         shown = _shown(key)
@@ -62,7 +67,8 @@ def list_keys(args: argparse.Namespace) -> int:
             f"{key.id:<36}  {shown['prefix'] + '…':<17} {' '.join(key.scopes):<32} "
             f"{_when(key.created_at):<17} {_when(key.last_used_at) or 'never':<17} {revoked}"
         )
-        print(line.rstrip())
+        # A revocation's reason is anyone's text who held the command line.
+        print(output.safe(line.rstrip(), lines=False))
     return 0
 
 
@@ -107,7 +113,7 @@ def revoke_key(args: argparse.Namespace) -> int:
 
     key = _once(work)
     assert key.revoked_at is not None
-    print(
+    output.show(
         f"Key {key.id} ({_shown(key)['prefix']}…) revoked at {_when(key.revoked_at)}: "
         f"{key.revoked_reason}"
     )

@@ -15,6 +15,7 @@ import httpx
 
 from korpu import catalog, redis_acl
 from korpu.embedded_redis import EmbeddedRedis, free_port, without_password
+from korpu_runtime import private
 from korpu_runtime.settings import ServiceSettings
 
 READY_TIMEOUT_SECONDS = 60.0
@@ -57,15 +58,18 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "korpu", "serve", self.name],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        log.close()
+        # 0600 whatever this process's umask; the child's own is set from its first
+        # instruction (`umask`), before it writes anything.
+        descriptor = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(descriptor, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "korpu", "serve", self.name],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                umask=private.UMASK,
+            )
 
     def exited(self) -> bool:
         return self.process is not None and self.process.poll() is not None
@@ -127,7 +131,13 @@ class Stack:
         self._watcher: threading.Thread | None = None
 
     def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        tightened = private.tighten(private.folder(self.data_dir))
+        if tightened:
+            print(
+                f"korpu: {tightened} files and folders in {self.data_dir} were readable "
+                "by others (made by an older build); now their owner's only",
+                file=sys.stderr,
+            )
         if self.redis_url is None:
             keys_dir = ServiceSettings(service="korpu", data_dir=self.data_dir).keys_dir
             passwords = redis_acl.passwords(keys_dir)
@@ -135,8 +145,7 @@ class Stack:
             self.embedded = EmbeddedRedis(self.data_dir, passwords=passwords)
             self.embedded.start()
             self.redis_url = self.embedded.url_for(redis_acl.OPERATOR)
-        log_dir = self.data_dir / "logs"
-        log_dir.mkdir(exist_ok=True)
+        log_dir = private.folder(self.data_dir / "logs")
         for name in catalog.SERVICES:
             for replica in range(1, self.replicas.get(name, 1) + 1):
                 self._start_replica(name, replica, log_dir)
@@ -175,6 +184,9 @@ class Stack:
         redis_url = self.embedded.url_for(name) if self.embedded else self.redis_url
         env["REDIS_URL"] = str(redis_url)
         env["KORPU_DATA_DIR"] = str(self.data_dir)
+        if env.get("KORPU_KEYS_DIR"):
+            # Passed on as the operator gave it, made absolute like the data folder.
+            env["KORPU_KEYS_DIR"] = str(Path(env["KORPU_KEYS_DIR"]).resolve())
         env[f"{name.upper()}_HTTP_PORT"] = str(port)
         env.update(self.service_env.get(name, {}))
         return env

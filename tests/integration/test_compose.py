@@ -230,7 +230,7 @@ def test_every_service_has_its_own_database(services: dict[str, dict[str, Any]])
 def test_only_referral_is_published_on_the_host(services: dict[str, dict[str, Any]]) -> None:
     published = {name for name, service in services.items() if service.get("ports")}
     assert published == {"referral"}
-    assert [str(p) for p in services["referral"]["ports"]] == ["8080:8080"]
+    assert [str(p) for p in services["referral"]["ports"]] == ["${KORPU_BIND:-127.0.0.1}:8080:8080"]
 
 
 def test_seed_runs_once_against_the_services_databases(

@@ -91,7 +91,7 @@ async def test_rotation_seals_every_row_under_the_new_key_while_referrals_keep_c
     names[await _submit(demo_service, "After")] = "After"
 
     result = json.loads(out)
-    new_key = json.loads((tmp_path / key_store.KEY_FILE).read_text())["data_keys"][0]
+    new_key = json.loads((tmp_path / "keys" / key_store.KEY_FILE).read_text())["data_keys"][0]
     assert result["key_id"] == new_key.partition(":")[0] != old_key
     assert result["re_encrypted"]["persons"] >= 30 and result["remaining"] == 0
     db = demo_service.service.db
@@ -101,7 +101,7 @@ async def test_rotation_seals_every_row_under_the_new_key_while_referrals_keep_c
         sealed = [row[name] for name in sealed_persons.SEALED if row[name] is not None]
         assert all(value.startswith(result["key_id"] + ":") for value in sealed)
     # The old key is no longer needed: the new one alone opens every person.
-    stored = key_store.read_key_file(tmp_path / key_store.KEY_FILE)
+    stored = key_store.read_key_file(tmp_path / "keys" / key_store.KEY_FILE)
     only_new = sealing.Keyring(stored.data_keys[:1], stored.index_key)
     assert {row["referral_id"]: sealed_persons.open_row(only_new, row)["given_name"]
             for row in rows} == names  # fmt: skip
@@ -155,7 +155,7 @@ def test_an_operator_rotates_to_a_key_put_first_in_the_settings(
     new_id = new.partition(":")[0]
     assert f"Re-encrypted under key {new_id}: 3 persons" in rotated.stdout
     assert new.partition(":")[2] not in rotated.stdout + rotated.stderr  # never a key
-    assert not (tmp_path / key_store.KEY_FILE).exists()  # settings' keys, no demo file
+    assert not (tmp_path / "keys" / key_store.KEY_FILE).exists()  # settings' keys, no demo file
 
     only_new = bootstrap.Settings(
         env="production", database_url=database_url, data_dir=tmp_path, data_keys=new,

@@ -122,7 +122,7 @@ def test_keys_from_settings_start_the_service_and_stay_out_of_its_repr(tmp_path:
 
 def test_demo_mode_generates_its_keys_once_into_a_private_file(tmp_path: Path) -> None:
     first = bootstrap.keyring(_settings(tmp_path, "demo"))
-    path = tmp_path / key_store.KEY_FILE
+    path = tmp_path / "keys" / key_store.KEY_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     again = bootstrap.keyring(_settings(tmp_path, "demo"))
     assert again.current_id == first.current_id
@@ -132,10 +132,28 @@ def test_demo_mode_generates_its_keys_once_into_a_private_file(tmp_path: Path) -
 def test_a_key_added_to_the_demo_file_is_picked_up_by_a_running_keyring(tmp_path: Path) -> None:
     running = bootstrap.keyring(_settings(tmp_path, "demo"))
     before = running.seal("Aysel", PLACE)
-    added = key_store.add_data_key(tmp_path / key_store.KEY_FILE)
+    added = key_store.add_data_key(tmp_path / "keys" / key_store.KEY_FILE)
     assert running.current_id == added.id
     assert running.open(before, PLACE) == "Aysel"
-    assert stat.S_IMODE((tmp_path / key_store.KEY_FILE).stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "keys" / key_store.KEY_FILE).stat().st_mode) == 0o600
+
+
+def test_a_demo_key_file_left_in_the_data_folder_moves_to_the_keys_folder_and_still_opens(
+    tmp_path: Path,
+) -> None:
+    data_dir, keys_dir = tmp_path / "data", tmp_path / "keys"
+    old = key_store.ensure_key_file(data_dir / key_store.KEY_FILE)  # where older builds kept it
+    sealed = sealing.Keyring(old.data_keys, old.index_key).seal("Aysel", PLACE)
+    settings = bootstrap.Settings(
+        env="demo", data_dir=data_dir, keys_dir=keys_dir, database_url="sqlite://"
+    )
+    moved = bootstrap.keyring(settings)
+    assert moved.open(sealed, PLACE) == "Aysel"
+    assert moved.key_file == keys_dir / key_store.KEY_FILE
+    assert stat.S_IMODE(keys_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((keys_dir / key_store.KEY_FILE).stat().st_mode) == 0o600
+    assert not list(data_dir.iterdir())
+    assert bootstrap.keyring(settings).open(sealed, PLACE) == "Aysel"  # and at the next start
 
 
 @pytest.mark.parametrize("clear", ["Aysel", "Aysel:Məmmədova", "Aysel:QWxpYmF5"])

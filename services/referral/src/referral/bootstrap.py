@@ -38,7 +38,7 @@ class Settings(ServiceSettings):
     # Keys sealing personal data at rest (adapters/sealing.py): `id:base64,id2:base64`,
     # the first seals, all open; and the blind index key for duplicates. Secret:
     # never shown in a repr or a log. Required outside demo mode; in demo mode,
-    # generated into the data directory on first start when unset.
+    # generated into the keys folder (KORPU_KEYS_DIR) on first start when unset.
     data_keys: SecretStr = SecretStr("")
     blind_index_key: SecretStr = SecretStr("")
 
@@ -49,6 +49,7 @@ def keyring(settings: Settings) -> sealing.Keyring:
         settings.env,
         settings.data_keys.get_secret_value(),
         settings.blind_index_key.get_secret_value(),
+        settings.keys_dir,
         settings.data_dir,
     )
 

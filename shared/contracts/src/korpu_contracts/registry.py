@@ -25,12 +25,27 @@ MODELS: dict[tuple[str, int], type[Payload]] = {
     )
 }
 
+# Every type this build knows, whatever its version.
+TYPES = frozenset(name for name, _ in MODELS)
+
 # (type, from_version) -> function turning that version's data into the next one's.
 UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
+def shown(event_type: str) -> str:
+    """A type as a log line, an error or a dead letter may show it: one the registry knows,
+    else only its length. An entry's `type` is its sender's text, up to 120 characters of it
+    (an escape sequence, a name). Rejected: a pattern of plausible type names, which a
+    lowercase name passes."""
+    return event_type if event_type in TYPES else f"<unknown type, {len(event_type)} characters>"
+
+
 class UnknownEventType(ValueError):
-    pass
+    """A type (or version) this reader cannot read; the message names the type as `shown`."""
+
+    def __init__(self, event_type: str, problem: str = "unknown event type") -> None:
+        super().__init__(f"{problem}: {shown(event_type)}")
+        self.event_type = event_type
 
 
 def latest_version(event_type: str) -> int:
@@ -47,12 +62,12 @@ def read(envelope: Envelope, expected: type[PayloadT]) -> PayloadT:
     an optional field without breaking this reader.
     """
     if envelope.type != expected.TYPE:
-        raise UnknownEventType(f"expected {expected.TYPE}, got {envelope.type}")
+        raise UnknownEventType(envelope.type, f"expected {expected.TYPE}, got")
     data = dict(envelope.data)
     version = envelope.dataschemaversion
     if version > expected.VERSION:
         raise UnknownEventType(
-            f"{envelope.type} v{version} is newer than this reader (v{expected.VERSION})"
+            envelope.type, f"v{version} is newer than this reader (v{expected.VERSION}) of"
         )
     while version < expected.VERSION:
         data = UPCASTERS[(envelope.type, version)](data)

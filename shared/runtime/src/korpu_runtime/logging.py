@@ -3,14 +3,59 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import traceback
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any, TextIO, cast
 
 import structlog
 
+from korpu_contracts import registry
 from korpu_runtime import errors
+
+# What an id of ours looks like, by the key it is logged under. Each is also a value
+# a sender chooses (an envelope's id, correlation and causation ids, a task id in
+# an event, an id in a URL): a line shows it only when it has the shape ours have,
+# else INVALID and its length. Rejected: logging it escaped or cut short, which
+# still writes what a sender chose (a name, a forged "correlation" of another
+# case) into every log line of the message.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_STREAM_ENTRY = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
+# A path's parts: ids, and the lowercase words of our routes.
+_PATH_PART = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}|[a-z0-9_-]{1,40}")
+INVALID = "<invalid>"
+
+
+def _uuid(value: str) -> bool:
+    return _UUID.fullmatch(value) is not None
+
+
+def _path(value: str) -> bool:
+    return value.startswith("/") and all(
+        _PATH_PART.fullmatch(part) for part in value[1:].split("/") if part
+    )
+
+
+VALIDATED: dict[str, Callable[[str], bool]] = {
+    **dict.fromkeys(
+        (
+            "correlation_id",
+            "causation_id",
+            "event_id",
+            "referral_id",
+            "task_id",
+            "open_case",
+            "organization_id",
+            "key_id",
+        ),
+        _uuid,
+    ),
+    "stream_entry_id": lambda value: _STREAM_ENTRY.fullmatch(value) is not None,
+    "entry": lambda value: _STREAM_ENTRY.fullmatch(value) is not None,
+    "event_type": lambda value: value in registry.TYPES,
+    "path": _path,
+}
 
 
 def configure(service: str, level: str = "INFO", *, json: bool | None = None) -> None:
@@ -21,6 +66,7 @@ def configure(service: str, level: str = "INFO", *, json: bool | None = None) ->
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            _validated_ids,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _safe_exc_info,
@@ -49,6 +95,22 @@ class _Stderr:
 
     def flush(self) -> None:
         sys.stderr.flush()
+
+
+def _validated_ids(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Each id bound or passed under a key of VALIDATED, kept only when it has our shape.
+
+    A processor, so every line is covered, bound in a context (the consumer's ids of
+    the message at hand) or passed to the call, by code written now or later.
+    """
+    for key, valid in VALIDATED.items():
+        value = event_dict.get(key)
+        if isinstance(value, str) and not valid(value):
+            event_dict[key] = INVALID
+            event_dict[f"{key}_length"] = len(value)
+    return event_dict
 
 
 def _safe_exc_info(

@@ -15,7 +15,16 @@ from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage
 from sqlalchemy.engine import Connection
 
-from korpu_runtime import background, consumer, database, healing, parking, redelivery, signing
+from korpu_runtime import (
+    background,
+    consumer,
+    database,
+    healing,
+    parking,
+    private,
+    redelivery,
+    signing,
+)
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.database import Database
 from korpu_runtime.relay import Relay
@@ -52,6 +61,11 @@ class Service:
         metadata: sa.MetaData,
         subscriptions: Sequence[consumer.Subscription],
     ) -> None:
+        # First, before the database file or anything else is made: owner-only files
+        # however the process was started (`korpu serve`, a supervisor, an embedding).
+        tightened = private.protect(settings.data_dir)
+        if tightened:
+            log.warning("data_dir_tightened", paths=tightened, to="owner only")
         self.settings = settings
         self.metadata = metadata
         self.outbox = metadata.tables["outbox"]

@@ -2,8 +2,9 @@
 
 Outside demo mode, REFERRAL_DATA_KEYS and REFERRAL_BLIND_INDEX_KEY, refused when
 missing, malformed or a placeholder. In demo mode what is missing comes from a
-file in the data directory, made on first start (mode 0600) and given a new key
-first by `korpu keys rotate`.
+file in the keys folder (KORPU_KEYS_DIR, `<data dir>/keys` by default; 0700),
+made on first start (mode 0600) and given a new key first by `korpu keys rotate`.
+Kept apart from the data so that a copy of one is not a copy of the other.
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from korpu_runtime import logging as runtime_logging
+from korpu_runtime import private
 from referral.adapters import sealing
+
+log = runtime_logging.get(__name__)
 
 KEY_FILE = "referral-keys.json"
 # What sample files and templates put where a secret goes (the full-stack
@@ -33,14 +38,18 @@ class KeyFile:
     index_key: bytes = dataclasses.field(repr=False)
 
 
-def keyring_from(env: str, data_keys: str, index_key: str, data_dir: Path) -> sealing.Keyring:
-    """The keyring from settings; in demo mode, what is missing comes from the data dir's file.
+def keyring_from(
+    env: str, data_keys: str, index_key: str, keys_dir: Path, data_dir: Path
+) -> sealing.Keyring:
+    """The keyring from settings; in demo mode, what is missing comes from the keys folder's file.
 
     Outside demo mode a missing or placeholder key stops the service at start:
-    running with a guessable key would look safe and not be.
+    running with a guessable key would look safe and not be. `data_dir` is where
+    an older build kept the file: one found there is moved to `keys_dir`.
     """
     demo = env == "demo"
-    file = key_file(data_dir) if demo and not (data_keys.strip() and index_key.strip()) else None
+    wanted = demo and not (data_keys.strip() and index_key.strip())
+    file = key_file(keys_dir, data_dir) if wanted else None
     stored = ensure_key_file(file) if file is not None else None
     if data_keys.strip():
         keys, from_file = parse_data_keys(data_keys), None
@@ -115,15 +124,50 @@ def _decode_key(encoded: str, where: str) -> bytes:
 # The demo key file ---------------------------------------------------------------------
 
 
-def key_file(data_dir: Path) -> Path:
-    return data_dir / KEY_FILE
+def key_file(keys_dir: Path, data_dir: Path | None = None) -> Path:
+    """The demo key file in `keys_dir`; one an older build left in `data_dir` is moved there
+    first, so the data it sealed still opens. Rejected: reading it where it is, which
+    would keep the keys in every copy of the data folder."""
+    path = private.folder(keys_dir) / KEY_FILE
+    old = None if data_dir is None else data_dir / KEY_FILE
+    if old is not None and old != path and old.exists() and not path.exists():
+        _move(old, path)
+    return path
+
+
+def _move(old: Path, path: Path) -> None:
+    # Copied then linked into place, then the old one removed: the same on one file
+    # system or two, and two processes starting at once both end with the one file.
+    # Rejected: os.rename, which fails across file systems (a keys folder on another
+    # volume is the point).
+    try:
+        content = old.read_bytes()
+    except FileNotFoundError:
+        return  # moved meanwhile by another process
+    temporary = _temporary(path)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, private.FILE_MODE)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    with contextlib.suppress(FileExistsError):
+        os.link(temporary, path)
+    temporary.unlink()
+    if read_key_file(path) != read_key_file(old):
+        # Another process made fresh keys there meanwhile: the old file stays, for
+        # the operator to choose (the data it sealed opens only with it).
+        log.error("demo_key_file_not_moved", source=str(old), destination=str(path))
+        return
+    old.unlink(missing_ok=True)
+    old.with_suffix(".lock").unlink(missing_ok=True)
+    log.warning("demo_key_file_moved", source=str(old), destination=str(path))
 
 
 def ensure_key_file(path: Path) -> KeyFile:
     """Read the key file, creating it (mode 0600) with fresh keys on first start."""
     if not path.exists():
         fresh = KeyFile([sealing.DataKey.generate()], secrets.token_bytes(sealing.KEY_BYTES))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private.folder(path.parent)
         temporary = _write_private(path, fresh)
         # Two processes starting at once: the first link wins, the other reads it.
         with contextlib.suppress(FileExistsError):
@@ -162,14 +206,18 @@ def add_data_key(path: Path) -> sealing.DataKey:
 def _locked(path: Path) -> Iterator[None]:
     # Two rotations at once would each write the file and one key would be lost,
     # with the rows it sealed.
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private.folder(path.parent)
     with open(path.with_suffix(".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 
 
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+
+
 def _write_private(path: Path, keys: KeyFile) -> Path:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    temporary = _temporary(path)
     content: dict[str, Any] = {
         "data_keys": [key.line() for key in keys.data_keys],
         "blind_index_key": base64.b64encode(keys.index_key).decode(),

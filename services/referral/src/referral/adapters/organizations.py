@@ -147,8 +147,16 @@ def _mark_used(conn: Connection, key_id: str, last: dt.datetime | None, at: dt.d
 
 
 def exists(conn: Connection, organization_id: str) -> bool:
-    query = sa.select(tables.organizations.c.id).where(tables.organizations.c.id == organization_id)
-    return conn.execute(query).first() is not None
+    return name(conn, organization_id) is not None
+
+
+def name(conn: Connection, organization_id: str) -> str | None:
+    """The organization's name as it was created; None when there is no such organization."""
+    query = sa.select(tables.organizations.c.name).where(
+        tables.organizations.c.id == organization_id
+    )
+    found: str | None = conn.execute(query).scalar_one_or_none()
+    return found
 
 
 def _key_query() -> sa.Select[Any]:
