@@ -182,7 +182,7 @@ def table(letters: list[DeadLetter]) -> str:
         age_s = (now_ms - int(letter.id.split("-")[0])) / 1000
         error = " ".join(letter.error.split())
         if letter.forged:
-            error = f"FORGED, never replayed ({letter.forged}): {error}"
+            error = f"FORGED: {error}"  # why, in `korpu dlq show`
         if len(error) > ERROR_WIDTH:
             error = error[: ERROR_WIDTH - 1] + "…"
         lines.append(

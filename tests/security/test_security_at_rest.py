@@ -31,6 +31,7 @@ from ruamel.yaml import YAML
 from korpu import catalog
 from korpu.embedded_redis import free_port
 from korpu_contracts import streams
+from support import bus
 from support.referrals import referral_body
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -281,16 +282,20 @@ def test_dead_letters_and_consumer_names_reach_the_terminal_without_escape_seque
     with redis.Redis.from_url(redis_db, decode_responses=True) as client:
         letter = client.xadd(
             streams.DEAD_LETTERS,
-            {
-                "origin_stream": streams.SHELTER_REQUESTS,
-                "origin_id": "1767225600000-0",
-                "group": streams.GROUP_SHELTER,
-                "handler": f"shelter {ATTACK}",
-                "error": f"ValueError: {ATTACK}\nsecond line",
-                "deliveries": "5",
-                "dead_at": dt.datetime.now(dt.UTC).isoformat(),
-                streams.ENTRY_FIELD: json.dumps({"note": ATTACK}, ensure_ascii=False),
-            },
+            # Written by the shelter service itself: what an entry carried, not a forgery.
+            bus.signer("shelter").signed(
+                streams.DEAD_LETTERS,
+                {
+                    "origin_stream": streams.SHELTER_REQUESTS,
+                    "origin_id": "1767225600000-0",
+                    "group": streams.GROUP_SHELTER,
+                    "handler": f"shelter {ATTACK}",
+                    "error": f"ValueError: {ATTACK}\nsecond line",
+                    "deliveries": "5",
+                    "dead_at": dt.datetime.now(dt.UTC).isoformat(),
+                    streams.ENTRY_FIELD: json.dumps({"note": ATTACK}, ensure_ascii=False),
+                },
+            ),  # type: ignore[arg-type]
         )
         client.xgroup_create(streams.SHELTER_REQUESTS, f"group {ATTACK}", id="0", mkstream=True)
     for args in (("dlq", "list"), ("dlq", "show", str(letter)), ("status",)):
