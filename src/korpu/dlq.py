@@ -29,6 +29,8 @@ class ForgedDeadLetter(ValueError):
 @dataclasses.dataclass(frozen=True)
 class DeadLetter:
     id: str
+    # The dead letters it is in: its writer's own (streams.DEAD_LETTERS_BY_SERVICE).
+    stream: str
     origin_stream: str
     origin_id: str
     group: str
@@ -47,7 +49,7 @@ class DeadLetter:
 
     @classmethod
     def from_entry(
-        cls, entry_id: str, fields: dict[str, str], verifier: signing.Verifier
+        cls, stream: str, entry_id: str, fields: dict[str, str], verifier: signing.Verifier
     ) -> DeadLetter:
         # A tolerant reader: a field the runtime did not write reads empty rather than
         # making the one tool an operator has in an incident crash on it.
@@ -55,13 +57,14 @@ class DeadLetter:
         deliveries = fields.get("deliveries", "")
         return cls(
             id=entry_id,
+            stream=stream,
             **text,
             deliveries=int(deliveries) if deliveries.isdigit() else 0,
             replay_of=fields.get(streams.REPLAY_FIELD) or None,
             event=fields.get(streams.ENTRY_FIELD, ""),
             parked=fields.get(streams.PARKED_FIELD) or None,
             event_signature=fields.get(streams.EVENT_SIGNATURE_FIELD, ""),
-            forged=_forged(verifier, fields),
+            forged=_forged(verifier, stream, fields),
         )
 
     def summary(self) -> dict[str, Any]:
@@ -74,9 +77,9 @@ class DeadLetter:
         return {**self.summary(), "event": _parsed(self.event)}
 
 
-def _forged(verifier: signing.Verifier, fields: dict[str, str]) -> str | None:
+def _forged(verifier: signing.Verifier, stream: str, fields: dict[str, str]) -> str | None:
     try:
-        verifier.dead_letter_writer(fields)
+        verifier.dead_letter_writer(stream, fields)
     except signing.Refused as refused:
         return str(refused)
     return None
@@ -90,19 +93,33 @@ def verifier() -> signing.Verifier:
 
 
 def list_all(client: redis.Redis) -> list[DeadLetter]:
-    """Oldest first: stream ids grow with time."""
+    """Every service's, oldest first: stream ids grow with time."""
     keys = verifier()
-    return [DeadLetter.from_entry(*entry, keys) for entry in _entries(client, "-", "+")]
+    letters = [
+        DeadLetter.from_entry(stream, *entry, keys)
+        for stream in streams.DEAD_LETTERS_BY_SERVICE.values()
+        for entry in _entries(client, stream, "-", "+")
+    ]
+    return sorted(letters, key=lambda letter: _order(letter.id))
 
 
-def get(client: redis.Redis, letter_id: str) -> DeadLetter:
-    try:
-        entries = _entries(client, letter_id, letter_id)
-    except redis.ResponseError as error:  # not a stream id at all
-        raise UnknownDeadLetter(letter_id) from error
-    if not entries:
+def _order(entry_id: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in entry_id.split("-"))
+
+
+def get(client: redis.Redis, letter_id: str, stream: str | None = None) -> DeadLetter:
+    """The letter with this id, looked for in every service's dead letters (or `stream`)."""
+    keys = verifier()
+    found = []
+    for where in (stream,) if stream else streams.DEAD_LETTERS_BY_SERVICE.values():
+        try:
+            entries = _entries(client, where, letter_id, letter_id)
+        except redis.ResponseError as error:  # not a stream id at all
+            raise UnknownDeadLetter(letter_id) from error
+        found += [DeadLetter.from_entry(where, *entry, keys) for entry in entries]
+    if len(found) != 1:  # none, or (written in the same millisecond) one per service
         raise UnknownDeadLetter(letter_id)
-    return DeadLetter.from_entry(*entries[0], verifier())
+    return found[0]
 
 
 def replay(client: redis.Redis, letter_id: str) -> tuple[DeadLetter, str]:
@@ -122,7 +139,7 @@ def replay(client: redis.Redis, letter_id: str) -> tuple[DeadLetter, str]:
         if letter.parked:
             fields[streams.PARKED_FIELD] = letter.parked
         pipe.xadd(letter.origin_stream, fields)  # type: ignore[arg-type]
-        _resolve(pipe, letter.id, "replayed", "")
+        _resolve(pipe, letter, "replayed", "")
 
     letter, results = _resolved_atomically(client, letter_id, queue)
     return letter, str(results[0])
@@ -132,7 +149,7 @@ def discard(client: redis.Redis, letter_id: str, reason: str) -> DeadLetter:
     """Drop a letter that must never be processed, keeping why in the resolved stream."""
 
     def queue(pipe: redis.client.Pipeline, letter: DeadLetter) -> None:
-        _resolve(pipe, letter.id, "discarded", reason)
+        _resolve(pipe, letter, "discarded", reason)
 
     return _resolved_atomically(client, letter_id, queue)[0]
 
@@ -148,11 +165,12 @@ def _resolved_atomically(
     (rejected: separate commands). WATCH makes two operators resolving the same letter
     at once act on it once: the second re-reads, finds it gone, gets UnknownDeadLetter.
     """
+    stream = get(client, letter_id).stream
     with client.pipeline(transaction=True) as pipe:
         while True:
             try:
-                pipe.watch(streams.DEAD_LETTERS)  # type: ignore[no-untyped-call]
-                letter = get(pipe, letter_id)  # immediate mode while watching
+                pipe.watch(stream)  # type: ignore[no-untyped-call]
+                letter = get(pipe, letter_id, stream)  # immediate mode while watching
                 pipe.multi()
                 queue(pipe, letter)
                 return letter, pipe.execute()
@@ -160,15 +178,17 @@ def _resolved_atomically(
                 continue  # the stream changed (maybe a new letter): read again
 
 
-def _entries(client: redis.Redis, start: str, end: str) -> list[tuple[str, dict[str, str]]]:
+def _entries(
+    client: redis.Redis, stream: str, start: str = "-", end: str = "+"
+) -> list[tuple[str, dict[str, str]]]:
     # The client decodes responses (cli._with_redis), which its types cannot express.
-    return cast(list[tuple[str, dict[str, str]]], client.xrange(streams.DEAD_LETTERS, start, end))
+    return cast(list[tuple[str, dict[str, str]]], client.xrange(stream, start, end))
 
 
-def _resolve(pipe: redis.client.Pipeline, letter_id: str, action: str, reason: str) -> None:
-    pipe.xdel(streams.DEAD_LETTERS, letter_id)
+def _resolve(pipe: redis.client.Pipeline, letter: DeadLetter, action: str, reason: str) -> None:
+    pipe.xdel(letter.stream, letter.id)
     at = dt.datetime.now(dt.UTC).isoformat()
-    record = {"id": letter_id, "action": action, "reason": reason, "at": at}
+    record = {"id": letter.id, "action": action, "reason": reason, "at": at}
     pipe.xadd(streams.DEAD_LETTERS_RESOLVED, record)  # type: ignore[arg-type]
 
 

@@ -133,7 +133,7 @@ def _service(name: str) -> User:
         Selector("%W~", written, WRITE),
         Selector("%R~", written, WRITE_FLOOR),
         # A reader gives up on its own entries; resolving them is the operator's.
-        Selector("%W~", (streams.DEAD_LETTERS,), ("xadd",)),
+        Selector("%W~", (streams.dead_letters(name),) if read else (), ("xadd",)),
     ]
     personal = tuple(s.stream for s in read if s.personal_data)
     if personal:
@@ -158,7 +158,7 @@ def _operator() -> User:
         OPERATOR_CONNECTION,
         (
             Selector("%R~", status.STREAMS, STATUS),
-            Selector("~", (streams.DEAD_LETTERS,), RESOLVE),
+            Selector("~", tuple(streams.DEAD_LETTERS_BY_SERVICE.values()), RESOLVE),
             Selector("%W~", (streams.DEAD_LETTERS_RESOLVED,), ("xadd",)),
             # `korpu dlq replay` puts a letter back on its stream, and only there.
             Selector("%W~", replayable(), ("xadd",)),

@@ -12,12 +12,14 @@ from korpu_contracts import streams
 # Entries per XRANGE call when the lag has to be counted here.
 PAGE = 1000
 # What the report describes, the dead letters last.
-STREAMS = (*streams.ALL, streams.DEAD_LETTERS)
+STREAMS = (*streams.ALL, *streams.DEAD_LETTERS_BY_SERVICE.values())
 
 
 def collect(client: redis.Redis) -> dict[str, Any]:
     described = [_stream(client, name) for name in STREAMS]
-    return {"streams": described, "dead_letters": described[-1]["length"]}
+    letters = set(streams.DEAD_LETTERS_BY_SERVICE.values())
+    count = sum(stream["length"] for stream in described if stream["name"] in letters)
+    return {"streams": described, "dead_letters": count}
 
 
 def _stream(client: redis.Redis, name: str) -> dict[str, Any]:

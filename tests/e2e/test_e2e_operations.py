@@ -75,8 +75,10 @@ def _dead_letter(
     if replay_of is not None:
         fields[streams.REPLAY_FIELD] = replay_of
     # Signed as the service reading the origin stream, which alone writes its letters.
-    letter = bus.signer(streams.READERS[origin_stream]).signed(streams.DEAD_LETTERS, fields)
-    return str(client.xadd(streams.DEAD_LETTERS, letter))  # type: ignore[arg-type]
+    writer = streams.READERS[origin_stream]
+    letters = streams.dead_letters(writer)
+    letter = bus.signer(writer).signed(letters, fields)
+    return str(client.xadd(letters, letter))  # type: ignore[arg-type]
 
 
 def _resolved(client: redis.Redis) -> list[dict[str, str]]:
@@ -142,7 +144,7 @@ def test_replay_all_sends_every_dead_letter_home(redis_db: str, client: redis.Re
     assert done.returncode == 0, done.stderr
     assert to_shelter in done.stdout and to_lawyers in done.stdout
     assert client.xlen(streams.SHELTER_REQUESTS) == client.xlen(streams.LEGAL_AID_REQUESTS) == 1
-    assert client.xlen(streams.DEAD_LETTERS) == 0
+    assert client.xlen(streams.dead_letters("shelter")) == 0
     assert [record["id"] for record in _resolved(client)] == [to_shelter, to_lawyers]
     # Neither an id nor --all: refused before touching Redis.
     assert _korpu("dlq", "replay", redis_url=redis_db).returncode == 2
@@ -153,11 +155,11 @@ def test_discard_needs_a_reason_and_keeps_it(redis_db: str, client: redis.Redis)
     for refused in ([], ["--reason", "   "], ["--reason", "r" * 501]):
         done = _korpu("dlq", "discard", letter_id, *refused, redis_url=redis_db)
         assert done.returncode == 2 and "reason" in done.stderr
-    assert client.xlen(streams.DEAD_LETTERS) == 1
+    assert client.xlen(streams.dead_letters("shelter")) == 1
     reason = "test referral sent by the hotline's staging system"
     done = _korpu("dlq", "discard", letter_id, "--reason", reason, redis_url=redis_db)
     assert done.returncode == 0, done.stderr
-    assert client.xlen(streams.DEAD_LETTERS) == 0
+    assert client.xlen(streams.dead_letters("shelter")) == 0
     assert client.xlen(streams.SHELTER_REQUESTS) == 0  # discarded, not replayed
     [record] = _resolved(client)
     assert (record["id"], record["action"], record["reason"]) == (letter_id, "discarded", reason)
@@ -173,7 +175,7 @@ def test_an_unknown_dead_letter_is_one_line_and_exit_1(
     done = _korpu("dlq", command, unknown, *extra, redis_url=redis_db)
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and unknown in done.stderr
-    assert client.xlen(streams.DEAD_LETTERS) == 1
+    assert client.xlen(streams.dead_letters("shelter")) == 1
 
 
 def test_status_shows_lengths_lag_pending_consumers_and_dead_letters(
@@ -189,9 +191,9 @@ def test_status_shows_lengths_lag_pending_consumers_and_dead_letters(
     report = _json("status", redis_url=redis_db)
     assert set(report) == {"streams", "dead_letters"} and report["dead_letters"] == 1
     by_name = {entry["name"]: entry for entry in report["streams"]}
-    assert list(by_name) == [*streams.ALL, streams.DEAD_LETTERS]
+    assert list(by_name) == [*streams.ALL, *streams.DEAD_LETTERS_BY_SERVICE.values()]
     assert by_name[streams.INTAKE] == {"name": streams.INTAKE, "length": 0, "groups": []}
-    assert by_name[streams.DEAD_LETTERS]["length"] == 1
+    assert by_name[streams.dead_letters("shelter")]["length"] == 1
     shelter = by_name[stream]
     assert set(shelter) == {"name", "length", "groups"} and shelter["length"] == 3
     [info] = shelter["groups"]

@@ -112,7 +112,10 @@ def test_every_command_of_the_services_and_the_operator_is_allowed_to_its_user(
             harness.xadd(streams.SHELTER_REQUESTS, POISON)  # type: ignore[arg-type]
             harness.xadd(streams.LEGAL_AID_UPDATES, POISON)  # type: ignore[arg-type]
             wait_until(
-                lambda: harness.xlen(streams.DEAD_LETTERS) == 2,
+                lambda: (
+                    harness.xlen(streams.dead_letters("shelter")) == 1
+                    and harness.xlen(streams.dead_letters("referral")) == 1
+                ),
                 timeout=30,
                 message="the poison entries were not dead-lettered",
             )

@@ -281,10 +281,10 @@ def test_dead_letters_and_consumer_names_reach_the_terminal_without_escape_seque
 ) -> None:
     with redis.Redis.from_url(redis_db, decode_responses=True) as client:
         letter = client.xadd(
-            streams.DEAD_LETTERS,
+            streams.dead_letters("shelter"),
             # Written by the shelter service itself: what an entry carried, not a forgery.
             bus.signer("shelter").signed(
-                streams.DEAD_LETTERS,
+                streams.dead_letters("shelter"),
                 {
                     "origin_stream": streams.SHELTER_REQUESTS,
                     "origin_id": "1767225600000-0",

@@ -104,8 +104,8 @@ def _forgeries(requests: dict[str, Envelope], elsewhere: Path) -> dict[str, Forg
     }
 
 
-async def _dead_letters(redis: aioredis.Redis) -> list[dict[bytes, bytes]]:
-    return [fields for _, fields in await redis.xrange(streams.DEAD_LETTERS)]
+async def _dead_letters(redis: aioredis.Redis, reader: str) -> list[dict[bytes, bytes]]:
+    return [fields for _, fields in await redis.xrange(streams.dead_letters(reader))]
 
 
 async def test_forged_answers_are_dead_lettered_and_never_applied(
@@ -118,7 +118,7 @@ async def test_forged_answers_are_dead_lettered_and_never_applied(
         await redis.xadd(stream, fields)
 
     async def all_refused() -> list[dict[bytes, bytes]] | None:
-        letters = await _dead_letters(redis)
+        letters = await _dead_letters(redis, "referral")
         return letters if len(letters) >= len(forgeries) else None
 
     letters = await wait_for(all_refused, message="not every forgery was dead-lettered")
@@ -182,7 +182,7 @@ async def test_a_forged_request_takes_no_bed(redis_db: str, database_url: str) -
             await service.redis.xadd(stream, fields)  # type: ignore[arg-type]
 
         async def refused() -> bool:
-            return len(await _dead_letters(service.redis)) == len(forgeries)
+            return len(await _dead_letters(service.redis, "shelter")) == len(forgeries)
 
         await wait_for(refused, message="the forged requests were not all dead-lettered")
         tasks = shelter_tables.tasks

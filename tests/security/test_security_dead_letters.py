@@ -18,6 +18,7 @@ from korpu_runtime import signing
 from support import bus
 from support.cli import korpu
 
+SHELTER_LETTERS = streams.dead_letters("shelter")
 EVENT = '{"forged": "a task request nobody sent"}'
 
 
@@ -41,20 +42,22 @@ def client(redis_db: str) -> Iterator[redis.Redis]:
 
 
 def _forge(client: redis.Redis, tmp_path: Path) -> dict[str, str]:
-    stream = streams.SHELTER_REQUESTS
+    """Letters in the shelter service's dead letters that it did not write, by name."""
+    stream, letters = streams.SHELTER_REQUESTS, SHELTER_LETTERS
     stranger = signing.Signer(tmp_path / "elsewhere", "shelter", create=True)
     forgeries = {
         "unsigned": _letter(stream),
-        "signed by a service not reading its origin": bus.signer("legal_aid").signed(
-            streams.DEAD_LETTERS, _letter(stream)
+        "signed by another service": bus.signer("legal_aid").signed(letters, _letter(stream)),
+        "signed with a key nobody trusts": stranger.signed(letters, _letter(stream)),
+        "signed for another service's letters": bus.signer("shelter").signed(
+            streams.dead_letters("legal_aid"), _letter(stream)
         ),
-        "signed with a key nobody trusts": stranger.signed(streams.DEAD_LETTERS, _letter(stream)),
-        "naming a stream nobody reads": bus.signer("shelter").signed(
-            streams.DEAD_LETTERS, _letter("korpu.anything")
+        "naming a stream it does not read": bus.signer("shelter").signed(
+            letters, _letter("korpu.anything")
         ),
     }
     return {
-        name: str(client.xadd(streams.DEAD_LETTERS, fields))  # type: ignore[arg-type]
+        name: str(client.xadd(letters, fields))  # type: ignore[arg-type]
         for name, fields in forgeries.items()
     }
 
@@ -63,8 +66,8 @@ def test_a_forged_dead_letter_is_never_replayed(
     client: redis.Redis, redis_db: str, tmp_path: Path
 ) -> None:
     forged = _forge(client, tmp_path)
-    genuine = bus.signer("shelter").signed(streams.DEAD_LETTERS, _letter(streams.SHELTER_REQUESTS))
-    genuine_id = str(client.xadd(streams.DEAD_LETTERS, genuine))  # type: ignore[arg-type]
+    genuine = bus.signer("shelter").signed(SHELTER_LETTERS, _letter(streams.SHELTER_REQUESTS))
+    genuine_id = str(client.xadd(SHELTER_LETTERS, genuine))  # type: ignore[arg-type]
     env = {"REDIS_URL": redis_db}
     data_dir = Path(bus.keys_dir()).parent  # the services' own keys, where they keep them
 
@@ -85,4 +88,4 @@ def test_a_forged_dead_letter_is_never_replayed(
     # Only the genuine letter went back, and only to its own stream.
     assert client.xlen(streams.SHELTER_REQUESTS) == 1
     assert not client.exists("korpu.anything")
-    assert set(forged.values()) <= {entry_id for entry_id, _ in client.xrange(streams.DEAD_LETTERS)}
+    assert set(forged.values()) <= {entry_id for entry_id, _ in client.xrange(SHELTER_LETTERS)}

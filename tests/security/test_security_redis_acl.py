@@ -72,7 +72,7 @@ def test_a_provider_can_neither_trim_delete_nor_regroup_what_it_does_not_own(
         *_others(provider, streams.REQUESTS_BY_SERVICE),
         streams.REFERRAL_STATUS,
         streams.INTAKE,
-        streams.DEAD_LETTERS,
+        *streams.DEAD_LETTERS_BY_SERVICE.values(),
     ]
     for stream in foreign:
         assert _refused(client, "XTRIM", stream, "MAXLEN", "0"), stream
@@ -103,7 +103,7 @@ def test_the_referral_service_cannot_forge_answers_or_agency_submissions(bus: Ac
         streams.DEAD_LETTERS_RESOLVED,
     ):
         assert _refused(client, "XADD", stream, "*", *ENTRY), stream
-    assert _refused(client, "XTRIM", streams.DEAD_LETTERS, "MAXLEN", "0")
+    assert _refused(client, "XTRIM", streams.dead_letters("referral"), "MAXLEN", "0")
     assert _refused(client, "XDEL", streams.SHELTER_UPDATES, "0-1")
 
 

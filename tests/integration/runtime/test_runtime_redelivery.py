@@ -119,7 +119,7 @@ async def test_a_failing_entry_is_retried_until_it_succeeds(make_service: Servic
     await wait_for(lambda: _handled(service), timeout=10, message="flaky entry never succeeded")
     assert calls["flaky-1"] == 3
     await wait_for(lambda: _nothing_pending(service), message="the retried entry stayed pending")
-    assert await service.redis.xlen(streams.DEAD_LETTERS) == 0
+    assert await service.redis.xlen(streams.dead_letters("shelter")) == 0
 
 
 async def test_a_poison_entry_is_dead_lettered_with_its_error_and_blocks_nothing(
@@ -131,7 +131,7 @@ async def test_a_poison_entry_is_dead_lettered_with_its_error_and_blocks_nothing
     await _publish(service, "behind")
 
     async def dead() -> list[Any]:
-        return list(await service.redis.xrange(streams.DEAD_LETTERS))
+        return list(await service.redis.xrange(streams.dead_letters("shelter")))
 
     [(letter_id, letter)] = await wait_for(dead, timeout=10, message="never dead-lettered")
     assert await _handled(service) == ["behind"]
@@ -153,7 +153,7 @@ async def test_a_poison_entry_is_dead_lettered_with_its_error_and_blocks_nothing
     )
 
     async def dead_again() -> list[Any]:
-        letters = await service.redis.xrange(streams.DEAD_LETTERS)
+        letters = await service.redis.xrange(streams.dead_letters("shelter"))
         return [fields for _, fields in letters if streams.REPLAY_FIELD.encode() in fields]
 
     [again] = await wait_for(dead_again, timeout=10, message="the replay was not dead-lettered")
@@ -224,7 +224,7 @@ async def test_a_dead_letter_replayed_after_the_fix_is_processed(
     await _publish(service, "fixable-1")
 
     async def dead() -> list[Any]:
-        return list(await service.redis.xrange(streams.DEAD_LETTERS))
+        return list(await service.redis.xrange(streams.dead_letters("shelter")))
 
     [(letter_id, _)] = await wait_for(dead, timeout=10, message="never dead-lettered")
     listed = _korpu(service, "dlq", "list", "--json")
@@ -248,7 +248,7 @@ async def test_an_entry_with_personal_data_is_parked_in_the_database_never_in_th
     await _publish(service, "fixable-Markerova")
 
     async def dead() -> list[Any]:
-        return list(await service.redis.xrange(streams.DEAD_LETTERS))
+        return list(await service.redis.xrange(streams.dead_letters("shelter")))
 
     [(letter_id, letter)] = await wait_for(dead, timeout=10, message="never dead-lettered")
     assert letter[streams.ENTRY_FIELD.encode()] == b""

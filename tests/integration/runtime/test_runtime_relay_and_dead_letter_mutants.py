@@ -210,7 +210,7 @@ class _Dead:
 
         assert await sweeper.sweep() == 1
 
-        letters: Any = await self.client.xrange(streams.DEAD_LETTERS)
+        letters: Any = await self.client.xrange(streams.dead_letters("tests"))
         [(_, letter)] = letters
         pending: dict[str, Any] = await self.client.xpending(STREAM, GROUP)
         assert pending["pending"] == 0
@@ -238,7 +238,7 @@ async def test_a_dead_letter_says_where_it_came_from_why_how_often_and_when(
     verifier = signing.Verifier(bus.keys_dir())
     signed = {name.decode(): value for name, value in letter.items()}
     signed["dead_at"] = dead_at.isoformat()
-    assert verifier.check(streams.DEAD_LETTERS, signed) == "tests", "signed by its writer"
+    assert verifier.check(streams.dead_letters("tests"), signed) == "tests", "signed by its writer"
     del letter[streams.SIGNATURE_FIELD.encode()]
     assert letter.pop(streams.EVENT_SIGNATURE_FIELD.encode()) == b"", "the entry had none"
     assert letter == {

@@ -133,8 +133,11 @@ def test_in_production_a_service_without_a_key_refuses_to_start(keys: Path) -> N
 def test_a_dead_letter_counts_only_when_written_by_the_reader_of_its_origin(keys: Path) -> None:
     letter = {"origin_stream": STREAM, "origin_id": "1-0", "error": "x"}
     verifier = signing.Verifier(keys)
-    by_reader = signing.Signer(keys, "shelter", create=True).signed(streams.DEAD_LETTERS, letter)
-    assert verifier.dead_letter_writer(by_reader) == "shelter"
-    by_other = signing.Signer(keys, "legal_aid", create=True).signed(streams.DEAD_LETTERS, letter)
+    shelters, legal_aids = streams.dead_letters("shelter"), streams.dead_letters("legal_aid")
+    by_reader = signing.Signer(keys, "shelter", create=True).signed(shelters, letter)
+    assert verifier.dead_letter_writer(shelters, by_reader) == "shelter"
+    legal_aid = signing.Signer(keys, "legal_aid", create=True)
     with pytest.raises(signing.Refused, match="does not read"):
-        verifier.dead_letter_writer(by_other)
+        verifier.dead_letter_writer(legal_aids, legal_aid.signed(legal_aids, letter))
+    with pytest.raises(signing.Refused, match="another service's"):
+        verifier.dead_letter_writer(shelters, legal_aid.signed(shelters, letter))

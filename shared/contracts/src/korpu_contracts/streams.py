@@ -85,7 +85,19 @@ EVENT_SIGNATURE_FIELD: Final = "event_signature"
 #   event (the original entry's `event` field, unchanged), event_signature (its signature),
 #   signature (the dead-lettering service's own, over the letter),
 #   replay_of (present when the dead entry was itself a replay: the earlier dead-letter id).
-DEAD_LETTERS: Final = "korpu.deadletters"
+# One stream per service that reads, written by it alone: on a shared one, any reader
+# allowed to add could also wipe the others' letters (XADD MAXLEN 0) or block the
+# stream (an entry with the highest id), which Redis's permissions cannot forbid.
+DEAD_LETTERS_BY_SERVICE: Final[dict[str, str]] = {
+    service: f"korpu.deadletters.{service}" for service in dict.fromkeys(READERS.values())
+}
+
+
+def dead_letters(service: str) -> str:
+    """The stream of the letters `service` gave up on."""
+    return f"korpu.deadletters.{service}"
+
+
 # What operators did with dead letters: fields id, action (replayed|discarded), reason, at.
 DEAD_LETTERS_RESOLVED: Final = "korpu.deadletters.resolved"
 # A replayed entry carries this extra field naming the dead letter it came from.

@@ -133,7 +133,7 @@ async def dead_letter(
     error: str,
     park: Park,
 ) -> None:
-    """Move one pending entry of `sub` to the dead letters, signed as its reader's."""
+    """Move one pending entry of `sub` to its reader's dead letters, signed."""
     entry_id, fields = entry
     letter: dict[str, bytes | str] = {
         "origin_stream": sub.stream,
@@ -159,7 +159,8 @@ async def dead_letter(
         letter[streams.REPLAY_FIELD] = replay_of.decode()
     # One MULTI: never acknowledged without being kept, never kept twice.
     pipe = redis.pipeline(transaction=True)
-    pipe.xadd(streams.DEAD_LETTERS, signer.signed(streams.DEAD_LETTERS, letter))  # type: ignore[arg-type]
+    stream = streams.dead_letters(signer.service)
+    pipe.xadd(stream, signer.signed(stream, letter))  # type: ignore[arg-type]
     pipe.xack(sub.stream, sub.group, entry_id)
     if sub.personal_data:
         pipe.xdel(sub.stream, entry_id)

@@ -275,9 +275,12 @@ class Verifier:
             ) from None
         return signer
 
-    def dead_letter_writer(self, fields: Mapping[str, bytes | str]) -> str:
-        """The service that wrote a dead letter, if it is the reader of its origin stream."""
-        writer = self.check(streams.DEAD_LETTERS, fields)
+    def dead_letter_writer(self, stream: str, fields: Mapping[str, bytes | str]) -> str:
+        """The service that wrote a dead letter of `stream`: its own, and the reader of
+        the stream the letter came from."""
+        writer = self.check(stream, fields)
+        if stream != streams.dead_letters(writer):
+            raise Refused(f"{writer} wrote into another service's dead letters")
         origin = _text(fields.get("origin_stream", b"")).decode(errors="replace")
         if streams.READERS.get(origin) != writer:
             raise Refused(f"{writer} does not read the stream this dead letter names")
