@@ -1,4 +1,5 @@
-"""The `korpu` command: up, demo, serve, org, seed, status, dlq, recover, audit, erase, keys."""
+"""The `korpu` command: up, demo, serve, org, seed, status, dlq, recover, audit, erase, keys,
+duplicates."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from korpu import audit, catalog, keys, operations
+from korpu import audit, catalog, duplicates, keys, operations
 
 if TYPE_CHECKING:
     pass
@@ -105,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
 
     audit.add_parser(commands)
     keys.add_parser(commands)
+    duplicates.add_parser(commands)
     return parser
 
 
