@@ -36,9 +36,10 @@ import unicodedata
 from korpu_contracts import names
 
 # Raised whenever `fold` or `identity` changes what they return for any name:
-# stored blind indexes are then re-computed (adapters/duplicates.py). 1 folded
-# Azerbaijani letters, case, accents and spaces; 2 adds invisible characters,
-# marks, compatibility forms and look-alike letters.
+# stored blind indexes are then re-computed (entrypoints/match_reindex.py). 1
+# folded Azerbaijani letters, case, accents and spaces; 2 adds invisible
+# characters, enclosing marks, compatibility capitals and look-alike letters,
+# and a name with no letter left matches no one.
 INDEX_VERSION = 2
 
 # Azerbaijani letters as they are transliterated in Latin without them (and how
@@ -72,7 +73,7 @@ LOOK_ALIKES = str.maketrans(
         "ь": "b", "ә": "e",
         # Greek
         "α": "a", "β": "b", "γ": "y", "ε": "e", "ζ": "z", "η": "n", "ι": "i",
-        "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "y", "χ": "x", "ϲ": "c",
+        "κ": "k", "μ": "m", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "y", "χ": "x", "ϲ": "c",
         "ϳ": "j",
         # Latin letters drawn like the plain ones
         "ɑ": "a", "ɡ": "g", "ɩ": "i", "ȷ": "j", "ʏ": "y",
@@ -94,15 +95,15 @@ def _folded_v1(name: str) -> str:
 
 
 def _unseen(text: str) -> str:
-    # What version 1 let through: invisible characters; marks of combining class
-    # 0 (variation selectors, the grapheme joiner: category Mn or Me, never a
-    # letter); capitals that compatibility decomposition made (ℌ is H); and
-    # look-alike letters. NFKD (the compatibility mapping NFKC applies, without
-    # composing again) was applied already.
+    # What version 1 let through: invisible characters (variation selectors and
+    # the grapheme joiner among them: marks of combining class 0, kept by it);
+    # enclosing marks (a circle or a keycap drawn around a letter); capitals
+    # that compatibility decomposition made (ℌ is H); look-alike letters. Other
+    # marks of class 0 stay: Devanagari's or Thai's vowel signs are the name.
+    # NFKD (the compatibility mapping NFKC applies, without composing again)
+    # was applied already.
     kept = "".join(
-        char
-        for char in text
-        if not names.invisible(char) and unicodedata.category(char) not in ("Mn", "Me")
+        char for char in text if not names.invisible(char) and unicodedata.category(char) != "Me"
     )
     folded = kept.casefold().translate(LOOK_ALIKES).translate(AZERBAIJANI).casefold()
     return " ".join(folded.split())

@@ -72,7 +72,8 @@ def submit(
     repository.add(referral_id, organization_id, request, child, status)
     repository.remember(organization_id, idempotency_key, body_hash, referral_id)
     if status is not ReferralStatus.IN_REVIEW:
-        # Its closing time: a referral in review is open, though it has no task.
+        # It would set `closed_at`, as no task is open: a referral in review has
+        # no task yet is open (a case to match, its person kept, not erased).
         repository.add_tasks(referral_id, tasks)
     history: list[tuple[str, Service | None, Reason | None]] = [
         (ReferralStatus.RECEIVED, None, None),
