@@ -28,6 +28,9 @@ def add_parser(commands: Any) -> None:
     listing = parser.add_parser(
         "list", help="every match waiting for a decision, oldest first (no personal data)"
     )
+    listing.add_argument(
+        "--all", action="store_true", help="decided and withdrawn ones too, with how each ended"
+    )
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(run=list_command)
     resolve = parser.add_parser("resolve", help="decide one: the same person, or two people")
@@ -50,11 +53,11 @@ def add_parser(commands: Any) -> None:
 def list_command(args: argparse.Namespace) -> int:
     from referral.adapters import duplicates
 
-    found = _in_database(duplicates.pending)
+    found = _in_database(lambda conn: duplicates.pending(conn, everything=args.all))
     if args.json:
         print(json.dumps([_shown(entry) for entry in found]))
     else:
-        print(table(found))
+        print(table(found, with_state=args.all))
     return 0
 
 
@@ -126,21 +129,23 @@ def _shown(entry: stored.Pending) -> dict[str, Any]:
         "matches_organization": entry.related_organization,
         "strength": entry.strength,
         "since": _utc(entry.raised_at).isoformat(),
+        "state": entry.state,
     }
 
 
-def table(entries: list[stored.Pending]) -> str:
+def table(entries: list[stored.Pending], with_state: bool = False) -> str:
     if not entries:
         return "No referral waits in review."
     lines = [
         f"{'REFERRAL':<36}  {'ORGANIZATION':<24} {'MATCHES':<36}  {'ITS ORGANIZATION':<24} "
-        f"{'SINCE (UTC)':<19} STRENGTH"
+        f"{'SINCE (UTC)':<19} {'STRENGTH':<8}" + (" STATE" if with_state else "")
     ]
     for entry in entries:
         lines.append(
             f"{entry.referral_id:<36}  {_plain(entry.organization):<24} "
             f"{entry.related_referral_id or '-':<36}  {_plain(entry.related_organization):<24} "
-            f"{_utc(entry.raised_at):%Y-%m-%d %H:%M:%S} {entry.strength}"
+            f"{_utc(entry.raised_at):%Y-%m-%d %H:%M:%S} {entry.strength:<8}"
+            + (f" {entry.state}" if with_state else "")
         )
     return "\n".join(lines)
 

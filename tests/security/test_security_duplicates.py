@@ -276,6 +276,8 @@ async def test_an_operator_lists_matches_without_personal_data_and_closes_the_sa
     again = agencies.korpu("duplicates", "resolve", ngo_id, "--different-people")
     assert again.returncode == 1 and "not waiting in review" in again.stderr
     assert json.loads(agencies.korpu("duplicates", "list", "--json").stdout) == []
+    [decided] = json.loads(agencies.korpu("duplicates", "list", "--all", "--json").stdout)
+    assert (decided["referral_id"], decided["state"]) == (ngo_id, "same_person")
 
 
 async def test_an_operator_says_two_people_and_the_referral_is_coordinated_as_a_new_case(

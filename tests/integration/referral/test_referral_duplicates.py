@@ -178,6 +178,12 @@ async def test_a_referral_in_review_keeps_waiting_through_a_consent_change_and_l
     )
     assert withdrawn.status_code in (200, 202), withdrawn.text
     assert await _pending(referral_service) == []  # nothing left for the operator to decide
+    # Still shown with everything decided: sending people to see who waits, then
+    # withdrawing them, is what an operator looks for.
+    [probe] = await referral_service.service.db.run(
+        lambda conn: duplicates.pending(conn, everything=True)
+    )
+    assert (probe.referral_id, probe.state) == (ngo["id"], "withdrawn")
 
 
 async def test_a_third_organization_is_matched_to_the_earliest_open_case(

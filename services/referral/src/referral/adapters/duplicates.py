@@ -114,13 +114,25 @@ class Pending:
     related_organization: str | None
     strength: str
     raised_at: dt.datetime
+    # `waiting`, the operator's resolution, or `withdrawn` by its organization meanwhile.
+    state: str = "waiting"
 
 
-def pending(conn: Connection) -> list[Pending]:
-    """Every review not resolved whose referral still waits (not withdrawn), oldest first."""
+def pending(conn: Connection, everything: bool = False) -> list[Pending]:
+    """Every review whose referral still waits, oldest first; `everything`: decided ones too.
+
+    Decided ones show how each ended, withdrawn ones included: an organization
+    that sends people to see which wait, then withdraws them, is probing.
+    """
     reviews, referrals, organizations = tables.reviews, tables.referrals, tables.organizations
     related = referrals.alias("related")
     related_organization = organizations.alias("related_organization")
+    waiting = referrals.c.status == str(ReferralStatus.IN_REVIEW)
+    state = sa.case(
+        (reviews.c.resolution.is_not(None), reviews.c.resolution),
+        (waiting, "waiting"),
+        else_=referrals.c.status,
+    )
     query = (
         sa.select(
             reviews.c.referral_id,
@@ -129,17 +141,16 @@ def pending(conn: Connection) -> list[Pending]:
             related_organization.c.name.label("related_name"),
             reviews.c.strength,
             reviews.c.raised_at,
+            state,
         )
         .join(referrals, referrals.c.id == reviews.c.referral_id)
         .join(organizations, organizations.c.id == referrals.c.organization_id)
         .outerjoin(related, related.c.id == reviews.c.related_referral_id)
         .outerjoin(related_organization, related_organization.c.id == related.c.organization_id)
-        .where(
-            reviews.c.resolved_at.is_(None),
-            referrals.c.status == str(ReferralStatus.IN_REVIEW),
-        )
         .order_by(reviews.c.raised_at, reviews.c.referral_id)
     )
+    if not everything:
+        query = query.where(reviews.c.resolved_at.is_(None), waiting)
     return [Pending(*row) for row in conn.execute(query)]
 
 
