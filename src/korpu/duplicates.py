@@ -15,10 +15,16 @@ import json
 import sys
 import unicodedata
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from korpu_runtime.unit_of_work import UnitOfWork
     from referral.adapters import duplicates as stored
+
+T = TypeVar("T")
 
 
 def add_parser(commands: Any) -> None:
@@ -51,9 +57,12 @@ def add_parser(commands: Any) -> None:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from referral.adapters import duplicates
+    from referral.adapters import duplicates, sealing
 
-    found = _in_database(lambda conn: duplicates.pending(conn, everything=args.all))
+    try:
+        found = _in_database(lambda conn: duplicates.pending(conn, everything=args.all))
+    except sealing.KeyConfigError as error:
+        return _fail(str(error), 1)
     if args.json:
         print(json.dumps([_shown(entry) for entry in found]))
     else:
@@ -62,7 +71,7 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def resolve_command(args: argparse.Namespace) -> int:
-    from referral.adapters import audit
+    from referral.adapters import audit, sealing
     from referral.domain import exceptions
     from referral.service_layer import duplicate_review
 
@@ -82,10 +91,12 @@ def resolve_command(args: argparse.Namespace) -> int:
                 _unit_of_work(conn), actor, referral_id, resolution
             )
         )
-    except duplicate_review.NotInReview:
+    except exceptions.NotInReview:
         return _fail(f"referral {referral_id} is not waiting in review", 1)
     except exceptions.CaseEnded:
         return _fail(f"referral {referral_id}: its person was erased; nothing was changed", 1)
+    except (sealing.KeyConfigError, sealing.CannotOpen) as error:
+        return _fail(f"{error}; nothing was changed", 1)
     if args.json:
         print(json.dumps({"referral_id": referral_id, "resolution": str(resolution),
                           "status": str(status)}))  # fmt: skip
@@ -96,7 +107,7 @@ def resolve_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _in_database(work: Any) -> Any:
+def _in_database(work: Callable[[Connection], T]) -> T:
     from korpu_runtime import logging as runtime_logging
     from referral import bootstrap
     from referral.adapters import tables
@@ -113,7 +124,7 @@ def _in_database(work: Any) -> Any:
         database.close()
 
 
-def _unit_of_work(conn: Any) -> Any:
+def _unit_of_work(conn: Connection) -> UnitOfWork:
     from korpu_runtime.unit_of_work import UnitOfWork
     from referral.adapters import tables
 

@@ -26,7 +26,7 @@ from korpu_runtime import logging as runtime_logging
 from korpu_runtime.unit_of_work import UnitOfWork
 from referral.adapters import audit, duplicates
 from referral.adapters.repository import ReferralRepository
-from referral.domain import model
+from referral.domain import exceptions, model
 from referral.service_layer import overruling
 
 # The referral's own reason in its history when it is closed as the same person.
@@ -39,10 +39,6 @@ class Resolution(enum.StrEnum):
     DIFFERENT_PEOPLE = "different_people"
 
 
-class NotInReview(Exception):
-    """No referral with that id waits in review (none, resolved, or withdrawn meanwhile)."""
-
-
 def resolve(
     uow: UnitOfWork,
     actor: audit.Actor,
@@ -52,7 +48,7 @@ def resolve(
 ) -> ReferralStatus:
     """Close or coordinate a referral in review; its new status.
 
-    Raises `NotInReview`, and `exceptions.CaseEnded` when two people are said
+    Raises `exceptions.NotInReview`, and `exceptions.CaseEnded` when two people are said
     but the person's data was erased meanwhile (nothing to request with).
     """
     repository = ReferralRepository(uow.conn)
@@ -60,7 +56,7 @@ def resolve(
     review = duplicates.review_of(uow.conn, referral_id)
     waiting = row is not None and row.status == ReferralStatus.IN_REVIEW
     if row is None or review is None or review.resolved_at is not None or not waiting:
-        raise NotInReview(referral_id)
+        raise exceptions.NotInReview(referral_id)
     if resolution is Resolution.SAME_PERSON:
         status = _close(uow, row)
     else:
