@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from korpu_runtime.unit_of_work import UnitOfWork
-    from referral.adapters import duplicates as stored
+    from referral.adapters import reviews as stored
 
 T = TypeVar("T")
 
@@ -57,10 +57,10 @@ def add_parser(commands: Any) -> None:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from referral.adapters import duplicates, sealing
+    from referral.adapters import reviews, sealing
 
     try:
-        found = _in_database(lambda conn: duplicates.pending(conn, everything=args.all))
+        found = _in_database(lambda conn: reviews.pending(conn, everything=args.all))
     except sealing.KeyConfigError as error:
         return _fail(str(error), 1)
     if args.json:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from korpu_contracts.vocabulary import Reason, Service, TaskStatus
 from korpu_runtime.service import Service as RunningService
 from referral import bootstrap
-from referral.adapters import duplicates, sealing, tables
+from referral.adapters import match_index, reviews, sealing, tables
 from referral.domain import matching
 from support import bus, cases
 from support.infra import wait_for
@@ -181,7 +181,7 @@ async def test_a_referral_in_review_keeps_waiting_through_a_consent_change_and_l
     # Still shown with everything decided: sending people to see who waits, then
     # withdrawing them, is what an operator looks for.
     [probe] = await referral_service.service.db.run(
-        lambda conn: duplicates.pending(conn, everything=True)
+        lambda conn: reviews.pending(conn, everything=True)
     )
     assert (probe.referral_id, probe.state) == (ngo["id"], "withdrawn")
 
@@ -202,8 +202,8 @@ async def test_a_third_organization_is_matched_to_the_earliest_open_case(
     assert flag["related_referral_id"] == police["id"]
 
 
-async def _pending(referral_service: ReferralService) -> list[duplicates.Pending]:
-    return await referral_service.service.db.run(duplicates.pending)
+async def _pending(referral_service: ReferralService) -> list[reviews.Pending]:
+    return await referral_service.service.db.run(reviews.pending)
 
 
 async def test_persons_stored_under_the_older_folding_are_indexed_again_on_start(
@@ -235,7 +235,7 @@ async def test_persons_stored_under_the_older_folding_are_indexed_again_on_start
     async with app.router.lifespan_context(app):
 
         async def reindexed() -> bool:
-            return bool(await app.state.service.db.run(duplicates.index_is_current))
+            return bool(await app.state.service.db.run(match_index.index_is_current))
 
         await wait_for(reindexed, message="the stored indexes were never computed again")
     again = await _submit(referral_service, _person("Aysel", "Zeynalova", "1997-01-30"))

@@ -147,5 +147,5 @@ def test_a_name_with_no_letter_left_matches_no_one(name: str) -> None:
     ["Aysel", "Şəkili Ağayev", "  Aysel \t Nur ", "İLHAM", "José", "Gülnarə", "Qırxqızlı"],
 )
 def test_a_plain_name_folds_as_before_so_stored_indexes_of_it_stay_right(name: str) -> None:
-    # Only names with what version 2 folds away get a new index (adapters/duplicates.py).
+    # Only names with what version 2 folds away get a new index (adapters/match_index.py).
     assert matching.fold(name) == matching._folded_v1(name)

@@ -4,7 +4,7 @@ Within one organization the new referral is linked to its own open case, which
 it may see anyway. Across organizations the match is an operator's to decide
 (service_layer/duplicate_review.py): the submitting organization must learn
 nothing of a case that is not its own, not even that there is one, so the
-review row lives here and is never shown to it.
+match goes to the operators' queue (adapters/reviews.py), never shown to it.
 
 Two submissions of one person at the same moment must not both be coordinated.
 On PostgreSQL each takes a transaction-scoped advisory lock on the person's
@@ -18,22 +18,16 @@ case would have to clear it), and SERIALIZABLE isolation (retries everywhere).
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from korpu_contracts import intake
-from korpu_contracts.vocabulary import ReferralStatus
 from referral.adapters import sealed_persons, sealing, tables
-from referral.domain import matching, model
+from referral.domain import model
 
 FLAG = "possible_duplicate"
-REVIEW = "possible_match"  # the kind of review a cross-organization match waits in
 # The first of the two 32-bit advisory lock keys: duplicate checks, apart from
 # the schema lock (korpu_runtime.database) and anything else taking one.
 LOCK_CLASS = 0x64757031
@@ -89,158 +83,3 @@ def open_case(
         return None
     agree = (found.sex == person.sex) + (found.region == request.region)
     return Match(found.id, found.organization_id, ("weak", "medium", "strong")[agree])
-
-
-# The operators' review of a match across organizations -------------------------------
-
-
-def raise_review(conn: Connection, referral_id: str, match: Match) -> None:
-    conn.execute(
-        tables.reviews.insert().values(
-            referral_id=referral_id,
-            kind=REVIEW,
-            related_referral_id=match.referral_id,
-            strength=match.strength,
-            raised_at=dt.datetime.now(dt.UTC),
-        )
-    )
-
-
-@dataclass(frozen=True)
-class Pending:
-    referral_id: str
-    organization: str
-    related_referral_id: str | None
-    related_organization: str | None
-    strength: str
-    raised_at: dt.datetime
-    # `waiting`, the operator's resolution, or `withdrawn` by its organization meanwhile.
-    state: str = "waiting"
-
-
-def pending(conn: Connection, everything: bool = False) -> list[Pending]:
-    """Every review whose referral still waits, oldest first; `everything`: decided ones too.
-
-    Decided ones show how each ended, withdrawn ones included: an organization
-    that sends people to see which wait, then withdraws them, is probing.
-    """
-    reviews, referrals, organizations = tables.reviews, tables.referrals, tables.organizations
-    related = referrals.alias("related")
-    related_organization = organizations.alias("related_organization")
-    waiting = referrals.c.status == str(ReferralStatus.IN_REVIEW)
-    state = sa.case(
-        (reviews.c.resolution.is_not(None), reviews.c.resolution),
-        (waiting, "waiting"),
-        else_=referrals.c.status,
-    )
-    query = (
-        sa.select(
-            reviews.c.referral_id,
-            organizations.c.name,
-            reviews.c.related_referral_id,
-            related_organization.c.name.label("related_name"),
-            reviews.c.strength,
-            reviews.c.raised_at,
-            state,
-        )
-        .join(referrals, referrals.c.id == reviews.c.referral_id)
-        .join(organizations, organizations.c.id == referrals.c.organization_id)
-        .outerjoin(related, related.c.id == reviews.c.related_referral_id)
-        .outerjoin(related_organization, related_organization.c.id == related.c.organization_id)
-        .order_by(reviews.c.raised_at, reviews.c.referral_id)
-    )
-    if not everything:
-        query = query.where(reviews.c.resolved_at.is_(None), waiting)
-    return [Pending(*row) for row in conn.execute(query)]
-
-
-def review_of(conn: Connection, referral_id: str) -> sa.Row[Any] | None:
-    reviews = tables.reviews
-    return conn.execute(sa.select(reviews).where(reviews.c.referral_id == referral_id)).first()
-
-
-def resolve(conn: Connection, referral_id: str, resolution: str) -> None:
-    reviews = tables.reviews
-    conn.execute(
-        reviews.update()
-        .where(reviews.c.referral_id == referral_id, reviews.c.resolved_at.is_(None))
-        .values(resolved_at=dt.datetime.now(dt.UTC), resolution=resolution)
-    )
-
-
-# Re-indexing stored persons when the folding changes ----------------------------------
-
-
-def index_is_current(conn: Connection) -> bool:
-    versions = tables.match_index_versions
-    found = conn.execute(
-        sa.select(versions.c.version).where(versions.c.version == matching.INDEX_VERSION)
-    ).first()
-    return found is not None
-
-
-def reindex_batch(conn: Connection, after: str, batch: int) -> tuple[str | None, int]:
-    """Compute again the blind index of up to `batch` persons after id `after`.
-
-    Returns the last id looked at (None when there were no more) and how many
-    indexes changed. Only a row still as read is written: an erasure meanwhile wins.
-    """
-    persons = tables.persons
-    keyring = sealing.of(conn)
-    sealed = ("given_name", "family_name", "date_of_birth")
-    rows = conn.execute(
-        sa.select(persons.c.referral_id, persons.c.match_key, *(persons.c[n] for n in sealed))
-        .where(persons.c.referral_id > after)
-        .order_by(persons.c.referral_id)
-        .limit(batch)
-    ).all()
-    changed = 0
-    for row in rows:
-        try:
-            opened = {
-                name: keyring.open(row._mapping[name], sealed_persons.place(row.referral_id, name))
-                for name in sealed
-                if row._mapping[name] is not None
-            }
-        except sealing.CannotOpen:
-            # Under a key no longer configured, or altered: no one can match it
-            # anyway, and `korpu keys rotate` names it. Left as it is.
-            continue
-        born = opened.get("date_of_birth")
-        key = sealed_persons.match_key(
-            keyring,
-            _text(opened["given_name"]),
-            _text(opened["family_name"]),
-            None if born is None else dt.date.fromisoformat(_text(born)),
-        )
-        if key == row.match_key:
-            continue
-        changed += conn.execute(
-            persons.update()
-            .where(
-                persons.c.referral_id == row.referral_id,
-                persons.c.match_key.is_not_distinct_from(row.match_key),
-            )
-            .values(match_key=key)
-        ).rowcount
-    return (rows[-1].referral_id if rows else None), changed
-
-
-def mark_index_current(conn: Connection, reindexed: int) -> None:
-    """Record that every stored index is of this version; a second replica's record is kept."""
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    conn.execute(
-        insert(tables.match_index_versions)
-        .values(
-            version=matching.INDEX_VERSION,
-            completed_at=dt.datetime.now(dt.UTC),
-            reindexed=reindexed,
-        )
-        .on_conflict_do_nothing()
-    )
-
-
-def _text(sealed_json: str) -> str:
-    value = json.loads(sealed_json)
-    assert isinstance(value, str)
-    return value

@@ -161,7 +161,7 @@ reviews = sa.Table(
     sa.Column("referral_id", sa.ForeignKey("referrals.id"), primary_key=True),
     sa.Column("kind", sa.String(40), nullable=False),
     sa.Column("related_referral_id", sa.String(36), nullable=True),
-    # How much beside name and birth date agrees (adapters/duplicates.py).
+    # How much beside name and birth date agrees (adapters/duplicates.py, `Match`).
     sa.Column("strength", sa.String(10), nullable=False),
     sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False, index=True),
     sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),

@@ -19,7 +19,7 @@ picked up a new Unicode release; and UTS #39's full skeleton is case-sensitive
 (Н is H, н is not), which would split names that case folding joins today.
 
 `fold` is the old folding followed by the new steps, so two names that matched
-before still match: the re-index (adapters/duplicates.py) only joins more.
+before still match: the re-index (adapters/match_index.py) only joins more.
 
 No birth date, no match. A name with an age estimate is not enough: the most
 common names are shared by many people of about the same age, and estimates

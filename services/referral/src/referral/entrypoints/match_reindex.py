@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from korpu_runtime import background
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.database import Database
-from referral.adapters import duplicates
+from referral.adapters import match_index
 from referral.domain import matching
 
 log = runtime_logging.get(__name__)
@@ -39,7 +39,7 @@ class MatchReindex(background.Periodic):
         """Re-index what is stale, once per process; how many indexes changed."""
         if self.done:
             return 0
-        if await self._db.run(duplicates.index_is_current):
+        if await self._db.run(match_index.index_is_current):
             self.done = True
             return 0
         changed = 0
@@ -47,11 +47,11 @@ class MatchReindex(background.Periodic):
         while after is not None:
             after, batch = await self._db.run(_batch(after))
             changed += batch
-        await self._db.run(lambda conn: duplicates.mark_index_current(conn, changed))
+        await self._db.run(lambda conn: match_index.mark_index_current(conn, changed))
         self.done = True
         log.info("match_index_rebuilt", version=matching.INDEX_VERSION, changed=changed)
         return changed
 
 
 def _batch(after: str) -> Callable[[Connection], tuple[str | None, int]]:
-    return lambda conn: duplicates.reindex_batch(conn, after, BATCH)
+    return lambda conn: match_index.reindex_batch(conn, after, BATCH)

@@ -13,7 +13,7 @@ from korpu_contracts.providers import TaskUpdated
 from korpu_contracts.vocabulary import Reason, ReferralStatus, Service, TaskStatus
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.unit_of_work import UnitOfWork
-from referral.adapters import consent_store, duplicates
+from referral.adapters import consent_store, duplicates, reviews
 from referral.adapters.repository import ReferralRepository
 from referral.domain import exceptions, model
 from referral.service_layer import announcements
@@ -87,7 +87,7 @@ def submit(
             "referral_linked_to_open_case", referral_id=referral_id, open_case=match.referral_id
         )
     elif match is not None:
-        duplicates.raise_review(uow.conn, referral_id, match)
+        reviews.raise_review(uow.conn, referral_id, match)
         log.info("referral_in_review", referral_id=referral_id, open_case=match.referral_id)
     uow.publish_all(
         [

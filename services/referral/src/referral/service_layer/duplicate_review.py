@@ -1,7 +1,7 @@
 """An operator decides a match across organizations: the same person, or two people.
 
 A referral whose person matches another organization's open case waits in
-review (adapters/duplicates.py). The submitting organization is told nothing of
+review (adapters/reviews.py). The submitting organization is told nothing of
 the other case, so only someone who may see both decides: an operator at
 `korpu duplicates`. The same person: the referral is closed with the reason
 `duplicate` and no link, so the organization learns that the person is looked
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from korpu_contracts.vocabulary import ReferralStatus
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.unit_of_work import UnitOfWork
-from referral.adapters import audit, duplicates
+from referral.adapters import audit, reviews
 from referral.adapters.repository import ReferralRepository
 from referral.domain import exceptions, model
 from referral.service_layer import overruling
@@ -53,7 +53,7 @@ def resolve(
     """
     repository = ReferralRepository(uow.conn)
     row = repository.get(referral_id, lock=True)
-    review = duplicates.review_of(uow.conn, referral_id)
+    review = reviews.review_of(uow.conn, referral_id)
     waiting = row is not None and row.status == ReferralStatus.IN_REVIEW
     if row is None or review is None or review.resolved_at is not None or not waiting:
         raise exceptions.NotInReview(referral_id)
@@ -63,7 +63,7 @@ def resolve(
         tasks = overruling.coordinate_stored(uow, row, None, today or dt.date.today())
         status = model.referral_status(tasks.values(), withdrawn=False)
         overruling.announce(uow, row, tasks, status)
-    duplicates.resolve(uow.conn, referral_id, resolution)
+    reviews.resolve(uow.conn, referral_id, resolution)
     detail = {"resolution": str(resolution), "related_referral_id": review.related_referral_id}
     audit.record(uow.conn, actor, audit.DUPLICATE_RESOLVED, referral_id, detail)
     log.info("duplicate_resolved", referral_id=referral_id, resolution=str(resolution))
