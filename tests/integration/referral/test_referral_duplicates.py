@@ -1,4 +1,7 @@
-"""A person referred again while their case is open is linked to it, never coordinated twice."""
+"""A person referred again while their case is open is never coordinated twice.
+
+By the same organization: linked to its open case. By another: in review, for an operator.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +17,9 @@ import sqlalchemy as sa
 from korpu_contracts.vocabulary import Reason, Service, TaskStatus
 from korpu_runtime.service import Service as RunningService
 from referral import bootstrap
-from referral.adapters import tables
-from support import cases
+from referral.adapters import match_index, reviews, sealing, tables
+from referral.domain import matching
+from support import bus, cases
 from support.infra import wait_for
 from support.referrals import ReferralService, referral_body
 
@@ -123,7 +127,7 @@ async def test_a_case_whose_every_task_is_answered_for_good_is_no_duplicate(
     assert again["status"] == "coordinating"  # asked again: a bed may have freed up
 
 
-async def test_a_person_referred_by_another_organization_is_linked_without_seeing_the_case(
+async def test_a_person_referred_by_another_organization_waits_in_review_not_linked(
     referral_service: ReferralService,
 ) -> None:
     police = await _submit(referral_service, _person("Səbinə", "Quliyeva", "2003-10-01"))
@@ -132,17 +136,112 @@ async def test_a_person_referred_by_another_organization_is_linked_without_seein
         _person("Sebine", "QULIYEVA", "2003-10-01"),
         key=referral_service.other_key,
     )
-    assert ngo["status"] == "closed"
+    assert ngo["status"] == "in_review"
+    assert await _tasks_of(referral_service, ngo["id"]) == 0  # no provider asked twice
     seen = await referral_service.client.get(
         f"/v1/referrals/{ngo['id']}", headers=referral_service.headers(referral_service.other_key)
     )
-    [flag] = seen.json()["flags"]
-    assert flag["related_referral_id"] == police["id"]  # the id alone
+    view = seen.json()
+    assert (view["flags"], view["services"], view["closed_at"]) == ([], {}, None)
+    assert police["id"] not in seen.text  # not even the id
+    assert [entry.related_referral_id for entry in await _pending(referral_service)] == [
+        police["id"]
+    ]
     other_case = await referral_service.client.get(
         f"/v1/referrals/{police['id']}",
         headers=referral_service.headers(referral_service.other_key),
     )
     assert other_case.status_code == 404  # and the police's case stays the police's
+
+
+async def test_a_referral_in_review_keeps_waiting_through_a_consent_change_and_leaves_on_withdrawal(
+    referral_service: ReferralService,
+) -> None:
+    await _submit(referral_service, _person("Ülviyyə", "Rəhimova", "1998-12-24"))
+    ngo = await _submit(
+        referral_service,
+        _person("Ulviyye", "Rehimova", "1998-12-24"),
+        key=referral_service.other_key,
+    )
+    headers = referral_service.headers(referral_service.other_key, idempotency=None)
+    changed = await referral_service.client.post(
+        f"/v1/referrals/{ngo['id']}/consent",
+        json={"purpose": "employment", "consent": "refused"},
+        headers=headers,
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["status"] == "in_review"  # only the operator ends a review
+    assert await _tasks_of(referral_service, ngo["id"]) == 0
+
+    withdrawn = await referral_service.client.post(
+        f"/v1/referrals/{ngo['id']}/withdraw", headers=headers
+    )
+    assert withdrawn.status_code in (200, 202), withdrawn.text
+    assert await _pending(referral_service) == []  # nothing left for the operator to decide
+    # Still shown with everything decided: sending people to see who waits, then
+    # withdrawing them, is what an operator looks for.
+    [probe] = await referral_service.service.db.run(
+        lambda conn: reviews.pending(conn, everything=True)
+    )
+    assert (probe.referral_id, probe.state) == (ngo["id"], "withdrawn")
+
+
+async def test_a_third_organization_is_matched_to_the_earliest_open_case(
+    referral_service: ReferralService,
+) -> None:
+    police = await _submit(referral_service, _person("Nərmin", "Vəliyeva", "2000-05-05"))
+    ngo = await _submit(
+        referral_service,
+        _person("Nermin", "Veliyeva", "2000-05-05"),
+        key=referral_service.other_key,
+    )
+    # The police send her again: their own case, linked as before, never the NGO's.
+    again = await _submit(referral_service, _person("NƏRMİN", "VƏLİYEVA", "2000-05-05"))
+    assert (ngo["status"], again["status"]) == ("in_review", "closed")
+    [flag] = (await cases.view(referral_service, again["id"]))["flags"]
+    assert flag["related_referral_id"] == police["id"]
+
+
+async def _pending(referral_service: ReferralService) -> list[reviews.Pending]:
+    return await referral_service.service.db.run(reviews.pending)
+
+
+async def test_persons_stored_under_the_older_folding_are_indexed_again_on_start(
+    referral_service: ReferralService, database_url: str
+) -> None:
+    # Stored before invisible characters were folded away: the index of the name as
+    # version 1 folded it, zero-width space and all.
+    stored = await _submit(referral_service, _person("Aysel", "Zey\u200bnalova", "1997-01-30"))
+
+    def as_version_1(conn: sa.Connection) -> None:
+        identity = "\x1f".join(
+            (matching._folded_v1("Aysel"), matching._folded_v1("Zey\u200bnalova"), "1997-01-30")
+        )
+        conn.execute(
+            tables.persons.update()
+            .where(tables.persons.c.referral_id == stored["id"])
+            .values(match_key=sealing.of(conn).blind_index(identity))
+        )
+        conn.execute(tables.match_index_versions.delete())
+
+    await referral_service.service.db.run(as_version_1)
+    unmatched = await _submit(referral_service, _person("Aysel", "Zeynalova", "1997-01-30"))
+    assert unmatched["status"] == "coordinating"  # the stale index hides her open case
+
+    settings = bootstrap.Settings(
+        redis_url=referral_service.redis_url, database_url=database_url, consumer_name="restarted"
+    )
+    app = bootstrap.build_app(settings)
+    async with app.router.lifespan_context(app):
+
+        async def reindexed() -> bool:
+            return bool(await app.state.service.db.run(match_index.index_is_current))
+
+        await wait_for(reindexed, message="the stored indexes were never computed again")
+    again = await _submit(referral_service, _person("Aysel", "Zeynalova", "1997-01-30"))
+    assert again["status"] == "closed"
+    [flag] = (await cases.view(referral_service, again["id"]))["flags"]
+    assert flag["related_referral_id"] == stored["id"]  # the earliest open case
 
 
 @pytest.fixture
@@ -209,9 +308,15 @@ async def test_an_agency_that_knows_it_is_another_person_overrules_the_link_and_
     assert await _tasks_of(referral_service, linked["id"]) == 3
     # Each provider is asked, with coarse attributes only.
     for stream in ("korpu.shelter.requests", "korpu.employment.requests"):
-        entries = await referral_service.service.redis.xrange(stream)
-        mine = [fields for _, fields in entries if linked["id"].encode() in str(fields).encode()]
-        assert mine and b"Aygun" not in str(mine).encode() and b"1999" not in str(mine).encode()
+        # Sent by the relay after the commit: waited for, not read at once.
+        entries = await bus.wait_for_events(
+            referral_service.redis_url,
+            stream,
+            lambda found: any(event.subject == linked["id"] for event in found),
+            message=f"no request on {stream}",
+        )
+        mine = [event.to_json() for event in entries if event.subject == linked["id"]]
+        assert mine and "Aygun" not in str(mine) and "1999" not in str(mine)
 
     again = await referral_service.client.post(
         overrule, headers=referral_service.headers(idempotency=None)

@@ -13,7 +13,7 @@ from korpu_runtime.database import Database
 from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
 from referral.adapters import audit, key_store, organizations, sealing, tables
-from referral.entrypoints import coming_of_age, consumers, retention
+from referral.entrypoints import coming_of_age, consumers, match_reindex, retention
 from referral.entrypoints import http as referral_http
 from referral.service_layer import rekeying
 
@@ -94,6 +94,7 @@ def build_service(settings: Settings | None = None) -> Service:
             service.transaction, interval_seconds=settings.consent_review_interval_seconds
         )
     )
+    service.parts.append(match_reindex.MatchReindex(service.db))
     return service
 
 

@@ -18,7 +18,7 @@ from pydantic import (
     field_validator,
 )
 
-from korpu_contracts import vocabulary
+from korpu_contracts import names, vocabulary
 from korpu_contracts.envelope import Payload
 
 
@@ -43,10 +43,18 @@ def _printable_text(value: str) -> str:
     return _printable(value, frozenset("\n\r\t"))
 
 
+def _visible(value: str) -> str:
+    """A name of zero-width characters, marks or emoji alone is no one's name (`names`)."""
+    if not names.has_visible_letter(value):
+        raise ValueError("a name needs at least one visible letter")
+    return value
+
+
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
     AfterValidator(_printable),
+    AfterValidator(_visible),
 ]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 Region = Annotated[

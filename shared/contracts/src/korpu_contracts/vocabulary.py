@@ -77,6 +77,10 @@ class Reason(StrEnum):
 
 class ReferralStatus(StrEnum):
     RECEIVED = "received"
+    # Waiting for an operator to look at it before anything is requested; it
+    # leaves for `coordinating` or `closed`. Its name says no why: the reasons are
+    # the operators', not the agency's to learn.
+    IN_REVIEW = "in_review"
     COORDINATING = "coordinating"
     COORDINATED = "coordinated"
     WITHDRAWN = "withdrawn"

@@ -43,6 +43,9 @@ ACCESS_DENIED = "access_denied"
 CONSENT_CHANGED = "consent_changed"
 # The agency said a referral linked as a duplicate is another person: coordinated.
 DUPLICATE_OVERRULED = "duplicate_overruled"
+# An operator said whether a referral in review for a match with another
+# organization's open case is the same person (detail: resolution, the case matched).
+DUPLICATE_RESOLVED = "duplicate_resolved"
 # The sweep for children turning 18 read birth dates (detail: how many cases), and
 # flagged one that did; it reads no more than the birth date.
 BIRTH_DATES_READ = "birth_dates_read"

@@ -1,11 +1,10 @@
 """Finding the open case of a person referred again, by the blind index, one submission at a time.
 
-Across organizations: a person referred by the police and then by an NGO is one
-person, and coordinating them twice would hold two beds. The second referral is
-linked to the first by its id only, which tells the second organization nothing
-of the first one's data: it may not read that case (404), and the id is
-pseudonymous. What it does learn is that the person already has an open case,
-which is what makes the second referral unnecessary.
+Within one organization the new referral is linked to its own open case, which
+it may see anyway. Across organizations the match is an operator's to decide
+(service_layer/duplicate_review.py): the submitting organization must learn
+nothing of a case that is not its own, not even that there is one, so the
+match goes to the operators' queue (adapters/reviews.py), never shown to it.
 
 Two submissions of one person at the same moment must not both be coordinated.
 On PostgreSQL each takes a transaction-scoped advisory lock on the person's
@@ -18,6 +17,8 @@ case would have to clear it), and SERIALIZABLE isolation (retries everywhere).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -32,13 +33,27 @@ FLAG = "possible_duplicate"
 LOCK_CLASS = 0x64757031
 
 
-def open_case(conn: Connection, person: intake.Person) -> str | None:
-    """The earliest open case of the same person, None when there is none (or no birth date).
+@dataclass(frozen=True)
+class Match:
+    referral_id: str
+    organization_id: str
+    # Name and birth date always agree; beside them: `strong` when sex and region
+    # agree too, `medium` when one does, `weak` when neither (moved, or not the
+    # same person). For the operator only.
+    strength: str
+
+
+def open_case(
+    conn: Connection, organization_id: str, request: intake.ReferralRequest
+) -> Match | None:
+    """The open case of the same person: the organization's own first, else the earliest.
 
     Open: neither withdrawn nor closed, and some task still waiting for an
-    answer or under way (`closed_at` is null). A case whose every task is final
-    is over: a new referral of that person is a new request for help.
+    answer or under way (`closed_at` is null); a referral waiting in review is
+    open too. A case whose every task is final is over: a new referral of that
+    person is a new request for help. None when there is none (or no birth date).
     """
+    person = request.person
     keyring = sealing.of(conn)
     key = sealed_persons.match_key(
         keyring, person.given_name, person.family_name, person.date_of_birth
@@ -51,16 +66,20 @@ def open_case(conn: Connection, person: intake.Person) -> str | None:
             sa.text("SELECT pg_advisory_xact_lock(:kind, :key)"), {"kind": LOCK_CLASS, "key": lock}
         )
     persons, referrals = tables.persons, tables.referrals
+    own_first = sa.case((referrals.c.organization_id == organization_id, 0), else_=1)
     query = (
-        sa.select(referrals.c.id)
+        sa.select(referrals.c.id, referrals.c.organization_id, referrals.c.sex, referrals.c.region)
         .join(persons, persons.c.referral_id == referrals.c.id)
         .where(
             persons.c.match_key == key,
             referrals.c.status.not_in([str(status) for status in model.ENDED_STATUSES]),
             referrals.c.closed_at.is_(None),
         )
-        .order_by(referrals.c.created_at)
+        .order_by(own_first, referrals.c.created_at)
         .limit(1)
     )
-    found: str | None = conn.execute(query).scalar()
-    return found
+    found = conn.execute(query).first()
+    if found is None:
+        return None
+    agree = (found.sex == person.sex) + (found.region == request.region)
+    return Match(found.id, found.organization_id, ("weak", "medium", "strong")[agree])

@@ -293,8 +293,9 @@ class ReferralRepository:
         self.record_all(referral_id, [(status, service, reason)])
 
     def record_all(
-        self, referral_id: str, entries: Sequence[tuple[str, Service | None, Reason | None]]
+        self, referral_id: str, entries: Sequence[tuple[str, Service | None, str | None]]
     ) -> None:
+        """Steps of the case; a reason is a task's (`Reason`) or the referral's own."""
         at = now()
         rows = [
             {"referral_id": referral_id, "at": at, "service": service, "status": status,

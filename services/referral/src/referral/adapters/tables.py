@@ -151,6 +151,33 @@ flags = sa.Table(
     sa.UniqueConstraint("referral_id", "kind"),
 )
 
+# A referral waiting in review (status `in_review`) for an operator: today, a
+# person matched to an open case of another organization (`related_referral_id`).
+# Never shown to an agency: the referral view and status events read only the
+# status, and an agency learns nothing of another organization's case.
+reviews = sa.Table(
+    "reviews",
+    metadata,
+    sa.Column("referral_id", sa.ForeignKey("referrals.id"), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("related_referral_id", sa.String(36), nullable=True),
+    # How much beside name and birth date agrees (adapters/duplicates.py, `Match`).
+    sa.Column("strength", sa.String(10), nullable=False),
+    sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("resolution", sa.String(30), nullable=True),
+)
+
+# Which version of the name folding (domain/matching.py) every stored `match_key`
+# was computed with: one row per version whose re-index finished.
+match_index_versions = sa.Table(
+    "match_index_versions",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("completed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reindexed", sa.Integer, nullable=False),
+)
+
 idempotency_keys = sa.Table(
     "idempotency_keys",
     metadata,

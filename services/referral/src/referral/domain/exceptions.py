@@ -23,3 +23,7 @@ class NotAChild(Exception):
 
 class NotLinked(Exception):
     """The referral is not (or no longer) linked to another case as a possible duplicate."""
+
+
+class NotInReview(Exception):
+    """No referral with that id waits in review (none, decided, or withdrawn meanwhile)."""

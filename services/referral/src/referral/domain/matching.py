@@ -1,9 +1,25 @@
-"""When two referrals are the same person: a name and birth date written the same way.
+"""When two referrals are the same person: a name and birth date that read the same.
 
 Agencies spell one Azerbaijani name several ways: with its own letters
 (Məmmədova, Şəkili), transliterated (Shekili), in capitals, with stray spaces.
 Folding makes those the same text; the blind index (adapters/sealing.py) is
 taken over that text, so matching never needs a name in clear.
+
+A name must also not escape its match by how it is written rather than what it
+says: characters that show nothing (zero-width spaces and joiners, bidi
+controls, variation selectors: `korpu_contracts.names`), marks stacked on a
+letter, compatibility forms (fullwidth, mathematical letters) and Cyrillic or
+Greek letters drawn like Latin ones (Cyrillic а in "Аysel") all fold away.
+The last is a confusables skeleton after Unicode UTS #39, kept to the letters
+of the two scripts that reach the system beside Latin, in a table here.
+Rejected: a confusables library (confusable_homoglyphs, disarm): the blind index
+of every stored person is taken over this text, so the mapping must change only
+when we change it and re-index (`INDEX_VERSION`), never because a dependency
+picked up a new Unicode release; and UTS #39's full skeleton is case-sensitive
+(Н is H, н is not), which would split names that case folding joins today.
+
+`fold` is the old folding followed by the new steps, so two names that matched
+before still match: the re-index (adapters/match_index.py) only joins more.
 
 No birth date, no match. A name with an age estimate is not enough: the most
 common names are shared by many people of about the same age, and estimates
@@ -16,6 +32,15 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+
+from korpu_contracts import names
+
+# Raised whenever `fold` or `identity` changes what they return for any name:
+# stored blind indexes are then re-computed (entrypoints/match_reindex.py). 1
+# folded Azerbaijani letters, case, accents and spaces; 2 adds invisible
+# characters, enclosing marks, compatibility capitals and look-alike letters,
+# and a name with no letter left matches no one.
+INDEX_VERSION = 2
 
 # Azerbaijani letters as they are transliterated in Latin without them (and how
 # agencies' systems without the letters write them). İ is here because casefold
@@ -32,13 +57,56 @@ AZERBAIJANI = str.maketrans(
     }
 )  # fmt: skip
 
+# Cyrillic and Greek letters, as case folding leaves them, that are drawn like a
+# Latin letter in either case (from UTS #39 confusables.txt: Cyrillic н is
+# small-capital H and its capital is H, so н is h). Greek η and ν look like n
+# and v, their capitals like H and N: the small letters win, as names are
+# mostly written in small letters; υ is like no Latin letter, its capital is Y.
+# Cyrillic ә is Azerbaijani's ə, folded as it. A transliteration of whole
+# Cyrillic names (Мамедова as Mamedova), when one is added, runs before this.
+LOOK_ALIKES = str.maketrans(
+    {
+        # Cyrillic
+        "а": "a", "в": "b", "г": "r", "ԁ": "d", "е": "e", "һ": "h", "н": "h",
+        "і": "i", "ј": "j", "к": "k", "ӏ": "l", "м": "m", "о": "o", "р": "p",
+        "ԛ": "q", "ѕ": "s", "т": "t", "у": "y", "ү": "y", "х": "x", "ԝ": "w",
+        "ь": "b", "ә": "e",
+        # Greek
+        "α": "a", "β": "b", "γ": "y", "ε": "e", "ζ": "z", "η": "n", "ι": "i",
+        "κ": "k", "μ": "m", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "y", "χ": "x", "ϲ": "c",
+        "ϳ": "j",
+        # Latin letters drawn like the plain ones
+        "ɑ": "a", "ɡ": "g", "ɩ": "i", "ȷ": "j", "ʏ": "y",
+    }
+)  # fmt: skip
+
 
 def fold(name: str) -> str:
-    """The name as compared: Azerbaijani letters folded, case folded, accents stripped."""
+    """The name as compared: written differences and look-alike letters folded away."""
+    return _unseen(_folded_v1(name))
+
+
+def _folded_v1(name: str) -> str:
+    # The folding of INDEX_VERSION 1, kept whole so `fold` never splits a match.
     folded = name.translate(AZERBAIJANI).casefold()
     decomposed = unicodedata.normalize("NFKD", folded)
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(bare.split())
+
+
+def _unseen(text: str) -> str:
+    # What version 1 let through: invisible characters (variation selectors and
+    # the grapheme joiner among them: marks of combining class 0, kept by it);
+    # enclosing marks (a circle or a keycap drawn around a letter); capitals
+    # that compatibility decomposition made (ℌ is H); look-alike letters. Other
+    # marks of class 0 stay: Devanagari's or Thai's vowel signs are the name.
+    # NFKD (the compatibility mapping NFKC applies, without composing again)
+    # was applied already.
+    kept = "".join(
+        char for char in text if not names.invisible(char) and unicodedata.category(char) != "Me"
+    )
+    folded = kept.casefold().translate(LOOK_ALIKES).translate(AZERBAIJANI).casefold()
+    return " ".join(folded.split())
 
 
 def identity(given_name: str, family_name: str, date_of_birth: dt.date | None) -> str | None:
@@ -46,7 +114,11 @@ def identity(given_name: str, family_name: str, date_of_birth: dt.date | None) -
     if date_of_birth is None:
         return None
     given, family = fold(given_name), fold(family_name)
-    if not given or not family:
+    if not _has_letter(given) or not _has_letter(family):
         return None
     # A separator no name can hold, so "Ali Vali"+"Ahmadov" differs from "Ali"+"Vali Ahmadov".
     return "\x1f".join((given, family, date_of_birth.isoformat()))
+
+
+def _has_letter(folded: str) -> bool:
+    return any(unicodedata.category(char).startswith("L") for char in folded)

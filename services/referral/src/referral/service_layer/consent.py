@@ -153,7 +153,11 @@ def _finish(work: _Change, consents: dict[Purpose, Consent]) -> None:
     """Set the referral's status, write the history, send the events, tell the agency."""
     referral_id, repository = work.row.id, work.repository
     tasks = repository.tasks(referral_id)
-    status = model.referral_status(tasks.values(), withdrawn=False)
+    status = ReferralStatus(work.row.status)
+    # In review it has no task, and waits for the operator whatever consent says
+    # meanwhile: the consent as it is then is what it is coordinated with.
+    if status is not ReferralStatus.IN_REVIEW:
+        status = model.referral_status(tasks.values(), withdrawn=False)
     if status is not ReferralStatus(work.row.status):
         repository.set_status(referral_id, status)
         work.history.append((status, None, None))

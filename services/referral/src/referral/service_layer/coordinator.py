@@ -14,7 +14,7 @@ from korpu_contracts.vocabulary import Reason, ReferralStatus, Service, TaskStat
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime import signing
 from korpu_runtime.unit_of_work import UnitOfWork
-from referral.adapters import consent_store, duplicates
+from referral.adapters import consent_store, duplicates, reviews
 from referral.adapters.repository import ReferralRepository
 from referral.domain import exceptions, model
 from referral.service_layer import announcements
@@ -51,33 +51,45 @@ def submit(
     person = request.person
     age = model.age_in_years(person.date_of_birth, person.age_estimate, dt.date.today())
     child = model.is_child(age, person.possibly_minor)
-    # The same person with a case still open: linked to it and flagged, never
-    # coordinated twice. It is closed at once with no task, so no provider holds
-    # a second bed; the flag names the open case. Rejected: tasks answered at
-    # once with a made-up reason (providers and history would show a refusal
-    # that no provider gave).
-    duplicate_of = duplicates.open_case(uow.conn, person)
-    planned = [] if duplicate_of else model.plan_tasks(request.needs, request.consent, child)
+    # The same person with a case still open is never coordinated twice, so no
+    # provider holds a second bed. The organization's own case: linked to it and
+    # flagged, closed at once with no task. Another organization's: in review,
+    # no task, until an operator says whether it is the same person
+    # (service_layer/duplicate_review.py); the answer, the view and the status
+    # event say `in_review` and nothing of the other case. Rejected: tasks
+    # answered at once with a made-up reason (providers and history would show a
+    # refusal that no provider gave); telling another organization anything of
+    # the case, even that there is one (its closed answer told it at once).
+    match = duplicates.open_case(uow.conn, organization_id, request)
+    own = match is not None and match.organization_id == organization_id
+    planned = [] if match else model.plan_tasks(request.needs, request.consent, child)
     tasks = {str(uuid.uuid4()): task for task in planned}
-    status = (
-        ReferralStatus.CLOSED
-        if duplicate_of
-        else model.referral_status(tasks.values(), withdrawn=False)
-    )
+    if match is None:
+        status = model.referral_status(tasks.values(), withdrawn=False)
+    else:
+        status = ReferralStatus.CLOSED if own else ReferralStatus.IN_REVIEW
 
     # Few statements, each writing all its rows: this path sets the intake rate.
     repository.add(referral_id, organization_id, request, child, status)
     repository.remember(organization_id, idempotency_key, body_hash, referral_id)
-    repository.add_tasks(referral_id, tasks)
+    if status is not ReferralStatus.IN_REVIEW:
+        # It would set `closed_at`, as no task is open: a referral in review has
+        # no task yet is open (a case to match, its person kept, not erased).
+        repository.add_tasks(referral_id, tasks)
     history: list[tuple[str, Service | None, Reason | None]] = [
         (ReferralStatus.RECEIVED, None, None),
         *((task.status, task.service, task.reason) for task in tasks.values()),
         (status, None, None),
     ]
     repository.record_all(referral_id, history)
-    if duplicate_of is not None:
-        repository.raise_flag(referral_id, duplicates.FLAG, duplicate_of)
-        log.info("referral_linked_to_open_case", referral_id=referral_id, open_case=duplicate_of)
+    if match is not None and own:
+        repository.raise_flag(referral_id, duplicates.FLAG, match.referral_id)
+        log.info(
+            "referral_linked_to_open_case", referral_id=referral_id, open_case=match.referral_id
+        )
+    elif match is not None:
+        reviews.raise_review(uow.conn, referral_id, match)
+        log.info("referral_in_review", referral_id=referral_id, open_case=match.referral_id)
     uow.publish_all(
         [
             (
