@@ -13,10 +13,11 @@ import argparse
 import datetime as dt
 import json
 import sys
-import unicodedata
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from korpu import output
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -164,9 +165,7 @@ def table(entries: list[stored.Pending], with_state: bool = False) -> str:
 def _plain(text: str | None) -> str:
     # An organization's name is whatever `korpu org create` was given: no escape
     # sequence of it reaches the operator's terminal.
-    if text is None:
-        return "-"
-    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Cs"))[:24]
+    return "-" if text is None else output.safe(text, lines=False)[:24]
 
 
 def _utc(at: dt.datetime) -> dt.datetime:
