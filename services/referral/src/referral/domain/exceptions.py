@@ -23,3 +23,11 @@ class NotAChild(Exception):
 
 class NotLinked(Exception):
     """The referral is not (or no longer) linked to another case as a possible duplicate."""
+
+
+class OpenReferralsCap(Exception):
+    """The organization has as many open referrals as it may; `cap` says how many."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(f"{cap} open referrals")
+        self.cap = cap
