@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 from korpu import catalog
 from korpu.embedded_redis import free_port
 from korpu_contracts import intake, referral, streams
-from korpu_runtime import problems, ratelimit, server
+from korpu_runtime import http, problems, ratelimit
 from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
 from referral import bootstrap as referral_bootstrap
@@ -384,15 +384,7 @@ async def served(redis_db: str, tmp_path: Path) -> AsyncIterator[int]:
     )
     app = module.build_app(settings)
     port = free_port()
-    config = server.config(
-        app,
-        "127.0.0.1",
-        port,
-        head_timeout=HEAD_TIMEOUT,
-        max_head_bytes=MAX_HEAD,
-        keep_alive_seconds=60,
-    )
-    running = uvicorn.Server(config)
+    running = uvicorn.Server(http.uvicorn_config(app, "127.0.0.1", port))
     task = asyncio.create_task(running.serve())
     async with asyncio.timeout(30):
         while not running.started:  # noqa: ASYNC110 (uvicorn sets a flag, no event)

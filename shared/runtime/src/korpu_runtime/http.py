@@ -146,10 +146,10 @@ def build_app(
     return app
 
 
-def serve(app: FastAPI, host: str, port: int) -> None:
-    """Run until SIGINT or SIGTERM; uvicorn then runs the lifespan's graceful stop."""
+def uvicorn_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """How `serve` runs the app: its service's limits on request heads and idle connections."""
     settings = app.state.service.settings
-    config = server.config(
+    return server.config(
         app,
         host,
         port,
@@ -157,4 +157,8 @@ def serve(app: FastAPI, host: str, port: int) -> None:
         max_head_bytes=settings.http_max_head_bytes,
         keep_alive_seconds=settings.http_keep_alive_seconds,
     )
-    uvicorn.Server(config).run()
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    """Run until SIGINT or SIGTERM; uvicorn then runs the lifespan's graceful stop."""
+    uvicorn.Server(uvicorn_config(app, host, port)).run()
