@@ -13,6 +13,7 @@ import contextlib
 import json
 import re
 import secrets
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -370,19 +371,9 @@ HEAD_TIMEOUT = 0.5
 MAX_HEAD = 2048
 
 
-@pytest.fixture
-async def served(redis_db: str, tmp_path: Path) -> AsyncIterator[int]:
-    """The shelter service under uvicorn as `korpu serve` runs it, with short limits."""
-    module = catalog.bootstrap("shelter")
-    settings = module.Settings(
-        redis_url=redis_db,
-        database_url=f"sqlite:///{tmp_path / 'shelter.db'}",
-        http_head_timeout_seconds=HEAD_TIMEOUT,
-        http_body_timeout_seconds=HEAD_TIMEOUT,
-        http_max_head_bytes=MAX_HEAD,
-        http_keep_alive_seconds=60,  # longer than the head's deadline: that is what acts
-    )
-    app = module.build_app(settings)
+@contextlib.asynccontextmanager
+async def _uvicorn(app: FastAPI) -> AsyncIterator[int]:
+    """`app` under uvicorn as `korpu serve` runs it (http.uvicorn_config); yields its port."""
     port = free_port()
     running = uvicorn.Server(http.uvicorn_config(app, "127.0.0.1", port))
     task = asyncio.create_task(running.serve())
@@ -394,6 +385,22 @@ async def served(redis_db: str, tmp_path: Path) -> AsyncIterator[int]:
     finally:
         running.should_exit = True
         await task
+
+
+@pytest.fixture
+async def served(redis_db: str, tmp_path: Path) -> AsyncIterator[int]:
+    """The shelter service under uvicorn, with short limits on heads and bodies."""
+    module = catalog.bootstrap("shelter")
+    settings = module.Settings(
+        redis_url=redis_db,
+        database_url=f"sqlite:///{tmp_path / 'shelter.db'}",
+        http_head_timeout_seconds=HEAD_TIMEOUT,
+        http_body_timeout_seconds=HEAD_TIMEOUT,
+        http_max_head_bytes=MAX_HEAD,
+        http_keep_alive_seconds=60,  # longer than the head's deadline: that is what acts
+    )
+    async with _uvicorn(module.build_app(settings)) as port:
+        yield port
 
 
 async def _exchange(port: int, sent: bytes, then: Callable[[], bytes] | None = None) -> bytes:
@@ -490,3 +497,52 @@ async def test_docs_loads_only_its_own_files_under_a_same_origin_policy(service:
         policy = answer.headers["content-security-policy"]
         assert "default-src 'self'" in policy and "unsafe-inline" not in policy
         assert "frame-ancestors 'none'" in policy
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (apt-get install chromium)")
+async def test_docs_renders_in_a_real_browser_with_nothing_blocked_or_fetched_elsewhere(
+    redis_db: str, tmp_path: Path
+) -> None:
+    """Swagger UI starts under the policy: every operation shown, no violation reported.
+
+    Chromium reports each load or inline script the policy blocks on its console
+    ("violates the following Content Security Policy directive"); any request to
+    another origin would be one. A screenshot is left in the test's folder.
+    """
+    assert CHROMIUM is not None
+    settings = referral_bootstrap.Settings(
+        redis_url=redis_db, database_url=f"sqlite:///{tmp_path / 'referral.db'}", data_dir=tmp_path
+    )
+    async with _uvicorn(referral_bootstrap.build_app(settings)) as port:
+        url = f"http://127.0.0.1:{port}/docs"
+        dom, console = await _chromium("--dump-dom", url)
+        await _chromium(f"--screenshot={tmp_path / 'docs.png'}", "--window-size=1280,1000", url)
+    assert "/v1/referrals/{referral_id}/withdraw" in dom, dom[:500]
+    assert "Körpü referral service" in dom
+    assert [line for line in console if "CONSOLE" in line] == []
+    assert (tmp_path / "docs.png").stat().st_size > 0
+
+
+async def _chromium(*arguments: str) -> tuple[str, list[str]]:
+    """Headless Chromium's output and its console lines, once the page had 10 s to settle."""
+    assert CHROMIUM is not None
+    process = await asyncio.create_subprocess_exec(
+        CHROMIUM,
+        "--headless=new",
+        "--no-sandbox",  # run as root in CI
+        "--disable-gpu",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=10000",
+        *arguments,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(120):
+        out, err = await process.communicate()
+    assert process.returncode == 0, err.decode(errors="replace")[-2000:]
+    return out.decode(), err.decode(errors="replace").splitlines()
