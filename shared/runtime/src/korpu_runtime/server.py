@@ -20,7 +20,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from korpu_runtime import problems
+from korpu_runtime import edge, problems
 
 HEAD_END = re.compile(rb"\n\r?\n")
 
@@ -32,9 +32,10 @@ def raw_problem(kind: problems.Kind, detail: str) -> bytes:
     ).encode()
     head = (
         f"HTTP/1.1 {kind.status} {kind.title}\r\ncontent-type: {problems.PROBLEM_JSON}\r\n"
-        f"content-length: {len(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n"
-    )
-    return head.encode() + body
+        f"content-length: {len(body)}\r\nconnection: close\r\n"
+    ).encode()
+    marks = b"".join(name + b": " + value + b"\r\n" for name, value in edge.ANSWER_HEADERS)
+    return head + marks + b"\r\n" + body
 
 
 class GuardedH11Protocol(H11Protocol):
