@@ -168,12 +168,13 @@ def test_the_bus_contract_refuses_an_idempotency_key_http_would_refuse(key: str)
 async def limited_referral(
     redis_db: str, database_url: str
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Service, str, str]]:
-    """A referral service allowing 60 requests a minute and 3 at once; two organizations' keys."""
+    """A referral service allowing 3 requests at once and one more a minute (so none comes
+    back while a test runs); two organizations' keys."""
     settings = referral_bootstrap.Settings(
         redis_url=redis_db,
         database_url=database_url,
         consumer_name="limit-test",
-        rate_limit_per_minute=60,
+        rate_limit_per_minute=1,
         rate_limit_burst=3,
     )
     app = referral_bootstrap.build_app(settings)
@@ -195,7 +196,7 @@ async def test_a_key_past_its_burst_is_answered_429_with_retry_after_and_ratelim
     path = f"/v1/referrals/{uuid.uuid4()}"
     answers = [await client.get(path, headers={"Authorization": f"Bearer {key}"}) for _ in range(3)]
     assert [answer.status_code for answer in answers] == [404, 404, 404]
-    assert answers[0].headers["ratelimit-policy"] == '"key";q=60;w=60'
+    assert answers[0].headers["ratelimit-policy"] == '"key";q=1;w=60'
     assert re.fullmatch(r'"key";r=2;t=\d+', answers[0].headers["ratelimit"])
     before = await service.db.run(_audit_rows)
 
@@ -204,7 +205,7 @@ async def test_a_key_past_its_burst_is_answered_429_with_retry_after_and_ratelim
     assert refused.status_code == 429
     assert _type(refused) == problems.RATE_LIMITED.type
     assert int(refused.headers["retry-after"]) >= 1
-    assert refused.headers["ratelimit-policy"] == '"key";q=60;w=60'
+    assert refused.headers["ratelimit-policy"] == '"key";q=1;w=60'
     assert re.fullmatch(r'"key";r=0;t=\d+', refused.headers["ratelimit"])
     # Refused at the edge: the route never ran (each 404 above was recorded).
     assert await service.db.run(_audit_rows) == before
@@ -262,9 +263,11 @@ async def test_random_keys_cannot_grow_a_process_without_bound() -> None:
 async def test_a_busy_hotline_s_key_can_be_given_a_higher_limit() -> None:
     busy, ordinary = "korpu_busy-hotline", "korpu_ordinary"
     raised = {ratelimit.key_hash(busy): 600}
-    limited = ratelimit.RateLimit(_ok, per_minute=60, burst=5, limit_for=raised.get)
-    assert [await _call(limited, busy) for _ in range(50)] == [200] * 50
-    assert [await _call(limited, ordinary) for _ in range(6)] == [200] * 5 + [429]
+    frozen = ratelimit.RateLimit(
+        _ok, per_minute=60, burst=5, limit_for=raised.get, clock=lambda: 0.0
+    )
+    assert [await _call(frozen, busy) for _ in range(50)] == [200] * 50
+    assert [await _call(frozen, ordinary) for _ in range(6)] == [200] * 5 + [429]
 
 
 def test_the_defaults_are_the_documented_ones_and_set_by_environment(
