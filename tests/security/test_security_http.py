@@ -262,6 +262,8 @@ async def test_random_keys_cannot_grow_a_process_without_bound() -> None:
 
 async def test_a_busy_hotline_s_key_can_be_given_a_higher_limit() -> None:
     busy, ordinary = "korpu_busy-hotline", "korpu_ordinary"
+    # The hook is asked with the hash the key tables hold, to look the key's limit up there.
+    assert ratelimit.key_hash(busy) == organizations.hash_key(busy)
     raised = {ratelimit.key_hash(busy): 600}
     frozen = ratelimit.RateLimit(
         _ok, per_minute=60, burst=5, limit_for=raised.get, clock=lambda: 0.0
