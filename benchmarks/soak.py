@@ -16,6 +16,10 @@ untrimmed run would use is estimated in the same run instead: the entries
 trimmed away (entries-added minus length, from XINFO STREAM) times the bytes per
 entry measured at the start (MEMORY USAGE of the streams over their length),
 added to what used_memory is.
+
+One agency key sends every referral, and they stay open: the stack runs with the
+referral service's rate limit and open-referral cap raised (tests/support/stack.py,
+UNTHROTTLED).
 """
 
 from __future__ import annotations

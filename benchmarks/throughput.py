@@ -9,6 +9,11 @@ submitted once the one before is coordinated: the latency of a referral with
 nothing queued), then a burst, then a steady rate. Then runs the same message
 hops in hand-written redis-py (benchmarks/baseline_hops.py, no database, no
 HTTP) against the same Redis in the same run, and prints both with the ratio.
+
+One agency key sends every referral, far past what the referral service lets one
+key do (REFERRAL_RATE_LIMIT_PER_MINUTE, REFERRAL_RATE_LIMIT_BURST) or have open
+(REFERRAL_MAX_OPEN_REFERRALS): the stack runs with those raised
+(tests/support/stack.py, UNTHROTTLED).
 """
 
 from __future__ import annotations

@@ -110,11 +110,22 @@ def _submit_all(client: httpx.Client, cases: list[Sample]) -> dict[str, str]:
     return ids
 
 
+def _view(client: httpx.Client, referral_id: str) -> dict[str, Any]:
+    """A referral as its agency reads it; past the key's rate limit, after the wait it is told."""
+    while True:
+        answer = client.get(f"/v1/referrals/{referral_id}")
+        if answer.status_code != 429:
+            answer.raise_for_status()
+            view: dict[str, Any] = answer.json()
+            return view
+        time.sleep(int(answer.headers.get("Retry-After", "1")))
+
+
 def _settle(client: httpx.Client, ids: list[str], promoted_from: str | None = None) -> None:
     """Wait until every referral has its answers and the waiting line reads 1, 2, ..."""
     deadline = time.monotonic() + SETTLE_SECONDS
     while time.monotonic() < deadline:
-        views = [client.get(f"/v1/referrals/{i}").json() for i in ids]
+        views = [_view(client, i) for i in ids]
         coordinating = [v for v in views if v["status"] in ("received", "coordinating")]
         shelter = [v["services"].get("shelter", {}) for v in views]
         line = sorted(
@@ -134,7 +145,7 @@ def _print_table(client: httpx.Client, ids: dict[str, str]) -> None:
     references = {referral_id: reference for reference, referral_id in ids.items()}
     linked = []
     for reference, referral_id in ids.items():
-        view = client.get(f"/v1/referrals/{referral_id}").json()
+        view = _view(client, referral_id)
         services = view["services"]
         # The answers' details (a facility, a reason) come from the providers, over the bus.
         output.show(

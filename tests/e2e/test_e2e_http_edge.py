@@ -1,8 +1,10 @@
-"""A stranger's huge body, sent in chunks to each running service, costs it no memory."""
+"""A stranger's huge body or oversized head, sent to each running service, is refused at no cost."""
 
 from __future__ import annotations
 
 import contextlib
+import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from korpu import catalog
 from korpu.supervisor import Stack
+from korpu_runtime import problems
 from support.stack import running_stack
 
 pytestmark = pytest.mark.slow
@@ -63,4 +66,24 @@ def test_a_60_mb_chunked_body_without_credentials_is_refused_at_no_cost(
     grown = _peak_rss(process.process.pid) - before
     assert grown < FEW_MB, f"{service}'s peak memory grew by {grown / 2**20:.1f} MB"
     assert answer is None or answer.status_code == 413, answer.text
+    assert httpx.get(f"{process.url}/health/live", timeout=5).status_code == 200
+
+
+@pytest.mark.parametrize("service", catalog.SERVICES)
+def test_each_running_service_refuses_an_oversized_request_head_as_a_problem(
+    stack: Stack, service: str
+) -> None:
+    """`korpu serve` runs uvicorn with the runtime's guarded protocol (the head's limits)."""
+    process = stack.processes[service]
+    host, port = process.url.removeprefix("http://").split(":")
+    head = b"GET /health/live HTTP/1.1\r\nHost: korpu\r\nX-Pad: " + b"a" * 9 * 1024 + b"\r\n\r\n"
+    with socket.create_connection((host, int(port)), timeout=20) as connection:
+        connection.sendall(head)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line.split()[1] == b"431", answer[:300]
+    body = json.loads(rest.partition(b"\r\n\r\n")[2])
+    assert body["type"] == problems.HEADERS_TOO_LARGE.type
     assert httpx.get(f"{process.url}/health/live", timeout=5).status_code == 200

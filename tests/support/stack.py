@@ -17,6 +17,15 @@ from korpu.embedded_redis import free_port
 from korpu.supervisor import Stack
 from referral import bootstrap as referral_bootstrap
 
+# One agency key sends every referral of a test or a benchmark, far faster and more
+# than any agency would: the rate limit and the cap on open referrals raised (their
+# defaults are held to in tests/security/test_security_http.py).
+UNTHROTTLED = {
+    "REFERRAL_RATE_LIMIT_PER_MINUTE": "10000000",
+    "REFERRAL_RATE_LIMIT_BURST": "10000000",
+    "REFERRAL_MAX_OPEN_REFERRALS": "10000000",
+}
+
 
 @contextlib.contextmanager
 def running_stack(
@@ -33,7 +42,8 @@ def running_stack(
 
     With no Redis URL the stack starts an embedded one, as `korpu up` does; with
     no database URLs each service has its SQLite file in `data_dir`. `extra_env`
-    reaches the services only (`SHELTER_CLAIM_IDLE_MS`...); `replicas` as in `Stack`.
+    reaches the services only (`SHELTER_CLAIM_IDLE_MS`...), over `UNTHROTTLED`;
+    `replicas` as in `Stack`.
     """
     if redis_url is not None:
         redis.Redis.from_url(redis_url).flushdb()
@@ -47,7 +57,7 @@ def running_stack(
             data_dir,
             redis_url=redis_url,
             ports=ports,
-            extra_env=extra_env,
+            extra_env={**UNTHROTTLED, **(extra_env or {})},
             replicas=replicas,
             service_env=service_env,
         )

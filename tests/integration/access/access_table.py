@@ -55,8 +55,11 @@ EVERY_SERVICE: dict[Route, Access] = {
     ("GET", "/health/ready"): _HEALTH,
     ("GET", "/openapi.json"): _DESCRIPTION,
     ("GET", "/docs"): _DESCRIPTION,
-    ("GET", "/docs/oauth2-redirect"): _DESCRIPTION,
-    ("GET", "/redoc"): _DESCRIPTION,
+    # Swagger UI, served by the service itself (korpu_runtime.http_docs).
+    ("GET", "/docs/init.js"): _DESCRIPTION,
+    ("GET", "/docs/swagger-ui-bundle.js"): _DESCRIPTION,
+    ("GET", "/docs/swagger-ui.css"): _DESCRIPTION,
+    ("GET", "/docs/favicon.png"): _DESCRIPTION,
 }
 
 _LAST_QUARTER = {"from": "2026-01-01", "to": "2026-03-31"}

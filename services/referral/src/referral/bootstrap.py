@@ -12,7 +12,7 @@ from korpu_runtime import http
 from korpu_runtime.database import Database
 from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
-from referral.adapters import audit, key_store, organizations, sealing, tables
+from referral.adapters import audit, key_store, open_cap, organizations, sealing, tables
 from referral.entrypoints import coming_of_age, consumers, match_reindex, retention
 from referral.entrypoints import http as referral_http
 from referral.service_layer import rekeying
@@ -41,6 +41,9 @@ class Settings(ServiceSettings):
     # generated into the keys folder (KORPU_KEYS_DIR) on first start when unset.
     data_keys: SecretStr = SecretStr("")
     blind_index_key: SecretStr = SecretStr("")
+    # How many referrals one organization may have open (not yet closed) at once;
+    # past it a submission is refused, over HTTP and on the bus (adapters/open_cap.py).
+    max_open_referrals: int = Field(default=open_cap.DEFAULT, ge=1)
 
 
 def keyring(settings: Settings) -> sealing.Keyring:
@@ -81,6 +84,7 @@ def build_service(settings: Settings | None = None) -> Service:
     keys = keyring(settings)  # first: a service without its keys must not start at all
     service = Service(settings, tables.metadata, consumers.SUBSCRIPTIONS)
     sealing.attach(service.db.engine, keys)
+    open_cap.attach(service.db.engine, settings.max_open_referrals)
     service.sealer = keys
     service.parts.append(
         retention.PersonalDataRetention(

@@ -50,6 +50,29 @@ def _visible(value: str) -> str:
     return value
 
 
+# An agency's key for one submission (HTTP `Idempotency-Key`, or the intake command's
+# `idempotency_key`): stored and shown to operators, so printable ASCII only (no
+# terminal escape or line break rides in on it). Checked by a validator, not a
+# `pattern`, so the personal-data walk of the contracts still sees free text here.
+IDEMPOTENCY_KEY_MAX = 255
+
+
+def is_idempotency_key(value: str) -> bool:
+    return 1 <= len(value) <= IDEMPOTENCY_KEY_MAX and all(" " <= c <= "~" for c in value)
+
+
+def _idempotency_key(value: str) -> str:
+    if not is_idempotency_key(value):
+        raise ValueError(f"1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters")
+    return value
+
+
+IdempotencyKey = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=IDEMPOTENCY_KEY_MAX),
+    AfterValidator(_idempotency_key),
+]
+
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
@@ -162,5 +185,5 @@ class SubmitReferral(Payload):
     CARRIES_PERSONAL_DATA: ClassVar[bool] = True
 
     organization_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    idempotency_key: IdempotencyKey
     referral: ReferralRequest

@@ -12,72 +12,22 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from korpu_runtime import errors
+from korpu_runtime import edge, errors, http_docs, problems, ratelimit, server
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.service import Service
 
-PROBLEM_JSON = "application/problem+json"
 # The largest body any route takes unless its service says otherwise (`build_app`).
 MAX_BODY_BYTES = 16 * 1024
-
-
-def problem(status: int, title: str, detail: str = "", **extra: Any) -> JSONResponse:
-    """An RFC 9457 problem document; a 401 says how to authenticate (RFC 6750)."""
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
-
-
-class Problem(Exception):
-    """Raised in a route: answered as a problem document by the handler `build_app` installs."""
-
-    def __init__(self, status: int, title: str, detail: str = "", **extra: Any) -> None:
-        super().__init__(title)
-        self.status, self.title, self.detail, self.extra = status, title, detail, extra
+# Where every service's answers come from, re-exported: routes import them from here.
+PROBLEM_JSON = problems.PROBLEM_JSON
+problem = problems.problem
+Problem = problems.Problem
 
 
 async def _problem(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, Problem)
-    return problem(error.status, error.title, error.detail, **error.extra)
-
-
-class HttpMiddleware:
-    """A pure ASGI middleware that acts on HTTP requests only; lifespan and the rest pass.
-
-    Rejected: Starlette's BaseHTTPMiddleware, which reads through its own request
-    object and cannot count a body as it arrives or see a response before it is sent.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        await self.http(scope, receive, send)
-
-    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raise NotImplementedError
-
-
-class NoStore(HttpMiddleware):
-    """`Cache-Control: no-store` on every answer: they speak of people's cases, and no
-    proxy or browser cache may keep one. Rejected: marking only the routes that return
-    a person, which a route added later would forget."""
-
-    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def marked(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"cache-control", b"no-store")]
-            await send(message)
-
-        await self.app(scope, receive, marked)
+    return error.answer()
 
 
 async def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
@@ -90,95 +40,24 @@ async def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
     fields = []
     for item in error.errors():
         if item.get("type") == "json_invalid":
-            return problem(400, "Malformed JSON", "The body is not valid JSON.")
+            return problem(problems.MALFORMED_JSON, detail="The body is not valid JSON.")
         location = list(item.get("loc", ()))
         if location[:1] == ["body"]:
             location = location[1:]
         # An unknown field's name or a mapping's key is the sender's text, maybe a name.
         fields.append({"field": errors.field_path(location) or "(body)", "message": item["msg"]})
-    return problem(422, "Invalid request", "See `errors` for every bad field.", errors=fields)
-
-
-class UnexpectedErrors(HttpMiddleware):
-    """A failure no handler expected: logged safely, answered as a 500 problem, not re-raised.
-
-    Starlette's own last resort answers plain text and re-raises, and uvicorn then
-    logs the traceback with the exception's text, which may hold what it was given
-    (a value from the request, a person). Rejected: an exception handler for
-    `Exception`, which Starlette calls and then re-raises all the same.
-    """
-
-    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watch)
-        except Exception:
-            # A logger of the moment, not of the import: rare, and it writes where
-            # the latest `configure` (this app's) said.
-            log = runtime_logging.get(__name__)
-            log.error("request_failed", method=scope["method"], path=scope["path"], exc_info=True)
-            if not started:
-                answer = problem(500, "Internal error", "The failure is logged for the operators.")
-                await answer(scope, receive, send)
+    detail = "See `errors` for every bad field."
+    return problem(problems.INVALID_REQUEST, detail=detail, errors=fields)
 
 
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     """Starlette's own answers (an unknown route, a method not allowed, a body that could
     not be read) as problem documents, like every other answer."""
     assert isinstance(error, StarletteHTTPException)
-    return problem(error.status_code, HTTPStatus(error.status_code).phrase, str(error.detail))
-
-
-class BodyLimit(HttpMiddleware):
-    """413 once a body passes `limit` bytes, counted as they arrive, chunked or not.
-
-    Outermost, so it acts before anything reads or authenticates: FastAPI reads a
-    whole body before a route's dependencies run, so a limit checked in a route (or
-    on `Content-Length` alone, which a chunked body has not) comes after the memory
-    is spent. Past the limit this answers 413 itself, tells the app the client left,
-    and drops whatever the app answers to that.
-    """
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        super().__init__(app)
-        self.limit = limit
-
-    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        too_large = problem(413, "Body too large", f"The limit is {self.limit} bytes.")
-        declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.limit:
-            await too_large(scope, receive, send)
-            return
-        received, refused, started = 0, False, False
-
-        async def counted() -> Message:
-            nonlocal received, refused
-            if refused:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.limit:
-                    refused = True
-                    if not started:
-                        await too_large(scope, receive, send)
-                    return {"type": "http.disconnect"}
-            return message
-
-        async def watched(message: Message) -> None:
-            nonlocal started
-            if refused:
-                return  # the 413 is the answer
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        await self.app(scope, counted, watched)
+    kind = problems.kind_of(error.status_code)
+    title = None if kind in problems.KINDS else HTTPStatus(error.status_code).phrase
+    headers = dict(error.headers or {})  # a 405's `Allow`
+    return problem(kind, title, str(error.detail), headers=headers)
 
 
 def health_router(service: Service) -> APIRouter:
@@ -212,10 +91,15 @@ def build_app(
     *,
     title: str,
     max_body_bytes: int = MAX_BODY_BYTES,
+    limit_for: ratelimit.LimitFor = ratelimit.no_raised_limits,
 ) -> FastAPI:
-    """The service's ASGI app: its routes, health, problem answers, a body limit, and its
-    logging set up."""
-    runtime_logging.configure(service.settings.service, service.settings.log_level)
+    """The service's ASGI app: its routes, health, its own /docs, problem answers, the
+    edge's limits (body, time, rate, repeated keys), and its logging set up.
+
+    `limit_for` raises one API key's rate limit (by the key's SHA-256), see ratelimit.py.
+    """
+    settings = service.settings
+    runtime_logging.configure(settings.service, settings.log_level)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -225,25 +109,56 @@ def build_app(
         finally:
             await service.stop()
 
-    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
     app.state.service = service
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    # Each added wraps the ones before: BodyLimit acts before anything reads a byte of
-    # the body, and NoStore marks every answer, BodyLimit's 413 included.
-    app.add_middleware(UnexpectedErrors)
-    app.add_middleware(BodyLimit, limit=max_body_bytes)
-    app.add_middleware(NoStore)
+    # Each added wraps the ones before, so the last added acts first: the answer
+    # headers mark every answer, the edge's own refusals included; the body is
+    # counted and timed before anything reads it; the rate limit refuses before a
+    # byte of the body is read or a key looked up; repeated keys are refused before
+    # a route parses the body.
+    app.add_middleware(edge.UnexpectedErrors)
+    app.add_middleware(edge.RepeatedKeys)
+    app.add_middleware(
+        ratelimit.RateLimit,
+        per_minute=settings.rate_limit_per_minute,
+        burst=settings.rate_limit_burst,
+        capacity=settings.rate_limit_buckets,
+        limit_for=limit_for,
+    )
+    app.add_middleware(
+        edge.BodyLimit, limit=max_body_bytes, timeout=settings.http_body_timeout_seconds
+    )
+    app.add_middleware(edge.AnswerHeaders)
     app.include_router(health_router(service))
+    app.include_router(http_docs.router(title, app.openapi_url or "/openapi.json"))
     for router in routers:
         app.include_router(router)
     return app
 
 
+def uvicorn_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """How `serve` runs the app: its service's limits on request heads and idle connections."""
+    settings = app.state.service.settings
+    return server.config(
+        app,
+        host,
+        port,
+        head_timeout=settings.http_head_timeout_seconds,
+        max_head_bytes=settings.http_max_head_bytes,
+        keep_alive_seconds=settings.http_keep_alive_seconds,
+    )
+
+
 def serve(app: FastAPI, host: str, port: int) -> None:
     """Run until SIGINT or SIGTERM; uvicorn then runs the lifespan's graceful stop."""
-    config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on"
-    )
-    uvicorn.Server(config).run()
+    uvicorn.Server(uvicorn_config(app, host, port)).run()

@@ -72,6 +72,19 @@ class ServiceSettings(BaseSettings):
     outbox_retention_hours: float = Field(default=24.0 * 7, gt=0)
     # SQLite zeroes deleted rows on disk: set by a service that erases persons.
     sqlite_secure_delete: bool = False
+    # The HTTP edge (docs/problems.md). The rate limit (korpu_runtime.ratelimit): requests
+    # a minute per API key, or per client address for requests without one, and how many
+    # may come at once; per process, so each replica lets as many through. How many
+    # buckets a process keeps at most (the least recently used go first).
+    rate_limit_per_minute: int = Field(default=300, ge=1)
+    rate_limit_burst: int = Field(default=100, ge=1)
+    rate_limit_buckets: int = Field(default=100_000, ge=100)
+    # How long a client may take to send a request's line and headers, then its body;
+    # how large the line and headers may be; how long an idle connection is kept.
+    http_head_timeout_seconds: float = Field(default=10.0, gt=0)
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    http_max_head_bytes: int = Field(default=8 * 1024, ge=1024)
+    http_keep_alive_seconds: int = Field(default=5, ge=1)
 
     @model_validator(mode="after")
     def _derive_defaults(self) -> ServiceSettings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from korpu_contracts import intake
 from korpu_runtime import tables as runtime_tables
 from referral.adapters import append_only
 
@@ -182,7 +183,7 @@ idempotency_keys = sa.Table(
     "idempotency_keys",
     metadata,
     sa.Column("organization_id", sa.ForeignKey("organizations.id"), primary_key=True),
-    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("key", sa.String(intake.IDEMPOTENCY_KEY_MAX), primary_key=True),
     sa.Column("body_hash", sa.String(64), nullable=False),
     sa.Column("referral_id", sa.ForeignKey("referrals.id"), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -195,7 +196,7 @@ intake_rejections = sa.Table(
     metadata,
     sa.Column("entry_id", sa.String(40), primary_key=True),
     sa.Column("organization_id", sa.String(64), nullable=True),
-    sa.Column("idempotency_key", sa.String(200), nullable=True),
+    sa.Column("idempotency_key", sa.String(intake.IDEMPOTENCY_KEY_MAX), nullable=True),
     sa.Column("errors", sa.JSON, nullable=False),
     sa.Column("raw_entry", sa.Text, nullable=False),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),

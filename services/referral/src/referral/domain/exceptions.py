@@ -27,3 +27,11 @@ class NotLinked(Exception):
 
 class NotInReview(Exception):
     """No referral with that id waits in review (none, decided, or withdrawn meanwhile)."""
+
+
+class OpenReferralsCap(Exception):
+    """The organization has as many open referrals as it may; `cap` says how many."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(f"{cap} open referrals")
+        self.cap = cap

@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -10,6 +9,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 
 from korpu_contracts import intake
+from korpu_runtime import problems as kinds
 from korpu_runtime.http import Problem
 from korpu_runtime.service import Service
 from referral.adapters import audit, organizations
@@ -63,10 +63,10 @@ def _authorized(scope: str) -> Callable[..., Awaitable[organizations.Caller]]:
     ) -> organizations.Caller:
         scheme, _, key = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not key:
-            raise Problem(401, "Unauthorized", "Send `Authorization: Bearer <API key>`.")
+            raise Problem(kinds.UNAUTHORIZED, detail="Send `Authorization: Bearer <API key>`.")
         found = await service.db.run(lambda conn: organizations.authenticate(conn, key.strip()))
         if found is None:
-            raise Problem(401, "Unauthorized", "Unknown or revoked API key.")
+            raise Problem(kinds.UNAUTHORIZED, detail="Unknown or revoked API key.")
         if scope not in found.scopes:
             actor = audit.api_key(found.key_id, found.organization_id)
             referral_id = request.path_params.get("referral_id")
@@ -75,9 +75,8 @@ def _authorized(scope: str) -> Callable[..., Awaitable[organizations.Caller]]:
             )
             # Names the scope, never the key: the key is a secret, the scope is not.
             raise Problem(
-                403,
-                "Missing scope",
-                f"This API key lacks the scope `{scope}`.",
+                kinds.MISSING_SCOPE,
+                detail=f"This API key lacks the scope `{scope}`.",
                 missing_scope=scope,
             )
         return found
@@ -85,20 +84,15 @@ def _authorized(scope: str) -> Callable[..., Awaitable[organizations.Caller]]:
     return caller
 
 
-# Printable ASCII: a key is stored and shown to operators, so no control character
-# (a terminal escape, a line break in a log) rides in on it.
-IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,200}")
-
-
 async def _idempotency_key(idempotency_key: Annotated[str | None, Header()] = None) -> str:
     if not idempotency_key:
-        raise Problem(400, "Idempotency-Key missing", "Send an `Idempotency-Key` header.")
-    if not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+        raise Problem(kinds.INVALID_HEADER, detail="Send an `Idempotency-Key` header.")
+    if not intake.is_idempotency_key(idempotency_key):
+        rule = f"1 to {intake.IDEMPOTENCY_KEY_MAX} printable ASCII characters"
         raise Problem(
-            400,
-            "Idempotency-Key invalid",
-            "An `Idempotency-Key` is 1 to 200 printable ASCII characters.",
-            errors=[{"field": "Idempotency-Key", "message": "1 to 200 printable ASCII characters"}],
+            kinds.INVALID_HEADER,
+            detail=f"An `Idempotency-Key` is {rule}.",
+            errors=[{"field": "Idempotency-Key", "message": rule}],
         )
     return idempotency_key
 
@@ -128,9 +122,9 @@ NOT_FOUND = "No such referral for this organization."
     "/referrals",
     status_code=202,
     responses=problems(
-        (400, "No Idempotency-Key, or a body that is not JSON"),
+        (400, "No Idempotency-Key, or a body that is not JSON or repeats a key"),
         UNAUTHORIZED,
-        CANNOT_SUBMIT,
+        (403, f"{CANNOT_SUBMIT[1]}, or an organization with as many open referrals as allowed"),
         (413, "A body over 64 KiB"),
         (422, "An invalid body naming every bad field, or a key reused with another body"),
     ),
@@ -159,11 +153,17 @@ async def submit(
             submitted = await service.transaction(
                 lambda uow: audited.submit(uow, actor, organization_id, key, digest, body)
             )
+    except exceptions.OpenReferralsCap as cap:
+        raise Problem(
+            kinds.OPEN_REFERRALS_CAP,
+            detail=f"This organization has {cap.cap} referrals open, the most it may have; "
+            "a new one is taken once one closes. The operator can raise the cap.",
+            max_open_referrals=cap.cap,
+        ) from None
     except exceptions.IdempotencyConflict:
         raise Problem(
-            422,
-            "Idempotency-Key reused",
-            "This Idempotency-Key was used with another body.",
+            kinds.IDEMPOTENCY_KEY_REUSED,
+            detail="This Idempotency-Key was used with another body.",
             errors=[{"field": "Idempotency-Key", "message": "reused with another body"}],
         ) from None
     response.headers["Location"] = f"/v1/referrals/{submitted.referral_id}"

@@ -14,7 +14,7 @@ from korpu_contracts.vocabulary import Reason, ReferralStatus, Service, TaskStat
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime import signing
 from korpu_runtime.unit_of_work import UnitOfWork
-from referral.adapters import consent_store, duplicates, reviews
+from referral.adapters import consent_store, duplicates, open_cap, reviews
 from referral.adapters.repository import ReferralRepository
 from referral.domain import exceptions, model
 from referral.service_layer import announcements
@@ -46,6 +46,9 @@ def submit(
         row = repository.get(earlier.referral_id)
         assert row is not None
         return Submitted(row.id, ReferralStatus(row.status), created=False)
+    # After the replay: a submission already made answers as before, cap or not.
+    if open_cap.reached(uow.conn, organization_id):
+        raise exceptions.OpenReferralsCap(open_cap.of(uow.conn))
 
     referral_id = str(uuid.uuid4())
     person = request.person

@@ -56,6 +56,12 @@ def handle_submission(uow: UnitOfWork, message: Message) -> None:
         ]
         _reject(uow, message.entry_id, envelope.to_json().encode(), bad, envelope.data)
         return
+    except exceptions.OpenReferralsCap as cap:
+        # As over HTTP: refused, kept, answered; taken again once a case closes.
+        message_text = f"{cap.cap} referrals open, the most one organization may have"
+        bad = [referral.FieldError(field="data.organization_id", message=message_text)]
+        _reject(uow, message.entry_id, envelope.to_json().encode(), bad, envelope.data)
+        return
     accepted = referral.ReferralAccepted(
         organization_id=command.organization_id,
         idempotency_key=command.idempotency_key,
@@ -88,8 +94,10 @@ def _reject(
     bad: list[referral.FieldError],
     data: dict[str, object] | None,
 ) -> None:
-    organization_id = _text(data, "organization_id")
-    key = _text(data, "idempotency_key")
+    organization_id = _text(data, "organization_id", 64)  # as long as its column
+    key = _text(data, "idempotency_key", intake.IDEMPOTENCY_KEY_MAX)
+    if key is not None and not intake.is_idempotency_key(key):
+        key = None  # stored and shown to the agency: never a control character as sent
     # Sealed like a person's fields: the entry may name one (adapters/sealing.py).
     sealed = sealing.of(uow.conn).seal(
         raw.decode("utf-8", errors="replace"), sealing.rejection_place(entry_id)
@@ -117,6 +125,6 @@ def _reject(
     log.warning("intake_entry_rejected", fields=[item.field for item in bad])
 
 
-def _text(data: dict[str, object] | None, name: str) -> str | None:
+def _text(data: dict[str, object] | None, name: str, longest: int) -> str | None:
     value = (data or {}).get(name)
-    return value[:200] if isinstance(value, str) else None
+    return value[:longest] if isinstance(value, str) else None
