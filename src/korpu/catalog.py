@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy.engine import Connection
+
+from korpu_runtime import api_keys, audit
 from korpu_runtime.settings import ServiceSettings
+
+T = TypeVar("T")
 
 # Start order: providers first, so the referral service's first requests find readers.
 SERVICES = ("shelter", "employment", "legal_aid", "referral")
@@ -25,3 +31,24 @@ def settings(service: str, **overrides: Any) -> ServiceSettings:
     """The service's settings from the environment, as its own process would read them."""
     result: ServiceSettings = bootstrap(service).Settings(**overrides)
     return result
+
+
+def keyring(service: str) -> api_keys.Keyring:
+    """The service's organizations and API keys (agencies at the referral service, case
+    workers at a provider), in its own database."""
+    found: api_keys.Keyring = bootstrap(service).KEYRING
+    return found
+
+
+def trail(service: str) -> audit.Trail:
+    """The service's audit trail, in its own database."""
+    found: audit.Trail = bootstrap(service).TRAIL
+    return found
+
+
+def once(service: str, work: Callable[[Connection], T]) -> T:
+    """`work` in one transaction on the service's database, its schema created if new."""
+    from korpu_runtime.database import Database
+
+    url = settings(service).database_url
+    return Database.once(url, bootstrap(service).METADATA, work)
