@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
-from korpu_runtime import api_keys
 from korpu_runtime.service import Service
+
+if TYPE_CHECKING:
+    from korpu_runtime import api_keys
 
 
 async def new_key(

@@ -16,12 +16,12 @@ from korpu_runtime.database import Database
 from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
 
-
 # For the CLI (`korpu org ... --provider`, `korpu audit --provider`): this provider's
 # organizations, keys and audit trail, in its own database (`METADATA`).
 KEYRING = tables.access.keyring
 TRAIL = tables.access.trail
 METADATA = tables.metadata
+
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="EMPLOYMENT_", extra="ignore")

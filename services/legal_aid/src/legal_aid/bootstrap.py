@@ -17,12 +17,12 @@ from legal_aid.entrypoints import consumers
 from legal_aid.entrypoints import http as legal_aid_http
 from legal_aid.service_layer import directory
 
-
 # For the CLI (`korpu org ... --provider`, `korpu audit --provider`): this provider's
 # organizations, keys and audit trail, in its own database (`METADATA`).
 KEYRING = tables.access.keyring
 TRAIL = tables.access.trail
 METADATA = tables.metadata
+
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="LEGAL_AID_", extra="ignore")

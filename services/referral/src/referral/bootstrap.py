@@ -17,12 +17,12 @@ from referral.entrypoints import coming_of_age, consumers, retention
 from referral.entrypoints import http as referral_http
 from referral.service_layer import rekeying
 
-
 # For the CLI (`korpu org`, `korpu audit`): the agencies' keys and the audit trail,
 # in this service's database (`METADATA`).
 KEYRING = organizations.KEYRING
 TRAIL = audit.TRAIL
 METADATA = tables.metadata
+
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REFERRAL_", extra="ignore")

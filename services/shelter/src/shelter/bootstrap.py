@@ -16,12 +16,12 @@ from shelter.entrypoints import consumers
 from shelter.entrypoints import http as shelter_http
 from shelter.service_layer import directory
 
-
 # For the CLI (`korpu org ... --provider`, `korpu audit --provider`): this provider's
 # organizations, keys and audit trail, in its own database (`METADATA`).
 KEYRING = tables.access.keyring
 TRAIL = tables.access.trail
 METADATA = tables.metadata
+
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SHELTER_", extra="ignore")

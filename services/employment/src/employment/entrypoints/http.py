@@ -7,7 +7,7 @@ service's audit trail.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -28,16 +28,14 @@ def router(service: Service, keys: access.ProviderAccess) -> APIRouter:
     acts = Depends(keys.authorized(access.TASKS_ACT))
 
     @api.get("/programs", responses=access.RESPONSES)
-    async def programs(
-        request: Request, who: Annotated[Principal, reads_directory]
-    ) -> list[dict[str, Any]]:
+    async def programs(request: Request, who: Principal = reads_directory) -> list[dict[str, Any]]:
         return await service.db.run(
             lambda conn: keys.directory(conn, who, request, views.programs_view)
         )
 
     @api.get("/tasks/{task_id}", response_model=None, responses=access.TASK_RESPONSES)
     async def task(
-        task_id: str, request: Request, who: Annotated[Principal, reads_tasks]
+        task_id: str, request: Request, who: Principal = reads_tasks
     ) -> dict[str, Any] | JSONResponse:
         view = await service.db.run(
             lambda conn: keys.task(conn, who, request, task_id, views.task_view)
@@ -46,7 +44,7 @@ def router(service: Service, keys: access.ProviderAccess) -> APIRouter:
 
     @api.post("/tasks/{task_id}/complete", response_model=None, responses=access.ACT_RESPONSES)
     async def complete(
-        task_id: str, body: providers.Completion, request: Request, who: Annotated[Principal, acts]
+        task_id: str, body: providers.Completion, request: Request, who: Principal = acts
     ) -> dict[str, Any] | JSONResponse:
         outcome = str(body.outcome)
 

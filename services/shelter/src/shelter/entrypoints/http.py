@@ -7,7 +7,7 @@ audit trail.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -29,7 +29,7 @@ def router(service: Service, keys: access.ProviderAccess) -> APIRouter:
 
     @api.get("/facilities", responses=access.RESPONSES)
     async def facilities(
-        request: Request, who: Annotated[Principal, reads_directory]
+        request: Request, who: Principal = reads_directory
     ) -> list[dict[str, Any]]:
         return await service.db.run(
             lambda conn: keys.directory(conn, who, request, views.facilities)
@@ -37,7 +37,7 @@ def router(service: Service, keys: access.ProviderAccess) -> APIRouter:
 
     @api.get("/tasks/{task_id}", response_model=None, responses=access.TASK_RESPONSES)
     async def task(
-        task_id: str, request: Request, who: Annotated[Principal, reads_tasks]
+        task_id: str, request: Request, who: Principal = reads_tasks
     ) -> dict[str, Any] | JSONResponse:
         found = await service.db.run(
             lambda conn: keys.task(conn, who, request, task_id, views.task)
@@ -46,7 +46,7 @@ def router(service: Service, keys: access.ProviderAccess) -> APIRouter:
 
     @api.post("/tasks/{task_id}/complete", response_model=None, responses=access.ACT_RESPONSES)
     async def complete(
-        task_id: str, body: providers.Completion, request: Request, who: Annotated[Principal, acts]
+        task_id: str, body: providers.Completion, request: Request, who: Principal = acts
     ) -> dict[str, Any] | JSONResponse:
         outcome = str(body.outcome)
 
