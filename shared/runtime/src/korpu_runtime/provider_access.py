@@ -132,13 +132,17 @@ def _problems(*answers: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
     return {status: {"description": text, "content": content} for status, text in answers}
 
 
-_KEYED = ((401, "No API key, or an unknown or revoked one"), (403, "A key without the scope"))
-# The problem documents each kind of route answers, for the OpenAPI document.
-RESPONSES = _problems(*_KEYED)
-TASK_RESPONSES = _problems(*_KEYED, (404, "No such task at this provider"))
+def _keyed(scope: str) -> tuple[tuple[int, str], ...]:
+    return (401, "No API key, or an unknown or revoked one"), (403, f"A key without `{scope}`")
+
+
+_NO_SUCH_TASK = (404, "No such task at this provider")
+# The problem documents each route answers, for the OpenAPI document.
+DIRECTORY_RESPONSES = _problems(*_keyed(DIRECTORY_READ))
+TASK_RESPONSES = _problems(*_keyed(TASKS_READ), _NO_SUCH_TASK)
 ACT_RESPONSES = _problems(
-    *_KEYED,
-    (404, "No such task at this provider"),
+    *_keyed(TASKS_ACT),
+    _NO_SUCH_TASK,
     (409, "The task is not accepted"),
     (422, "An invalid body naming every bad field"),
 )

@@ -27,7 +27,7 @@ def router(service: Service, keys: access.ProviderAccess) -> APIRouter:
     reads_tasks = Depends(keys.authorized(access.TASKS_READ))
     acts = Depends(keys.authorized(access.TASKS_ACT))
 
-    @api.get("/programs", responses=access.RESPONSES)
+    @api.get("/programs", responses=access.DIRECTORY_RESPONSES)
     async def programs(request: Request, who: Principal = reads_directory) -> list[dict[str, Any]]:
         return await service.db.run(
             lambda conn: keys.directory(conn, who, request, views.programs_view)

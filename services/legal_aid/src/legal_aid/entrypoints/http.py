@@ -27,7 +27,7 @@ def router(service: Service, keys: access.ProviderAccess) -> APIRouter:
     reads_tasks = Depends(keys.authorized(access.TASKS_READ))
     acts = Depends(keys.authorized(access.TASKS_ACT))
 
-    @api.get("/lawyers", responses=access.RESPONSES)
+    @api.get("/lawyers", responses=access.DIRECTORY_RESPONSES)
     async def lawyers(request: Request, who: Principal = reads_directory) -> list[dict[str, Any]]:
         return await service.db.run(lambda conn: keys.directory(conn, who, request, views.lawyers))
 

@@ -27,7 +27,7 @@ def router(service: Service, keys: access.ProviderAccess) -> APIRouter:
     reads_tasks = Depends(keys.authorized(access.TASKS_READ))
     acts = Depends(keys.authorized(access.TASKS_ACT))
 
-    @api.get("/facilities", responses=access.RESPONSES)
+    @api.get("/facilities", responses=access.DIRECTORY_RESPONSES)
     async def facilities(
         request: Request, who: Principal = reads_directory
     ) -> list[dict[str, Any]]:
