@@ -139,8 +139,18 @@ def _org_parser(org: Any) -> None:
             "(default: all three). Repeat for several"
         ),
     )
+    create.add_argument(
+        "--rate-per-minute", metavar="N", help="this key's own rate limit (default: the service's)"
+    )
     create.add_argument("--json", action="store_true", help="print JSON")
     create.set_defaults(run=org_keys.command("keys create", org_keys.create_key))
+    limit = keys.add_parser("limit", help="set a key's own rate limit, or back to the default")
+    limit.add_argument("key_id")
+    org_keys.add_provider_option(limit)
+    rate = limit.add_mutually_exclusive_group(required=True)
+    rate.add_argument("--rate-per-minute", metavar="N", help="requests a minute, 1 or more")
+    rate.add_argument("--default", action="store_true", help="the service's default again")
+    limit.set_defaults(run=org_keys.command("keys limit", org_keys.limit_key))
     revoke = keys.add_parser("revoke", help="refuse a key from now on")
     revoke.add_argument("key_id")
     org_keys.add_provider_option(revoke)

@@ -25,6 +25,7 @@ from korpu_runtime import api_keys
 T = TypeVar("T")
 REASON_LIMIT = 500
 NAME_LIMIT = 200
+RATE_LIMIT = 1_000_000  # requests a minute: a typo's ceiling, far above any real need
 AGENCIES = "referral"
 
 
@@ -115,13 +116,17 @@ def list_keys(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([_shown(key) for key in found]))
         return 0
-    print(f"{'ID':<36}  {'PREFIX':<17} {'SCOPES':<32} {'CREATED':<17} {'LAST USED':<17} REVOKED")
+    print(
+        f"{'ID':<36}  {'PREFIX':<17} {'SCOPES':<32} {'CREATED':<17} {'LAST USED':<17} "
+        f"{'RATE/MIN':<8} REVOKED"
+    )
     for key in found:
         shown = _shown(key)
         revoked = "" if key.revoked_at is None else f"{_when(key.revoked_at)} {key.revoked_reason}"
         line = (
             f"{key.id:<36}  {shown['prefix'] + '…':<17} {' '.join(key.scopes):<32} "
-            f"{_when(key.created_at):<17} {_when(key.last_used_at) or 'never':<17} {revoked}"
+            f"{_when(key.created_at):<17} {_when(key.last_used_at) or 'never':<17} "
+            f"{key.rate_per_minute or 'default'!s:<8} {revoked}"
         )
         print(line.rstrip())
     return 0
@@ -136,17 +141,23 @@ def create_key(args: argparse.Namespace) -> int:
     except api_keys.UnknownScope as error:
         raise BadInput(str(error)) from None
 
+    rate = _rate(args.rate_per_minute)
+
     def work(conn: Connection) -> tuple[str, str]:
         if not keyring.exists(conn, org_id):
             raise NotFound(f"no organization {org_id}{_at(args)}")
-        return keyring.create_key(conn, org_id, scopes)
+        created = keyring.create_key(conn, org_id, scopes)
+        if rate is not None:
+            keyring.set_rate(conn, created[0], rate)
+        return created
 
     key_id, api_key = _once(service, work)
     if args.json:
         shown = {"key_id": key_id, "org_id": org_id, "api_key": api_key, "scopes": list(scopes)}
-        print(json.dumps(shown))
+        print(json.dumps({**shown, "rate_per_minute": rate}))
     else:
-        print(f"Key {key_id} ({' '.join(scopes)})")
+        limit = f", {rate} requests a minute" if rate is not None else ""
+        print(f"Key {key_id} ({' '.join(scopes)}{limit})")
         print(f"API key (shown once, stored hashed): {api_key}")
     return 0
 
@@ -172,6 +183,32 @@ def revoke_key(args: argparse.Namespace) -> int:
         f"{key.revoked_reason}"
     )
     return 0
+
+
+def limit_key(args: argparse.Namespace) -> int:
+    """`korpu org keys limit KEY_ID --rate-per-minute N | --default`."""
+    key_id = _id(args.key_id, "KEY_ID")
+    rate = None if args.default else _rate(args.rate_per_minute)
+    keyring = catalog.keyring(args.provider or AGENCIES)
+
+    def work(conn: Connection) -> api_keys.Key:
+        changed = keyring.set_rate(conn, key_id, rate)
+        if changed is None:
+            raise NotFound(f"no key {key_id}{_at(args)}")
+        return changed
+
+    key = _once(args.provider or AGENCIES, work)
+    shown = "the default" if key.rate_per_minute is None else f"{key.rate_per_minute} a minute"
+    print(f"Key {key.id} ({_shown(key)['prefix']}…): rate limit {shown}")
+    return 0
+
+
+def _rate(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= RATE_LIMIT:
+        raise BadInput(f"--rate-per-minute must be a whole number from 1 to {RATE_LIMIT}")
+    return int(text)
 
 
 def _once(service: str, work: Callable[[Connection], T]) -> T:
@@ -202,6 +239,7 @@ def _shown(key: api_keys.Key) -> dict[str, Any]:
         "last_used_at": key.last_used_at and key.last_used_at.isoformat(),
         "revoked_at": key.revoked_at and key.revoked_at.isoformat(),
         "revoked_reason": key.revoked_reason,
+        "rate_per_minute": key.rate_per_minute,
     }
 
 

@@ -122,6 +122,29 @@ def test_an_operator_gives_a_shelter_its_case_workers_keys_in_the_shelters_own_d
         run("org", "keys", "list", org["org_id"], "--provider", "shelter", "--json").stdout
     )
     assert [key["revoked_reason"] for key in after] == ["left", None]
+    # A busy desk's key gets its own rate limit, raised later, then the default again.
+    busy = run(
+        "org", "keys", "create", org["org_id"], "--provider", "shelter",
+        "--rate-per-minute", "600", "--json",
+    )  # fmt: skip
+    assert busy.returncode == 0 and json.loads(busy.stdout)["rate_per_minute"] == 600, busy.stderr
+    busy_id = json.loads(busy.stdout)["key_id"]
+    raised = run(
+        "org", "keys", "limit", busy_id, "--provider", "shelter", "--rate-per-minute", "1200"
+    )
+    assert raised.returncode == 0 and "1200 a minute" in raised.stdout, raised.stderr
+    rates = json.loads(
+        run("org", "keys", "list", org["org_id"], "--provider", "shelter", "--json").stdout
+    )
+    assert [key["rate_per_minute"] for key in rates] == [None, None, 1200]
+    assert (
+        run("org", "keys", "limit", busy_id, "--provider", "shelter", "--default").returncode == 0
+    )
+    for bad in ("0", "-5", "lots"):
+        refused = run(
+            "org", "keys", "limit", busy_id, "--provider", "shelter", "--rate-per-minute", bad
+        )
+        assert refused.returncode == 2 and refused.stdout == "", (bad, refused.stderr)
     # The shelter's trail is its own, read with --provider; nothing was read or done yet.
     trail = run("audit", "--provider", "shelter", "--json")
     assert trail.returncode == 0 and json.loads(trail.stdout) == [], trail.stderr
