@@ -5,7 +5,7 @@ API keys in its own database (`korpu org create NAME --provider shelter`), so a
 provider checks a key itself, with no call to another service, and a key of one
 provider, or an agency's key of the referral service, means nothing to another.
 
-Scopes (a new organization's first key holds all three):
+Scopes (a new organization's first key holds all three; docs/api-keys.md):
 - `directory:read`: the directory and its use (facilities and occupancy, programs
   and seats, lawyers and caseloads);
 - `tasks:read`: one task's state (which referral it serves, where it stands);
