@@ -1,4 +1,4 @@
-"""`korpu org create|list` and `korpu org keys list|create|revoke`: organizations and their
+"""`korpu org create|list` and `korpu org keys list|create|limit|revoke`: organizations and their
 API keys, never the keys' hashes.
 
 Agencies' organizations live in the referral service's database; a provider's case
