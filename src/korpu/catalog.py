@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy.engine import Connection
+
+from korpu_runtime import api_keys, audit
 from korpu_runtime.consumer import Subscription
 from korpu_runtime.settings import ServiceSettings
+
+T = TypeVar("T")
 
 # Start order: providers first, so the referral service's first requests find readers.
 SERVICES = ("shelter", "employment", "legal_aid", "referral")
@@ -36,3 +41,24 @@ def subscriptions(service: str) -> Sequence[Subscription]:
         f"{service}.entrypoints.consumers"
     ).SUBSCRIPTIONS
     return found
+
+
+def keyring(service: str) -> api_keys.Keyring:
+    """The service's organizations and API keys (agencies at the referral service, case
+    workers at a provider), in its own database."""
+    found: api_keys.Keyring = bootstrap(service).KEYRING
+    return found
+
+
+def trail(service: str) -> audit.Trail:
+    """The service's audit trail, in its own database."""
+    found: audit.Trail = bootstrap(service).TRAIL
+    return found
+
+
+def once(service: str, work: Callable[[Connection], T]) -> T:
+    """`work` in one transaction on the service's database, its schema created if new."""
+    from korpu_runtime.database import Database
+
+    url = settings(service).database_url
+    return Database.once(url, bootstrap(service).METADATA, work)

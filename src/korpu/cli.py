@@ -67,12 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     redis_acl.add_argument("--check", action="store_true", help="fail when the file is stale")
     redis_acl.set_defaults(run=lambda args: _redis_acl(args.check))
 
-    org = commands.add_parser("org", help="organizations").add_subparsers(title="org commands")
-    create = org.add_parser("create", help="create an organization and its first API key")
-    create.add_argument("name")
-    create.add_argument("--json", action="store_true", help="print JSON")
-    create.set_defaults(run=_org_create)
-    _org_keys_parser(org)
+    org = commands.add_parser(
+        "org", help="organizations: agencies, or a provider's case workers (--provider)"
+    ).add_subparsers(title="org commands")
+    _org_parser(org)
 
     status = commands.add_parser("status", help="streams, consumer groups, lag, dead letters")
     status.add_argument("--json", action="store_true", help="print JSON")
@@ -123,32 +121,56 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _org_keys_parser(org: Any) -> None:
+def _org_parser(org: Any) -> None:
     from korpu import org_keys
+
+    create = org.add_parser("create", help="create an organization and its first API key")
+    create.add_argument("name")
+    org_keys.add_provider_option(create)
+    create.add_argument("--json", action="store_true", help="print JSON")
+    create.set_defaults(run=org_keys.command("create", org_keys.create_org))
+    listing = org.add_parser("list", help="every organization: id, name, creation")
+    org_keys.add_provider_option(listing)
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(run=org_keys.command("list", org_keys.list_orgs))
 
     keys = org.add_parser("keys", help="an organization's API keys").add_subparsers(
         title="org keys commands"
     )
     listing = keys.add_parser("list", help="every key: prefix, scopes, last use, revocation")
     listing.add_argument("org_id")
+    org_keys.add_provider_option(listing)
     listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.set_defaults(run=org_keys.command("list", org_keys.list_keys))
+    listing.set_defaults(run=org_keys.command("keys list", org_keys.list_keys))
     create = keys.add_parser("create", help="another key (the others stay valid); shown once")
     create.add_argument("org_id")
+    org_keys.add_provider_option(create)
     create.add_argument(
         "--scope",
         action="append",
         help=(
-            "referrals:submit, referrals:read, persons:read or statistics:read "
-            "(default: the first three)"
+            "agencies: referrals:submit, referrals:read, persons:read or statistics:read "
+            "(default: the first three); providers: directory:read, tasks:read or tasks:act "
+            "(default: all three). Repeat for several"
         ),
     )
+    create.add_argument(
+        "--rate-per-minute", metavar="N", help="this key's own rate limit (default: the service's)"
+    )
     create.add_argument("--json", action="store_true", help="print JSON")
-    create.set_defaults(run=org_keys.command("create", org_keys.create_key))
+    create.set_defaults(run=org_keys.command("keys create", org_keys.create_key))
+    limit = keys.add_parser("limit", help="set a key's own rate limit, or back to the default")
+    limit.add_argument("key_id")
+    org_keys.add_provider_option(limit)
+    rate = limit.add_mutually_exclusive_group(required=True)
+    rate.add_argument("--rate-per-minute", metavar="N", help="requests a minute, 1 or more")
+    rate.add_argument("--default", action="store_true", help="the service's default again")
+    limit.set_defaults(run=org_keys.command("keys limit", org_keys.limit_key))
     revoke = keys.add_parser("revoke", help="refuse a key from now on")
     revoke.add_argument("key_id")
+    org_keys.add_provider_option(revoke)
     revoke.add_argument("--reason", help="why (1-500 characters, required)")
-    revoke.set_defaults(run=org_keys.command("revoke", org_keys.revoke_key))
+    revoke.set_defaults(run=org_keys.command("keys revoke", org_keys.revoke_key))
 
 
 def _data_dir() -> Path:
@@ -259,17 +281,3 @@ def _erase(args: argparse.Namespace) -> int:
     from korpu import erase
 
     return erase.command(args)
-
-
-def _org_create(args: argparse.Namespace) -> int:
-    from referral import bootstrap
-
-    organization_id, api_key = bootstrap.create_organization(bootstrap.Settings(), args.name)
-    result: dict[str, Any] = {"org_id": organization_id, "api_key": api_key}
-    if args.json:
-        print(json.dumps(result))
-    else:
-        # The name as typed, which may hold a terminal's escape sequence: shown safe.
-        print(f"Organization {output.safe(args.name, lines=False)}: {organization_id}")
-        print(f"API key (shown once, stored hashed): {api_key}")
-    return 0

@@ -93,6 +93,7 @@ def run(data_dir: Path, directory: Path | None) -> int:
             print("DEMO-004 withdrawn: its bed goes to the longest-waiting man.")
             _settle(client, list(ids.values()), promoted_from=withdrawn)
             _print_table(client, ids)
+        _print_beds(stack.processes["shelter"].url)
     print("Stopped. Run `korpu up` to keep the services running.")
     return 0
 
@@ -159,6 +160,19 @@ def _print_table(client: httpx.Client, ids: dict[str, str]) -> None:
     for reference, open_case in linked:
         print(f"{reference} is the person of {open_case}, whose case is open: linked to it, "
               "flagged, coordinated once.")  # fmt: skip
+
+
+def _print_beds(shelter_url: str) -> None:
+    """What a shelter's case workers see with their own key (the agency's means nothing there)."""
+    from korpu import org_keys
+
+    _, api_key = org_keys.create_organization("shelter", "Demo shelter case workers")
+    anonymous = httpx.get(f"{shelter_url}/v1/facilities").status_code
+    print()
+    print(f"Beds, as a shelter's case workers read them with their key (without one: {anonymous}):")
+    headers = {"Authorization": f"Bearer {api_key}"}
+    for facility in httpx.get(f"{shelter_url}/v1/facilities", headers=headers).json():
+        print(f"  {facility['name']:<52} {facility['occupied']} of {facility['beds']} taken")
 
 
 def _cell(answer: dict[str, Any] | None) -> str:

@@ -1,4 +1,10 @@
-"""`korpu org keys list|create|revoke`: an organization's API keys, never their hashes."""
+"""`korpu org create|list` and `korpu org keys list|create|limit|revoke`: organizations and their
+API keys, never the keys' hashes.
+
+Agencies' organizations live in the referral service's database; a provider's case
+workers' organizations in that provider's own (`--provider shelter`). Each service
+checks its own keys, so a key is only ever good at the service it was made for.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +16,17 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from korpu import output
+from korpu import catalog, output
+from korpu_runtime import api_keys
 
 T = TypeVar("T")
 REASON_LIMIT = 500
+NAME_LIMIT = 200
+RATE_LIMIT = 1_000_000  # requests a minute: a typo's ceiling, far above any real need
+AGENCIES = "referral"
 
 
 class BadInput(Exception):
@@ -23,7 +34,15 @@ class BadInput(Exception):
 
 
 class NotFound(Exception):
-    """Exit 1: no such organization or key."""
+    """Exit 1: no such organization or key, or one by that name already."""
+
+
+def add_provider_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--provider",
+        choices=catalog.PROVIDERS,
+        help="a provider's case workers' organizations (default: the agencies')",
+    )
 
 
 def command(name: str, run: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
@@ -33,39 +52,83 @@ def command(name: str, run: Callable[[argparse.Namespace], int]) -> Callable[...
         try:
             return run(args)
         except BadInput as error:
-            output.show(f"korpu org keys {name}: {error}", sys.stderr)
+            output.show(f"korpu org {name}: {error}", sys.stderr)
             return 2
         except NotFound as error:
-            output.show(f"korpu org keys {name}: {error}", sys.stderr)
+            output.show(f"korpu org {name}: {error}", sys.stderr)
             return 1
 
     return wrapped
 
 
+def create_organization(service: str, name: str) -> tuple[str, str]:
+    """A new organization of `service` and its first key (default scopes): (id, key)."""
+    keyring = catalog.keyring(service)
+    try:
+        return _once(service, lambda conn: keyring.create_organization(conn, name))
+    except sa.exc.IntegrityError:
+        raise NotFound(f"an organization named {name!r} exists already") from None
+
+
+def create_org(args: argparse.Namespace) -> int:
+    name = args.name.strip()
+    if not 1 <= len(name) <= NAME_LIMIT or not name.isprintable():
+        raise BadInput(f"NAME must be 1 to {NAME_LIMIT} printable characters")
+    service = args.provider or AGENCIES
+    organization_id, api_key = create_organization(service, name)
+    result: dict[str, Any] = {"org_id": organization_id, "api_key": api_key}
+    if args.provider:
+        result["provider"] = args.provider
+    if args.json:
+        print(json.dumps(result))
+    else:
+        where = f" ({args.provider})" if args.provider else ""
+        output.show(f"Organization {name}{where}: {organization_id}")
+        print(f"API key (shown once, stored hashed): {api_key}")
+    return 0
+
+
+def list_orgs(args: argparse.Namespace) -> int:
+    service = args.provider or AGENCIES
+    keyring = catalog.keyring(service)
+    found = _once(service, keyring.organizations)
+    shown = [{"id": o.id, "name": o.name, "created_at": o.created_at.isoformat()} for o in found]
+    if args.json:
+        print(json.dumps(shown))
+        return 0
+    print(f"{'ID':<36}  {'CREATED':<17} NAME")
+    for organization in found:
+        output.show(
+            f"{organization.id:<36}  {_when(organization.created_at):<17} {organization.name}"
+        )
+    return 0
+
+
 def list_keys(args: argparse.Namespace) -> int:
-    from referral.adapters import organizations
-
     org_id = _id(args.org_id, "ORG_ID")
+    service = args.provider or AGENCIES
+    keyring = catalog.keyring(service)
 
-    def work(conn: Connection) -> tuple[str, list[organizations.Key]]:
-        name = organizations.name(conn, org_id)
-        if name is None:
-            raise NotFound(f"no organization {org_id}")
-        return name, organizations.keys(conn, org_id)
+    def work(conn: Connection) -> list[api_keys.Key]:
+        if not keyring.exists(conn, org_id):
+            raise NotFound(f"no organization {org_id}{_at(args)}")
+        return keyring.keys(conn, org_id)
 
-    name, found = _once(work)
+    found = _once(service, work)
     if args.json:
         output.show(json.dumps([_shown(key) for key in found]))
         return 0
-    # The name is whatever its creator typed: shown safe, on one line.
-    print(f"Keys of {output.safe(name, lines=False)}")
-    print(f"{'ID':<36}  {'PREFIX':<17} {'SCOPES':<32} {'CREATED':<17} {'LAST USED':<17} REVOKED")
+    print(
+        f"{'ID':<36}  {'PREFIX':<17} {'SCOPES':<32} {'CREATED':<17} {'LAST USED':<17} "
+        f"{'RATE/MIN':<8} REVOKED"
+    )
     for key in found:
         shown = _shown(key)
         revoked = "" if key.revoked_at is None else f"{_when(key.revoked_at)} {key.revoked_reason}"
         line = (
             f"{key.id:<36}  {shown['prefix'] + '…':<17} {' '.join(key.scopes):<32} "
-            f"{_when(key.created_at):<17} {_when(key.last_used_at) or 'never':<17} {revoked}"
+            f"{_when(key.created_at):<17} {_when(key.last_used_at) or 'never':<17} "
+            f"{key.rate_per_minute or 'default'!s:<8} {revoked}"
         )
         # A revocation's reason is anyone's text who held the command line.
         print(output.safe(line.rstrip(), lines=False))
@@ -73,45 +136,50 @@ def list_keys(args: argparse.Namespace) -> int:
 
 
 def create_key(args: argparse.Namespace) -> int:
-    from referral.adapters import organizations
-
     org_id = _id(args.org_id, "ORG_ID")
-    scopes = tuple(args.scope or organizations.DEFAULT_SCOPES)
-    unknown = sorted(set(scopes) - set(organizations.SCOPES))
-    if unknown:
-        known = ", ".join(organizations.SCOPES)
-        raise BadInput(f"unknown scope {', '.join(unknown)} (known: {known})")
+    service = args.provider or AGENCIES
+    keyring = catalog.keyring(service)
+    try:
+        scopes = keyring.known(args.scope or keyring.default_scopes)
+    except api_keys.UnknownScope as error:
+        raise BadInput(str(error)) from None
+
+    rate = _rate(args.rate_per_minute)
 
     def work(conn: Connection) -> tuple[str, str]:
-        if not organizations.exists(conn, org_id):
-            raise NotFound(f"no organization {org_id}")
-        return organizations.create_key(conn, org_id, scopes)
+        if not keyring.exists(conn, org_id):
+            raise NotFound(f"no organization {org_id}{_at(args)}")
+        created = keyring.create_key(conn, org_id, scopes)
+        if rate is not None:
+            keyring.set_rate(conn, created[0], rate)
+        return created
 
-    key_id, api_key = _once(work)
-    kept = [scope for scope in organizations.SCOPES if scope in scopes]
+    key_id, api_key = _once(service, work)
     if args.json:
-        print(json.dumps({"key_id": key_id, "org_id": org_id, "api_key": api_key, "scopes": kept}))
+        shown = {"key_id": key_id, "org_id": org_id, "api_key": api_key, "scopes": list(scopes)}
+        print(json.dumps({**shown, "rate_per_minute": rate}))
     else:
-        print(f"Key {key_id} ({' '.join(kept)})")
+        limit = f", {rate} requests a minute" if rate is not None else ""
+        print(f"Key {key_id} ({' '.join(scopes)}{limit})")
         print(f"API key (shown once, stored hashed): {api_key}")
     return 0
 
 
 def revoke_key(args: argparse.Namespace) -> int:
-    from referral.adapters import organizations
-
     key_id = _id(args.key_id, "KEY_ID")
     reason = (args.reason or "").strip()
     if not 1 <= len(reason) <= REASON_LIMIT:
         raise BadInput(f"give --reason, 1 to {REASON_LIMIT} characters")
+    service = args.provider or AGENCIES
+    keyring = catalog.keyring(service)
 
-    def work(conn: Connection) -> organizations.Key:
-        revoked = organizations.revoke(conn, key_id, reason)
+    def work(conn: Connection) -> api_keys.Key:
+        revoked = keyring.revoke(conn, key_id, reason)
         if revoked is None:
-            raise NotFound(f"no key {key_id}")
+            raise NotFound(f"no key {key_id}{_at(args)}")
         return revoked
 
-    key = _once(work)
+    key = _once(service, work)
     assert key.revoked_at is not None
     output.show(
         f"Key {key.id} ({_shown(key)['prefix']}…) revoked at {_when(key.revoked_at)}: "
@@ -120,12 +188,42 @@ def revoke_key(args: argparse.Namespace) -> int:
     return 0
 
 
-def _once(work: Callable[[Connection], T]) -> T:
-    from korpu_runtime.database import Database
-    from referral import bootstrap
-    from referral.adapters import tables
+def limit_key(args: argparse.Namespace) -> int:
+    """`korpu org keys limit KEY_ID --rate-per-minute N | --default`."""
+    key_id = _id(args.key_id, "KEY_ID")
+    rate = None if args.default else _rate(args.rate_per_minute)
+    keyring = catalog.keyring(args.provider or AGENCIES)
 
-    return Database.once(bootstrap.Settings().database_url, tables.metadata, work)
+    def work(conn: Connection) -> api_keys.Key:
+        changed = keyring.set_rate(conn, key_id, rate)
+        if changed is None:
+            raise NotFound(f"no key {key_id}{_at(args)}")
+        return changed
+
+    key = _once(args.provider or AGENCIES, work)
+    shown = "the default" if key.rate_per_minute is None else f"{key.rate_per_minute} a minute"
+    print(f"Key {key.id} ({_shown(key)['prefix']}…): rate limit {shown}")
+    return 0
+
+
+def _rate(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= RATE_LIMIT:
+        raise BadInput(f"--rate-per-minute must be a whole number from 1 to {RATE_LIMIT}")
+    return int(text)
+
+
+def _once(service: str, work: Callable[[Connection], T]) -> T:
+    return catalog.once(service, work)
+
+
+def _at(args: argparse.Namespace) -> str:
+    return (
+        f" at {args.provider}"
+        if args.provider
+        else " among the agencies (a provider's: --provider)"
+    )
 
 
 def _id(text: str, name: str) -> str:
@@ -135,17 +233,16 @@ def _id(text: str, name: str) -> str:
         raise BadInput(f"{name} must be an id as `korpu org create` or `keys list` print") from None
 
 
-def _shown(key: Any) -> dict[str, Any]:
-    from referral.adapters import organizations
-
+def _shown(key: api_keys.Key) -> dict[str, Any]:
     return {
         "id": key.id,
-        "prefix": organizations.KEY_PREFIX + key.prefix,
+        "prefix": api_keys.KEY_PREFIX + key.prefix,
         "scopes": list(key.scopes),
         "created_at": key.created_at.isoformat(),
         "last_used_at": key.last_used_at and key.last_used_at.isoformat(),
         "revoked_at": key.revoked_at and key.revoked_at.isoformat(),
         "revoked_reason": key.revoked_reason,
+        "rate_per_minute": key.rate_per_minute,
     }
 
 

@@ -42,6 +42,10 @@ def test_the_demo_shows_how_each_referral_was_coordinated(tmp_path: Path) -> Non
     table_row = next(line for line in done.stdout.splitlines() if line.startswith("DEMO-008 "))
     assert " closed " in table_row and "accepted" not in table_row
     assert (tmp_path / "demo" / "redis" / "appendonlydir").exists()
+    # The shelter's case workers read its beds with a key of their own; nobody without one.
+    assert "with their key (without one: 401)" in done.stdout
+    beds = [line for line in done.stdout.splitlines() if line.endswith(" taken")]
+    assert len(beds) == 5 and any("Baku police shelter" in line for line in beds)
 
 
 def test_org_create_prints_the_key_once_as_json(tmp_path: Path) -> None:

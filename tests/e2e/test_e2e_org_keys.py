@@ -72,3 +72,79 @@ def test_bad_input_exits_2_and_unknown_ids_exit_1_with_one_line(tmp_path: Path) 
         assert done.returncode == code, (args, done.stdout, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1, (args, done.stderr)
         assert done.stdout == ""
+
+
+def test_an_operator_gives_a_shelter_its_case_workers_keys_in_the_shelters_own_database(
+    tmp_path: Path,
+) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return cli.korpu(
+            *args, data_dir=tmp_path, unset=["REFERRAL_DATABASE_URL", "SHELTER_DATABASE_URL"]
+        )
+
+    created = run("org", "create", "Ganja center case workers", "--provider", "shelter", "--json")
+    assert created.returncode == 0, created.stderr
+    org = json.loads(created.stdout)
+    assert org["provider"] == "shelter" and org["api_key"].startswith("korpu_")
+
+    reader = run(
+        "org", "keys", "create", org["org_id"], "--provider", "shelter",
+        "--scope", "tasks:read", "--json",
+    )  # fmt: skip
+    assert reader.returncode == 0, reader.stderr
+    assert json.loads(reader.stdout)["scopes"] == ["tasks:read"]
+    listed = run("org", "keys", "list", org["org_id"], "--provider", "shelter", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [key["scopes"] for key in json.loads(listed.stdout)] == [
+        ["directory:read", "tasks:read", "tasks:act"],
+        ["tasks:read"],
+    ]
+    organizations = json.loads(run("org", "list", "--provider", "shelter", "--json").stdout)
+    assert [o["name"] for o in organizations] == ["Ganja center case workers"]
+
+    # The shelter's own database holds it, hashed; the agencies' knows nothing of it.
+    shelter_files = b"".join(path.read_bytes() for path in tmp_path.glob("shelter.db*"))
+    assert org["org_id"].encode() in shelter_files
+    assert org["api_key"].encode() not in shelter_files
+    assert json.loads(run("org", "list", "--json").stdout) == []
+    elsewhere = run("org", "keys", "list", org["org_id"])
+    assert elsewhere.returncode == 1 and "--provider" in elsewhere.stderr
+    agency_scope = run(
+        "org", "keys", "create", org["org_id"], "--provider", "shelter",
+        "--scope", "referrals:submit",
+    )  # fmt: skip
+    assert agency_scope.returncode == 2 and "tasks:act" in agency_scope.stderr
+
+    first_id = json.loads(listed.stdout)[0]["id"]
+    revoked = run("org", "keys", "revoke", first_id, "--provider", "shelter", "--reason", "left")
+    assert revoked.returncode == 0, revoked.stderr
+    after = json.loads(
+        run("org", "keys", "list", org["org_id"], "--provider", "shelter", "--json").stdout
+    )
+    assert [key["revoked_reason"] for key in after] == ["left", None]
+    # A busy desk's key gets its own rate limit, raised later, then the default again.
+    busy = run(
+        "org", "keys", "create", org["org_id"], "--provider", "shelter",
+        "--rate-per-minute", "600", "--json",
+    )  # fmt: skip
+    assert busy.returncode == 0 and json.loads(busy.stdout)["rate_per_minute"] == 600, busy.stderr
+    busy_id = json.loads(busy.stdout)["key_id"]
+    raised = run(
+        "org", "keys", "limit", busy_id, "--provider", "shelter", "--rate-per-minute", "1200"
+    )
+    assert raised.returncode == 0 and "1200 a minute" in raised.stdout, raised.stderr
+    rates = json.loads(
+        run("org", "keys", "list", org["org_id"], "--provider", "shelter", "--json").stdout
+    )
+    assert [key["rate_per_minute"] for key in rates] == [None, None, 1200]
+    assert (
+        run("org", "keys", "limit", busy_id, "--provider", "shelter", "--default").returncode == 0
+    )
+    for bad in ("0", "-5", "lots"):
+        refused = run(
+            "org", "keys", "limit", busy_id, "--provider", "shelter", "--rate-per-minute", bad
+        )
+        assert refused.returncode == 2 and refused.stdout == "", (bad, refused.stderr)
+    # The shelter's trail is its own, read with --provider; nothing was read or done yet.
+    trail = run("audit", "--provider", "shelter", "--json")
+    assert trail.returncode == 0 and json.loads(trail.stdout) == [], trail.stderr

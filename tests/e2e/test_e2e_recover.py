@@ -20,7 +20,7 @@ from korpu_contracts import streams
 from support import bus
 from support.infra import wait_until
 from support.referrals import referral_body
-from support.stack import running_stack
+from support.stack import case_workers, running_stack
 
 pytestmark = pytest.mark.slow
 
@@ -96,7 +96,8 @@ def test_requests_lost_in_a_wipe_are_sent_again_by_recover_and_nothing_is_given_
                    message="the lost request was not sent again")  # fmt: skip
         assert _shelter_status(agency, placed_before) == "accepted"
         assert _shelter_status(agency, after) == "accepted"
-        [facility] = httpx.get(f"{stack.processes['shelter'].url}/v1/facilities").json()
+        with case_workers(stack, "shelter") as shelter_api:
+            [facility] = shelter_api.get("/v1/facilities").json()
     # One bed each: the requests sent again of those already placed gave nothing twice.
     assert facility["occupied"] == 3
 

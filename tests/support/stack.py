@@ -76,6 +76,19 @@ def running_stack(
         yield stack, client
 
 
+def case_workers(stack: Stack, provider: str) -> httpx.Client:
+    """A client of the provider's case workers' API, with a key of a new organization made
+    in that provider's database. Inside `running_stack`, whose environment names it."""
+    from korpu import org_keys
+
+    _, api_key = org_keys.create_organization(provider, f"E2E case workers {uuid.uuid4().hex[:6]}")
+    return httpx.Client(
+        base_url=stack.processes[provider].url,
+        headers={"Authorization": f"Bearer {api_key}"},
+        timeout=10,
+    )
+
+
 @contextlib.contextmanager
 def _environment(values: dict[str, str]) -> Iterator[None]:
     saved = {key: os.environ.get(key) for key in values}

@@ -2,16 +2,16 @@
 
 One entry per method and path an app serves. `test_access_every_route.py` fails
 naming any route an app serves that has no entry here, so a new route is
-decided on (and tested against outsiders) the day it is added. The provider
-keys and people's sessions still to come change entries here, not the test.
+decided on (and tested against outsiders) the day it is added. People's
+sessions still to come change entries here, not the test.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+from korpu_runtime import provider_access
 from referral.adapters import organizations
 from support.referrals import referral_body
 
@@ -20,7 +20,9 @@ Route: TypeAlias = tuple[str, str]  # (method, path template)
 
 @dataclass(frozen=True)
 class Keyed:
-    """For an organization's API key holding `scope`.
+    """For an API key holding `scope` of one of the service's own organizations (an
+    agency at the referral service, a provider's case workers at a provider); a key
+    of any other service is unknown here.
 
     `owned`: the path names one organization's resource, so another organization's
     key, whatever its scopes, is answered 404 (never 403: that would tell it the
@@ -46,9 +48,6 @@ Access: TypeAlias = Keyed | Open
 
 _HEALTH = Open("liveness and readiness for the supervisor and orchestrators; holds no data")
 _DESCRIPTION = Open("the API's own description; holds no data")
-# The providers' case workers' API has no authentication yet: it listens on the
-# providers' internal network only. Provider keys turn these entries into `Keyed`.
-_PROVIDER_NETWORK = Open("no authentication yet: the providers' internal network only")
 
 EVERY_SERVICE: dict[Route, Access] = {
     ("GET", "/health/live"): _HEALTH,
@@ -81,12 +80,16 @@ REFERRAL: dict[Route, Access] = {
 
 
 def _provider(directory_path: str) -> dict[Route, Access]:
-    """A provider's case workers' API: its directory, a task, the end of a task."""
+    """A provider's case workers' API: its directory, a task, the end of a task.
+
+    Not `owned`: every organization of a provider is that provider's case workers,
+    and sees all its tasks; no other service's key is known to it.
+    """
     return {
-        ("GET", directory_path): _PROVIDER_NETWORK,
-        ("GET", "/v1/tasks/{task_id}"): _PROVIDER_NETWORK,
-        ("POST", "/v1/tasks/{task_id}/complete"): dataclasses.replace(
-            _PROVIDER_NETWORK, body={"outcome": "goal_achieved"}
+        ("GET", directory_path): Keyed(provider_access.DIRECTORY_READ),
+        ("GET", "/v1/tasks/{task_id}"): Keyed(provider_access.TASKS_READ),
+        ("POST", "/v1/tasks/{task_id}/complete"): Keyed(
+            provider_access.TASKS_ACT, body={"outcome": "goal_achieved"}
         ),
     }
 

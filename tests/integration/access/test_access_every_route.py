@@ -7,8 +7,9 @@ weaker one (a reader's key where a submitter's is needed) fails the 403 check.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -18,13 +19,15 @@ from fastapi import FastAPI, routing
 from sqlalchemy.engine import Connection
 
 from korpu import catalog
+from korpu_contracts import referral, streams
+from korpu_runtime.database import Database
 from korpu_runtime.http import PROBLEM_JSON
 from korpu_runtime.service import Service
 from referral.adapters import organizations
+from support import bus, infra, provider_keys
 from support.referrals import referral_body
 
 OWNED_IDEMPOTENCY_KEY = "access-owned-1"
-NO_SUCH_TASK = "no-such-task"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class Callers:
     lacking: dict[str, str]  # scope -> the first organization's key with every scope but it
     stranger: str  # another organization, every scope
     path_values: dict[str, str]
+    # who -> a key with every scope of another service, made in that service's own
+    # database: an agency's key at a provider, one provider's key at another.
+    foreign: dict[str, str] = field(default_factory=dict)
 
 
 def _served(app: FastAPI) -> set[Route]:
@@ -93,7 +99,8 @@ async def running(
             if service_name == "referral":
                 callers = await _referral_callers(app.state.service, client)
             else:
-                callers = Callers("", {}, "", {"task_id": NO_SUCH_TASK})
+                callers = await _provider_callers(service_name, app.state.service, client, redis_db)
+            callers.foreign.update(_foreign_keys(service_name, tmp_path))
             yield service_name, client, callers
 
 
@@ -127,6 +134,60 @@ async def _referral_callers(service: Service, client: httpx.AsyncClient) -> Call
         referral_id=submitted.json()["id"], idempotency_key=OWNED_IDEMPOTENCY_KEY
     )
     return callers
+
+
+async def _provider_callers(
+    service_name: str, service: Service, client: httpx.AsyncClient, redis_url: str
+) -> Callers:
+    """The provider's case workers with a key per missing scope, and a task it holds."""
+    keyring = catalog.keyring(service_name)
+
+    def keys(conn: Connection) -> Callers:
+        organization_id, _ = keyring.create_organization(conn, "Case workers")
+        _, owner = keyring.create_key(conn, organization_id, keyring.scopes)
+        lacking = {
+            scope: keyring.create_key(
+                conn, organization_id, [s for s in keyring.scopes if s != scope]
+            )[1]
+            for scope in keyring.scopes
+        }
+        return Callers(owner, lacking, "", {})
+
+    callers = await service.db.run(keys)
+    task_id, referral_id = str(uuid.uuid4()), str(uuid.uuid4())
+    requested = referral.TaskRequested(
+        task_id=task_id, referral_id=referral_id, service=service_name, region="Baku",
+        is_child=False, sex="female", age_years=30, languages=["az"],
+    )  # fmt: skip
+    stream = streams.REQUESTS_BY_SERVICE[service_name]
+    await bus.publish(redis_url, stream, requested, subject=referral_id)
+    headers = provider_keys.bearer(callers.owner)
+
+    async def held() -> bool:
+        answer = await client.get(f"/v1/tasks/{task_id}", headers=headers)
+        return answer.status_code == 200
+
+    await infra.wait_for(held, message=f"{service_name} never held the task requested")
+    callers.path_values["task_id"] = task_id
+    return callers
+
+
+def _foreign_keys(service_name: str, tmp_path: Path) -> dict[str, str]:
+    """A key of every other service, with all its scopes, made in that service's database."""
+    found = {}
+    for other in catalog.SERVICES:
+        if other != service_name:
+            url = f"sqlite:///{tmp_path / f'{other}-elsewhere.db'}"
+            metadata = catalog.bootstrap(other).METADATA
+            _, key = Database.once(url, metadata, _new_organization(other))
+            who = "an agency's key" if other == "referral" else f"a {other} case workers' key"
+            found[who] = key
+    return found
+
+
+def _new_organization(service_name: str) -> Callable[[Connection], tuple[str, str]]:
+    keyring = catalog.keyring(service_name)
+    return lambda conn: keyring.create_organization(conn, f"Someone at {service_name}")
 
 
 async def _call(
@@ -167,6 +228,7 @@ async def _check_keyed(
     ]
     if access.owned:
         outsiders.append(("another organization's key with every scope", callers.stranger, 404))
+    outsiders += [(who, key, 401) for who, key in callers.foreign.items()]
     failures = []
     for who, key, status in outsiders:
         wrong = _refused_as(await _call(client, route, access, callers, key), status)

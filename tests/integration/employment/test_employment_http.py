@@ -9,6 +9,7 @@ import pytest
 from employment_harness import Employment, program, settings
 
 from employment import bootstrap
+from support import provider_keys
 
 
 @pytest.fixture
@@ -19,8 +20,12 @@ async def api(
     app = bootstrap.build_app(settings(redis_db, database_url))
     harness = Employment(app.state.service.settings, app.state.service)
     async with app.router.lifespan_context(app):
+        key = await provider_keys.new_key(app.state.service, bootstrap.KEYRING)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://employment") as client:
+        headers = provider_keys.bearer(key)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://employment", headers=headers
+        ) as client:
             yield client, harness
 
 

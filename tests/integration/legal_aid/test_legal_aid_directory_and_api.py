@@ -13,6 +13,7 @@ from korpu_contracts.vocabulary import TaskStatus
 from korpu_runtime.service import Service
 from legal_aid import bootstrap
 from legal_aid.service_layer import directory
+from support import provider_keys
 
 ALIYEV = lawyer("R. Aliyev", ["Baku", "Ganja"], ["az", "ru", "en"], cap=1)
 
@@ -31,8 +32,12 @@ async def app(settings: bootstrap.Settings) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    key = await provider_keys.new_key(service_of(app), bootstrap.KEYRING)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://legal-aid") as api:
+    headers = provider_keys.bearer(key)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://legal-aid", headers=headers
+    ) as api:
         yield api
 
 

@@ -134,7 +134,7 @@ async def test_last_use_is_written_at_most_once_a_minute(
 
     async def used_at(at: dt.datetime) -> dt.datetime | None:
         caller = await db.run(lambda conn: organizations.authenticate(conn, api_key, at))
-        assert caller is not None and caller.key_id == key_id
+        assert caller is not None and caller.actor_id == key_id
         key = await db.run(lambda conn: organizations.key(conn, key_id))
         assert key is not None
         return key.last_used_at

@@ -9,6 +9,7 @@ import pytest
 import shelter_harness
 
 from shelter import bootstrap
+from support import provider_keys
 
 HOUSE = {"name": "Baku women's house", "region": "Baku", "serves": ["women"], "beds": 1}
 
@@ -21,8 +22,12 @@ async def api(
     app = bootstrap.build_app(settings)
     async with app.router.lifespan_context(app):
         shelter = shelter_harness.Shelter(redis_db, settings, app.state.service)
+        key = await provider_keys.new_key(app.state.service, bootstrap.KEYRING)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://shelter") as client:
+        headers = provider_keys.bearer(key)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://shelter", headers=headers
+        ) as client:
             yield client, shelter
 
 

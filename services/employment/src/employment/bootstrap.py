@@ -16,6 +16,12 @@ from korpu_runtime.database import Database
 from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
 
+# For the CLI (`korpu org ... --provider`, `korpu audit --provider`): this provider's
+# organizations, keys and audit trail, in its own database (`METADATA`).
+KEYRING = tables.access.keyring
+TRAIL = tables.access.trail
+METADATA = tables.metadata
+
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="EMPLOYMENT_", extra="ignore")
@@ -31,7 +37,10 @@ def build_service(settings: Settings | None = None) -> Service:
 def build_app(settings: Settings | None = None) -> FastAPI:
     service = build_service(settings)
     return http.build_app(
-        service, [employment_http.router(service)], title="Körpü employment service"
+        service,
+        [employment_http.router(service, tables.access)],
+        title="Körpü employment service",
+        keyring=KEYRING,
     )
 
 

@@ -17,6 +17,12 @@ from legal_aid.entrypoints import consumers
 from legal_aid.entrypoints import http as legal_aid_http
 from legal_aid.service_layer import directory
 
+# For the CLI (`korpu org ... --provider`, `korpu audit --provider`): this provider's
+# organizations, keys and audit trail, in its own database (`METADATA`).
+KEYRING = tables.access.keyring
+TRAIL = tables.access.trail
+METADATA = tables.metadata
+
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="LEGAL_AID_", extra="ignore")
@@ -31,7 +37,12 @@ def build_service(settings: Settings | None = None) -> Service:
 
 def build_app(settings: Settings | None = None) -> FastAPI:
     service = build_service(settings)
-    app = http.build_app(service, [legal_aid_http.router(service)], title="Körpü legal aid service")
+    app = http.build_app(
+        service,
+        [legal_aid_http.router(service, tables.access)],
+        title="Körpü legal aid service",
+        keyring=KEYRING,
+    )
     return app
 
 

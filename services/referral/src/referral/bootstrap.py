@@ -17,6 +17,12 @@ from referral.entrypoints import coming_of_age, consumers, match_reindex, retent
 from referral.entrypoints import http as referral_http
 from referral.service_layer import rekeying
 
+# For the CLI (`korpu org`, `korpu audit`): the agencies' keys and the audit trail,
+# in this service's database (`METADATA`).
+KEYRING = organizations.KEYRING
+TRAIL = audit.TRAIL
+METADATA = tables.metadata
+
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REFERRAL_", extra="ignore")
@@ -105,7 +111,11 @@ def build_service(settings: Settings | None = None) -> Service:
 def build_app(settings: Settings | None = None) -> FastAPI:
     service = build_service(settings)
     app = http.build_app(
-        service, [], title="Körpü referral service", max_body_bytes=referral_http.MAX_BODY_BYTES
+        service,
+        [],
+        title="Körpü referral service",
+        max_body_bytes=referral_http.MAX_BODY_BYTES,
+        keyring=KEYRING,
     )
     referral_http.install(app)
     return app

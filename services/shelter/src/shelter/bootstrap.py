@@ -16,6 +16,12 @@ from shelter.entrypoints import consumers
 from shelter.entrypoints import http as shelter_http
 from shelter.service_layer import directory
 
+# For the CLI (`korpu org ... --provider`, `korpu audit --provider`): this provider's
+# organizations, keys and audit trail, in its own database (`METADATA`).
+KEYRING = tables.access.keyring
+TRAIL = tables.access.trail
+METADATA = tables.metadata
+
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SHELTER_", extra="ignore")
@@ -30,7 +36,12 @@ def build_service(settings: Settings | None = None) -> Service:
 
 def build_app(settings: Settings | None = None) -> FastAPI:
     service = build_service(settings)
-    return http.build_app(service, [shelter_http.router(service)], title="Körpü shelter service")
+    return http.build_app(
+        service,
+        [shelter_http.router(service, tables.access)],
+        title="Körpü shelter service",
+        keyring=KEYRING,
+    )
 
 
 def seed(settings: Settings, entries: list[dict[str, Any]]) -> int:

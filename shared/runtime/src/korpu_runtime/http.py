@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from korpu_runtime import edge, errors, http_docs, problems, ratelimit, server
+from korpu_runtime import api_keys, edge, errors, http_docs, problems, ratelimit, server
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.service import Service
 
@@ -91,14 +91,20 @@ def build_app(
     *,
     title: str,
     max_body_bytes: int = MAX_BODY_BYTES,
-    limit_for: ratelimit.LimitFor = ratelimit.no_raised_limits,
+    keyring: api_keys.Keyring | None = None,
 ) -> FastAPI:
     """The service's ASGI app: its routes, health, its own /docs, problem answers, the
     edge's limits (body, time, rate, repeated keys), and its logging set up.
 
-    `limit_for` raises one API key's rate limit (by the key's SHA-256), see ratelimit.py.
+    With the service's `keyring`, a key's own rate limit (`korpu org keys limit`)
+    replaces the default for that key (ratelimit.RaisedLimits).
     """
     settings = service.settings
+    limit_for: ratelimit.LimitFor = ratelimit.no_raised_limits
+    if keyring is not None:
+        raised = ratelimit.RaisedLimits(service.db, keyring.raised_limits)
+        service.parts.append(raised)
+        limit_for = raised
     runtime_logging.configure(settings.service, settings.log_level)
 
     @asynccontextmanager

@@ -21,6 +21,7 @@ avoid) and in the database (the lookup this is meant to spare).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import time
@@ -28,11 +29,16 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.engine import Connection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from korpu_runtime import problems
+from korpu_runtime import background, problems
+from korpu_runtime import logging as runtime_logging
+from korpu_runtime.database import Database
 from korpu_runtime.edge import HttpMiddleware
+
+log = runtime_logging.get(__name__)
 
 # Health holds no data and answers from memory and one ping. Rejected: limiting it,
 # whereupon a flood from the supervisor's own address would make a healthy service
@@ -45,6 +51,37 @@ LimitFor = Callable[[str], "int | None"]
 
 def no_raised_limits(_key_hash: str) -> int | None:
     return None
+
+
+class RaisedLimits(background.Periodic):
+    """The keys' own limits (`korpu org keys limit`), read from the service's key tables
+    at the start and every `interval` seconds: the middleware asks memory, never the
+    database. A limit set or removed applies within `interval`."""
+
+    def __init__(
+        self, db: Database, read: Callable[[Connection], dict[str, int]], interval: float = 10.0
+    ) -> None:
+        self._db, self._read = db, read
+        self.limits: dict[str, int] = {}
+        self.loop = background.Loop("raised-limits", interval, self.refresh)
+        self._first: asyncio.Task[None] | None = None
+
+    async def refresh(self) -> None:
+        self.limits = await self._db.run(self._read)
+
+    def start(self) -> None:
+        super().start()
+        # The first read at once, beside the loop (which waits an interval first).
+        self._first = asyncio.create_task(self.loop_round(), name="raised-limits-first")
+
+    async def loop_round(self) -> None:
+        try:
+            await self.refresh()
+        except Exception:
+            log.warning("raised_limits_not_read", exc_info=True)
+
+    def __call__(self, key_hash: str) -> int | None:
+        return self.limits.get(key_hash)
 
 
 def key_hash(key: str) -> str:

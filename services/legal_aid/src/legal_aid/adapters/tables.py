@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from korpu_runtime import provider_access
 from korpu_runtime import tables as runtime_tables
 
 metadata = sa.MetaData()
 outbox, inbox = runtime_tables.add_runtime_tables(metadata)
+# The case workers' organizations, their API keys and the audit trail of what they
+# read and did (korpu_runtime.provider_access): here, in this provider's own database.
+access = provider_access.add_tables(metadata)
 
 # The directory, loaded by `korpu seed` and upserted by name; `caseload` counts open cases.
 lawyers = sa.Table(

@@ -1,43 +1,62 @@
 """The case workers' API: the lawyer directory, a task's state, the end of a case.
 
-No authentication yet: it listens on the provider's internal network only. It
-must get it before it is exposed any wider, as it names lawyers and case outcomes.
+Every route asks for a key of a legal aid organization holding the route's scope
+(korpu_runtime.provider_access names them) and leaves an entry in the legal aid
+service's audit trail.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from korpu_contracts import providers
+from korpu_runtime import provider_access as access
+from korpu_runtime.api_keys import Principal
 from korpu_runtime.http import problem
 from korpu_runtime.service import Service
+from korpu_runtime.unit_of_work import UnitOfWork
 from legal_aid.service_layer import handlers, views
 
 
-def router(service: Service) -> APIRouter:
+def router(service: Service, keys: access.ProviderAccess) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["legal_aid"])
+    reads_directory = Depends(keys.authorized(access.DIRECTORY_READ))
+    reads_tasks = Depends(keys.authorized(access.TASKS_READ))
+    acts = Depends(keys.authorized(access.TASKS_ACT))
 
-    @api.get("/lawyers")
-    async def lawyers() -> list[dict[str, Any]]:
-        return await service.db.run(views.lawyers)
+    @api.get("/lawyers", responses=access.DIRECTORY_RESPONSES)
+    async def lawyers(request: Request, who: Principal = reads_directory) -> list[dict[str, Any]]:
+        return await service.db.run(lambda conn: keys.directory(conn, who, request, views.lawyers))
 
-    @api.get("/tasks/{task_id}", response_model=None)
-    async def task(task_id: str) -> dict[str, Any] | JSONResponse:
-        view = await service.db.run(lambda conn: views.task(conn, task_id))
+    @api.get("/tasks/{task_id}", response_model=None, responses=access.TASK_RESPONSES)
+    async def task(
+        task_id: str, request: Request, who: Principal = reads_tasks
+    ) -> dict[str, Any] | JSONResponse:
+        view = await service.db.run(lambda conn: keys.task(conn, who, request, task_id, views.task))
         return _not_found() if view is None else view
 
-    @api.post("/tasks/{task_id}/complete", response_model=None)
-    async def complete(task_id: str, body: providers.Completion) -> dict[str, Any] | JSONResponse:
+    @api.post("/tasks/{task_id}/complete", response_model=None, responses=access.ACT_RESPONSES)
+    async def complete(
+        task_id: str, body: providers.Completion, request: Request, who: Principal = acts
+    ) -> dict[str, Any] | JSONResponse:
+        outcome = str(body.outcome)
+
+        def end_case(uow: UnitOfWork) -> None:
+            handlers.complete(uow, task_id, outcome)
+            keys.completed(uow.conn, who, request, task_id, outcome)
+
         try:
-            await service.transaction(
-                lambda uow: handlers.complete(uow, task_id, str(body.outcome))
-            )
+            await service.transaction(end_case)
         except handlers.UnknownTask:
+            await service.db.run(lambda c: keys.completion_refused(c, who, request, "unknown_task"))
             return _not_found()
         except handlers.NotAccepted as error:
+            await service.db.run(
+                lambda c: keys.completion_refused(c, who, request, "not_accepted", task_id)
+            )
             detail = f"The task is {error.status}; only an accepted task can be completed."
             return problem(409, "Task not accepted", detail)
         view = await service.db.run(lambda conn: views.task(conn, task_id))

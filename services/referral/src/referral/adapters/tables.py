@@ -5,36 +5,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from korpu_contracts import intake
+from korpu_runtime import api_keys as runtime_keys
+from korpu_runtime import audit
 from korpu_runtime import tables as runtime_tables
-from referral.adapters import append_only
 
 metadata = sa.MetaData()
 outbox, inbox = runtime_tables.add_runtime_tables(metadata)
 
-organizations = sa.Table(
-    "organizations",
-    metadata,
-    sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False, unique=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-# A new name rather than altering `api_keys` (one key per organization, no id):
-# create_all adds this table to an existing database, where new columns on the
-# old table would never appear. Keys from before it must be created again.
-api_keys = sa.Table(
-    "organization_keys",
-    metadata,
-    sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("organization_id", sa.ForeignKey("organizations.id"), nullable=False, index=True),
-    sa.Column("prefix", sa.String(16), nullable=False),
-    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
-    sa.Column("scopes", sa.String(200), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("revoked_reason", sa.String(500), nullable=True),
-)
+# Agencies and their API keys (korpu_runtime.api_keys, the one design every service uses).
+keys = runtime_keys.add_tables(metadata)
+organizations, api_keys = keys.organizations, keys.keys
 
 referrals = sa.Table(
     "referrals",
@@ -203,17 +183,4 @@ intake_rejections = sa.Table(
 )
 
 # Every read and change of personal data (adapters/audit.py): append-only.
-audit_log = sa.Table(
-    "audit_log",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
-    sa.Column("actor_kind", sa.String(20), nullable=False),
-    sa.Column("actor_id", sa.String(200), nullable=False),
-    sa.Column("organization_id", sa.String(36), nullable=True),
-    # No foreign key: the trail outlives what it tells of.
-    sa.Column("referral_id", sa.String(36), nullable=True, index=True),
-    sa.Column("action", sa.String(40), nullable=False),
-    sa.Column("detail", sa.JSON, nullable=False),
-)
-append_only.protect(audit_log)
+audit_log = audit.add_table(metadata, subject="referral_id")

@@ -35,7 +35,7 @@ async def change_consent(
     """Change consent for one purpose; a withdrawal or refusal cancels that service's task,
     a grant requests a task that consent had stopped. Answers the referral as now."""
     organization_id = caller.organization_id
-    actor = audit.api_key(caller.key_id, organization_id)
+    actor = audit.of(caller)
     try:
         found = await service.transaction(
             lambda uow: consent.change(uow, actor, referral_id, body.purpose, body.consent)

@@ -7,9 +7,12 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from sqlalchemy.engine import Connection
 
 from korpu_contracts import intake
+from korpu_runtime import authorization
 from korpu_runtime import problems as kinds
+from korpu_runtime.api_keys import Principal
 from korpu_runtime.http import Problem
 from korpu_runtime.service import Service
 from referral.adapters import audit, organizations
@@ -53,35 +56,14 @@ async def _service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(_service)]
 
 
-def _authorized(scope: str) -> Callable[..., Awaitable[organizations.Caller]]:
+def _lacking_scope(conn: Connection, found: Principal, scope: str, request: Request) -> None:
+    referral_id = request.path_params.get("referral_id")
+    audited.lacking_scope(conn, audit.of(found), scope, referral_id)
+
+
+def _authorized(scope: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency answering who calls (key and organization) when the key holds `scope`."""
-
-    async def caller(
-        request: Request,
-        service: ServiceDep,
-        authorization: Annotated[str | None, Header()] = None,
-    ) -> organizations.Caller:
-        scheme, _, key = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not key:
-            raise Problem(kinds.UNAUTHORIZED, detail="Send `Authorization: Bearer <API key>`.")
-        found = await service.db.run(lambda conn: organizations.authenticate(conn, key.strip()))
-        if found is None:
-            raise Problem(kinds.UNAUTHORIZED, detail="Unknown or revoked API key.")
-        if scope not in found.scopes:
-            actor = audit.api_key(found.key_id, found.organization_id)
-            referral_id = request.path_params.get("referral_id")
-            await service.db.run(
-                lambda conn: audited.lacking_scope(conn, actor, scope, referral_id)
-            )
-            # Names the scope, never the key: the key is a secret, the scope is not.
-            raise Problem(
-                kinds.MISSING_SCOPE,
-                detail=f"This API key lacks the scope `{scope}`.",
-                missing_scope=scope,
-            )
-        return found
-
-    return caller
+    return authorization.authorized(organizations.KEYRING, scope, _lacking_scope)
 
 
 async def _idempotency_key(idempotency_key: Annotated[str | None, Header()] = None) -> str:
@@ -97,10 +79,10 @@ async def _idempotency_key(idempotency_key: Annotated[str | None, Header()] = No
     return idempotency_key
 
 
-Submitter = Annotated[organizations.Caller, Depends(_authorized(organizations.SUBMIT))]
-Reader = Annotated[organizations.Caller, Depends(_authorized(organizations.READ))]
-Administrator = Annotated[organizations.Caller, Depends(_authorized(organizations.STATISTICS))]
-PersonReader = Annotated[organizations.Caller, Depends(_authorized(organizations.PERSONS))]
+Submitter = Annotated[Principal, Depends(_authorized(organizations.SUBMIT))]
+Reader = Annotated[Principal, Depends(_authorized(organizations.READ))]
+Administrator = Annotated[Principal, Depends(_authorized(organizations.STATISTICS))]
+PersonReader = Annotated[Principal, Depends(_authorized(organizations.PERSONS))]
 IdempotencyKey = Annotated[str, Depends(_idempotency_key)]
 api = APIRouter(prefix="/v1", tags=["referrals"])
 
@@ -139,7 +121,7 @@ async def submit(
 ) -> dict[str, str]:
     """Register a referral; its plan is coordinated in the background."""
     organization_id = caller.organization_id
-    actor = audit.api_key(caller.key_id, organization_id)
+    actor = audit.of(caller)
     raw = await request.body()  # at most MAX_BODY_BYTES: the runtime's BodyLimit saw to it
     digest = body_hash(raw)
     try:
@@ -175,7 +157,7 @@ async def submit(
 )
 async def read(referral_id: str, service: ServiceDep, caller: Reader) -> dict[str, Any]:
     """The referral's status, each service's answer and the history."""
-    actor = audit.api_key(caller.key_id, caller.organization_id)
+    actor = audit.of(caller)
     view = await service.db.run(lambda conn: audited.view(conn, actor, referral_id))
     if view is None:
         raise Problem(404, "Not found", NOT_FOUND)
@@ -189,7 +171,7 @@ async def read(referral_id: str, service: ServiceDep, caller: Reader) -> dict[st
 async def withdraw(referral_id: str, service: ServiceDep, caller: Submitter) -> dict[str, Any]:
     """Cancel every open task; reserved beds and seats go to the next person waiting."""
     organization_id = caller.organization_id
-    actor = audit.api_key(caller.key_id, organization_id)
+    actor = audit.of(caller)
     found = await service.transaction(lambda uow: audited.withdraw(uow, actor, referral_id))
     if not found:
         raise Problem(404, "Not found", NOT_FOUND)

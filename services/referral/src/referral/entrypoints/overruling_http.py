@@ -30,7 +30,7 @@ async def not_a_duplicate(
     """This referral is another person than the case it was linked to: coordinate it now,
     from its needs and consent as submitted. Answers the referral as now."""
     organization_id = caller.organization_id
-    actor = audit.api_key(caller.key_id, organization_id)
+    actor = audit.of(caller)
     try:
         found = await service.transaction(lambda uow: overruling.overrule(uow, actor, referral_id))
     except exceptions.NotLinked:

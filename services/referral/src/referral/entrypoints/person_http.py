@@ -58,7 +58,7 @@ async def read_person(
     referral_id: str, service: referral_http.ServiceDep, caller: referral_http.PersonReader
 ) -> dict[str, Any]:
     """The referred person, for the organization that referred them; each read is recorded."""
-    actor = audit.api_key(caller.key_id, caller.organization_id)
+    actor = audit.of(caller)
     found = await service.db.run(lambda conn: audited.person(conn, actor, referral_id))
     if found is None:
         raise Problem(404, "Not found", "No such referral for this organization, or erased.")

@@ -82,7 +82,7 @@ async def read_statistics(
     are suppressed, and so are the cells that would give them away.
     """
     _check(first, last)
-    actor = audit.api_key(caller.key_id, caller.organization_id)
+    actor = audit.of(caller)
 
     def read(conn: Connection) -> list[statistics.QuarterFigures]:
         # Not personal data; still, who asked for which figures is worth keeping.

@@ -31,7 +31,7 @@ async def read_submission(
     For agency systems on the bus, which may only add to the intake stream and so
     never read its replies. A 404 may only mean the entry is not processed yet.
     """
-    actor = audit.api_key(caller.key_id, caller.organization_id)
+    actor = audit.of(caller)
     found = await service.db.run(lambda conn: submissions.outcome(conn, actor, idempotency_key))
     if found is None:
         raise Problem(

@@ -1,44 +1,68 @@
 """The case workers' API: the directory and its use, a task's state, discharges.
 
-No authentication yet: it listens on the providers' internal network only.
-Before it is reachable from anywhere else it needs staff accounts and an audit
-of who discharged whom.
+Every route asks for a key of a shelter organization holding the route's scope
+(korpu_runtime.provider_access names them) and leaves an entry in the shelter's
+audit trail.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from korpu_contracts import providers
+from korpu_runtime import provider_access as access
+from korpu_runtime.api_keys import Principal
 from korpu_runtime.http import problem
 from korpu_runtime.service import Service
+from korpu_runtime.unit_of_work import UnitOfWork
 from shelter.service_layer import handlers, views
 
 
-def router(service: Service) -> APIRouter:
+def router(service: Service, keys: access.ProviderAccess) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["shelter"])
+    reads_directory = Depends(keys.authorized(access.DIRECTORY_READ))
+    reads_tasks = Depends(keys.authorized(access.TASKS_READ))
+    acts = Depends(keys.authorized(access.TASKS_ACT))
 
-    @api.get("/facilities")
-    async def facilities() -> list[dict[str, Any]]:
-        return await service.db.run(views.facilities)
+    @api.get("/facilities", responses=access.DIRECTORY_RESPONSES)
+    async def facilities(
+        request: Request, who: Principal = reads_directory
+    ) -> list[dict[str, Any]]:
+        return await service.db.run(
+            lambda conn: keys.directory(conn, who, request, views.facilities)
+        )
 
-    @api.get("/tasks/{task_id}", response_model=None)
-    async def task(task_id: str) -> dict[str, Any] | JSONResponse:
-        found = await service.db.run(lambda conn: views.task(conn, task_id))
+    @api.get("/tasks/{task_id}", response_model=None, responses=access.TASK_RESPONSES)
+    async def task(
+        task_id: str, request: Request, who: Principal = reads_tasks
+    ) -> dict[str, Any] | JSONResponse:
+        found = await service.db.run(
+            lambda conn: keys.task(conn, who, request, task_id, views.task)
+        )
         return found if found is not None else _not_found()
 
-    @api.post("/tasks/{task_id}/complete", response_model=None)
-    async def complete(task_id: str, body: providers.Completion) -> dict[str, Any] | JSONResponse:
+    @api.post("/tasks/{task_id}/complete", response_model=None, responses=access.ACT_RESPONSES)
+    async def complete(
+        task_id: str, body: providers.Completion, request: Request, who: Principal = acts
+    ) -> dict[str, Any] | JSONResponse:
+        outcome = str(body.outcome)
+
+        def discharge(uow: UnitOfWork) -> None:
+            handlers.complete(uow, task_id, outcome)
+            keys.completed(uow.conn, who, request, task_id, outcome)
+
         try:
-            await service.transaction(
-                lambda uow: handlers.complete(uow, task_id, str(body.outcome))
-            )
+            await service.transaction(discharge)
         except handlers.UnknownTask:
+            await service.db.run(lambda c: keys.completion_refused(c, who, request, "unknown_task"))
             return _not_found()
         except handlers.NotAccepted as error:
+            await service.db.run(
+                lambda c: keys.completion_refused(c, who, request, "not_accepted", task_id)
+            )
             return problem(
                 409, "Not accepted", f"Only an accepted task can be completed; this one is {error}."
             )

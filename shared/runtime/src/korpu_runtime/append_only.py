@@ -5,7 +5,7 @@ hand-typed statement through the application's connection can rewrite history.
 Rejected: relying on the code never updating (one careless statement would do
 it, silently); a PostgreSQL role without UPDATE and DELETE grants (the service
 connects as the owner of its tables, which keeps every right, and SQLite has no
-grants at whatever). A database superuser can still drop a trigger: the trail
+grants at all). A database superuser can still drop a trigger: the trail
 guards against the application and its operators' mistakes, not against the DBA.
 """
 
