@@ -473,7 +473,8 @@ async def test_a_whole_request_with_its_body_in_one_write_is_served(served: int)
     )
     raw = await _exchange(served, head + body)
     status, kind, _ = _problem_answer(raw)
-    assert (status, kind) == (404, problems.NOT_FOUND.type)  # no such task: past every limit
+    # Refused for want of a key, by the route: past every limit of the edge.
+    assert (status, kind) == (401, problems.UNAUTHORIZED.type)
 
 
 # --- /docs loads nothing from another origin -----------------------------------------------
