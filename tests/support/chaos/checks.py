@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from korpu import catalog
-from korpu_contracts import streams
 from support.chaos import ledger, workload
 from support.chaos.report import Report
 
@@ -13,12 +12,10 @@ from support.chaos.report import Report
 SETTLED = "coordinated"
 # Every consumer group of the topology, each once: after a wipe too, as the services
 # provision them again.
-GROUPS = (
-    streams.GROUP_REFERRAL_INTAKE,
-    streams.GROUP_REFERRAL_COORDINATOR,
-    streams.GROUP_SHELTER,
-    streams.GROUP_EMPLOYMENT,
-    streams.GROUP_LEGAL_AID,
+# One consumer group per stream each service reads (the referral coordinator reads
+# every provider's answers stream), as the services declare them.
+GROUPS = tuple(
+    subscription.group for name in catalog.SERVICES for subscription in catalog.subscriptions(name)
 )
 
 Views = dict[str, dict[str, Any]]
