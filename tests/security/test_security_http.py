@@ -353,10 +353,10 @@ async def test_past_the_open_referral_cap_an_intake_entry_is_rejected_on_the_rep
 ) -> None:
     _, service, organization_id, _ = capped_referral
     for number in (1, 2, 3):
-        command = intake.SubmitReferral(
-            organization_id=organization_id,
-            idempotency_key=f"bus-cap-{number}",
-            referral=intake.ReferralRequest.model_validate(_someone(number)),
+        command = bus.submission(
+            organization_id,
+            f"bus-cap-{number}",
+            intake.ReferralRequest.model_validate(_someone(number)),
         )
         await bus.publish(redis_db, streams.INTAKE, command, f"BUS-{number}")
     replies = await bus.wait_for_events(

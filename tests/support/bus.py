@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import psutil
 import redis
 import redis.asyncio as aioredis
 
-from korpu_contracts import streams
+from korpu_contracts import intake, sealed, streams
 from korpu_contracts.envelope import Envelope, Payload, source_of
 from korpu_runtime import signing
 from korpu_runtime.settings import ServiceSettings
+from referral.adapters import intake_keys
 
 Fields = dict[str, bytes | str]
 
@@ -57,6 +59,27 @@ def producer(stream: str) -> str | None:
     if stream not in streams.PRODUCERS:
         return TESTS[0]
     return next(iter(streams.PRODUCERS[stream]), None)
+
+
+def intake_key(keys: Path | None = None) -> sealed.IntakeKey:
+    """The referral service's intake key as an agency is given it (made if it has none yet)."""
+    return intake_keys.current(keys or keys_dir(), create=True)
+
+
+def submission(
+    organization_id: str,
+    idempotency_key: str,
+    referral: intake.ReferralRequest | Mapping[str, Any],
+    keys: Path | None = None,
+) -> intake.SubmitReferral:
+    """The intake command as an agency sends it: the referral sealed to the service's key."""
+    return intake.SubmitReferral(
+        organization_id=organization_id,
+        idempotency_key=idempotency_key,
+        sealed_referral=sealed.seal_referral(
+            referral, intake_key(keys), organization_id, idempotency_key
+        ),
+    )
 
 
 async def publish(

@@ -25,10 +25,10 @@ async def _replies(referral_service: ReferralService, count: int) -> list[Envelo
 async def test_a_valid_entry_becomes_a_referral_and_leaves_the_stream(
     referral_service: ReferralService,
 ) -> None:
-    command = intake.SubmitReferral(
-        organization_id=referral_service.organization_id,
-        idempotency_key="bus-1",
-        referral=intake.ReferralRequest.model_validate(referral_body()),
+    command = bus.submission(
+        referral_service.organization_id,
+        "bus-1",
+        intake.ReferralRequest.model_validate(referral_body()),
     )
     await bus.publish(referral_service.redis_url, streams.INTAKE, command, "POL-2026-0001")
     [reply] = await _replies(referral_service, 1)
@@ -50,16 +50,14 @@ async def test_an_invalid_entry_is_answered_naming_the_bad_fields_and_kept(
     envelope = {
         "id": "e-1",
         "type": intake.SubmitReferral.TYPE,
-        "dataschemaversion": 1,
+        "dataschemaversion": intake.SubmitReferral.VERSION,
         "source": "agency/ngo",
         "time": "2026-11-26T10:00:00Z",
         "subject": "NGO-7",
         "correlationid": "NGO-7",
-        "data": {
-            "organization_id": referral_service.organization_id,
-            "idempotency_key": "bus-2",
-            "referral": body,
-        },
+        "data": bus.submission(referral_service.organization_id, "bus-2", body).model_dump(
+            mode="json"
+        ),
     }
     await referral_service.service.redis.xadd(
         streams.INTAKE, {streams.ENTRY_FIELD: json.dumps(envelope)}
@@ -88,10 +86,10 @@ async def test_an_invalid_entry_is_answered_naming_the_bad_fields_and_kept(
 
 
 async def test_an_unknown_organization_is_rejected(referral_service: ReferralService) -> None:
-    command = intake.SubmitReferral(
-        organization_id="no-such-org",
-        idempotency_key="bus-3",
-        referral=intake.ReferralRequest.model_validate(referral_body()),
+    command = bus.submission(
+        "no-such-org",
+        "bus-3",
+        intake.ReferralRequest.model_validate(referral_body()),
     )
     await bus.publish(referral_service.redis_url, streams.INTAKE, command, "X")
     [reply] = await _replies(referral_service, 1)

@@ -17,15 +17,16 @@ from korpu_runtime import consumer
 from korpu_runtime.service import Service
 from referral.adapters import tables
 from referral.entrypoints import consumers
+from support import bus
 from support.infra import wait_for
 from support.referrals import ReferralService, referral_body
 
 
 def _submission(organization_id: str) -> Envelope:
-    command = intake.SubmitReferral(
-        organization_id=organization_id,
-        idempotency_key="bus-twice",
-        referral=intake.ReferralRequest.model_validate(referral_body()),
+    command = bus.submission(
+        organization_id,
+        "bus-twice",
+        intake.ReferralRequest.model_validate(referral_body()),
     )
     return Envelope.wrap(command, source="agency/police", subject="POL-2026-0001")
 

@@ -42,7 +42,9 @@ version. Any other change is a new `dataschemaversion`; readers upcast older ver
 Each message below is one type and version; its JSON Schema is also committed as \
 `shared/contracts/schemas/<type>/v<version>.json`.
 
-**Personal data.** Only `{intake.SubmitReferral.TYPE}` carries a person; the referral \
+**Personal data.** Only `{intake.SubmitReferral.TYPE}` carries a person, sealed with HPKE \
+(RFC 9180) to the referral service's intake key (`korpu keys intake show`, \
+`korpu_contracts.sealed`); v1, which held it in clear, is refused. The referral \
 service deletes its intake entry once the referral is stored. Every other event carries \
 the pseudonymous case id and coarse attributes only.
 

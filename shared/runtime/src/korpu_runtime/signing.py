@@ -110,12 +110,13 @@ def generate(keys_dir: Path, service: str) -> str:
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
     # The public half first: a reader must know a key before any entry signed with it.
-    _write(public_dir(keys_dir) / service / f"{key_id}.pub", base64.b64encode(public_raw) + b"\n")
-    _write(private_dir(keys_dir, service) / f"{key_id}.pem", private_pem)
+    public_path = public_dir(keys_dir) / service / f"{key_id}.pub"
+    write_key_file(public_path, base64.b64encode(public_raw) + b"\n")
+    write_key_file(private_dir(keys_dir, service) / f"{key_id}.pem", private_pem)
     return key_id
 
 
-def _write(path: Path, content: bytes) -> None:
+def write_key_file(path: Path, content: bytes) -> None:
     """Written whole under a temporary name and renamed: a reader never sees half a key."""
     for folder in reversed(path.parents[:4]):
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -126,7 +127,7 @@ def _write(path: Path, content: bytes) -> None:
     os.replace(temporary, path)
 
 
-def _key_files(folder: Path, suffix: str) -> Iterator[tuple[str, Path]]:
+def key_files(folder: Path, suffix: str) -> Iterator[tuple[str, Path]]:
     with contextlib.suppress(FileNotFoundError):
         for path in folder.iterdir():
             if path.suffix == suffix and _KEY_ID.fullmatch(path.stem):
@@ -145,7 +146,7 @@ def list_keys(keys_dir: Path) -> list[KeyInfo]:
     found = []
     with contextlib.suppress(FileNotFoundError):
         for folder in sorted(public_dir(keys_dir).iterdir()):
-            for key_id, _ in sorted(_key_files(folder, ".pub")):
+            for key_id, _ in sorted(key_files(folder, ".pub")):
                 private = private_dir(keys_dir, folder.name) / f"{key_id}.pem"
                 found.append(KeyInfo(folder.name, key_id, private.exists()))
     return found
@@ -155,7 +156,7 @@ def retire(keys_dir: Path, service: str, key_id: str) -> None:
     """Remove an old key: entries signed with it are refused from now on."""
     if not (_NAME.fullmatch(service) and _KEY_ID.fullmatch(key_id)):
         raise LookupError("no such key")
-    ids = sorted(key for key, _ in _key_files(public_dir(keys_dir) / service, ".pub"))
+    ids = sorted(key for key, _ in key_files(public_dir(keys_dir) / service, ".pub"))
     if key_id not in ids:
         raise LookupError(f"{service} has no key {key_id}")
     if key_id == ids[-1]:
@@ -185,7 +186,7 @@ class Signer:
             )
 
     def _load(self) -> None:
-        newest = max(_key_files(self._folder, ".pem"), default=None)
+        newest = max(key_files(self._folder, ".pem"), default=None)
         self._checked = time.monotonic()
         if newest is None or newest[0] == self._key_id:
             return
@@ -226,7 +227,7 @@ class Verifier:
             for folder in self._folder.iterdir():
                 if not _NAME.fullmatch(folder.name):
                     continue
-                for key_id, path in _key_files(folder, ".pub"):
+                for key_id, path in key_files(folder, ".pub"):
                     with contextlib.suppress(ValueError):
                         raw = base64.b64decode(path.read_bytes().strip(), validate=True)
                         keys[folder.name, key_id] = Ed25519PublicKey.from_public_bytes(raw)
