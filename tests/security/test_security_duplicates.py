@@ -210,15 +210,13 @@ async def test_a_name_without_a_visible_letter_is_refused_naming_the_field(
     assert f"person.{field}" in {error["field"] for error in answer.json()["errors"]}
 
     # The same on the bus: the entry is answered with a refusal naming the field.
-    command = {
-        "organization_id": agencies.police[0],
-        "idempotency_key": "bus-invisible",
-        "referral": body,
-    }
+    keys = agencies.service.settings.keys_dir
+    sealed = bus.submission(agencies.police[0], "bus-invisible", body, keys)
+    command = sealed.model_dump(mode="json")
     envelope = {
         "id": str(uuid.uuid4()),
         "type": intake.SubmitReferral.TYPE,
-        "dataschemaversion": 1,
+        "dataschemaversion": intake.SubmitReferral.VERSION,
         "source": "agency/police",
         "time": "2026-12-07T10:00:00Z",
         "subject": "bus-invisible",

@@ -150,10 +150,11 @@ async def test_a_body_nested_too_deeply_to_parse_is_a_400_not_a_500(service: str
     "key", ["k\x1b]0;owned\x07", "a\u202eb", "k" * 256, "tab\tinside"], ids=repr
 )
 def test_the_bus_contract_refuses_an_idempotency_key_http_would_refuse(key: str) -> None:
+    sealed = bus.submission("org-1", "k", referral_body()).sealed_referral
     command = {
         "organization_id": "org-1",
         "idempotency_key": key,
-        "referral": referral_body(),
+        "sealed_referral": sealed.model_dump(mode="json"),
     }
     with pytest.raises(pydantic.ValidationError) as refused:
         intake.SubmitReferral.model_validate(command)
