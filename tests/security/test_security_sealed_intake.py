@@ -34,7 +34,7 @@ from korpu_runtime import signing
 from korpu_runtime.service import Service
 from referral import bootstrap
 from referral.adapters import intake_keys, organizations, sealing, tables
-from support import bus
+from support import bus, cli
 from support.private_redis import PrivateRedis
 from support.referrals import referral_body
 
@@ -259,13 +259,19 @@ async def test_a_referral_sealed_to_a_key_the_service_does_not_hold_is_refused(
 async def test_a_rotated_key_opens_beside_the_old_until_the_old_is_retired(
     agency_bus: Intake,
 ) -> None:
-    old = intake_keys.current(agency_bus.keys_dir, create=False)
-    new_id = intake_keys.generate(agency_bus.keys_dir)
-    assert intake_keys.current(agency_bus.keys_dir, create=False).key_id == new_id
+    def korpu(*args: str) -> str:
+        env = {"KORPU_KEYS_DIR": str(agency_bus.keys_dir)}
+        done = cli.korpu("keys", "intake", *args, data_dir=agency_bus.keys_dir.parent, env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    old = sealed.IntakeKey.parse(json.loads(korpu("show", "--json"))["key"])
+    korpu("generate")
+    new = sealed.IntakeKey.parse(json.loads(korpu("show", "--json"))["key"])
+    assert new.key_id > old.key_id
     # Agencies are given the new key at once, over HTTP too.
     answer = await agency_bus.client.get("/v1/intake-key")
-    assert answer.status_code == 200 and answer.json()["key_id"] == new_id
-    new = sealed.IntakeKey.parse(answer.json()["key"])
+    assert answer.status_code == 200 and answer.json()["key"] == str(new)
 
     def data(key: sealed.IntakeKey, idempotency_key: str) -> dict[str, Any]:
         sealed_referral = sealed.seal_referral(
@@ -282,13 +288,13 @@ async def test_a_rotated_key_opens_beside_the_old_until_the_old_is_retired(
     )
     assert [reply.type for reply in replies] == [referral.ReferralAccepted.TYPE] * 2
 
-    intake_keys.retire(agency_bus.keys_dir, old.key_id)
+    korpu("retire", old.key_id)
     [refused] = await agency_bus.send(agency_bus.envelope(data(old, "rotated-retired")))
     assert _errors(refused)[0]["message"] == (
         f"sealed to key {old.key_id}, which the referral service does not hold"
     )
     with pytest.raises(ValueError, match="newest"):
-        intake_keys.retire(agency_bus.keys_dir, new_id)
+        intake_keys.retire(agency_bus.keys_dir, new.key_id)
 
 
 def test_the_intake_keys_are_for_the_service_alone_on_disk(tmp_path: Path) -> None:
