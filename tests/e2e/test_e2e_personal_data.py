@@ -16,8 +16,9 @@ import redis
 
 from korpu_contracts import intake, streams
 from korpu_contracts.envelope import Envelope
+from korpu_runtime.database import Database
 from referral import bootstrap as referral_bootstrap
-from referral.adapters import sealing
+from referral.adapters import bus_keys, sealing
 from support import bus
 from support.infra import wait_until
 from support.referrals import referral_body
@@ -189,9 +190,15 @@ def _through_the_intake_stream(run: Run) -> None:
         .to_json(),
         f'{{"given_name": "{GIVEN}", "notes": "{NOTES}"',
     ]
+    settings = referral_bootstrap.Settings()
+    bus_key = Database.once(
+        settings.database_url,
+        referral_bootstrap.METADATA,
+        lambda conn: bus_keys.create(conn, organization_id),
+    )
     client = redis.Redis.from_url(run.redis_url)
     for raw in entries:
-        client.xadd(streams.INTAKE, {streams.ENTRY_FIELD: raw})
+        client.xadd(streams.INTAKE, bus.agency_entry(raw, bus_key))  # type: ignore[arg-type]
     wait_until(
         lambda: client.xlen(streams.INTAKE_REPLIES) >= len(entries),
         timeout=15,

@@ -34,7 +34,7 @@ from korpu_runtime import http, problems, ratelimit
 from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
 from referral import bootstrap as referral_bootstrap
-from referral.adapters import organizations, tables
+from referral.adapters import bus_keys, organizations, tables
 from support import bus
 from support.referrals import referral_body
 
@@ -353,13 +353,14 @@ async def test_past_the_open_referral_cap_an_intake_entry_is_rejected_on_the_rep
     capped_referral: tuple[httpx.AsyncClient, Service, str, str], redis_db: str
 ) -> None:
     _, service, organization_id, _ = capped_referral
+    agency_key = await service.db.run(lambda conn: bus_keys.create(conn, organization_id))
     for number in (1, 2, 3):
         command = bus.submission(
             organization_id,
             f"bus-cap-{number}",
             intake.ReferralRequest.model_validate(_someone(number)),
         )
-        await bus.publish(redis_db, streams.INTAKE, command, f"BUS-{number}")
+        await bus.publish(redis_db, streams.INTAKE, command, f"BUS-{number}", agency_key=agency_key)
     replies = await bus.wait_for_events(
         redis_db, streams.INTAKE_REPLIES, lambda found: len(found) >= 3, message="no answers"
     )

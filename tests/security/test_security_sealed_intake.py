@@ -28,12 +28,12 @@ import redis
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from korpu_contracts import intake, referral, sealed, streams
+from korpu_contracts import entry_signature, intake, referral, sealed, streams
 from korpu_contracts.envelope import Envelope
 from korpu_runtime import signing
 from korpu_runtime.service import Service
 from referral import bootstrap
-from referral.adapters import intake_keys, organizations, sealing, tables
+from referral.adapters import bus_keys, intake_keys, organizations, sealing, tables
 from support import bus, cli
 from support.private_redis import PrivateRedis
 from support.referrals import referral_body
@@ -50,6 +50,8 @@ class Intake:
     keys_dir: Path
     organization_id: str
     other_organization_id: str
+    # Each organization's bus key: its entries are signed, as they must be.
+    bus_keys: dict[str, entry_signature.AgencyKey]
 
     def envelope(self, data: dict[str, Any], version: int = intake.SubmitReferral.VERSION) -> str:
         return json.dumps({
@@ -65,13 +67,16 @@ class Intake:
         command = bus.submission(organization_id or self.organization_id, key, body, self.keys_dir)
         return command.model_dump(mode="json")
 
-    async def send(self, *raw: str) -> list[Envelope]:
-        """XADD each entry as an agency would; every answer once all are answered."""
+    async def send(self, *raw: str, signer: str | None = None) -> list[Envelope]:
+        """XADD each entry as an agency would, signed with the bus key of `signer` (by
+        default the organization the entry names); every answer once all are answered."""
         client = redis.Redis.from_url(self.redis.url)
         try:
             before = client.xlen(streams.INTAKE_REPLIES)
             for entry in raw:
-                client.xadd(streams.INTAKE, {streams.ENTRY_FIELD: entry})
+                named = json.loads(entry)["data"]["organization_id"]
+                fields = bus.agency_entry(entry, self.bus_keys[signer or named])
+                client.xadd(streams.INTAKE, fields)  # type: ignore[arg-type]
         finally:
             client.close()
         replies = await bus.wait_for_events(
@@ -117,9 +122,17 @@ async def agency_bus(tmp_path: Path, database_url: str) -> AsyncIterator[Intake]
                 lambda conn: organizations.create(conn, "Police anti-trafficking unit")
             )
             other_id, _ = await service.db.run(lambda conn: organizations.create(conn, "Other"))
+            keys = {
+                organization: await service.db.run(
+                    lambda conn, organization=organization: bus_keys.create(conn, organization)
+                )
+                for organization in (organization_id, other_id)
+            }
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://r") as client:
-                yield Intake(service, client, server, tmp_path / "keys", organization_id, other_id)
+                yield Intake(
+                    service, client, server, tmp_path / "keys", organization_id, other_id, keys
+                )
 
 
 def _person(given_name: str) -> dict[str, Any]:
@@ -218,7 +231,8 @@ async def test_a_ciphertext_moved_to_another_entry_does_not_open(agency_bus: Int
     ciphertext = sealed_referral["ciphertext"]
     flipped = ("A" if ciphertext[0] != "A" else "B") + ciphertext[1:]
     attempts = [
-        # Under another organization's name, the idempotency key kept.
+        # Copied by another organization into an entry of its own, under its own name
+        # and signed with its own bus key, the idempotency key kept.
         {**original, "organization_id": agency_bus.other_organization_id},
         # Under another idempotency key of the same organization.
         {**original, "idempotency_key": "moved-2"},

@@ -13,7 +13,7 @@ import psutil
 import redis
 import redis.asyncio as aioredis
 
-from korpu_contracts import intake, sealed, streams
+from korpu_contracts import entry_signature, intake, sealed, streams
 from korpu_contracts.envelope import Envelope, Payload, source_of
 from korpu_runtime import signing
 from korpu_runtime.settings import ServiceSettings
@@ -82,13 +82,26 @@ def submission(
     )
 
 
+def agency_entry(envelope: Envelope | str | bytes, key: entry_signature.AgencyKey | None) -> Fields:
+    """The fields of one intake entry as an agency writes it, signed with its bus key."""
+    assert key is not None, "no bus key: the referral_service fixture makes one"
+    body = envelope.to_json() if isinstance(envelope, Envelope) else envelope
+    return key.signed(streams.INTAKE, {streams.ENTRY_FIELD: body})
+
+
 async def publish(
-    redis_url: str, stream: str, payload: Payload, subject: str, as_service: str | None = None
+    redis_url: str,
+    stream: str,
+    payload: Payload,
+    subject: str,
+    as_service: str | None = None,
+    agency_key: entry_signature.AgencyKey | None = None,
 ) -> Envelope:
     """XADD one event exactly as a relay would, signed; returns its envelope.
 
     Signed as `as_service`, by default the stream's producer; on a stream several
-    services write (answers), the one the payload names as its `service`.
+    services write (answers), the one the payload names as its `service`. On the
+    intake, signed with `agency_key` (an organization's bus key) when given.
     """
     named = str(getattr(payload, "service", ""))
     writers = streams.PRODUCERS.get(stream, ())
@@ -98,7 +111,10 @@ async def publish(
     envelope = Envelope.wrap(payload, source=source, subject=subject)
     client = aioredis.from_url(redis_url)
     try:
-        await client.xadd(stream, entry(stream, envelope, service))  # type: ignore[arg-type]
+        fields = entry(stream, envelope, service)
+        if agency_key is not None and stream == streams.INTAKE:
+            fields = agency_entry(envelope, agency_key)
+        await client.xadd(stream, fields)  # type: ignore[arg-type]
     finally:
         await client.aclose()
     return envelope

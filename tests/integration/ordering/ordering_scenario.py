@@ -30,7 +30,7 @@ from legal_aid.adapters import tables as legal_aid_tables
 from legal_aid.entrypoints import consumers as legal_aid_consumers
 from legal_aid.service_layer import directory as legal_aid_directory
 from referral import bootstrap
-from referral.adapters import intake_keys, organizations, sealing
+from referral.adapters import bus_keys, intake_keys, organizations, sealing
 from referral.adapters import tables as referral_tables
 from referral.entrypoints import consumers as referral_consumers
 from referral.service_layer import coordinator
@@ -167,6 +167,10 @@ def build_world(
         lambda conn: organizations.create(conn, "Police anti-trafficking unit")
     )
     bus = Bus(list(nodes.values()), rng, failure_rate, second_copy_is_new)
+    # The agency signs its intake entries with its organization's bus key.
+    bus.agency_key = nodes["referral"].database.transaction(
+        lambda conn: bus_keys.create(conn, organization_id)
+    )
     return World(nodes, bus, organization_id)
 
 

@@ -83,7 +83,13 @@ async def test_a_referral_from_an_agency_system_on_the_bus_is_recorded_as_that_o
         "bus-audit",
         intake.ReferralRequest.model_validate(_marked()),
     )
-    await bus.publish(referral_service.redis_url, streams.INTAKE, command, "POL-7")
+    await bus.publish(
+        referral_service.redis_url,
+        streams.INTAKE,
+        command,
+        "POL-7",
+        agency_key=referral_service.bus_key,
+    )
     replies = await bus.wait_for_events(
         referral_service.redis_url,
         streams.INTAKE_REPLIES,

@@ -43,7 +43,9 @@ async def _submit_on_the_bus_after_a_rejected_try(referral_service: ReferralServ
         "data": bus.submission(organization_id, "bus-erase", broken).model_dump(mode="json"),
     }  # fmt: skip
     redis = referral_service.service.redis
-    await redis.xadd(streams.INTAKE, {streams.ENTRY_FIELD: json.dumps(envelope)})
+    key = referral_service.bus_key
+    assert key is not None
+    await redis.xadd(streams.INTAKE, bus.agency_entry(json.dumps(envelope), key))
     # Someone else's rejected entry, which the erasure must leave alone.
     someone_else = {
         **broken, "notes": "Another",
@@ -53,13 +55,19 @@ async def _submit_on_the_bus_after_a_rejected_try(referral_service: ReferralServ
         **envelope, "id": "e-other",
         "data": bus.submission(organization_id, "other", someone_else).model_dump(mode="json"),
     }  # fmt: skip
-    await redis.xadd(streams.INTAKE, {streams.ENTRY_FIELD: json.dumps(other)})
+    await redis.xadd(streams.INTAKE, bus.agency_entry(json.dumps(other), key))
     command = bus.submission(
         referral_service.organization_id,
         "bus-erase",
         intake.ReferralRequest.model_validate(_marked()),
     )
-    await bus.publish(referral_service.redis_url, streams.INTAKE, command, "POL-7")
+    await bus.publish(
+        referral_service.redis_url,
+        streams.INTAKE,
+        command,
+        "POL-7",
+        agency_key=referral_service.bus_key,
+    )
     replies = await bus.wait_for_events(
         referral_service.redis_url,
         streams.INTAKE_REPLIES,

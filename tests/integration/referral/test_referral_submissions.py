@@ -38,7 +38,13 @@ async def test_an_entry_on_the_bus_is_found_by_its_key_as_the_referral_it_became
         "bus-ok",
         intake.ReferralRequest.model_validate(referral_body()),
     )
-    await bus.publish(referral_service.redis_url, streams.INTAKE, command, "POL-2026-0001")
+    await bus.publish(
+        referral_service.redis_url,
+        streams.INTAKE,
+        command,
+        "POL-2026-0001",
+        agency_key=referral_service.bus_key,
+    )
     answer = await _answered(referral_service, "bus-ok")
     assert answer["outcome"] == "accepted"
     view = await referral_service.client.get(
@@ -63,7 +69,7 @@ async def test_a_refused_entry_is_found_naming_its_bad_fields_never_their_values
         "correlationid": "NGO-9", "data": data,
     }  # fmt: skip
     await referral_service.service.redis.xadd(
-        streams.INTAKE, {streams.ENTRY_FIELD: json.dumps(envelope)}
+        streams.INTAKE, bus.agency_entry(json.dumps(envelope), referral_service.bus_key)
     )
     answer = await _answered(referral_service, "bus-bad")
     assert answer["outcome"] == "rejected"

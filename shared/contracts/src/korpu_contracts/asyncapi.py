@@ -55,7 +55,12 @@ named in the channel description; an agency system picks its own group name."""
 STREAM_DESCRIPTIONS: Final[dict[str, str]] = {
     streams.INTAKE: (
         "Agency systems already on the bus submit referrals here. The referral service "
-        "reads, stores and then deletes each entry, because it carries personal data."
+        "reads, stores and then deletes each entry, because it carries personal data. "
+        "Each entry is signed with its organization's bus key (field `signature`, "
+        "`korpu_contracts.entry_signature`; `korpu org keys create ORG --bus`), and its "
+        "referral sealed to the referral service's intake key (`korpu_contracts.sealed`): "
+        "an entry unsigned, naming another organization or holding a referral in clear "
+        "is refused on the replies stream."
     ),
     streams.INTAKE_REPLIES: (
         "Answers to intake entries: accepted with the referral id, or rejected naming "

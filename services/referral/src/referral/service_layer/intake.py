@@ -9,25 +9,42 @@ from pydantic import ValidationError
 
 from korpu_contracts import intake, referral, registry, sealed, streams
 from korpu_contracts.envelope import Envelope
-from korpu_runtime import errors
+from korpu_runtime import errors, signing
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.consumer import Message
 from korpu_runtime.unit_of_work import UnitOfWork
-from referral.adapters import audit, intake_keys, organizations, sealing, tables
+from referral.adapters import audit, bus_keys, intake_keys, organizations, sealing, tables
 from referral.adapters.repository import now
 from referral.domain import exceptions
 from referral.service_layer import audited, coordinator
 
 log = runtime_logging.get(__name__)
 
+# The intake subscription's name, under which its inbox records what was handled.
+SUBSCRIPTION = "referral.intake"
+
 
 def handle_submission(uow: UnitOfWork, message: Message) -> None:
     """Register the referral and answer on the replies stream; a bad entry is answered too.
 
-    The referral arrives sealed to this service's intake key (korpu_contracts.sealed);
-    one sent in clear is refused naming why, and its person is not kept.
+    The entry is signed with its organization's bus key (adapters/bus_keys.py): the
+    organization acting is the one whose key signed, and an entry unsigned, or naming
+    another organization, is refused and nothing of it kept. The referral arrives
+    sealed to this service's intake key (korpu_contracts.sealed); one sent in clear is
+    refused naming why, and its person is not kept.
     """
     envelope = message.envelope
+    try:
+        signer = bus_keys.organization_of(uow.conn, message.stream, message.fields)
+    except signing.Refused as refused:
+        bad = [referral.FieldError(field="signature", message=str(refused))]
+        _reject_unverified(uow, message.entry_id, envelope, bad)
+        return
+    if envelope.data.get("organization_id") != signer:
+        message_text = "names another organization than the one whose bus key signed it"
+        bad = [referral.FieldError(field="data.organization_id", message=message_text)]
+        _reject_unverified(uow, message.entry_id, envelope, bad)
+        return
     if envelope.type == intake.SubmitReferral.TYPE and "referral" in envelope.data:
         bad = [referral.FieldError(field="data.referral", message=sealed.MUST_BE_SEALED)]
         _reject(uow, message.entry_id, _without_person(envelope), bad, envelope.data)
@@ -65,8 +82,7 @@ def handle_submission(uow: UnitOfWork, message: Message) -> None:
     digest = hashlib.sha256(
         json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
     ).hexdigest()
-    # No key on the bus: the organization the command names acts (the Redis ACL
-    # user that may add to the intake stream is the credential).
+    # The organization whose bus key signed the entry, which the command names too.
     actor = audit.Actor(audit.BUS, command.organization_id, command.organization_id)
     try:
         submitted = audited.submit(
@@ -97,6 +113,22 @@ def handle_submission(uow: UnitOfWork, message: Message) -> None:
         referral_id=submitted.referral_id,
     )
     uow.publish(streams.INTAKE_REPLIES, envelope.caused(accepted, source=coordinator.SOURCE))
+
+
+def _reject_unverified(
+    uow: UnitOfWork, entry_id: str, envelope: Envelope, bad: list[referral.FieldError]
+) -> None:
+    """An entry not shown to come from the organization it names: answered, nothing kept.
+
+    Not its data (a forger's, or a person's), not even the organization it names as
+    the row's: `GET /v1/submissions` would show that organization a refusal it never
+    caused. The idempotency key alone comes back, for an honest agency that forgot to
+    sign to find its answer."""
+    key = _text(envelope.data, "idempotency_key", intake.IDEMPOTENCY_KEY_MAX)
+    kept = envelope.model_copy(update={"data": {}}).to_json().encode()
+    _reject(uow, entry_id, kept, bad, {"idempotency_key": key} if key else None)
+    # Its event id is the sender's choice: a forgery must not claim a genuine entry's.
+    uow.forget(SUBSCRIPTION, envelope.id)
 
 
 def _without_person(envelope: Envelope) -> bytes:
