@@ -157,6 +157,11 @@ def _org_parser(org: Any) -> None:
     create.add_argument(
         "--rate-per-minute", metavar="N", help="this key's own rate limit (default: the service's)"
     )
+    create.add_argument(
+        "--bus",
+        action="store_true",
+        help="an agency's bus key, to sign its intake entries with (shown once)",
+    )
     create.add_argument("--json", action="store_true", help="print JSON")
     create.set_defaults(run=org_keys.command("keys create", org_keys.create_key))
     limit = keys.add_parser("limit", help="set a key's own rate limit, or back to the default")
@@ -170,6 +175,7 @@ def _org_parser(org: Any) -> None:
     revoke.add_argument("key_id")
     org_keys.add_provider_option(revoke)
     revoke.add_argument("--reason", help="why (1-500 characters, required)")
+    revoke.add_argument("--bus", action="store_true", help="KEY_ID is an agency's bus key")
     revoke.set_defaults(run=org_keys.command("keys revoke", org_keys.revoke_key))
 
 

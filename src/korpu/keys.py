@@ -1,6 +1,7 @@
 """`korpu keys`: the keys sealing personal data at rest in the referral service
 (`generate`, `rotate`), and the keys each service signs its stream entries with
-(`signing generate|list|retire`, korpu_runtime.signing).
+(`signing generate|list|retire`, korpu_runtime.signing), and the key agencies seal
+referrals on the bus to (`intake show|generate|list|retire`, referral.adapters.intake_keys).
 
 A key is printed only by `generate`, for the operator to put in the referral
 service's settings; `rotate` prints key ids and counts, never a key.
@@ -32,6 +33,83 @@ def add_parser(commands: Any) -> None:
     rotate.add_argument("--json", action="store_true", help="print JSON")
     rotate.set_defaults(run=_rotate)
     _add_signing(keys)
+    _add_intake(keys)
+
+
+def _add_intake(keys: Any) -> None:
+    intake = keys.add_parser(
+        "intake", help="the key agencies on the bus seal referrals to (HPKE)"
+    ).add_subparsers(title="intake key commands")
+    show = intake.add_parser("show", help="print the public key to give agencies, with its id")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(run=_intake_show)
+    generate = intake.add_parser(
+        "generate", help="a new key pair, given to agencies from now on; the old still opens"
+    )
+    generate.set_defaults(run=_intake_generate)
+    listing = intake.add_parser("list", help="every intake key, oldest first")
+    listing.set_defaults(run=_intake_list)
+    retire = intake.add_parser(
+        "retire", help="remove an old key: referrals sealed to it are refused"
+    )
+    retire.add_argument("key_id")
+    retire.set_defaults(run=_intake_retire)
+
+
+def _intake_show(args: argparse.Namespace) -> int:
+    from korpu_contracts import sealed
+    from korpu_runtime.settings import ServiceSettings
+    from referral.adapters import intake_keys
+
+    settings = ServiceSettings(service="operator")
+    try:
+        key = intake_keys.current(settings.keys_dir, create=settings.env != "production")
+    except intake_keys.NoIntakeKey as error:
+        print(f"korpu keys intake show: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"key": str(key), "key_id": key.key_id, "suite": sealed.SUITE_NAME}))
+        return 0
+    print(str(key))
+    print(
+        f"\nGive agencies the line above (key id, then the X25519 public key in base64; "
+        f"suite {sealed.SUITE_NAME}).\nThey seal each referral to it with "
+        "korpu_contracts.sealed.seal_referral (README, Agency systems on the bus).",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _intake_generate(args: argparse.Namespace) -> int:
+    from referral.adapters import intake_keys
+
+    key_id = intake_keys.generate(_keys_dir())
+    print(f"New intake key {key_id}: `korpu keys intake show` prints it for agencies.")
+    print("Referrals sealed to older keys open until those are retired.")
+    return 0
+
+
+def _intake_list(args: argparse.Namespace) -> int:
+    from referral.adapters import intake_keys
+
+    found = intake_keys.public_keys(_keys_dir())
+    if not found:
+        print("No intake key (the referral service makes its first at its first start).")
+    for number, key in enumerate(found, 1):
+        print(f"{key.key_id}{'  (given to agencies)' if number == len(found) else ''}")
+    return 0
+
+
+def _intake_retire(args: argparse.Namespace) -> int:
+    from referral.adapters import intake_keys
+
+    try:
+        intake_keys.retire(_keys_dir(), args.key_id)
+    except (LookupError, ValueError) as error:
+        print(f"korpu keys intake retire: {error}", file=sys.stderr)
+        return 1
+    print(f"Retired the intake key {args.key_id}: referrals sealed to it are refused.")
+    return 0
 
 
 def _add_signing(keys: Any) -> None:

@@ -137,6 +137,8 @@ def list_keys(args: argparse.Namespace) -> int:
 
 def create_key(args: argparse.Namespace) -> int:
     org_id = _id(args.org_id, "ORG_ID")
+    if args.bus:
+        return _create_bus_key(args, org_id)
     service = args.provider or AGENCIES
     keyring = catalog.keyring(service)
     try:
@@ -165,7 +167,31 @@ def create_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_bus_key(args: argparse.Namespace, org_id: str) -> int:
+    """`korpu org keys create ORG --bus`: the key an agency signs its intake entries with."""
+    if args.provider or args.scope or args.rate_per_minute:
+        raise BadInput("--bus is an agency's key for the intake stream: no --provider, "
+                       "--scope or --rate-per-minute")  # fmt: skip
+    from referral.adapters import bus_keys, organizations
+
+    def work(conn: Connection) -> str:
+        if not organizations.exists(conn, org_id):
+            raise NotFound(f"no organization {org_id}{_at(args)}")
+        return str(bus_keys.create(conn, org_id))
+
+    bus_key = _once(AGENCIES, work)
+    key_id = bus_key.partition(":")[0]
+    if args.json:
+        print(json.dumps({"key_id": key_id, "org_id": org_id, "bus_key": bus_key}))
+    else:
+        print(f"Bus key {key_id}: the agency signs its intake entries with it")
+        print(f"Bus key (shown once, only its public half is kept): {bus_key}")
+    return 0
+
+
 def revoke_key(args: argparse.Namespace) -> int:
+    if args.bus:
+        return _revoke_bus_key(args)
     key_id = _id(args.key_id, "KEY_ID")
     reason = (args.reason or "").strip()
     if not 1 <= len(reason) <= REASON_LIMIT:
@@ -185,6 +211,24 @@ def revoke_key(args: argparse.Namespace) -> int:
         f"Key {key.id} ({_shown(key)['prefix']}…) revoked at {_when(key.revoked_at)}: "
         f"{key.revoked_reason}"
     )
+    return 0
+
+
+def _revoke_bus_key(args: argparse.Namespace) -> int:
+    from korpu_contracts import entry_signature
+    from referral.adapters import bus_keys
+
+    if args.provider or not entry_signature.KEY_ID.fullmatch(args.key_id):
+        raise BadInput("KEY_ID must be a bus key's id as `korpu org keys create --bus` printed")
+
+    def work(conn: Connection) -> str:
+        organization_id = bus_keys.revoke(conn, args.key_id)
+        if organization_id is None:
+            raise NotFound(f"no bus key {args.key_id}")
+        return organization_id
+
+    organization_id = _once(AGENCIES, work)
+    print(f"Bus key {args.key_id} of {organization_id} revoked: its entries are refused.")
     return 0
 
 

@@ -16,8 +16,10 @@ import redis
 
 from korpu_contracts import intake, streams
 from korpu_contracts.envelope import Envelope
+from korpu_runtime.database import Database
 from referral import bootstrap as referral_bootstrap
-from referral.adapters import sealing
+from referral.adapters import bus_keys, sealing
+from support import bus
 from support.infra import wait_until
 from support.referrals import referral_body
 from support.stack import running_stack
@@ -97,8 +99,9 @@ class Run:
 
 
 def _envelope(organization_id: str, referral: dict[str, Any]) -> str:
-    data = {"organization_id": organization_id, "idempotency_key": str(uuid.uuid4()),
-            "referral": referral}  # fmt: skip
+    """An intake entry as an agency writes it: the referral sealed to the service's key."""
+    keys = referral_bootstrap.Settings().keys_dir
+    command = bus.submission(organization_id, str(uuid.uuid4()), referral, keys)
     return Envelope(
         id=str(uuid.uuid4()),
         type=intake.SubmitReferral.TYPE,
@@ -107,7 +110,7 @@ def _envelope(organization_id: str, referral: dict[str, Any]) -> str:
         time="2026-01-01T00:00:00Z",  # type: ignore[arg-type]
         subject=str(uuid.uuid4()),
         correlationid=str(uuid.uuid4()),
-        data=data,
+        data=command.model_dump(mode="json"),
     ).to_json()
 
 
@@ -172,11 +175,30 @@ def _through_the_intake_stream(run: Run) -> None:
         _envelope(organization_id, INVALID_BODIES["name as a consent key"]),
         _envelope(str(uuid.uuid4()), _marked(agency_reference="BUS-2")),
         json.dumps({"type": intake.SubmitReferral.TYPE, "data": _marked()}),
+        # In clear, as version 1 sent it: refused, and its person kept nowhere.
+        Envelope.model_validate_json(_envelope(organization_id, _marked()))
+        .model_copy(
+            update={
+                "dataschemaversion": 1,
+                "data": {
+                    "organization_id": organization_id,
+                    "idempotency_key": "plain",
+                    "referral": _marked(agency_reference="BUS-3"),
+                },
+            }
+        )
+        .to_json(),
         f'{{"given_name": "{GIVEN}", "notes": "{NOTES}"',
     ]
+    settings = referral_bootstrap.Settings()
+    bus_key = Database.once(
+        settings.database_url,
+        referral_bootstrap.METADATA,
+        lambda conn: bus_keys.create(conn, organization_id),
+    )
     client = redis.Redis.from_url(run.redis_url)
     for raw in entries:
-        client.xadd(streams.INTAKE, {streams.ENTRY_FIELD: raw})
+        client.xadd(streams.INTAKE, bus.agency_entry(raw, bus_key))  # type: ignore[arg-type]
     wait_until(
         lambda: client.xlen(streams.INTAKE_REPLIES) >= len(entries),
         timeout=15,

@@ -26,7 +26,7 @@ from korpu_contracts.envelope import Envelope
 from korpu_contracts.vocabulary import Service
 from korpu_runtime.service import Service as RunningService
 from referral import bootstrap
-from referral.adapters import organizations, tables
+from referral.adapters import bus_keys, organizations, tables
 from support import bus, cli
 from support.infra import wait_for
 from support.referrals import referral_body
@@ -210,22 +210,25 @@ async def test_a_name_without_a_visible_letter_is_refused_naming_the_field(
     assert f"person.{field}" in {error["field"] for error in answer.json()["errors"]}
 
     # The same on the bus: the entry is answered with a refusal naming the field.
-    command = {
-        "organization_id": agencies.police[0],
-        "idempotency_key": "bus-invisible",
-        "referral": body,
-    }
+    keys = agencies.service.settings.keys_dir
+    sealed = bus.submission(agencies.police[0], "bus-invisible", body, keys)
+    command = sealed.model_dump(mode="json")
     envelope = {
         "id": str(uuid.uuid4()),
         "type": intake.SubmitReferral.TYPE,
-        "dataschemaversion": 1,
+        "dataschemaversion": intake.SubmitReferral.VERSION,
         "source": "agency/police",
         "time": "2026-12-07T10:00:00Z",
         "subject": "bus-invisible",
         "correlationid": "bus-invisible",
         "data": command,
     }
-    await agencies.service.redis.xadd(streams.INTAKE, {streams.ENTRY_FIELD: json.dumps(envelope)})
+    police_id = agencies.police[0]
+    agency_key = await agencies.service.db.run(lambda conn: bus_keys.create(conn, police_id))
+    await agencies.service.redis.xadd(
+        streams.INTAKE,
+        bus.agency_entry(json.dumps(envelope), agency_key),  # type: ignore[arg-type]
+    )
     [reply] = await bus.wait_for_events(
         agencies.redis_url, streams.INTAKE_REPLIES, lambda found: len(found) >= 1
     )

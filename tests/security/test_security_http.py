@@ -34,7 +34,7 @@ from korpu_runtime import http, problems, ratelimit
 from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
 from referral import bootstrap as referral_bootstrap
-from referral.adapters import organizations, tables
+from referral.adapters import bus_keys, organizations, tables
 from support import bus
 from support.referrals import referral_body
 
@@ -150,10 +150,11 @@ async def test_a_body_nested_too_deeply_to_parse_is_a_400_not_a_500(service: str
     "key", ["k\x1b]0;owned\x07", "a\u202eb", "k" * 256, "tab\tinside"], ids=repr
 )
 def test_the_bus_contract_refuses_an_idempotency_key_http_would_refuse(key: str) -> None:
+    sealed = bus.submission("org-1", "k", referral_body()).sealed_referral
     command = {
         "organization_id": "org-1",
         "idempotency_key": key,
-        "referral": referral_body(),
+        "sealed_referral": sealed.model_dump(mode="json"),
     }
     with pytest.raises(pydantic.ValidationError) as refused:
         intake.SubmitReferral.model_validate(command)
@@ -352,13 +353,14 @@ async def test_past_the_open_referral_cap_an_intake_entry_is_rejected_on_the_rep
     capped_referral: tuple[httpx.AsyncClient, Service, str, str], redis_db: str
 ) -> None:
     _, service, organization_id, _ = capped_referral
+    agency_key = await service.db.run(lambda conn: bus_keys.create(conn, organization_id))
     for number in (1, 2, 3):
-        command = intake.SubmitReferral(
-            organization_id=organization_id,
-            idempotency_key=f"bus-cap-{number}",
-            referral=intake.ReferralRequest.model_validate(_someone(number)),
+        command = bus.submission(
+            organization_id,
+            f"bus-cap-{number}",
+            intake.ReferralRequest.model_validate(_someone(number)),
         )
-        await bus.publish(redis_db, streams.INTAKE, command, f"BUS-{number}")
+        await bus.publish(redis_db, streams.INTAKE, command, f"BUS-{number}", agency_key=agency_key)
     replies = await bus.wait_for_events(
         redis_db, streams.INTAKE_REPLIES, lambda found: len(found) >= 3, message="no answers"
     )

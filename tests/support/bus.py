@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import psutil
 import redis
 import redis.asyncio as aioredis
 
-from korpu_contracts import streams
+from korpu_contracts import entry_signature, intake, sealed, streams
 from korpu_contracts.envelope import Envelope, Payload, source_of
 from korpu_runtime import signing
 from korpu_runtime.settings import ServiceSettings
+from referral.adapters import intake_keys
 
 Fields = dict[str, bytes | str]
 
@@ -59,13 +61,47 @@ def producer(stream: str) -> str | None:
     return next(iter(streams.PRODUCERS[stream]), None)
 
 
+def intake_key(keys: Path | None = None) -> sealed.IntakeKey:
+    """The referral service's intake key as an agency is given it (made if it has none yet)."""
+    return intake_keys.current(keys or keys_dir(), create=True)
+
+
+def submission(
+    organization_id: str,
+    idempotency_key: str,
+    referral: intake.ReferralRequest | Mapping[str, Any],
+    keys: Path | None = None,
+) -> intake.SubmitReferral:
+    """The intake command as an agency sends it: the referral sealed to the service's key."""
+    return intake.SubmitReferral(
+        organization_id=organization_id,
+        idempotency_key=idempotency_key,
+        sealed_referral=sealed.seal_referral(
+            referral, intake_key(keys), organization_id, idempotency_key
+        ),
+    )
+
+
+def agency_entry(envelope: Envelope | str | bytes, key: entry_signature.AgencyKey | None) -> Fields:
+    """The fields of one intake entry as an agency writes it, signed with its bus key."""
+    assert key is not None, "no bus key: the referral_service fixture makes one"
+    body = envelope.to_json() if isinstance(envelope, Envelope) else envelope
+    return key.signed(streams.INTAKE, {streams.ENTRY_FIELD: body})
+
+
 async def publish(
-    redis_url: str, stream: str, payload: Payload, subject: str, as_service: str | None = None
+    redis_url: str,
+    stream: str,
+    payload: Payload,
+    subject: str,
+    as_service: str | None = None,
+    agency_key: entry_signature.AgencyKey | None = None,
 ) -> Envelope:
     """XADD one event exactly as a relay would, signed; returns its envelope.
 
     Signed as `as_service`, by default the stream's producer; on a stream several
-    services write (answers), the one the payload names as its `service`.
+    services write (answers), the one the payload names as its `service`. On the
+    intake, signed with `agency_key` (an organization's bus key) when given.
     """
     named = str(getattr(payload, "service", ""))
     writers = streams.PRODUCERS.get(stream, ())
@@ -75,7 +111,10 @@ async def publish(
     envelope = Envelope.wrap(payload, source=source, subject=subject)
     client = aioredis.from_url(redis_url)
     try:
-        await client.xadd(stream, entry(stream, envelope, service))  # type: ignore[arg-type]
+        fields = entry(stream, envelope, service)
+        if agency_key is not None and stream == streams.INTAKE:
+            fields = agency_entry(envelope, agency_key)
+        await client.xadd(stream, fields)  # type: ignore[arg-type]
     finally:
         await client.aclose()
     return envelope

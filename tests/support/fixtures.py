@@ -10,7 +10,7 @@ import pytest
 
 from korpu_runtime.service import Service
 from referral import bootstrap
-from referral.adapters import organizations
+from referral.adapters import bus_keys, organizations
 from support.referrals import ReferralService
 
 
@@ -31,6 +31,9 @@ async def referral_service(redis_db: str, database_url: str) -> AsyncIterator[Re
             lambda conn: organizations.create(conn, "Police anti-trafficking unit")
         )
         _, other_key = await service.db.run(lambda conn: organizations.create(conn, "Other NGO"))
+        bus_key = await service.db.run(lambda conn: bus_keys.create(conn, organization_id))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://referral") as client:
-            yield ReferralService(service, client, api_key, organization_id, other_key, redis_db)
+            yield ReferralService(
+                service, client, api_key, organization_id, other_key, redis_db, bus_key
+            )

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from korpu_contracts import entry_signature
 from korpu_runtime.service import Service
 
 
@@ -18,6 +19,8 @@ class ReferralService:
     organization_id: str
     other_key: str
     redis_url: str
+    # The organization's bus key, which signs its intake entries (adapters/bus_keys.py).
+    bus_key: entry_signature.AgencyKey | None = None
 
     def headers(self, key: str | None = None, idempotency: str | None = "key-1") -> dict[str, str]:
         headers = {"Authorization": f"Bearer {key or self.api_key}"}

@@ -76,6 +76,9 @@ REFERRAL: dict[Route, Access] = {
     ),
     ("GET", "/v1/submissions/{idempotency_key}"): Keyed(organizations.READ, owned=True),
     ("GET", "/v1/statistics"): Keyed(organizations.STATISTICS, query=_LAST_QUARTER),
+    ("GET", "/v1/intake-key"): Open(
+        "the public key agencies seal referrals to; a public key, holds no data"
+    ),
 }
 
 

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from ordering_trace import Trace
 from sqlalchemy.engine import Connection
 
+from korpu_contracts import entry_signature, streams
 from korpu_contracts.envelope import Envelope
 from korpu_runtime import consumer, signing
 from korpu_runtime.database import Database
@@ -120,6 +121,8 @@ class Bus:
     _ran: set[str] = field(default_factory=set, init=False)
     nodes_by_name: dict[str, Node] = field(default_factory=dict, init=False)
     verifier: signing.Verifier = field(init=False)
+    # What the agency signs its intake entries with (its organization's bus key).
+    agency_key: entry_signature.AgencyKey | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.nodes_by_name = {node.name: node for node in self.nodes}
@@ -161,10 +164,13 @@ class Bus:
             for copy in range(COPIES):
                 entry_id = f"{published}-{copy}"
                 sent = self._renewed(envelope) if copy and self.second_copy_is_new else envelope
-                # Signed as its publisher's relay signs it; an agency's (the intake) is not.
-                fields = bus.entry(
-                    stream, sent.to_json(), source if source in self.nodes_by_name else None
-                )
+                # Signed as its publisher's relay signs it; an agency's with its bus key.
+                if source not in self.nodes_by_name and self.agency_key is not None:
+                    fields = self.agency_key.signed(stream, {streams.ENTRY_FIELD: sent.to_json()})
+                else:
+                    fields = bus.entry(
+                        stream, sent.to_json(), source if source in self.nodes_by_name else None
+                    )
                 entry = Entry(node, subscription, entry_id, fields, sent, published)
                 self.pending.append(entry)
 

@@ -30,7 +30,7 @@ from legal_aid.adapters import tables as legal_aid_tables
 from legal_aid.entrypoints import consumers as legal_aid_consumers
 from legal_aid.service_layer import directory as legal_aid_directory
 from referral import bootstrap
-from referral.adapters import organizations, sealing
+from referral.adapters import bus_keys, intake_keys, organizations, sealing
 from referral.adapters import tables as referral_tables
 from referral.entrypoints import consumers as referral_consumers
 from referral.service_layer import coordinator
@@ -38,6 +38,7 @@ from shelter.adapters import tables as shelter_tables
 from shelter.entrypoints import consumers as shelter_consumers
 from shelter.service_layer import directory as shelter_directory
 from shelter.service_layer import handlers as shelter_handlers
+from support import bus as support_bus
 
 BAKU_WOMEN = "Baku Women's Shelter"
 SHELTERS = [
@@ -149,6 +150,8 @@ def build_world(
         database = Database(make_url(str(name)))
         if name == "referral":  # it seals the person with its keys (demo default)
             sealing.attach(database.engine, bootstrap.keyring(bootstrap.Settings()))
+            # and opens what agencies sealed to its intake key
+            intake_keys.attach(database.engine, intake_keys.Opener(support_bus.keys_dir()))
         database.create_schema(metadata)
         nodes[str(name)] = Node(str(name), database, metadata, subscriptions)
     nodes[Service.SHELTER].database.transaction(
@@ -164,6 +167,10 @@ def build_world(
         lambda conn: organizations.create(conn, "Police anti-trafficking unit")
     )
     bus = Bus(list(nodes.values()), rng, failure_rate, second_copy_is_new)
+    # The agency signs its intake entries with its organization's bus key.
+    bus.agency_key = nodes["referral"].database.transaction(
+        lambda conn: bus_keys.create(conn, organization_id)
+    )
     return World(nodes, bus, organization_id)
 
 
@@ -178,10 +185,10 @@ class Command:
 
 def submit(person: Person) -> Command:
     def run(world: World) -> None:
-        command = intake.SubmitReferral(
-            organization_id=world.organization_id,
-            idempotency_key=f"key-{person.label}",
-            referral=person.request(),
+        command = support_bus.submission(
+            world.organization_id,
+            f"key-{person.label}",
+            person.request(),
         )
         envelope = Envelope.wrap(command, source="agency/police", subject=person.label)
         world.bus.put("agency", streams.INTAKE, envelope)

@@ -78,12 +78,18 @@ async def test_submitting_reading_the_case_and_the_person_and_withdrawing_leave_
 async def test_a_referral_from_an_agency_system_on_the_bus_is_recorded_as_that_organization(
     referral_service: ReferralService,
 ) -> None:
-    command = intake.SubmitReferral(
-        organization_id=referral_service.organization_id,
-        idempotency_key="bus-audit",
-        referral=intake.ReferralRequest.model_validate(_marked()),
+    command = bus.submission(
+        referral_service.organization_id,
+        "bus-audit",
+        intake.ReferralRequest.model_validate(_marked()),
     )
-    await bus.publish(referral_service.redis_url, streams.INTAKE, command, "POL-7")
+    await bus.publish(
+        referral_service.redis_url,
+        streams.INTAKE,
+        command,
+        "POL-7",
+        agency_key=referral_service.bus_key,
+    )
     replies = await bus.wait_for_events(
         referral_service.redis_url,
         streams.INTAKE_REPLIES,

@@ -34,27 +34,40 @@ async def _submit_on_the_bus_after_a_rejected_try(referral_service: ReferralServ
     """The agency's system first sends a broken entry, then the same key fixed."""
     broken = _marked()
     broken["person"] = {**broken["person"], "sex": "woman"}
-    data = {"organization_id": referral_service.organization_id, "idempotency_key": "bus-erase"}
+    organization_id = referral_service.organization_id
     envelope = {
-        "id": "e-erase", "type": intake.SubmitReferral.TYPE, "dataschemaversion": 1,
+        "id": "e-erase", "type": intake.SubmitReferral.TYPE,
+        "dataschemaversion": intake.SubmitReferral.VERSION,
         "source": "agency/police", "time": "2026-11-26T10:00:00Z", "subject": "POL-7",
-        "correlationid": "POL-7", "data": {**data, "referral": broken},
+        "correlationid": "POL-7",
+        "data": bus.submission(organization_id, "bus-erase", broken).model_dump(mode="json"),
     }  # fmt: skip
     redis = referral_service.service.redis
-    await redis.xadd(streams.INTAKE, {streams.ENTRY_FIELD: json.dumps(envelope)})
+    key = referral_service.bus_key
+    assert key is not None
+    await redis.xadd(streams.INTAKE, bus.agency_entry(json.dumps(envelope), key))
     # Someone else's rejected entry, which the erasure must leave alone.
-    other = {**envelope, "id": "e-other", "data": {**data, "idempotency_key": "other"}}
-    other["data"]["referral"] = {
+    someone_else = {
         **broken, "notes": "Another",
         "person": {**broken["person"], "family_name": "Else", "contact_phone": "+994000000000"},
     }  # fmt: skip
-    await redis.xadd(streams.INTAKE, {streams.ENTRY_FIELD: json.dumps(other)})
-    command = intake.SubmitReferral(
-        organization_id=referral_service.organization_id,
-        idempotency_key="bus-erase",
-        referral=intake.ReferralRequest.model_validate(_marked()),
+    other = {
+        **envelope, "id": "e-other",
+        "data": bus.submission(organization_id, "other", someone_else).model_dump(mode="json"),
+    }  # fmt: skip
+    await redis.xadd(streams.INTAKE, bus.agency_entry(json.dumps(other), key))
+    command = bus.submission(
+        referral_service.organization_id,
+        "bus-erase",
+        intake.ReferralRequest.model_validate(_marked()),
     )
-    await bus.publish(referral_service.redis_url, streams.INTAKE, command, "POL-7")
+    await bus.publish(
+        referral_service.redis_url,
+        streams.INTAKE,
+        command,
+        "POL-7",
+        agency_key=referral_service.bus_key,
+    )
     replies = await bus.wait_for_events(
         referral_service.redis_url,
         streams.INTAKE_REPLIES,

@@ -25,12 +25,18 @@ async def _replies(referral_service: ReferralService, count: int) -> list[Envelo
 async def test_a_valid_entry_becomes_a_referral_and_leaves_the_stream(
     referral_service: ReferralService,
 ) -> None:
-    command = intake.SubmitReferral(
-        organization_id=referral_service.organization_id,
-        idempotency_key="bus-1",
-        referral=intake.ReferralRequest.model_validate(referral_body()),
+    command = bus.submission(
+        referral_service.organization_id,
+        "bus-1",
+        intake.ReferralRequest.model_validate(referral_body()),
     )
-    await bus.publish(referral_service.redis_url, streams.INTAKE, command, "POL-2026-0001")
+    await bus.publish(
+        referral_service.redis_url,
+        streams.INTAKE,
+        command,
+        "POL-2026-0001",
+        agency_key=referral_service.bus_key,
+    )
     [reply] = await _replies(referral_service, 1)
     assert reply.type == referral.ReferralAccepted.TYPE
     referral_id = reply.data["referral_id"]
@@ -50,19 +56,17 @@ async def test_an_invalid_entry_is_answered_naming_the_bad_fields_and_kept(
     envelope = {
         "id": "e-1",
         "type": intake.SubmitReferral.TYPE,
-        "dataschemaversion": 1,
+        "dataschemaversion": intake.SubmitReferral.VERSION,
         "source": "agency/ngo",
         "time": "2026-11-26T10:00:00Z",
         "subject": "NGO-7",
         "correlationid": "NGO-7",
-        "data": {
-            "organization_id": referral_service.organization_id,
-            "idempotency_key": "bus-2",
-            "referral": body,
-        },
+        "data": bus.submission(referral_service.organization_id, "bus-2", body).model_dump(
+            mode="json"
+        ),
     }
     await referral_service.service.redis.xadd(
-        streams.INTAKE, {streams.ENTRY_FIELD: json.dumps(envelope)}
+        streams.INTAKE, bus.agency_entry(json.dumps(envelope), referral_service.bus_key)
     )
     await referral_service.service.redis.xadd(streams.INTAKE, {streams.ENTRY_FIELD: "not json"})
     first, second = await _replies(referral_service, 2)
@@ -87,15 +91,26 @@ async def test_an_invalid_entry_is_answered_naming_the_bad_fields_and_kept(
     assert await referral_service.service.redis.xlen(streams.INTAKE) == 0
 
 
-async def test_an_unknown_organization_is_rejected(referral_service: ReferralService) -> None:
-    command = intake.SubmitReferral(
-        organization_id="no-such-org",
-        idempotency_key="bus-3",
-        referral=intake.ReferralRequest.model_validate(referral_body()),
+async def test_an_entry_naming_an_organization_its_bus_key_is_not_of_is_rejected(
+    referral_service: ReferralService,
+) -> None:
+    command = bus.submission(
+        "no-such-org",
+        "bus-3",
+        intake.ReferralRequest.model_validate(referral_body()),
     )
-    await bus.publish(referral_service.redis_url, streams.INTAKE, command, "X")
+    await bus.publish(
+        referral_service.redis_url,
+        streams.INTAKE,
+        command,
+        "X",
+        agency_key=referral_service.bus_key,
+    )
     [reply] = await _replies(referral_service, 1)
     assert reply.type == referral.ReferralRejected.TYPE
     assert reply.data["errors"] == [
-        {"field": "data.organization_id", "message": "unknown organization"}
+        {
+            "field": "data.organization_id",
+            "message": "names another organization than the one whose bus key signed it",
+        }
     ]

@@ -33,12 +33,18 @@ async def test_an_entry_on_the_bus_is_found_by_its_key_as_the_referral_it_became
     referral_service: ReferralService,
 ) -> None:
     assert (await _outcome(referral_service, "bus-ok")).status_code == 404  # not sent yet
-    command = intake.SubmitReferral(
-        organization_id=referral_service.organization_id,
-        idempotency_key="bus-ok",
-        referral=intake.ReferralRequest.model_validate(referral_body()),
+    command = bus.submission(
+        referral_service.organization_id,
+        "bus-ok",
+        intake.ReferralRequest.model_validate(referral_body()),
     )
-    await bus.publish(referral_service.redis_url, streams.INTAKE, command, "POL-2026-0001")
+    await bus.publish(
+        referral_service.redis_url,
+        streams.INTAKE,
+        command,
+        "POL-2026-0001",
+        agency_key=referral_service.bus_key,
+    )
     answer = await _answered(referral_service, "bus-ok")
     assert answer["outcome"] == "accepted"
     view = await referral_service.client.get(
@@ -55,18 +61,15 @@ async def test_a_refused_entry_is_found_naming_its_bad_fields_never_their_values
 ) -> None:
     body = referral_body()
     body["person"] = {**body["person"], "sex": "woman"}
-    data = {
-        "organization_id": referral_service.organization_id,
-        "idempotency_key": "bus-bad",
-        "referral": body,
-    }
+    data = bus.submission(referral_service.organization_id, "bus-bad", body).model_dump(mode="json")
     envelope = {
-        "id": "e-9", "type": intake.SubmitReferral.TYPE, "dataschemaversion": 1,
+        "id": "e-9", "type": intake.SubmitReferral.TYPE,
+        "dataschemaversion": intake.SubmitReferral.VERSION,
         "source": "agency/ngo", "time": "2026-11-26T10:00:00Z", "subject": "NGO-9",
         "correlationid": "NGO-9", "data": data,
     }  # fmt: skip
     await referral_service.service.redis.xadd(
-        streams.INTAKE, {streams.ENTRY_FIELD: json.dumps(envelope)}
+        streams.INTAKE, bus.agency_entry(json.dumps(envelope), referral_service.bus_key)
     )
     answer = await _answered(referral_service, "bus-bad")
     assert answer["outcome"] == "rejected"

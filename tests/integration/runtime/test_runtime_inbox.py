@@ -17,15 +17,16 @@ from korpu_runtime import consumer
 from korpu_runtime.service import Service
 from referral.adapters import tables
 from referral.entrypoints import consumers
+from support import bus
 from support.infra import wait_for
 from support.referrals import ReferralService, referral_body
 
 
 def _submission(organization_id: str) -> Envelope:
-    command = intake.SubmitReferral(
-        organization_id=organization_id,
-        idempotency_key="bus-twice",
-        referral=intake.ReferralRequest.model_validate(referral_body()),
+    command = bus.submission(
+        organization_id,
+        "bus-twice",
+        intake.ReferralRequest.model_validate(referral_body()),
     )
     return Envelope.wrap(command, source="agency/police", subject="POL-2026-0001")
 
@@ -49,10 +50,12 @@ async def test_a_submission_sent_twice_on_the_bus_is_one_referral_answered_once(
 ) -> None:
     service = referral_service.service
     envelope = _submission(referral_service.organization_id)
+    key = referral_service.bus_key
+    assert key is not None
     # The same event in two entries: an agency system's XADD retried after a timeout,
     # or a relay sending again a row whose publication it could not confirm.
     for _ in range(2):
-        await service.redis.xadd(streams.INTAKE, {streams.ENTRY_FIELD: envelope.to_json()})
+        await service.redis.xadd(streams.INTAKE, bus.agency_entry(envelope, key))
 
     async def both_handled() -> bool:
         # An intake entry is deleted only once its handling committed (it carries a person).

@@ -11,7 +11,7 @@ import pytest
 
 from korpu_runtime import signing
 from referral import bootstrap
-from referral.adapters import key_store, sealing
+from referral.adapters import intake_keys, key_store, sealing
 from referral.domain import matching
 
 PLACE = "persons/6b1c/given_name"
@@ -113,6 +113,7 @@ def test_keys_from_settings_start_the_service_and_stay_out_of_its_repr(tmp_path:
     )  # fmt: skip
     assert key.line().partition(":")[2] not in repr(settings) and index not in repr(settings)
     signing.generate(settings.keys_dir, "referral")  # in production, made by the operator
+    intake_keys.generate(settings.keys_dir)  # so is the key agencies seal to
     service = bootstrap.build_service(settings)
     try:
         assert sealing.of_engine(service.db.engine).current_id == key.id

@@ -12,7 +12,15 @@ from korpu_runtime import http
 from korpu_runtime.database import Database
 from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
-from referral.adapters import audit, key_store, open_cap, organizations, sealing, tables
+from referral.adapters import (
+    audit,
+    intake_keys,
+    key_store,
+    open_cap,
+    organizations,
+    sealing,
+    tables,
+)
 from referral.entrypoints import coming_of_age, consumers, match_reindex, retention
 from referral.entrypoints import http as referral_http
 from referral.service_layer import rekeying
@@ -91,6 +99,10 @@ def build_service(settings: Settings | None = None) -> Service:
     service = Service(settings, tables.metadata, consumers.SUBSCRIPTIONS)
     sealing.attach(service.db.engine, keys)
     open_cap.attach(service.db.engine, settings.max_open_referrals)
+    # The key agencies seal referrals to: made at the first start outside production,
+    # as the signing keys are; in production made by the operator beforehand.
+    intake_keys.current(settings.keys_dir, create=settings.env != "production")
+    intake_keys.attach(service.db.engine, intake_keys.Opener(settings.keys_dir))
     service.sealer = keys
     service.parts.append(
         retention.PersonalDataRetention(

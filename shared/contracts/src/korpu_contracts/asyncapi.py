@@ -42,7 +42,9 @@ version. Any other change is a new `dataschemaversion`; readers upcast older ver
 Each message below is one type and version; its JSON Schema is also committed as \
 `shared/contracts/schemas/<type>/v<version>.json`.
 
-**Personal data.** Only `{intake.SubmitReferral.TYPE}` carries a person; the referral \
+**Personal data.** Only `{intake.SubmitReferral.TYPE}` carries a person, sealed with HPKE \
+(RFC 9180) to the referral service's intake key (`korpu keys intake show`, \
+`korpu_contracts.sealed`); v1, which held it in clear, is refused. The referral \
 service deletes its intake entry once the referral is stored. Every other event carries \
 the pseudonymous case id and coarse attributes only.
 
@@ -53,7 +55,12 @@ named in the channel description; an agency system picks its own group name."""
 STREAM_DESCRIPTIONS: Final[dict[str, str]] = {
     streams.INTAKE: (
         "Agency systems already on the bus submit referrals here. The referral service "
-        "reads, stores and then deletes each entry, because it carries personal data."
+        "reads, stores and then deletes each entry, because it carries personal data. "
+        "Each entry is signed with its organization's bus key (field `signature`, "
+        "`korpu_contracts.entry_signature`; `korpu org keys create ORG --bus`), and its "
+        "referral sealed to the referral service's intake key (`korpu_contracts.sealed`): "
+        "an entry unsigned, naming another organization or holding a referral in clear "
+        "is refused on the replies stream."
     ),
     streams.INTAKE_REPLIES: (
         "Answers to intake entries: accepted with the referral id, or rejected naming "

@@ -18,7 +18,7 @@ from pydantic import (
     field_validator,
 )
 
-from korpu_contracts import names, vocabulary
+from korpu_contracts import names, sealed, vocabulary
 from korpu_contracts.envelope import Payload
 
 
@@ -174,11 +174,12 @@ class ConsentChange(_Strict):
     consent: vocabulary.Consent
 
 
-class SubmitReferral(Payload):
-    """An agency system on the bus submits a referral (stream `streams.INTAKE`).
+class SubmitReferralV1(Payload):
+    """Version 1 of the intake command: the referral in clear. Retired, refused naming why.
 
-    The one message that carries a person: it travels only to the referral
-    service, which deletes the stream entry once the referral is stored.
+    Redis keeps every entry in its append-only file, replicas and backups after
+    the referral service deletes it, so a person sent in clear stays readable
+    there. No upcaster can seal what was sent in clear: `registry.RETIRED`.
     """
 
     TYPE: ClassVar[str] = "korpu.referral.submit"
@@ -187,3 +188,20 @@ class SubmitReferral(Payload):
     organization_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     idempotency_key: IdempotencyKey
     referral: ReferralRequest
+
+
+class SubmitReferral(Payload):
+    """An agency system on the bus submits a referral (stream `streams.INTAKE`).
+
+    The one message that carries a person, sealed to the referral service's
+    intake key (`sealed`): only that service reads it, and it deletes the stream
+    entry once the referral is stored. The sealed body is a `ReferralRequest`.
+    """
+
+    TYPE: ClassVar[str] = "korpu.referral.submit"
+    VERSION: ClassVar[int] = 2
+    CARRIES_PERSONAL_DATA: ClassVar[bool] = True
+
+    organization_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    idempotency_key: IdempotencyKey
+    sealed_referral: sealed.SealedReferral

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from korpu_contracts import intake, providers, referral
+from korpu_contracts import intake, providers, referral, sealed
 from korpu_contracts.envelope import Envelope, Payload
 
 PayloadT = TypeVar("PayloadT", bound=Payload)
@@ -15,6 +15,7 @@ PayloadT = TypeVar("PayloadT", bound=Payload)
 MODELS: dict[tuple[str, int], type[Payload]] = {
     (model.TYPE, model.VERSION): model
     for model in (
+        intake.SubmitReferralV1,
         intake.SubmitReferral,
         referral.ReferralAccepted,
         referral.ReferralRejected,
@@ -31,6 +32,13 @@ TYPES = frozenset(name for name, _ in MODELS)
 # (type, from_version) -> function turning that version's data into the next one's.
 UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
+# (type, version) -> why no reader takes it any more. For a version no upcaster can
+# turn into the next: the intake command's v1 held the person in clear, and only the
+# agency that wrote it can seal it. Refused naming this reason; never read.
+RETIRED: dict[tuple[str, int], str] = {
+    (intake.SubmitReferralV1.TYPE, intake.SubmitReferralV1.VERSION): sealed.MUST_BE_SEALED,
+}
+
 
 def shown(event_type: str) -> str:
     """A type as a log line, an error or a dead letter may show it: one the registry knows,
@@ -45,6 +53,14 @@ class UnknownEventType(ValueError):
 
     def __init__(self, event_type: str, problem: str = "unknown event type") -> None:
         super().__init__(f"{problem}: {shown(event_type)}")
+        self.event_type = event_type
+
+
+class RetiredVersion(UnknownEventType):
+    """A version no reader takes any more (`RETIRED`); the message is the reason alone."""
+
+    def __init__(self, event_type: str, version: int) -> None:
+        ValueError.__init__(self, RETIRED[(event_type, version)])
         self.event_type = event_type
 
 
@@ -65,6 +81,8 @@ def read(envelope: Envelope, expected: type[PayloadT]) -> PayloadT:
         raise UnknownEventType(envelope.type, f"expected {expected.TYPE}, got")
     data = dict(envelope.data)
     version = envelope.dataschemaversion
+    if (envelope.type, version) in RETIRED:
+        raise RetiredVersion(envelope.type, version)
     if version > expected.VERSION:
         raise UnknownEventType(
             envelope.type, f"v{version} is newer than this reader (v{expected.VERSION}) of"

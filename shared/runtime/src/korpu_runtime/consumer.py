@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -24,6 +24,9 @@ class Message:
     stream: str
     entry_id: str
     envelope: Envelope
+    # The entry's fields as written (the envelope's among them): for a handler that
+    # checks a signature the runtime does not (an agency's, on the intake).
+    fields: Mapping[bytes, bytes] = field(default_factory=dict)
 
 
 Handler = Callable[[UnitOfWork, Message], None]
@@ -177,5 +180,5 @@ def _process_one(
         if not uow.first_time(subscription.name, envelope.id):
             log.info("duplicate_dropped", handler=subscription.name)
             return False
-        subscription.handler(uow, Message(subscription.stream, entry_id, envelope))
+        subscription.handler(uow, Message(subscription.stream, entry_id, envelope, fields))
         return True

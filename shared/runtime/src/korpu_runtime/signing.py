@@ -30,7 +30,6 @@ import base64
 import contextlib
 import dataclasses
 import os
-import re
 import secrets
 import time
 from collections.abc import Iterator, Mapping
@@ -44,15 +43,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from korpu_contracts import streams
+from korpu_contracts import entry_signature, streams
 
-VERSION = "v1"
-_DOMAIN = b"korpu-entry-v1\n"
-# Fields the signature leaves out: itself, and the mark of an operator's replay.
-_UNSIGNED = frozenset({streams.SIGNATURE_FIELD, streams.REPLAY_FIELD})
-_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
-_KEY_ID = re.compile(r"[0-9]{8}T[0-9]{12}Z-[0-9a-f]{6}")
-_MAX_SIGNATURE = 200
+# What is signed and how the field reads: in the contracts, which agencies use too.
+VERSION = entry_signature.VERSION
+signed_bytes = entry_signature.signed_bytes
+_NAME = entry_signature.NAME
+_KEY_ID = entry_signature.KEY_ID
 # How often a signing service looks for a newer key of its own.
 RESCAN_SECONDS = 5.0
 
@@ -69,17 +66,12 @@ def _text(value: bytes | str) -> bytes:
     return value if isinstance(value, bytes) else value.encode()
 
 
-def signed_bytes(stream: str, signer: str, key_id: str, fields: Mapping[str, bytes | str]) -> bytes:
-    """The exact bytes signed: length-prefixed, so no two entries encode alike."""
-    parts = [_DOMAIN]
-    for part in (stream, signer, key_id):
-        parts.append(b"%d:%s\n" % (len(part), part.encode()))
-    for name in sorted(fields):
-        if name in _UNSIGNED:
-            continue
-        value = _text(fields[name])
-        parts.append(b"%d:%s%d:%s\n" % (len(name), name.encode(), len(value), value))
-    return b"".join(parts)
+def parsed(fields: Mapping[str, bytes | str]) -> tuple[str, str, bytes]:
+    """(signer, key id, signature) of an entry; Refused when it has none or a malformed one."""
+    try:
+        return entry_signature.parse(fields)
+    except entry_signature.Malformed as malformed:
+        raise Refused(str(malformed)) from None
 
 
 def new_key_id(at: datetime | None = None) -> str:
@@ -110,12 +102,13 @@ def generate(keys_dir: Path, service: str) -> str:
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
     # The public half first: a reader must know a key before any entry signed with it.
-    _write(public_dir(keys_dir) / service / f"{key_id}.pub", base64.b64encode(public_raw) + b"\n")
-    _write(private_dir(keys_dir, service) / f"{key_id}.pem", private_pem)
+    public_path = public_dir(keys_dir) / service / f"{key_id}.pub"
+    write_key_file(public_path, base64.b64encode(public_raw) + b"\n")
+    write_key_file(private_dir(keys_dir, service) / f"{key_id}.pem", private_pem)
     return key_id
 
 
-def _write(path: Path, content: bytes) -> None:
+def write_key_file(path: Path, content: bytes) -> None:
     """Written whole under a temporary name and renamed: a reader never sees half a key."""
     for folder in reversed(path.parents[:4]):
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -126,7 +119,7 @@ def _write(path: Path, content: bytes) -> None:
     os.replace(temporary, path)
 
 
-def _key_files(folder: Path, suffix: str) -> Iterator[tuple[str, Path]]:
+def key_files(folder: Path, suffix: str) -> Iterator[tuple[str, Path]]:
     with contextlib.suppress(FileNotFoundError):
         for path in folder.iterdir():
             if path.suffix == suffix and _KEY_ID.fullmatch(path.stem):
@@ -145,7 +138,7 @@ def list_keys(keys_dir: Path) -> list[KeyInfo]:
     found = []
     with contextlib.suppress(FileNotFoundError):
         for folder in sorted(public_dir(keys_dir).iterdir()):
-            for key_id, _ in sorted(_key_files(folder, ".pub")):
+            for key_id, _ in sorted(key_files(folder, ".pub")):
                 private = private_dir(keys_dir, folder.name) / f"{key_id}.pem"
                 found.append(KeyInfo(folder.name, key_id, private.exists()))
     return found
@@ -155,7 +148,7 @@ def retire(keys_dir: Path, service: str, key_id: str) -> None:
     """Remove an old key: entries signed with it are refused from now on."""
     if not (_NAME.fullmatch(service) and _KEY_ID.fullmatch(key_id)):
         raise LookupError("no such key")
-    ids = sorted(key for key, _ in _key_files(public_dir(keys_dir) / service, ".pub"))
+    ids = sorted(key for key, _ in key_files(public_dir(keys_dir) / service, ".pub"))
     if key_id not in ids:
         raise LookupError(f"{service} has no key {key_id}")
     if key_id == ids[-1]:
@@ -185,7 +178,7 @@ class Signer:
             )
 
     def _load(self) -> None:
-        newest = max(_key_files(self._folder, ".pem"), default=None)
+        newest = max(key_files(self._folder, ".pem"), default=None)
         self._checked = time.monotonic()
         if newest is None or newest[0] == self._key_id:
             return
@@ -204,8 +197,7 @@ class Signer:
             self._load()
         assert self._key is not None
         signature = self._key.sign(signed_bytes(stream, self.service, self._key_id, fields))
-        encoded = base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
-        return f"{VERSION}:{self.service}:{self._key_id}:{encoded}"
+        return entry_signature.field_value(self.service, self._key_id, signature)
 
     def signed(self, stream: str, fields: dict[str, bytes | str]) -> dict[str, bytes | str]:
         """`fields` with their signature added, ready for XADD."""
@@ -226,7 +218,7 @@ class Verifier:
             for folder in self._folder.iterdir():
                 if not _NAME.fullmatch(folder.name):
                     continue
-                for key_id, path in _key_files(folder, ".pub"):
+                for key_id, path in key_files(folder, ".pub"):
                     with contextlib.suppress(ValueError):
                         raw = base64.b64decode(path.read_bytes().strip(), validate=True)
                         keys[folder.name, key_id] = Ed25519PublicKey.from_public_bytes(raw)
@@ -252,14 +244,7 @@ class Verifier:
 
     def check(self, stream: str, fields: Mapping[str, bytes | str]) -> str:
         """The service whose valid signature `fields` carry for `stream`; Refused otherwise."""
-        raw = _text(fields.get(streams.SIGNATURE_FIELD, b""))
-        if not raw:
-            raise Refused("the entry is not signed")
-        if len(raw) > _MAX_SIGNATURE:
-            raise Refused("the signature is malformed")
-        version, signer, key_id, encoded = (raw.decode(errors="replace").split(":") + [""] * 4)[:4]
-        if version != VERSION or not _NAME.fullmatch(signer) or not _KEY_ID.fullmatch(key_id):
-            raise Refused("the signature is malformed")
+        signer, key_id, signature = parsed(fields)
         key = self._keys.get((signer, key_id))
         if key is None:
             self._reload()  # a key made since: rotation needs no restart
@@ -267,9 +252,8 @@ class Verifier:
         if key is None:
             raise Refused(f"no key {key_id} of {signer} is known")
         try:
-            signature = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
             key.verify(signature, signed_bytes(stream, signer, key_id, fields))
-        except (InvalidSignature, ValueError):
+        except InvalidSignature:
             raise Refused(
                 f"the signature does not match the entry (key {key_id} of {signer})"
             ) from None

@@ -51,6 +51,14 @@ class UnitOfWork:
         values = {"handler": handler, "event_id": event_id, "at": datetime.now(UTC)}
         return self.conn.execute(statement, values).first() is not None
 
+    def forget(self, handler: str, event_id: str) -> None:
+        """Undo `first_time` for an event its handler refused as not from whom it claims:
+        a forger choosing a genuine event's id must not have that event dropped."""
+        inbox = self._inbox
+        self.conn.execute(
+            inbox.delete().where(inbox.c.handler == handler, inbox.c.event_id == event_id)
+        )
+
 
 @functools.cache
 def _recording(dialect: str, inbox: sa.Table) -> sa.Insert:

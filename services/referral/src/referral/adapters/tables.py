@@ -16,6 +16,18 @@ outbox, inbox = runtime_tables.add_runtime_tables(metadata)
 keys = runtime_keys.add_tables(metadata)
 organizations, api_keys = keys.organizations, keys.keys
 
+# An agency's bus keys: the public half of the Ed25519 key it signs its intake
+# entries with (adapters/bus_keys.py). The private half is shown once and never kept.
+bus_keys = sa.Table(
+    "organization_bus_keys",
+    metadata,
+    sa.Column("key_id", sa.String(40), primary_key=True),
+    sa.Column("organization_id", sa.ForeignKey("organizations.id"), nullable=False, index=True),
+    sa.Column("public_key", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+)
+
 referrals = sa.Table(
     "referrals",
     metadata,

@@ -14,7 +14,7 @@ def _task_updated(uow: UnitOfWork, message: Message) -> None:
 
 SUBSCRIPTIONS = (
     Subscription(
-        name="referral.intake",
+        name=intake.SUBSCRIPTION,
         stream=streams.INTAKE,
         group=streams.GROUP_REFERRAL_INTAKE,
         handler=intake.handle_submission,

@@ -33,6 +33,7 @@ def install(app: FastAPI) -> None:
     # Imported here: the statistics route uses this module's dependencies.
     from referral.entrypoints import (
         consent_http,
+        intake_key_http,
         overruling_http,
         person_http,
         statistics_http,
@@ -45,6 +46,7 @@ def install(app: FastAPI) -> None:
     app.include_router(statistics_http.api)
     app.include_router(submission_http.api)
     app.include_router(overruling_http.api)
+    app.include_router(intake_key_http.api)
 
 
 async def _service(request: Request) -> Service:

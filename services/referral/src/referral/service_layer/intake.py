@@ -7,25 +7,54 @@ import json
 
 from pydantic import ValidationError
 
-from korpu_contracts import intake, referral, registry, streams
+from korpu_contracts import intake, referral, registry, sealed, streams
 from korpu_contracts.envelope import Envelope
-from korpu_runtime import errors
+from korpu_runtime import errors, signing
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.consumer import Message
 from korpu_runtime.unit_of_work import UnitOfWork
-from referral.adapters import audit, organizations, sealing, tables
+from referral.adapters import audit, bus_keys, intake_keys, organizations, sealing, tables
 from referral.adapters.repository import now
 from referral.domain import exceptions
 from referral.service_layer import audited, coordinator
 
 log = runtime_logging.get(__name__)
 
+# The intake subscription's name, under which its inbox records what was handled.
+SUBSCRIPTION = "referral.intake"
+
 
 def handle_submission(uow: UnitOfWork, message: Message) -> None:
-    """Register the referral and answer on the replies stream; a bad entry is answered too."""
+    """Register the referral and answer on the replies stream; a bad entry is answered too.
+
+    The entry is signed with its organization's bus key (adapters/bus_keys.py): the
+    organization acting is the one whose key signed, and an entry unsigned, or naming
+    another organization, is refused and nothing of it kept. The referral arrives
+    sealed to this service's intake key (korpu_contracts.sealed); one sent in clear is
+    refused naming why, and its person is not kept.
+    """
     envelope = message.envelope
     try:
+        signer = bus_keys.organization_of(uow.conn, message.stream, message.fields)
+    except signing.Refused as refused:
+        bad = [referral.FieldError(field="signature", message=str(refused))]
+        _reject_unverified(uow, message.entry_id, envelope, bad)
+        return
+    if envelope.data.get("organization_id") != signer:
+        message_text = "names another organization than the one whose bus key signed it"
+        bad = [referral.FieldError(field="data.organization_id", message=message_text)]
+        _reject_unverified(uow, message.entry_id, envelope, bad)
+        return
+    if envelope.type == intake.SubmitReferral.TYPE and "referral" in envelope.data:
+        bad = [referral.FieldError(field="data.referral", message=sealed.MUST_BE_SEALED)]
+        _reject(uow, message.entry_id, _without_person(envelope), bad, envelope.data)
+        return
+    try:
         command = registry.read(envelope, intake.SubmitReferral)
+    except registry.RetiredVersion as retired:
+        bad = [referral.FieldError(field="dataschemaversion", message=str(retired))]
+        _reject(uow, message.entry_id, envelope.to_json().encode(), bad, envelope.data)
+        return
     except (ValidationError, registry.UnknownEventType) as error:
         bad = _field_errors(error, prefix="data")
         _reject(uow, message.entry_id, envelope.to_json().encode(), bad, envelope.data)
@@ -34,11 +63,26 @@ def handle_submission(uow: UnitOfWork, message: Message) -> None:
         bad = [referral.FieldError(field="data.organization_id", message="unknown organization")]
         _reject(uow, message.entry_id, envelope.to_json().encode(), bad, envelope.data)
         return
+    try:
+        plain = intake_keys.of(uow.conn).open(
+            command.sealed_referral, command.organization_id, command.idempotency_key
+        )
+    except sealed.Unopened as unopened:
+        bad = [referral.FieldError(field="data.sealed_referral", message=str(unopened))]
+        _reject(uow, message.entry_id, envelope.to_json().encode(), bad, envelope.data)
+        return
+    try:
+        body = intake.ReferralRequest.model_validate_json(plain)
+    except ValidationError as error:
+        # Kept opened (and sealed at rest, as every rejected entry): an operator can
+        # see what was wrong, which the ciphertext would not show once its key retires.
+        bad = _field_errors(error, prefix="data.referral")
+        _reject(uow, message.entry_id, _opened(envelope, plain), bad, envelope.data)
+        return
     digest = hashlib.sha256(
-        json.dumps(command.referral.model_dump(mode="json"), sort_keys=True).encode()
+        json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
     ).hexdigest()
-    # No key on the bus: the organization the command names acts (the Redis ACL
-    # user that may add to the intake stream is the credential).
+    # The organization whose bus key signed the entry, which the command names too.
     actor = audit.Actor(audit.BUS, command.organization_id, command.organization_id)
     try:
         submitted = audited.submit(
@@ -47,7 +91,7 @@ def handle_submission(uow: UnitOfWork, message: Message) -> None:
             command.organization_id,
             command.idempotency_key,
             digest,
-            command.referral,
+            body,
             detail={"intake_entry_id": message.entry_id},
         )
     except exceptions.IdempotencyConflict:
@@ -65,17 +109,64 @@ def handle_submission(uow: UnitOfWork, message: Message) -> None:
     accepted = referral.ReferralAccepted(
         organization_id=command.organization_id,
         idempotency_key=command.idempotency_key,
-        agency_reference=command.referral.agency_reference,
+        agency_reference=body.agency_reference,
         referral_id=submitted.referral_id,
     )
     uow.publish(streams.INTAKE_REPLIES, envelope.caused(accepted, source=coordinator.SOURCE))
 
 
+def _reject_unverified(
+    uow: UnitOfWork, entry_id: str, envelope: Envelope, bad: list[referral.FieldError]
+) -> None:
+    """An entry not shown to come from the organization it names: answered, nothing kept.
+
+    Not its data (a forger's, or a person's), not even the organization it names as
+    the row's: `GET /v1/submissions` would show that organization a refusal it never
+    caused. The idempotency key alone comes back, for an honest agency that forgot to
+    sign to find its answer."""
+    key = _text(envelope.data, "idempotency_key", intake.IDEMPOTENCY_KEY_MAX)
+    kept = envelope.model_copy(update={"data": {}}).to_json().encode()
+    _reject(uow, entry_id, kept, bad, {"idempotency_key": key} if key else None)
+    # Its event id is the sender's choice: a forgery must not claim a genuine entry's.
+    uow.forget(SUBSCRIPTION, envelope.id)
+
+
+def _without_person(envelope: Envelope) -> bytes:
+    """The entry as kept when its referral came in clear: everything but the referral.
+
+    The agency put the person where every copy of Redis keeps it; this service
+    does not add one more copy."""
+    data = {key: value for key, value in envelope.data.items() if key != "referral"}
+    return envelope.model_copy(update={"data": data}).to_json().encode()
+
+
+def _opened(envelope: Envelope, plain: bytes) -> bytes:
+    """The entry with its sealed referral opened, to keep beside the reasons it was refused."""
+    try:
+        opened: object = json.loads(plain)
+    except ValueError:
+        opened = plain.decode("utf-8", errors="replace")
+    data = {key: value for key, value in envelope.data.items() if key != "sealed_referral"}
+    return envelope.model_copy(update={"data": {**data, "referral": opened}}).to_json().encode()
+
+
 def handle_invalid_entry(
     uow: UnitOfWork, entry_id: str, raw: bytes, error: ValidationError
 ) -> None:
-    """An entry that is not even an envelope: kept, and answered naming the bad fields."""
-    _reject(uow, entry_id, raw, _field_errors(error, prefix=""), None)
+    """An entry that is not even an envelope: kept, and answered naming the bad fields.
+
+    One holding a referral in clear is kept without it, and answered saying so too."""
+    bad = _field_errors(error, prefix="")
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        document = None
+    data = document.get("data") if isinstance(document, dict) else None
+    if isinstance(data, dict) and "referral" in data:
+        del data["referral"]
+        raw = json.dumps(document).encode()
+        bad.append(referral.FieldError(field="data.referral", message=sealed.MUST_BE_SEALED))
+    _reject(uow, entry_id, raw, bad, None)
 
 
 def _field_errors(error: Exception, prefix: str) -> list[referral.FieldError]:
