@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -39,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import baseline_hops
 
+from korpu.embedded_redis import EmbeddedRedis
 from korpu_contracts import streams
 from support.stack import running_stack
 
@@ -270,28 +272,34 @@ def main() -> None:
     args = parser.parse_args()
     steady = int(args.rate * args.seconds)
 
-    with tempfile.TemporaryDirectory(prefix="korpu-bench-") as folder:
+    with contextlib.ExitStack() as cleanup:
+        folder = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="korpu-bench-"))
         redis_url = os.environ.get("REDIS_URL")
-        with running_stack(Path(folder), redis_url, DIRECTORY) as (stack, agency):
-            redis_url = str(stack.redis_url)
-            key = agency.headers["Authorization"].removeprefix("Bearer ")
-            base = stack.processes["referral"].url
-            print(f"Körpü: 4 service processes, SQLite, Redis {redis_url}; {os.cpu_count()} cores")
-            # Not counted: the first referral warms every process (connections, statements).
-            asyncio.run(korpu(base, key, redis_url, 1, _drive_alone))
-            alone = asyncio.run(korpu(base, key, redis_url, args.alone, _drive_alone))
-            burst = asyncio.run(korpu(base, key, redis_url, args.n, paced(None)))
-            steadily = asyncio.run(korpu(base, key, redis_url, steady, paced(args.rate)))
-            memory = redis.Redis.from_url(redis_url).info("memory")["used_memory_human"]
-            helpers = _start_baseline(redis_url)
-            try:
-                asyncio.run(baseline(redis_url, 1, _drive_alone))
-                base_alone = asyncio.run(baseline(redis_url, args.alone, _drive_alone))
-                base_burst = asyncio.run(baseline(redis_url, args.n, paced(None)))
-                base_paced = asyncio.run(baseline(redis_url, steady, paced(args.rate)))
-            finally:
-                for process in helpers:
-                    process.kill()
+        if redis_url is None:
+            # A Redis of the benchmark's own, without users: the harness reads the status
+            # stream and the baseline writes streams of its own, which no Körpü user may.
+            # The services' own Redis users (`korpu up`) cost nothing measurable here.
+            redis_url = cleanup.enter_context(EmbeddedRedis(Path(folder) / "bench")).url
+        stack, agency = cleanup.enter_context(running_stack(Path(folder), redis_url, DIRECTORY))
+        redis_url = str(stack.redis_url)
+        key = agency.headers["Authorization"].removeprefix("Bearer ")
+        base = stack.processes["referral"].url
+        print(f"Körpü: 4 service processes, SQLite, Redis {redis_url}; {os.cpu_count()} cores")
+        # Not counted: the first referral warms every process (connections, statements).
+        asyncio.run(korpu(base, key, redis_url, 1, _drive_alone))
+        alone = asyncio.run(korpu(base, key, redis_url, args.alone, _drive_alone))
+        burst = asyncio.run(korpu(base, key, redis_url, args.n, paced(None)))
+        steadily = asyncio.run(korpu(base, key, redis_url, steady, paced(args.rate)))
+        memory = redis.Redis.from_url(redis_url).info("memory")["used_memory_human"]
+        helpers = _start_baseline(redis_url)
+        try:
+            asyncio.run(baseline(redis_url, 1, _drive_alone))
+            base_alone = asyncio.run(baseline(redis_url, args.alone, _drive_alone))
+            base_burst = asyncio.run(baseline(redis_url, args.n, paced(None)))
+            base_paced = asyncio.run(baseline(redis_url, steady, paced(args.rate)))
+        finally:
+            for process in helpers:
+                process.kill()
 
     print()
     print(f"{'':<34} {'refs/s':>10} {'p50 ms':>10} {'p99 ms':>10}")
