@@ -75,6 +75,12 @@ class Run:
     coordinated: dict[str, float] = field(default_factory=dict)
     # Set whenever a referral is coordinated, for a driver waiting for its own.
     progressed: asyncio.Event = field(default_factory=asyncio.Event)
+    # Why the stream's reader stopped (a refused read, Redis gone): the run ends with it.
+    failure: BaseException | None = None
+
+    def check(self) -> None:
+        if self.failure is not None:
+            raise SystemExit(f"reading the outcomes failed: {self.failure!r}")
 
     def latencies_ms(self) -> list[float]:
         return sorted(
@@ -98,6 +104,10 @@ async def _listen(url: str, stream: str, run: Run, parse: Callable[[dict], str |
                     if done and done not in run.coordinated:
                         run.coordinated[done] = now
                         run.progressed.set()
+    except Exception as error:
+        # Said, not left to a task nobody awaits: a driver would wait for ever.
+        run.failure = error
+        run.progressed.set()
     finally:
         await client.aclose()
 
@@ -129,6 +139,7 @@ async def _drive_alone(submit: Callable[[], Awaitable[str]], run: Run, count: in
         referral_id = await submit()
         run.submitted[referral_id] = started
         while referral_id not in run.coordinated:
+            run.check()
             run.progressed.clear()
             await run.progressed.wait()
 
@@ -151,6 +162,7 @@ async def _measure(
     await drive(submit, run, count)
     deadline = time.perf_counter() + 120
     while len(run.coordinated.keys() & run.submitted.keys()) < count:
+        run.check()
         if time.perf_counter() > deadline:
             raise SystemExit(f"only {len(run.coordinated)} of {count} coordinated in time")
         await asyncio.sleep(0.01)
