@@ -7,8 +7,10 @@ from typing import Any
 
 import httpx
 
-from korpu_contracts import entry_signature
+from korpu_contracts import entry_signature, intake, streams
+from korpu_contracts.envelope import Envelope
 from korpu_runtime.service import Service
+from support import bus
 
 
 @dataclass
@@ -27,6 +29,17 @@ class ReferralService:
         if idempotency is not None:
             headers["Idempotency-Key"] = idempotency
         return headers
+
+    async def submit_on_bus(
+        self, idempotency_key: str, body: dict[str, Any], reference: str
+    ) -> Envelope:
+        """The organization's agency system on the bus: the referral sealed, the entry signed."""
+        command = bus.submission(
+            self.organization_id, idempotency_key, intake.ReferralRequest.model_validate(body)
+        )
+        return await bus.publish(
+            self.redis_url, streams.INTAKE, command, reference, agency_key=self.bus_key
+        )
 
 
 def referral_body(**overrides: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from korpu_contracts import intake, referral, streams
+from korpu_contracts import referral, streams
 from referral.adapters import audit, organizations, tables
 from referral.service_layer import erasure
 from support import bus, cases
@@ -78,18 +78,7 @@ async def test_submitting_reading_the_case_and_the_person_and_withdrawing_leave_
 async def test_a_referral_from_an_agency_system_on_the_bus_is_recorded_as_that_organization(
     referral_service: ReferralService,
 ) -> None:
-    command = bus.submission(
-        referral_service.organization_id,
-        "bus-audit",
-        intake.ReferralRequest.model_validate(_marked()),
-    )
-    await bus.publish(
-        referral_service.redis_url,
-        streams.INTAKE,
-        command,
-        "POL-7",
-        agency_key=referral_service.bus_key,
-    )
+    await referral_service.submit_on_bus("bus-audit", _marked(), "POL-7")
     replies = await bus.wait_for_events(
         referral_service.redis_url,
         streams.INTAKE_REPLIES,

@@ -56,18 +56,7 @@ async def _submit_on_the_bus_after_a_rejected_try(referral_service: ReferralServ
         "data": bus.submission(organization_id, "other", someone_else).model_dump(mode="json"),
     }  # fmt: skip
     await redis.xadd(streams.INTAKE, bus.agency_entry(json.dumps(other), key))
-    command = bus.submission(
-        referral_service.organization_id,
-        "bus-erase",
-        intake.ReferralRequest.model_validate(_marked()),
-    )
-    await bus.publish(
-        referral_service.redis_url,
-        streams.INTAKE,
-        command,
-        "POL-7",
-        agency_key=referral_service.bus_key,
-    )
+    await referral_service.submit_on_bus("bus-erase", _marked(), "POL-7")
     replies = await bus.wait_for_events(
         referral_service.redis_url,
         streams.INTAKE_REPLIES,

@@ -25,18 +25,7 @@ async def _replies(referral_service: ReferralService, count: int) -> list[Envelo
 async def test_a_valid_entry_becomes_a_referral_and_leaves_the_stream(
     referral_service: ReferralService,
 ) -> None:
-    command = bus.submission(
-        referral_service.organization_id,
-        "bus-1",
-        intake.ReferralRequest.model_validate(referral_body()),
-    )
-    await bus.publish(
-        referral_service.redis_url,
-        streams.INTAKE,
-        command,
-        "POL-2026-0001",
-        agency_key=referral_service.bus_key,
-    )
+    await referral_service.submit_on_bus("bus-1", referral_body(), "POL-2026-0001")
     [reply] = await _replies(referral_service, 1)
     assert reply.type == referral.ReferralAccepted.TYPE
     referral_id = reply.data["referral_id"]

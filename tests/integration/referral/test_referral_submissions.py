@@ -33,18 +33,7 @@ async def test_an_entry_on_the_bus_is_found_by_its_key_as_the_referral_it_became
     referral_service: ReferralService,
 ) -> None:
     assert (await _outcome(referral_service, "bus-ok")).status_code == 404  # not sent yet
-    command = bus.submission(
-        referral_service.organization_id,
-        "bus-ok",
-        intake.ReferralRequest.model_validate(referral_body()),
-    )
-    await bus.publish(
-        referral_service.redis_url,
-        streams.INTAKE,
-        command,
-        "POL-2026-0001",
-        agency_key=referral_service.bus_key,
-    )
+    await referral_service.submit_on_bus("bus-ok", referral_body(), "POL-2026-0001")
     answer = await _answered(referral_service, "bus-ok")
     assert answer["outcome"] == "accepted"
     view = await referral_service.client.get(
