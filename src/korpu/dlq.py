@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -67,6 +68,11 @@ class DeadLetter:
             forged=_forged(verifier, stream, fields),
         )
 
+    @property
+    def entry_id(self) -> str:
+        """The id in its stream (`id` is `<service>/<entry id>` where two services share it)."""
+        return self.id.rpartition("/")[2]
+
     def summary(self) -> dict[str, Any]:
         """Every field but the event, which may be large, and its signature."""
         result = dataclasses.asdict(self)
@@ -100,7 +106,16 @@ def list_all(client: redis.Redis) -> list[DeadLetter]:
         for stream in streams.DEAD_LETTERS_BY_SERVICE.values()
         for entry in _entries(client, stream, "-", "+")
     ]
-    return sorted(letters, key=lambda letter: _order(letter.id))
+    # Two services may give up on an entry in the same millisecond: the same id in two
+    # streams. Such a letter is named `<service>/<entry id>`, which `get` also takes.
+    seen = Counter(letter.id for letter in letters)
+    named = [_qualified(letter) if seen[letter.id] > 1 else letter for letter in letters]
+    return sorted(named, key=lambda letter: _order(letter.entry_id))
+
+
+def _qualified(letter: DeadLetter) -> DeadLetter:
+    service = letter.stream.removeprefix(streams.dead_letters(""))
+    return dataclasses.replace(letter, id=f"{service}/{letter.entry_id}")
 
 
 def _order(entry_id: str) -> tuple[int, ...]:
@@ -110,16 +125,19 @@ def _order(entry_id: str) -> tuple[int, ...]:
 def get(client: redis.Redis, letter_id: str, stream: str | None = None) -> DeadLetter:
     """The letter with this id, looked for in every service's dead letters (or `stream`)."""
     keys = verifier()
+    service, _, entry_id = letter_id.rpartition("/")
+    if service:
+        stream = streams.dead_letters(service)
     found = []
     for where in (stream,) if stream else streams.DEAD_LETTERS_BY_SERVICE.values():
         try:
-            entries = _entries(client, where, letter_id, letter_id)
+            entries = _entries(client, where, entry_id, entry_id)
         except redis.ResponseError as error:  # not a stream id at all
             raise UnknownDeadLetter(letter_id) from error
         found += [DeadLetter.from_entry(where, *entry, keys) for entry in entries]
-    if len(found) != 1:  # none, or (written in the same millisecond) one per service
+    if len(found) != 1:  # none, or the same id in two streams: `<service>/<id>` then
         raise UnknownDeadLetter(letter_id)
-    return found[0]
+    return dataclasses.replace(found[0], id=letter_id)
 
 
 def replay(client: redis.Redis, letter_id: str) -> tuple[DeadLetter, str]:
@@ -186,7 +204,7 @@ def _entries(
 
 
 def _resolve(pipe: redis.client.Pipeline, letter: DeadLetter, action: str, reason: str) -> None:
-    pipe.xdel(letter.stream, letter.id)
+    pipe.xdel(letter.stream, letter.entry_id)
     at = dt.datetime.now(dt.UTC).isoformat()
     record = {"id": letter.id, "action": action, "reason": reason, "at": at}
     pipe.xadd(streams.DEAD_LETTERS_RESOLVED, record)  # type: ignore[arg-type]
@@ -199,7 +217,7 @@ def table(letters: list[DeadLetter]) -> str:
     lines = [f"{'ID':<17} {'ORIGIN STREAM':<26} {'DELIVERIES':>10} {'AGE':>6}  ERROR"]
     for letter in letters:
         # The entry id's time is when the letter was written: no date parsing needed.
-        age_s = (now_ms - int(letter.id.split("-")[0])) / 1000
+        age_s = (now_ms - int(letter.entry_id.split("-")[0])) / 1000
         error = " ".join(letter.error.split())
         if letter.forged:
             error = f"FORGED: {error}"  # why, in `korpu dlq show`

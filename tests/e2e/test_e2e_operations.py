@@ -238,3 +238,25 @@ def test_an_unreachable_redis_is_one_clear_line_and_exit_2(args: list[str]) -> N
     assert done.returncode == 2
     assert done.stderr.startswith(f"korpu: cannot reach Redis at {url}: ")
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_letters_of_two_services_with_one_id_are_told_apart_by_service(
+    client: redis.Redis, redis_db: str
+) -> None:
+    # Two services giving up in the same millisecond write the same id in their streams.
+    for origin in (streams.SHELTER_REQUESTS, streams.LEGAL_AID_REQUESTS):
+        writer = streams.READERS[origin]
+        letters = streams.dead_letters(writer)
+        fields = {"origin_stream": origin, "error": "x", "deliveries": "5", "event": "{}"}
+        client.xadd(letters, bus.signer(writer).signed(letters, fields), id="1767225600000-0")
+    listed = {letter["id"] for letter in _json("dlq", "list", redis_url=redis_db)}
+    assert listed == {"shelter/1767225600000-0", "legal_aid/1767225600000-0"}
+    assert _korpu("dlq", "show", "1767225600000-0", redis_url=redis_db).returncode == 1
+    shown = _json("dlq", "show", "legal_aid/1767225600000-0", redis_url=redis_db)
+    assert shown["origin_stream"] == streams.LEGAL_AID_REQUESTS
+    discarded = _korpu(
+        "dlq", "discard", "shelter/1767225600000-0", "--reason", "x", redis_url=redis_db
+    )
+    assert discarded.returncode == 0, discarded.stderr
+    assert client.xlen(streams.dead_letters("shelter")) == 0
+    assert client.xlen(streams.dead_letters("legal_aid")) == 1
