@@ -18,8 +18,14 @@ when we change it and re-index (`INDEX_VERSION`), never because a dependency
 picked up a new Unicode release; and UTS #39's full skeleton is case-sensitive
 (Н is H, н is not), which would split names that case folding joins today.
 
-`fold` is the old folding followed by the new steps, so two names that matched
-before still match: the re-index (adapters/match_index.py) only joins more.
+Version 3 reads the spellings a registry receives most often as one: the
+passport's transliteration and Russian Cyrillic (Məmmədova = Mammadova =
+Мамедова, Quliyev = Guliyev), by `korpu_contracts.names.romanised` and
+`spelling_key`. For names in Latin letters `fold` is the older folding followed
+by the new steps, so two that matched before still match: the re-index
+(adapters/match_index.py) only joins more. A word wholly in Cyrillic is now read
+as Russian (Мамедова as mamedova) rather than letter by look-alike letter; a
+Cyrillic letter inside a Latin word is still a look-alike.
 
 No birth date, no match. A name with an age estimate is not enough: the most
 common names are shared by many people of about the same age, and estimates
@@ -39,8 +45,9 @@ from korpu_contracts import names
 # stored blind indexes are then re-computed (entrypoints/match_reindex.py). 1
 # folded Azerbaijani letters, case, accents and spaces; 2 adds invisible
 # characters, enclosing marks, compatibility capitals and look-alike letters,
-# and a name with no letter left matches no one.
-INDEX_VERSION = 2
+# and a name with no letter left matches no one; 3 adds the passport's and
+# Russian spellings (`names.spelling_key`, `names.romanised`).
+INDEX_VERSION = 3
 
 # Azerbaijani letters as they are transliterated in Latin without them (and how
 # agencies' systems without the letters write them). İ is here because casefold
@@ -82,8 +89,8 @@ LOOK_ALIKES = str.maketrans(
 
 
 def fold(name: str) -> str:
-    """The name as compared: written differences and look-alike letters folded away."""
-    return _unseen(_folded_v1(name))
+    """The name as compared: written differences, look-alike letters and spellings folded away."""
+    return names.spelling_key(_unseen(_folded_v1(names.romanised(name))))
 
 
 def _folded_v1(name: str) -> str:
