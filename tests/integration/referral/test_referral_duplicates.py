@@ -14,11 +14,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from korpu_contracts import names
 from korpu_contracts.vocabulary import Reason, Service, TaskStatus
 from korpu_runtime.service import Service as RunningService
 from referral import bootstrap
 from referral.adapters import match_index, reviews, sealing, tables
-from referral.domain import matching
 from support import bus, cases
 from support.infra import wait_for
 from support.referrals import ReferralService, referral_body
@@ -225,9 +225,7 @@ async def test_persons_stored_under_the_older_folding_are_indexed_again_on_start
     stored = await _submit(referral_service, _person("Aysel", "Zey\u200bnalova", "1997-01-30"))
 
     def as_version_1(conn: sa.Connection) -> None:
-        identity = "\x1f".join(
-            (matching._folded_v1("Aysel"), matching._folded_v1("Zey\u200bnalova"), "1997-01-30")
-        )
+        identity = "\x1f".join((names.plain("Aysel"), names.plain("Zey\u200bnalova"), "1997-01-30"))
         conn.execute(
             tables.persons.update()
             .where(tables.persons.c.referral_id == stored["id"])

@@ -66,6 +66,35 @@ def has_visible_letter(text: str) -> bool:
 # brings the third to the same alphabet first. The keys are for matching only:
 # a person's name is always stored as sent.
 
+# Azerbaijani letters as they are transliterated in Latin without them (and how
+# agencies' systems without the letters write them). İ is here because casefold
+# turns it into i with a combining dot.
+AZERBAIJANI = str.maketrans(
+    {
+        "ə": "e", "Ə": "e",
+        "ı": "i", "I": "i", "İ": "i",
+        "ş": "sh", "Ş": "sh",
+        "ç": "ch", "Ç": "ch",
+        "ğ": "gh", "Ğ": "gh",
+        "ö": "o", "Ö": "o",
+        "ü": "u", "Ü": "u",
+    }
+)  # fmt: skip
+
+
+def plain(text: str) -> str:
+    """Small letters, Azerbaijani ones as Latin without them, no accents, single spaces."""
+    folded = text.translate(AZERBAIJANI).casefold()
+    decomposed = unicodedata.normalize("NFKD", folded)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(bare.split())
+
+
+def spelling(text: str) -> str:
+    """A name (a person's, a place's) as one Latin key, however it was spelt."""
+    return spelling_key(plain(romanised(text)))
+
+
 # Russian Cyrillic, and the letters Azerbaijani Cyrillic added, in the passport's
 # Latin. A vowel letter that softens the consonant before it (я, ю, ё) reads as
 # the Azerbaijani vowel it stands for there: Гянджа is Gəncə, Гюльнара is

@@ -49,21 +49,6 @@ from korpu_contracts import names
 # Russian spellings (`names.spelling_key`, `names.romanised`).
 INDEX_VERSION = 3
 
-# Azerbaijani letters as they are transliterated in Latin without them (and how
-# agencies' systems without the letters write them). İ is here because casefold
-# turns it into i with a combining dot.
-AZERBAIJANI = str.maketrans(
-    {
-        "ə": "e", "Ə": "e",
-        "ı": "i", "I": "i", "İ": "i",
-        "ş": "sh", "Ş": "sh",
-        "ç": "ch", "Ç": "ch",
-        "ğ": "gh", "Ğ": "gh",
-        "ö": "o", "Ö": "o",
-        "ü": "u", "Ü": "u",
-    }
-)  # fmt: skip
-
 # Cyrillic and Greek letters, as case folding leaves them, that are drawn like a
 # Latin letter in either case (from UTS #39 confusables.txt: Cyrillic н is
 # small-capital H and its capital is H, so н is h). Greek η and ν look like n
@@ -90,15 +75,8 @@ LOOK_ALIKES = str.maketrans(
 
 def fold(name: str) -> str:
     """The name as compared: written differences, look-alike letters and spellings folded away."""
-    return names.spelling_key(_unseen(_folded_v1(names.romanised(name))))
-
-
-def _folded_v1(name: str) -> str:
-    # The folding of INDEX_VERSION 1, kept whole so `fold` never splits a match.
-    folded = name.translate(AZERBAIJANI).casefold()
-    decomposed = unicodedata.normalize("NFKD", folded)
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(bare.split())
+    # `names.plain` is the folding of INDEX_VERSION 1, kept whole so `fold` never splits a match.
+    return names.spelling_key(_unseen(names.plain(names.romanised(name))))
 
 
 def _unseen(text: str) -> str:
@@ -112,7 +90,7 @@ def _unseen(text: str) -> str:
     kept = "".join(
         char for char in text if not names.invisible(char) and unicodedata.category(char) != "Me"
     )
-    folded = kept.casefold().translate(LOOK_ALIKES).translate(AZERBAIJANI).casefold()
+    folded = kept.casefold().translate(LOOK_ALIKES).translate(names.AZERBAIJANI).casefold()
     return " ".join(folded.split())
 
 

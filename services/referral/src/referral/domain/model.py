@@ -32,8 +32,14 @@ def age_in_years(
 
 
 def is_child(age: int | None, possibly_minor: bool) -> bool:
-    """Presumed a child when marked possibly a minor or when no age is known (CoE art. 10(3))."""
-    return possibly_minor or age is None or age < ADULT_AGE
+    """Under 18, or presumed a child: marked possibly a minor (CoE art. 10(3)).
+
+    With no age at all the agency must have said which (`intake.Person`), so
+    `possibly_minor` false then means an adult. Rejected: presuming a child
+    whenever no age is known, which housed adults with children, refused them
+    every program and counted them as children.
+    """
+    return possibly_minor or (age is not None and age < ADULT_AGE)
 
 
 def consent_allows(consent: Consent | None, child: bool) -> bool:
