@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from employment.adapters import tables
 from employment.domain import model
+from korpu_contracts import regions
 from korpu_contracts.vocabulary import Reason, TaskStatus
 from korpu_runtime import revisions
 
@@ -127,7 +128,8 @@ def _program(row: sa.Row[Any]) -> model.Program:
     return model.Program(
         id=row.id,
         name=row.name,
-        region=row.region,
+        # A name stored before regions were codes is read as its code.
+        region=regions.code_or_as_sent(row.region),
         seats=row.seats,
         enrolled=row.enrolled,
         languages=frozenset(row.languages),
@@ -138,7 +140,7 @@ def _program(row: sa.Row[Any]) -> model.Program:
 def _task(row: sa.Row[Any]) -> Task:
     request = model.SeatRequest(
         task_id=row.task_id,
-        region=row.region or "",
+        region=regions.code_or_as_sent(row.region or ""),
         age_years=row.age_years,
         is_child=row.is_child,
         languages=frozenset(row.languages),

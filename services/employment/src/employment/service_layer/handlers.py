@@ -137,7 +137,7 @@ def complete(uow: UnitOfWork, task_id: str, outcome: str) -> None:
     seats.free_seat(repository, task)
     repository.update_task(task_id, status=TaskStatus.COMPLETED.value)
     program = programs[task.program_id]
-    detail = {**seats.program_detail(program), "outcome": outcome}
+    detail = {**seats.program_detail(program, task.request.region), "outcome": outcome}
     seats.answer(uow, task, TaskStatus.COMPLETED, detail=detail)
     seats.promote(uow, repository, [program.id], cause=None)
     positions.announce(uow, repository)

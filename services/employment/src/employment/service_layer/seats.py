@@ -18,9 +18,13 @@ log = runtime_logging.get(__name__)
 Detail = dict[str, str | int | bool | None]
 
 
-def program_detail(program: model.Program) -> Detail:
-    # What was given, never who else is in it (the agency contract, README).
-    return {"program": program.name, "region": program.region}
+def program_detail(program: model.Program, asked: str | None = None) -> Detail:
+    # What was given, never who else is in it (the agency contract, README); and,
+    # only when true, that it is outside the region asked for (`asked`).
+    detail: Detail = {"program": program.name, "region": program.region}
+    if asked is not None and program.region != asked:
+        detail["out_of_region"] = True
+    return detail
 
 
 def answer(
@@ -57,7 +61,8 @@ def enrol(
         task.task_id, status=TaskStatus.ACCEPTED.value, program_id=program.id, reason=None
     )
     repository.add_to_enrolled(program.id, +1)
-    answer(uow, task, TaskStatus.ACCEPTED, detail=program_detail(program), cause=cause)
+    detail = program_detail(program, task.request.region)
+    answer(uow, task, TaskStatus.ACCEPTED, detail=detail, cause=cause)
     log.info("task_enrolled", task_id=task.task_id, program_id=program.id)
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from korpu_contracts import referral
 from korpu_contracts.vocabulary import Reason, TaskStatus
 from korpu_runtime import revisions
-from legal_aid.adapters import tables
+from legal_aid.adapters import lawyers, tables
 from legal_aid.adapters.lawyers import LawyerQueries, fold
 from legal_aid.domain import model
 
@@ -96,7 +96,7 @@ def _attributes(requested: referral.TaskRequested) -> dict[str, Any]:
 def case_request(row: TaskRow) -> model.CaseRequest:
     return model.CaseRequest(
         task_id=row.task_id,
-        region=(row.region or "").casefold(),
+        region=lawyers.region(row.region or ""),
         languages=fold(row.languages),
         is_child=row.is_child,
         queued_seq=row.queued_seq,

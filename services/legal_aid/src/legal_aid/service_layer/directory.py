@@ -10,12 +10,12 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 
+from korpu_contracts import intake
 from korpu_runtime.unit_of_work import UnitOfWork
 from legal_aid.adapters import tables
 from legal_aid.adapters.repository import Repository
 from legal_aid.service_layer import handlers, positions
 
-Region = Annotated[str, Field(min_length=1, max_length=60)]
 Language = Annotated[str, Field(min_length=2, max_length=16)]
 
 
@@ -28,7 +28,8 @@ class LawyerEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
-    regions: list[Region] = Field(min_length=1)
+    # Names or codes the gazetteer knows; stored as codes (korpu_contracts.regions).
+    regions: list[intake.Region] = Field(min_length=1)
     # At least one: an empty list would quietly send an interpreter with every case.
     languages: list[Language] = Field(min_length=1)
     max_caseload: int = Field(ge=0, le=1000)

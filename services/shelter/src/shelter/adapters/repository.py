@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from korpu_contracts import referral
+from korpu_contracts import referral, regions
 from korpu_contracts.vocabulary import Reason, TaskStatus
 from korpu_runtime import revisions
 from shelter.adapters import tables
@@ -40,16 +40,16 @@ class ShelterRepository:
         query = sa.select(tables.facilities).order_by(tables.facilities.c.name)
         return [_facility(row) for row in self.conn.execute(query)]
 
-    def upsert_facility(
-        self, name: str, region: str, serves: list[str], beds: int
-    ) -> tuple[model.Facility, bool]:
+    def upsert_facility(self, name: str, entry: dict[str, Any]) -> tuple[model.Facility, bool]:
         """Add the facility, or update the one with this name; True when added.
 
-        Occupancy is never loaded: it follows the tasks. Capacity may drop below
-        it (a closed room), which the domain reads as no free bed.
+        `entry` holds the directory's columns (region, serves, beds, child_unit,
+        accepts_pregnant, accessible). Occupancy is never loaded: it follows the
+        tasks. Capacity may drop below it (a closed room), which the domain reads
+        as no free bed.
         """
         table = tables.facilities
-        values = {"region": region, "serves": serves, "beds": beds, "updated_at": now()}
+        values = {**entry, "updated_at": now()}
         row = self.conn.execute(sa.select(table.c.id).where(table.c.name == name)).first()
         if row is None:
             values |= {"id": str(uuid.uuid4()), "name": name, "occupied": 0}
@@ -155,17 +155,23 @@ def _attributes(requested: referral.TaskRequested) -> dict[str, Any]:
         "is_child": requested.is_child,
         "sex": str(requested.sex),
         "accompanying_children": requested.accompanying_children,
+        "pregnant": requested.pregnant,
+        "disability": requested.disability,
     }
 
 
 def bed_request(row: sa.Row[Any]) -> model.BedRequest:
     return model.BedRequest(
         task_id=row.task_id,
-        region=row.region,
+        # A name stored before regions were codes is read as its code.
+        region=regions.code_or_as_sent(row.region),
         is_child=row.is_child,
         sex=row.sex,
         accompanying_children=row.accompanying_children,
         queued_seq=row.queued_seq,
+        # NULL in a row stored before they were kept: not said, as the contract's default.
+        pregnant=bool(row.pregnant),
+        disability=bool(row.disability),
     )
 
 
@@ -173,8 +179,11 @@ def _facility(row: sa.Row[Any]) -> model.Facility:
     return model.Facility(
         id=row.id,
         name=row.name,
-        region=row.region,
+        region=regions.code_or_as_sent(row.region),
         serves=frozenset(model.Category(value) for value in row.serves),
         beds=row.beds,
         occupied=row.occupied,
+        child_unit=row.child_unit,
+        accepts_pregnant=row.accepts_pregnant,
+        accessible=row.accessible,
     )

@@ -1,7 +1,8 @@
 """The shelter service's tables: its directory of facilities and the tasks it was asked for.
 
 No personal data: a task row holds the coarse attributes the placement rules need
-(region, is_child, sex, accompanying children), never who the person is.
+(region, is_child, sex, accompanying children, pregnant, disability), never who
+the person is.
 """
 
 from __future__ import annotations
@@ -23,10 +24,17 @@ facilities = sa.Table(
     sa.Column("id", sa.String(36), primary_key=True),
     # The seed file's key: loading a directory again updates rows by name.
     sa.Column("name", sa.String(200), nullable=False, unique=True),
+    # An ISO 3166-2 code (korpu_contracts.regions), as the seed file's name resolves.
     sa.Column("region", sa.String(60), nullable=False),
     # Category values (women, men, girls, boys, families), sorted.
     sa.Column("serves", sa.JSON, nullable=False),
     sa.Column("beds", sa.Integer, nullable=False),
+    # What the placement rules read besides the categories (domain/model.py Facility).
+    sa.Column("child_unit", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
+    sa.Column(
+        "accepts_pregnant", sa.Boolean, nullable=False, default=True, server_default=sa.true()
+    ),
+    sa.Column("accessible", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
     # Kept in step with the accepted tasks, under the directory lock (see repository).
     sa.Column("occupied", sa.Integer, nullable=False, default=0),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -48,6 +56,8 @@ tasks = sa.Table(
     sa.Column("is_child", sa.Boolean, nullable=True),
     sa.Column("sex", sa.String(10), nullable=True),
     sa.Column("accompanying_children", sa.Integer, nullable=True),
+    sa.Column("pregnant", sa.Boolean, nullable=True),
+    sa.Column("disability", sa.Boolean, nullable=True),
     # accepted | on-hold | rejected | cancelled | completed
     sa.Column("status", sa.String(20), nullable=False, index=True),
     sa.Column("reason", sa.String(30), nullable=True),

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import pydantic
 from sqlalchemy.engine import Connection
 
+from korpu_contracts import intake
 from korpu_runtime import errors
 from korpu_runtime.unit_of_work import UnitOfWork
 from shelter.adapters import tables
@@ -25,9 +26,14 @@ class ShelterEntry(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 
     name: Annotated[Text, pydantic.Field(max_length=200)]
-    region: Annotated[Text, pydantic.Field(max_length=60)]
+    # Any name or code the gazetteer knows; stored as the code (korpu_contracts.regions).
+    region: intake.Region
     serves: list[model.Category] = pydantic.Field(min_length=1)
     beds: int = pydantic.Field(ge=0, le=10_000)
+    # A separate children's unit: children may be housed here though adults are served.
+    child_unit: pydantic.StrictBool = False
+    accepts_pregnant: pydantic.StrictBool = True
+    accessible: pydantic.StrictBool = False
 
 
 ENTRIES = pydantic.TypeAdapter(list[ShelterEntry])
@@ -88,9 +94,8 @@ def load_directory(conn: Connection, entries: list[dict[str, Any]]) -> Loaded:
     added = promoted = 0
     for shelter in shelters:
         serves = sorted({str(category) for category in shelter.serves})
-        facility, created = repository.upsert_facility(
-            shelter.name, shelter.region, serves, shelter.beds
-        )
+        entry = shelter.model_dump(exclude={"name"}) | {"serves": serves}
+        facility, created = repository.upsert_facility(shelter.name, entry)
         added += created
         promoted += handlers.fill(uow, repository, facility)
     positions.announce(uow, repository)

@@ -50,7 +50,7 @@ def request_bed(uow: UnitOfWork, envelope: Envelope) -> None:
     request = repository.add_task(requested)
     decision = placement.decide(request, directory.values(), repository.waiting())
     if isinstance(decision, model.Placed):
-        _place(reply, repository, directory[decision.facility_id])
+        _place(reply, repository, directory[decision.facility_id], request.region)
     elif isinstance(decision, model.Waitlisted):
         reason = Reason(decision.reason)
         repository.set_status(requested.task_id, TaskStatus.ON_HOLD, reason)
@@ -61,7 +61,7 @@ def request_bed(uow: UnitOfWork, envelope: Envelope) -> None:
     else:
         reason = Reason(decision.reason)
         repository.set_status(requested.task_id, TaskStatus.REJECTED, reason)
-        reply.tell(TaskStatus.REJECTED, reason)
+        reply.tell(TaskStatus.REJECTED, reason, {"unmet": decision.unmet})
 
 
 def cancel(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -98,7 +98,7 @@ def complete(uow: UnitOfWork, task_id: str, outcome: str) -> None:
         raise NotAccepted(row.status)
     facility = directory[row.facility_id]
     repository.set_status(task_id, TaskStatus.COMPLETED)
-    detail: replies.Detail = {**_where(facility), "outcome": outcome}
+    detail: replies.Detail = {**model.placement_detail(facility, row.region), "outcome": outcome}
     replies.Reply(uow, task_id, row.referral_id).tell(TaskStatus.COMPLETED, None, detail)
     _free(uow, repository, facility)
     positions.announce(uow, repository)
@@ -115,7 +115,8 @@ def fill(uow: UnitOfWork, repository: ShelterRepository, facility: model.Facilit
     while (person := waitlist.next_for_bed(facility, repository.waiting())) is not None:
         row = repository.task(person.task_id)
         assert row is not None
-        _place(replies.Reply(uow, person.task_id, row.referral_id), repository, facility)
+        reply = replies.Reply(uow, person.task_id, row.referral_id)
+        _place(reply, repository, facility, person.region)
         facility = dataclasses.replace(facility, occupied=facility.occupied + 1)
         promoted += 1
     return promoted
@@ -126,11 +127,9 @@ def _free(uow: UnitOfWork, repository: ShelterRepository, facility: model.Facili
     fill(uow, repository, dataclasses.replace(facility, occupied=max(0, facility.occupied - 1)))
 
 
-def _place(reply: replies.Reply, repository: ShelterRepository, facility: model.Facility) -> None:
+def _place(
+    reply: replies.Reply, repository: ShelterRepository, facility: model.Facility, asked: str
+) -> None:
     repository.occupy(facility.id, 1)
     repository.set_status(reply.task_id, TaskStatus.ACCEPTED, None, facility.id)
-    reply.tell(TaskStatus.ACCEPTED, None, _where(facility))
-
-
-def _where(facility: model.Facility) -> replies.Detail:
-    return {"facility": facility.name, "region": facility.region}
+    reply.tell(TaskStatus.ACCEPTED, None, model.placement_detail(facility, asked))
