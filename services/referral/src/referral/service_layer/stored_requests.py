@@ -19,14 +19,19 @@ def task_request(
     service: Service,
     child: bool,
     today: dt.date,
+    region: str | None = None,
 ) -> referral.TaskRequested:
-    """As at submission (coordinator._task_request): coarse attributes, age as of today."""
+    """As at submission (coordinator._task_request): coarse attributes, age as of today.
+
+    `region` is where the help is needed when not the referral's own
+    (`model.region_for`: where the person is housed).
+    """
     circumstances = person["circumstances"]
     return referral.TaskRequested(
         task_id=task_id,
         referral_id=row.id,
         service=service,
-        region=row.region,
+        region=region or row.region,
         is_child=child,
         sex=row.sex,
         age_years=model.age_in_years(person["date_of_birth"], person["age_estimate"], today),
