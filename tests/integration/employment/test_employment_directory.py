@@ -49,7 +49,7 @@ async def test_seats_added_by_a_new_seed_go_to_the_people_waiting(employment: Em
 
     assert loaded.promoted == 1
     promoted = await employment.becomes("waiting", "accepted")
-    assert promoted.detail == {"program": "Tailoring", "region": "Baku"}
+    assert promoted.detail == {"program": "Tailoring", "region": "AZ-BA"}
 
 
 async def test_a_bad_entry_is_refused_naming_every_bad_field_and_nothing_is_loaded(

@@ -40,7 +40,7 @@ async def test_with_no_free_seat_people_are_put_on_hold_in_arrival_order(
 
     answers = await employment.answers("first", "second", "third")
     assert answers["first"].status == "accepted"
-    assert answers["first"].detail == {"program": "Tailoring", "region": "Baku"}
+    assert answers["first"].detail == {"program": "Tailoring", "region": "AZ-BA"}
     assert (answers["second"].status, answers["second"].reason) == ("on-hold", "no_capacity")
     assert answers["second"].detail == {"waitlist_position": 1}
     assert answers["third"].detail == {"waitlist_position": 2}
@@ -63,7 +63,7 @@ async def test_no_language_in_common_is_not_eligible_but_a_program_open_to_any_l
     await employment.ask("speaks-english-again", languages=["en"])
 
     answer = (await employment.answers("speaks-english-again"))["speaks-english-again"]
-    assert answer.detail == {"program": "Cooking", "region": "Baku"}
+    assert answer.detail == {"program": "Cooking", "region": "AZ-BA"}
 
 
 async def test_a_seat_freed_by_a_cancellation_goes_to_the_waiting_child_before_the_adult(

@@ -50,7 +50,7 @@ async def test_a_discharge_completes_the_task_and_gives_the_bed_to_the_next_pers
     assert (completed.task_id, completed.status) == ("t1", "completed")
     assert completed.detail == {
         "facility": "Baku women's house",
-        "region": "Baku",
+        "region": "AZ-BA",
         "outcome": "goal_achieved",
     }
     assert (promoted.task_id, promoted.status) == ("t2", "accepted")

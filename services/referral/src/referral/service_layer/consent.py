@@ -16,6 +16,7 @@ nothing and tells nothing, but is recorded in the trail as asked.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from dataclasses import dataclass
@@ -113,11 +114,18 @@ def _follow(work: _Change, purpose: Purpose, consent: Consent) -> None:
     if task is None or step is consent_rules.Step.NOTHING:
         return
     if step is consent_rules.Step.CANCEL:
+        before = dataclasses.replace(task)
         task.status, task.reason = TaskStatus.CANCELLED, Reason.WITHDRAWN
         cancelled = referral.TaskCancelled(
             task_id=task_id, referral_id=work.row.id, service=task.service
         )
         work.events.append(_to_provider(cancelled, work.row.id))
+        if model.just_housed_or_refused(before, task):
+            # No shelter now: what waited for its answer is asked for where the person is.
+            person = work.person or work.repository.person(work.row.id)
+            if person is not None:
+                held = stored_requests.held_for_housing(work.row, person, tasks, work.today)
+                work.events.extend(_to_provider(request, work.row.id) for request in held)
     else:
         if step is consent_rules.Step.REPLACE:
             new_id = str(uuid.uuid4())

@@ -11,13 +11,7 @@ from typing import Any
 from korpu_contracts import intake, referral, registry, streams
 from korpu_contracts.envelope import Envelope, source_of
 from korpu_contracts.providers import TaskUpdated
-from korpu_contracts.vocabulary import (
-    FOLLOWS_HOUSING,
-    Reason,
-    ReferralStatus,
-    Service,
-    TaskStatus,
-)
+from korpu_contracts.vocabulary import Reason, ReferralStatus, Service
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime import signing
 from korpu_runtime.unit_of_work import UnitOfWork
@@ -235,39 +229,21 @@ def _send_held(
     Built again from the stored case, as a consent given later is: the request
     itself was never kept. Each names the shelter's answer as its cause.
     """
-    held = [
-        (task_id, task)
-        for task_id, task in tasks.items()
-        if task.service in FOLLOWS_HOUSING and task.status is TaskStatus.REQUESTED
-    ]
-    if not held:
-        return
     person = repository.person(row.id)
     if person is None:
         return  # erased meanwhile: its tasks were cancelled with it
-    today = dt.date.today()
+    held = stored_requests.held_for_housing(row, person, tasks, dt.date.today())
     uow.publish_all(
         [
             (
-                streams.REQUESTS_BY_SERVICE[task.service],
-                cause.caused(
-                    stored_requests.task_request(
-                        row,
-                        person,
-                        task_id,
-                        task.service,
-                        bool(row.is_child),
-                        today,
-                        region=model.region_for(task.service, tasks.values(), row.region),
-                    ),
-                    source=SOURCE,
-                    subject=row.id,
-                ),
+                streams.REQUESTS_BY_SERVICE[request.service],
+                cause.caused(request, source=SOURCE, subject=row.id),
             )
-            for task_id, task in held
+            for request in held
         ]
     )
-    log.info("held_tasks_requested", referral_id=row.id, tasks=len(held))
+    if held:
+        log.info("held_tasks_requested", referral_id=row.id, tasks=len(held))
 
 
 def withdraw(uow: UnitOfWork, organization_id: str, referral_id: str) -> bool:
