@@ -33,8 +33,12 @@ class Sample:
     body: dict[str, Any]
 
 
-def _person(given: str, family: str, sex: str, born: str, languages: list[str]) -> dict[str, Any]:
-    return {"given_name": given, "family_name": family, "date_of_birth": born, "sex": sex,
+def _person(
+    given: str, family: str, sex: str, born: str | None, languages: list[str]
+) -> dict[str, Any]:
+    # No birth date: the agency must say whether the person may be a child; here, not.
+    age = {"date_of_birth": born} if born else {"possibly_minor": False}
+    return {"given_name": given, "family_name": family, **age, "sex": sex,
             "languages": languages, "nationality": "AZ"}  # fmt: skip
 
 
@@ -59,9 +63,15 @@ def samples() -> list[Sample]:
         cases.append((f"man {number - 3} of 4, labour case, Baku", f"DEMO-00{number}",
                       _person("Demo", f"Man {number}", "male", "1990-01-01", ["az"]),
                       "Baku", GRANTED))  # fmt: skip
-    # DEMO-001's woman again, her name as a system without Azerbaijani letters spells it.
-    again = _person("AYSEL", "MEMMEDOVA", "female", "2001-04-12", ["az"])
-    cases.append(("Aysel again, spelt AYSEL MEMMEDOVA", "DEMO-008", again, "Baku", GRANTED))
+    # DEMO-001's woman again, her name as her passport spells it, by a system in Russian.
+    again = _person("AYSEL", "MAMMADOVA", "female", "2001-04-12", ["az"])
+    cases.append(("Aysel again, spelt AYSEL MAMMADOVA", "DEMO-008", again, "Баку", GRANTED))
+    # A girl in Ganja: the women's centre there has a separate children's unit.
+    girl = _person("Leyla", "Həsənova", "female", _born(16), ["az"])
+    cases.append(("girl of 16, Gəncə", "DEMO-009", girl, "Gəncə", CHILD))
+    # No age known, and the agency says there is no reason to think her a child.
+    unknown = _person("Nərgiz", "Əliyeva", "female", None, ["az"])
+    cases.append(("woman of unknown age, not a minor", "DEMO-010", unknown, "AZ-BA", GRANTED))
     return [Sample(label, ref, _referral(ref, p, r, c).body) for label, ref, p, r, c in cases]
 
 
@@ -141,7 +151,7 @@ def _settle(client: httpx.Client, ids: list[str], promoted_from: str | None = No
 def _print_table(client: httpx.Client, ids: dict[str, str]) -> None:
     labels = {case.reference: case.label for case in samples()}
     print()
-    print(f"{'reference':<10} {'who':<36} {'referral':<12} {'shelter':<42} "
+    print(f"{'reference':<10} {'who':<36} {'referral':<12} {'shelter':<58} "
           f"{'employment':<28} legal aid")  # fmt: skip
     references = {referral_id: reference for reference, referral_id in ids.items()}
     linked = []
@@ -151,7 +161,7 @@ def _print_table(client: httpx.Client, ids: dict[str, str]) -> None:
         # The answers' details (a facility, a reason) come from the providers, over the bus.
         output.show(
             f"{reference:<10} {labels[reference]:<36} {view['status']:<12} "
-            f"{_cell(services.get('shelter')):<42} {_cell(services.get('employment')):<28} "
+            f"{_cell(services.get('shelter')):<58} {_cell(services.get('employment')):<28} "
             f"{_cell(services.get('legal_aid'))}"
         )
         for flag in view.get("flags", []):
@@ -182,7 +192,8 @@ def _cell(answer: dict[str, Any] | None) -> str:
     given = detail.get("facility") or detail.get("program") or detail.get("lawyer")
     if answer["status"] == "accepted" and given:
         extra = " +interpreter" if detail.get("interpreter_needed") else ""
-        return f"accepted: {given}{extra}"
+        moved = f" ({detail.get('region')}, out of region)" if detail.get("out_of_region") else ""
+        return f"accepted: {given}{moved}{extra}"
     if answer["status"] == "on-hold":
         return f"on-hold (#{detail.get('waitlist_position', '?')})"
     reason = answer.get("reason")
