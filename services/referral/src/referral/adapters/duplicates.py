@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from korpu_contracts import intake
+from korpu_contracts import intake, regions
 from referral.adapters import sealed_persons, sealing, tables
 from referral.domain import model
 
@@ -81,5 +81,7 @@ def open_case(
     found = conn.execute(query).first()
     if found is None:
         return None
-    agree = (found.sex == person.sex) + (found.region == request.region)
+    # A case stored before regions were codes holds the name: read as its code.
+    same_region = regions.code_or_as_sent(found.region) == request.region
+    agree = (found.sex == person.sex) + same_region
     return Match(found.id, found.organization_id, ("weak", "medium", "strong")[agree])

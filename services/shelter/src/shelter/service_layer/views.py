@@ -21,6 +21,9 @@ def facilities(conn: Connection) -> list[dict[str, Any]]:
             "beds": facility.beds,
             "occupied": facility.occupied,
             "free": facility.free_beds,
+            "child_unit": facility.child_unit,
+            "accepts_pregnant": facility.accepts_pregnant,
+            "accessible": facility.accessible,
         }
         for facility in ShelterRepository(conn).facilities()
     ]
