@@ -159,6 +159,7 @@ def test_a_whole_name_in_another_script_still_matches_itself_in_any_case(
         pytest.param("Quliyev", "Quliyeva", id="another-ending"),
         pytest.param("Aysel Nur", "AyselNur", id="a-space-is-not-invisible"),
         pytest.param("Мамедова", "Мамедов", id="a-russian-name-of-another-ending"),
+        pytest.param("Person 11", "Person 1", id="a-doubled-digit-is-not-a-doubled-letter"),
         pytest.param("गुप्ता", "गप्ता", id="a-devanagari-vowel-sign-is-part-of-the-name"),
     ],
 )

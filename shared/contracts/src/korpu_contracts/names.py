@@ -160,4 +160,5 @@ def spelling_key(folded: str) -> str:
     text = re.sub(r"c(?!h)", "j", folded).replace("q", "g").replace("x", "kh")
     text = text.replace("gh", "g")
     text = re.sub(r"iy(?=[aeiouy])", "i", text).replace("e", "a")
-    return re.sub(r"(.)\1+", r"\1", text)
+    # Letters only: "Man 11" and "Man 1" are not one name because a digit is doubled.
+    return re.sub(r"([^\W\d_])\1+", r"\1", text)
