@@ -94,6 +94,7 @@ def submit(
     elif match is not None:
         reviews.raise_review(uow.conn, referral_id, match)
         log.info("referral_in_review", referral_id=referral_id, open_case=match.referral_id)
+    sending = set(model.to_request(tasks))
     uow.publish_all(
         [
             (
@@ -106,7 +107,7 @@ def submit(
             )
             # A task waiting for the shelter's answer is sent with it (`_send_held`).
             for task_id, task in tasks.items()
-            if task_id in model.to_request(tasks)
+            if task_id in sending
         ]
     )
     announcements.announce(

@@ -88,6 +88,7 @@ def coordinate_stored(
             (status, None, None),
         ],
     )
+    sending = set(model.to_request(tasks))
     uow.publish_all(
         [
             (
@@ -102,7 +103,7 @@ def coordinate_stored(
             )
             # A task waiting for the shelter's answer goes with it (coordinator._send_held).
             for task_id, task in tasks.items()
-            if task_id in model.to_request(tasks)
+            if task_id in sending
         ]
     )
     return tasks
