@@ -14,11 +14,14 @@ import dataclasses
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+
+if TYPE_CHECKING:
+    from korpu_runtime import migrations
 
 T = TypeVar("T")
 
@@ -134,16 +137,16 @@ class Database:
         self._executor = ThreadPoolExecutor(max_workers=count, thread_name_prefix="db")
         self._queued: collections.deque[_Queued[Any]] = collections.deque()
 
-    def create_schema(self, metadata: sa.MetaData) -> None:
+    def create_schema(self, metadata: sa.MetaData) -> migrations.Migrated | None:
         """Bring the schema to what `metadata` declares: by its migrations when it has
-        them (`migrations.attach`), else by creating what is missing."""
-        from korpu_runtime import migrations  # it imports this module
+        them (`migrations.attach`), else by creating what is missing (None)."""
+        from korpu_runtime import migrations  # it imports this module for its engine
 
         versions = migrations.versions_of(metadata)
         if versions is None:
             self.transaction(lambda conn: create_schema(conn, metadata))
-        else:
-            migrations.migrate(self.url, versions)
+            return None
+        return migrations.migrate(self.url, versions)
 
     def transaction(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one transaction, synchronously (CLI, tests)."""

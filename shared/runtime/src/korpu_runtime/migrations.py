@@ -41,9 +41,6 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from korpu_runtime import database
-from korpu_runtime import logging as runtime_logging
-
-log = runtime_logging.get(__name__)
 
 ENVIRONMENT = Path(__file__).parent / "migration_env"
 # Where a metadata keeps its versions folder (`attach`).
@@ -99,21 +96,30 @@ def migrate(url: str, versions_dir: Path) -> Migrated:
             after = _current(conn)
     finally:
         engine.dispose()
-    migrated = Migrated(before, after, adopted)
-    if migrated.changed:
-        log.info("schema_migrated", before=before, after=after, adopted=adopted)
-    return migrated
+    return Migrated(before, after, adopted)
 
 
-def status(url: str, versions_dir: Path) -> tuple[str | None, str | None]:
-    """The database's revision and the newest one in `versions_dir`."""
+@dataclasses.dataclass(frozen=True)
+class Status:
+    revision: str | None  # None: no migration history
+    head: str | None
+    has_tables: bool  # with no revision: made before migrations (or not ours)
+
+    @property
+    def current(self) -> bool:
+        return self.revision == self.head
+
+
+def status(url: str, versions_dir: Path) -> Status:
+    """Where the database stands against the newest revision in `versions_dir`; changes nothing."""
     engine = _engine(url)
     try:
         with engine.connect() as conn:
             current = _current(conn)
+            has_tables = bool(sa.inspect(conn).get_table_names())
     finally:
         engine.dispose()
-    return current, _script(str(versions_dir)).get_current_head()
+    return Status(current, _script(str(versions_dir)).get_current_head(), has_tables)
 
 
 def differences(url: str, metadata: sa.MetaData) -> list[Any]:
@@ -232,5 +238,4 @@ def _adopt_unversioned(conn: Connection, script: ScriptDirectory) -> bool:
             "it was made by a build older than 23a1693 or by something else"
         )
     MigrationContext.configure(conn).stamp(script, str(base))
-    log.warning("schema_adopted", baseline=base, reason="made before migrations")
     return True

@@ -237,7 +237,14 @@ class Service:
         # Every replica migrates at start, one at a time (korpu_runtime.migrations): a
         # second one waits, finds the schema current and goes on. Rejected: refusing to
         # start on an old schema until `korpu migrate` ran, one more step to forget.
-        await asyncio.to_thread(self.db.create_schema, self.metadata)
+        migrated = await asyncio.to_thread(self.db.create_schema, self.metadata)
+        if migrated is not None and migrated.changed:
+            log.info(
+                "schema_migrated",
+                before=migrated.before,
+                after=migrated.after,
+                made_before_migrations=migrated.adopted,
+            )
         await self.provision_groups()
         await self.broker.start()
         self.relay.start()
