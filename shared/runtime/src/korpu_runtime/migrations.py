@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -150,6 +152,7 @@ def new_revision(metadata: sa.MetaData, message: str, revision_id: str) -> Path:
         try:
             with engine.connect() as conn, conn.begin():
                 config = _config(versions_dir, conn, metadata)
+                _format_with_ruff(config)
                 written = command.revision(
                     config, message=message, autogenerate=True, rev_id=revision_id
                 )
@@ -157,6 +160,19 @@ def new_revision(metadata: sa.MetaData, message: str, revision_id: str) -> Path:
             engine.dispose()
     scripts = written if isinstance(written, list) else [written]
     return Path(str(scripts[0].path)) if scripts and scripts[0] is not None else versions_dir
+
+
+def _format_with_ruff(config: Config) -> None:
+    # In a developer's environment, the revision comes out in the project's style.
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        return
+    config.set_section_option("post_write_hooks", "hooks", "ruff_format")
+    config.set_section_option("post_write_hooks", "ruff_format.type", "exec")
+    config.set_section_option("post_write_hooks", "ruff_format.executable", ruff)
+    config.set_section_option(
+        "post_write_hooks", "ruff_format.options", "format REVISION_SCRIPT_FILENAME"
+    )
 
 
 def run_environment(context: EnvironmentContext) -> None:
