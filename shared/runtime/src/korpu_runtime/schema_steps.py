@@ -108,6 +108,18 @@ def create_audit_log(subject: str, subject_length: int) -> None:
     append_only.create_triggers(op.get_bind(), "audit_log")
 
 
+def add_case_workers_access() -> None:
+    """A provider's case workers' organizations, keys, key limits and audit trail (issue
+    10), each table made only where it is missing (`missing`): every provider's 0002."""
+    if missing("organizations"):
+        create_organizations()
+    if missing("organization_key_limits"):
+        create_key_limits()
+    if missing("audit_log"):
+        # The provider's trail is about its tasks (provider_access.SUBJECT, _LENGTH).
+        create_audit_log("task_id", 64)
+
+
 def missing(table: str) -> bool:
     """Whether `table` is still to be made: a database made by a build between the
     baseline and migrations may have it already (create_all made it at start)."""

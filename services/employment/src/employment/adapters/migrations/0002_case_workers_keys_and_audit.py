@@ -1,7 +1,7 @@
 """Case workers' organizations, API keys, key limits and audit trail (issue 10).
 
-Revision 0002, after 0001. Each table is made only where it is missing: a
-database made by a build between 23a1693 and migrations has some already.
+Revision 0002, after 0001: `schema_steps.add_case_workers_access`, the same in
+every provider.
 """
 
 from __future__ import annotations
@@ -15,12 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    if schema_steps.missing("organizations"):
-        schema_steps.create_organizations()
-    if schema_steps.missing("organization_key_limits"):
-        schema_steps.create_key_limits()
-    if schema_steps.missing("audit_log"):
-        schema_steps.create_audit_log("task_id", 64)
+    schema_steps.add_case_workers_access()
 
 
 def downgrade() -> None:
