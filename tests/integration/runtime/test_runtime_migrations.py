@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -73,6 +74,29 @@ def test_the_audit_trail_made_by_migrations_refuses_changes(
                 conn.execute(sa.text(change))
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_database_made_by_build_23a1693_is_stamped_at_the_baseline_and_upgraded(
+    service: str, database_url: str, tmp_path: Path
+) -> None:
+    """The baseline is that build's schema (checked against its create_all when
+    written); made, then its history removed, it is what that build left behind."""
+    baseline = tmp_path / "baseline"
+    baseline.mkdir()
+    shutil.copy(next(_versions(service).glob("0001_*.py")), baseline)
+    migrations.migrate(database_url, baseline)
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE alembic_version"))
+    finally:
+        engine.dispose()
+
+    done = migrations.migrate(database_url, _versions(service))
+    assert (done.before, done.adopted) == ("0001", True)
+    assert done.after == migrations.status(database_url, _versions(service)).head
+    assert migrations.differences(database_url, _metadata(service)) == []
 
 
 @pytest.mark.parametrize("service", SERVICES)
