@@ -53,7 +53,7 @@ async def _store_the_person_everywhere_it_rests(referral_service: ReferralServic
     assert answer.status_code == 202, answer.text
     service = referral_service.service
     broken = {"id": "e-seal", "type": "korpu.intake.submit_referral", "data": _marked()}
-    await service.redis.xadd(streams.INTAKE, {streams.ENTRY_FIELD: json.dumps(broken)})
+    await service.redis.xadd(referral_service.intake, {streams.ENTRY_FIELD: json.dumps(broken)})
 
     async def rejected() -> int:
         count = sa.select(sa.func.count()).select_from(tables.intake_rejections)

@@ -30,8 +30,9 @@ class Message:
 
 
 Handler = Callable[[UnitOfWork, Message], None]
-# Called instead of the handler when an entry is not a valid envelope at all.
-InvalidHandler = Callable[[UnitOfWork, str, bytes, ValidationError], None]
+# Called instead of the handler when an entry is not a valid envelope at all:
+# (unit of work, stream, entry id, the entry's `event` field, why).
+InvalidHandler = Callable[[UnitOfWork, str, str, bytes, ValidationError], None]
 
 
 EnvelopeHandler = Callable[[UnitOfWork, Envelope], None]
@@ -73,7 +74,7 @@ class Subscription:
 
     @property
     def writers(self) -> tuple[str, ...] | None:
-        return self.producers if self.producers is not None else streams.PRODUCERS.get(self.stream)
+        return self.producers if self.producers is not None else streams.producers_of(self.stream)
 
 
 @dataclass
@@ -168,7 +169,7 @@ def _process_one(
             raise
         if not uow.first_time(subscription.name, f"entry:{entry_id}"):
             return False
-        subscription.on_invalid(uow, entry_id, raw, invalid)
+        subscription.on_invalid(uow, subscription.stream, entry_id, raw, invalid)
         return True
     if signer and envelope.source != source_of(signer):
         raise signing.Refused(f"signed by {signer} but not sent as {signer}")

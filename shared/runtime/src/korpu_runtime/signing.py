@@ -266,6 +266,6 @@ class Verifier:
         if stream != streams.dead_letters(writer):
             raise Refused(f"{writer} wrote into another service's dead letters")
         origin = _text(fields.get("origin_stream", b"")).decode(errors="replace")
-        if streams.READERS.get(origin) != writer:
+        if streams.reader_of(origin) != writer:
             raise Refused(f"{writer} does not read the stream this dead letter names")
         return writer

@@ -9,8 +9,9 @@ is the one whose key signed it, never the one its data names. Same signed bytes
 and field as the services' own entries (korpu_runtime.signing), with the signer
 `agency`. Rejected: an HMAC secret per organization, which the referral service
 would have to keep readable, so that a copy of its database could sign as any
-agency; and a Redis user and stream per organization, which stops an agency
-from writing as another only where the operator loaded the ACL file.
+agency. Beside it, not instead: each organization's own intake stream and Redis
+user (korpu.agency_users), which keep agencies out of each other's streams, but
+only where Redis has its users; the signature holds on any Redis.
 """
 
 from __future__ import annotations
@@ -80,3 +81,12 @@ def organization_of(conn: Connection, stream: str, fields: Mapping[bytes, bytes]
             f"the signature does not match the entry (bus key {key_id})"
         ) from None
     return str(row.organization_id)
+
+
+def organizations_on_the_bus(conn: Connection) -> list[str]:
+    """Every organization that was ever given a bus key: each has its intake read.
+
+    Revoked keys count: entries left on the stream are still answered (refused)."""
+    table = tables.bus_keys
+    found = conn.execute(sa.select(table.c.organization_id).distinct()).scalars()
+    return sorted(str(organization_id) for organization_id in found)
