@@ -68,6 +68,11 @@ def test_a_data_folder_of_build_23a1693_is_upgraded_in_place_with_every_case_int
     before = _rows(data)
     assert "alembic_version" not in before["referral"]
 
+    checked = cli.korpu("migrate", "--check", data_dir=data)
+    assert checked.returncode == 1
+    assert "referral   made before migrations, newest 0002: run korpu migrate" in checked.stdout
+    assert _rows(data) == before  # a check changes nothing
+
     done = cli.korpu("migrate", data_dir=data)
     assert done.returncode == 0, done.stderr
     for name in DATABASES:
@@ -79,6 +84,7 @@ def test_a_data_folder_of_build_23a1693_is_upgraded_in_place_with_every_case_int
         for table, rows in tables.items():
             assert after[name][table] == rows, f"{name}.{table} changed"
         assert after[name]["alembic_version"] == [("0002",)]
+    assert cli.korpu("migrate", "--check", data_dir=data).returncode == 0
     assert len(before["referral"]["referrals"]) == 8
     assert len(before["referral"]["audit_log"]) > 8
     assert len(before["shelter"]["tasks"]) == 7  # DEMO-008, a duplicate, has none

@@ -93,8 +93,9 @@ def migrate(url: str, versions_dir: Path) -> Migrated:
             script = _script(str(versions_dir))
             adopted = _adopt_unversioned(conn, script)
             before = _current(conn)
-            command.upgrade(_config(versions_dir, conn), "head")
-            _check_references(conn)
+            if before != script.get_current_head():
+                command.upgrade(_config(versions_dir, conn), "head")
+                _check_references(conn)
             after = _current(conn)
     finally:
         engine.dispose()
@@ -114,6 +115,10 @@ class Status:
 
 def status(url: str, versions_dir: Path) -> Status:
     """Where the database stands against the newest revision in `versions_dir`; changes nothing."""
+    head = _script(str(versions_dir)).get_current_head()
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        return Status(None, head, False)  # connecting would make the file
     engine = _engine(url)
     try:
         with engine.connect() as conn:
@@ -121,7 +126,7 @@ def status(url: str, versions_dir: Path) -> Status:
             has_tables = bool(sa.inspect(conn).get_table_names())
     finally:
         engine.dispose()
-    return Status(current, _script(str(versions_dir)).get_current_head(), has_tables)
+    return Status(current, head, has_tables)
 
 
 def differences(url: str, metadata: sa.MetaData) -> list[Any]:
