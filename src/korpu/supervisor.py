@@ -198,9 +198,11 @@ class Stack:
             if run.returncode != 0:
                 raise StartError(err.decode(errors="replace").strip() or f"{name}: migrate failed")
             for done in json.loads(out):
-                if done["before"] != done["revision"] or done["made_before_migrations"]:
+                # A new database is no news; an existing one upgraded is.
+                if done["before"] not in (None, done["revision"]):
+                    how = " (made before migrations)" if done["made_before_migrations"] else ""
                     print(
-                        f"korpu: {name} database migrated from {done['before'] or 'nothing'} "
+                        f"korpu: {name} database upgraded from {done['before']}{how} "
                         f"to {done['revision']}",
                         file=sys.stderr,
                     )

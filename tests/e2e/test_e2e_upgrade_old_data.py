@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from korpu import catalog
 from korpu.embedded_redis import free_port
@@ -200,3 +201,16 @@ def test_an_unknown_folder_is_refused_and_left_as_it_was(tmp_path: Path) -> None
     with sqlite3.connect(data / "shelter.db") as conn:
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     assert names == {"beds"}
+
+
+def test_korpu_up_upgrades_an_old_data_folder_before_starting_the_services(
+    tmp_path: Path, redis_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURE, data)
+    ports = {name: free_port() for name in catalog.SERVICES}
+    with Stack(data, redis_url=redis_db, ports=ports):
+        said = capsys.readouterr().err
+    for name in DATABASES:
+        assert f"korpu: {name} database upgraded from 0001 (made before migrations) to 0002" in said
+        assert _rows(data)[name]["alembic_version"] == [("0002",)]
