@@ -110,14 +110,14 @@ def list_keys(args: argparse.Namespace) -> int:
     service = args.provider or AGENCIES
     keyring = catalog.keyring(service)
 
-    def work(conn: Connection) -> list[api_keys.Key]:
+    def work(conn: Connection) -> tuple[list[api_keys.Key], list[dict[str, Any]]]:
         if not keyring.exists(conn, org_id):
             raise NotFound(f"no organization {org_id}{_at(args)}")
-        return keyring.keys(conn, org_id)
+        return keyring.keys(conn, org_id), [] if args.provider else _bus_keys(conn, org_id)
 
-    found = _once(service, work)
+    found, on_the_bus = _once(service, work)
     if args.json:
-        output.show(json.dumps([_shown(key) for key in found]))
+        output.show(json.dumps([*(_shown(key) for key in found), *on_the_bus]))
         return 0
     print(
         f"{'ID':<36}  {'PREFIX':<17} {'SCOPES':<32} {'CREATED':<17} {'LAST USED':<17} "
@@ -133,7 +133,31 @@ def list_keys(args: argparse.Namespace) -> int:
         )
         # A revocation's reason is anyone's text who held the command line.
         print(output.safe(line.rstrip(), lines=False))
+    for bus_key in on_the_bus:
+        revoked = _when(_parsed(bus_key["revoked_at"]))
+        created = _when(_parsed(bus_key["created_at"]))
+        print(f"{bus_key['id']:<36}  {'(bus key)':<17} {'intake':<32} {created:<17} {'':<17} "
+              f"{'':<8} {revoked}".rstrip())  # fmt: skip
     return 0
+
+
+def _bus_keys(conn: Connection, organization_id: str) -> list[dict[str, Any]]:
+    """The organization's bus keys as listed: the key's id and times, never the key."""
+    from referral.adapters import bus_keys
+
+    return [
+        {
+            "id": row.key_id,
+            "kind": "bus",
+            "created_at": row.created_at.isoformat(),
+            "revoked_at": row.revoked_at and row.revoked_at.isoformat(),
+        }
+        for row in bus_keys.of_organization(conn, organization_id)
+    ]
+
+
+def _parsed(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text)
 
 
 def create_key(args: argparse.Namespace) -> int:
@@ -353,6 +377,7 @@ def _id(text: str, name: str) -> str:
 def _shown(key: api_keys.Key) -> dict[str, Any]:
     return {
         "id": key.id,
+        "kind": "api",
         "prefix": api_keys.KEY_PREFIX + key.prefix,
         "scopes": list(key.scopes),
         "created_at": key.created_at.isoformat(),

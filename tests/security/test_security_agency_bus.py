@@ -212,6 +212,12 @@ async def test_a_bus_key_made_with_the_cli_signs_as_its_organization(
     revoked = cli.korpu("org", "keys", "revoke", printed["key_id"], "--bus",
                         data_dir=tmp_path, env=env)  # fmt: skip
     assert revoked.returncode == 0, revoked.stderr
+    # Listed with the organization's API keys, its revocation too; never the key.
+    listed = cli.korpu("org", "keys", "list", organization_id, "--json",
+                       data_dir=tmp_path, env=env)  # fmt: skip
+    on_the_bus = {key["id"]: key for key in json.loads(listed.stdout) if key["kind"] == "bus"}
+    assert on_the_bus[printed["key_id"]]["revoked_at"]
+    assert printed["bus_key"].split(":")[1] not in listed.stdout
     entry = bus.agency_entry(referral_service.intake, _envelope(organization_id, "cli-2"), key)
     refused = await _send(referral_service, entry)
     assert refused.type == referral.ReferralRejected.TYPE

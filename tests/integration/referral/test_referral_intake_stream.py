@@ -37,6 +37,26 @@ async def test_a_valid_entry_becomes_a_referral_and_leaves_the_stream(
     assert await referral_service.service.redis.xlen(referral_service.intake) == 0
 
 
+async def test_an_unsigned_entry_that_is_no_envelope_is_answered_and_nothing_of_it_kept(
+    referral_service: ReferralService,
+) -> None:
+    # Anyone's bytes, where Redis has no users: not the organization's to be shown.
+    broken = json.dumps({"data": {"notes": "Aysel, unsigned"}})
+    await referral_service.service.redis.xadd(
+        referral_service.intake, {streams.ENTRY_FIELD: broken}
+    )
+    [reply] = await _replies(referral_service, 1)
+    assert reply.type == referral.ReferralRejected.TYPE
+    assert reply.data["errors"] == [{"field": "signature", "message": "the entry is not signed"}]
+
+    def kept(conn: sa.Connection) -> list[str]:
+        keyring = sealing.of(conn)
+        rows = conn.execute(sa.select(tables.intake_rejections))
+        return [keyring.open(row.raw_entry, sealing.rejection_place(row.entry_id)) for row in rows]
+
+    assert await referral_service.service.db.run(kept) == [""]
+
+
 async def test_an_invalid_entry_is_answered_naming_the_bad_fields_and_kept(
     referral_service: ReferralService,
 ) -> None:
@@ -58,7 +78,7 @@ async def test_an_invalid_entry_is_answered_naming_the_bad_fields_and_kept(
         referral_service.intake, referral_service.signed(json.dumps(envelope))
     )
     await referral_service.service.redis.xadd(
-        referral_service.intake, {streams.ENTRY_FIELD: "not json"}
+        referral_service.intake, referral_service.signed("not json")
     )
     first, second = await _replies(referral_service, 2)
     assert {first.type, second.type} == {referral.ReferralRejected.TYPE}

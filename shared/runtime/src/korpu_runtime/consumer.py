@@ -29,10 +29,19 @@ class Message:
     fields: Mapping[bytes, bytes] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class InvalidEntry:
+    """An entry that is not a valid envelope at all: its `event` field as it came."""
+
+    stream: str
+    entry_id: str
+    raw: bytes
+    fields: Mapping[bytes, bytes]
+
+
 Handler = Callable[[UnitOfWork, Message], None]
-# Called instead of the handler when an entry is not a valid envelope at all:
-# (unit of work, stream, entry id, the entry's `event` field, why).
-InvalidHandler = Callable[[UnitOfWork, str, str, bytes, ValidationError], None]
+# Called instead of the handler when an entry is not a valid envelope at all.
+InvalidHandler = Callable[[UnitOfWork, InvalidEntry, ValidationError], None]
 
 
 EnvelopeHandler = Callable[[UnitOfWork, Envelope], None]
@@ -169,7 +178,8 @@ def _process_one(
             raise
         if not uow.first_time(subscription.name, f"entry:{entry_id}"):
             return False
-        subscription.on_invalid(uow, subscription.stream, entry_id, raw, invalid)
+        entry = InvalidEntry(subscription.stream, entry_id, raw, fields)
+        subscription.on_invalid(uow, entry, invalid)
         return True
     if signer and envelope.source != source_of(signer):
         raise signing.Refused(f"signed by {signer} but not sent as {signer}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidSignature
@@ -90,3 +91,14 @@ def organizations_on_the_bus(conn: Connection) -> list[str]:
     table = tables.bus_keys
     found = conn.execute(sa.select(table.c.organization_id).distinct()).scalars()
     return sorted(str(organization_id) for organization_id in found)
+
+
+def of_organization(conn: Connection, organization_id: str) -> list[sa.Row[tuple[str, Any, Any]]]:
+    """The organization's bus keys, oldest first: id, created_at, revoked_at (never the key)."""
+    table = tables.bus_keys
+    query = (
+        sa.select(table.c.key_id, table.c.created_at, table.c.revoked_at)
+        .where(table.c.organization_id == organization_id)
+        .order_by(table.c.created_at)
+    )
+    return list(conn.execute(query))

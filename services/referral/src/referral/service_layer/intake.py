@@ -11,7 +11,7 @@ from korpu_contracts import intake, referral, registry, sealed, streams
 from korpu_contracts.envelope import Envelope
 from korpu_runtime import errors, signing
 from korpu_runtime import logging as runtime_logging
-from korpu_runtime.consumer import Message
+from korpu_runtime.consumer import InvalidEntry, Message
 from korpu_runtime.unit_of_work import UnitOfWork
 from referral.adapters import audit, bus_keys, intake_keys, organizations, sealing, tables
 from referral.adapters.repository import now
@@ -169,12 +169,24 @@ def _opened(envelope: Envelope, plain: bytes) -> bytes:
     return envelope.model_copy(update={"data": {**data, "referral": opened}}).to_json().encode()
 
 
-def handle_invalid_entry(
-    uow: UnitOfWork, stream: str, entry_id: str, raw: bytes, error: ValidationError
-) -> None:
-    """An entry that is not even an envelope: kept, and answered naming the bad fields.
+def handle_invalid_entry(uow: UnitOfWork, entry: InvalidEntry, error: ValidationError) -> None:
+    """An entry that is not even an envelope: answered naming the bad fields, and kept when
+    its organization signed it (an agency's bug, for the operator to see).
 
-    One holding a referral in clear is kept without it, and answered saying so too."""
+    Unsigned, or signed by another than the stream's organization, nothing of it is kept:
+    anyone's bytes, where Redis has no users. One holding a referral in clear is kept
+    without it, and answered saying so too."""
+    try:
+        signer = bus_keys.organization_of(uow.conn, entry.stream, entry.fields)
+    except signing.Refused as refused:
+        signer, why = None, str(refused)
+    else:
+        why = "signed by another organization than the one whose intake stream it is on"
+    if signer != _stream_organization(entry.stream):
+        bad = [referral.FieldError(field="signature", message=why)]
+        _reject(uow, entry.stream, entry.entry_id, b"", bad, None)
+        return
+    raw = entry.raw
     bad = _field_errors(error, prefix="")
     try:
         document = json.loads(raw)
@@ -185,7 +197,7 @@ def handle_invalid_entry(
         del data["referral"]
         raw = json.dumps(document).encode()
         bad.append(referral.FieldError(field="data.referral", message=sealed.MUST_BE_SEALED))
-    _reject(uow, stream, entry_id, raw, bad, None)
+    _reject(uow, entry.stream, entry.entry_id, raw, bad, None)
 
 
 def _field_errors(error: Exception, prefix: str) -> list[referral.FieldError]:
