@@ -1,5 +1,5 @@
-"""The `korpu` command: up, demo, serve, org, seed, status, dlq, recover, audit, erase, keys,
-duplicates, redis-acl."""
+"""The `korpu` command: up, demo, serve, migrate, org, seed, status, dlq, recover, audit, erase,
+keys, duplicates, redis-acl."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from korpu import audit, catalog, duplicates, keys, operations, output
+from korpu import audit, catalog, duplicates, keys, migrate, operations, output
 from korpu_runtime import private
 
 
@@ -118,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_parser(commands)
     keys.add_parser(commands)
     duplicates.add_parser(commands)
+    migrate.add_parser(commands)
     return parser
 
 
@@ -177,6 +178,12 @@ def _org_parser(org: Any) -> None:
     revoke.add_argument("--reason", help="why (1-500 characters, required)")
     revoke.add_argument("--bus", action="store_true", help="KEY_ID is an agency's bus key")
     revoke.set_defaults(run=org_keys.command("keys revoke", org_keys.revoke_key))
+    users = org.add_parser(
+        "redis-users",
+        help="set the organizations' Redis users (one per bus key's organization) on the "
+        "Redis in use again, signed in as its admin (after it restarted without them)",
+    )
+    users.set_defaults(run=org_keys.command("redis-users", org_keys.redis_users))
 
 
 def _data_dir() -> Path:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 
-from korpu_runtime import provider_access
+from korpu_runtime import migrations, provider_access
 from korpu_runtime import tables as runtime_tables
 
 metadata = sa.MetaData()
+# Made and changed only by the revisions in migrations/ (docs/migrations.md): a table
+# or column added here needs a revision, or the schema test fails.
+migrations.attach(metadata, Path(__file__).parent / "migrations")
 outbox, inbox = runtime_tables.add_runtime_tables(metadata)
 # The case workers' organizations, their API keys and the audit trail of what they
 # read and did (korpu_runtime.provider_access): here, in this provider's own database.
