@@ -119,12 +119,12 @@ async def test_on_the_bus_a_region_is_a_code_and_an_unknown_one_is_refused_namin
         ),
     }
     await referral_service.service.redis.xadd(
-        streams.INTAKE, bus.agency_entry(json.dumps(envelope), referral_service.bus_key)
+        referral_service.intake, referral_service.signed(json.dumps(envelope))
     )
 
     replies: list[Envelope] = await bus.wait_for_events(
         referral_service.redis_url,
-        streams.INTAKE_REPLIES,
+        referral_service.replies,
         lambda events: len(events) >= 2,
         message="no answers on the intake replies stream",
     )

@@ -185,3 +185,15 @@ def test_names_that_matched_before_still_match_so_the_re_index_only_joins(name: 
     # Version 3 is version 2's folding followed by the spelling key, for names in
     # Latin letters: what matched under version 1 (its folding) still matches.
     assert matching.fold(name) == names.spelling_key(names.plain(name))
+
+
+def test_the_indexes_of_earlier_versions_are_known_for_the_minutes_of_an_upgrade() -> None:
+    # What versions 1 and 2 indexed (the same text for a plain name), never the current one.
+    assert matching.identities_before("Aysel", "Məmmədova", BORN) == [
+        "aysel\x1fmemmedova\x1f2001-04-12"
+    ]
+    assert matching.identities_before("Ay\u200bsel", "Məmmədova", BORN) == [
+        "aysel\x1fmemmedova\x1f2001-04-12",
+        "ay\u200bsel\x1fmemmedova\x1f2001-04-12",
+    ]
+    assert matching.identities_before("Aysel", "Məmmədova", None) == []

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Callable
 
 from korpu_contracts import names
 
@@ -96,13 +97,41 @@ def _unseen(text: str) -> str:
 
 def identity(given_name: str, family_name: str, date_of_birth: dt.date | None) -> str | None:
     """The text whose blind index matches a person; None when no match is safe."""
-    if date_of_birth is None:
+    return _identity(fold, given_name, family_name, date_of_birth)
+
+
+def identities_before(
+    given_name: str, family_name: str, date_of_birth: dt.date | None
+) -> list[str]:
+    """The texts the earlier versions indexed the person by (2, then 1), when they differ.
+
+    Matched too while the stored indexes are being computed again after an
+    upgrade (adapters/match_index.py), so a person referred again in those
+    first seconds is still found under the index their first referral got.
+    """
+    found = [_identity(older, given_name, family_name, date_of_birth) for older in _BEFORE]
+    current = identity(given_name, family_name, date_of_birth)
+    return [text for text in dict.fromkeys(found) if text is not None and text != current]
+
+
+def _fold_v2(name: str) -> str:
+    return _unseen(names.plain(name))
+
+
+# The folding of each earlier INDEX_VERSION, newest first.
+_BEFORE: tuple[Callable[[str], str], ...] = (_fold_v2, names.plain)
+
+
+def _identity(
+    folding: Callable[[str], str], given_name: str, family_name: str, born: dt.date | None
+) -> str | None:
+    if born is None:
         return None
-    given, family = fold(given_name), fold(family_name)
+    given, family = folding(given_name), folding(family_name)
     if not _has_letter(given) or not _has_letter(family):
         return None
     # A separator no name can hold, so "Ali Vali"+"Ahmadov" differs from "Ali"+"Vali Ahmadov".
-    return "\x1f".join((given, family, date_of_birth.isoformat()))
+    return "\x1f".join((given, family, born.isoformat()))
 
 
 def _has_letter(folded: str) -> bool:
