@@ -35,11 +35,15 @@ def settings(service: str, **overrides: Any) -> ServiceSettings:
 
 
 def subscriptions(service: str) -> Sequence[Subscription]:
-    """The streams the service reads, each in its consumer group (its `entrypoints.consumers`)."""
-    bootstrap(service)  # refuses an unknown name
-    found: Sequence[Subscription] = importlib.import_module(
-        f"{service}.entrypoints.consumers"
-    ).SUBSCRIPTIONS
+    """The streams the service reads, each in its consumer group.
+
+    A provider's bootstrap lists them (korpu_provider); the referral service's are
+    in its `entrypoints.consumers`.
+    """
+    module = bootstrap(service)  # refuses an unknown name
+    if not hasattr(module, "SUBSCRIPTIONS"):
+        module = importlib.import_module(f"{service}.entrypoints.consumers")
+    found: Sequence[Subscription] = module.SUBSCRIPTIONS
     return found
 
 

@@ -1,26 +1,17 @@
-"""The only place that builds the shelter service's concrete parts."""
+"""The only place that builds the shelter service's concrete parts (on korpu_provider)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import FastAPI
 from pydantic_settings import SettingsConfigDict
 
-from korpu_runtime import http
-from korpu_runtime.database import Database
-from korpu_runtime.service import Service
+from korpu_provider.bootstrap import Entrypoints
 from korpu_runtime.settings import ServiceSettings
 from shelter.adapters import tables
-from shelter.entrypoints import consumers
-from shelter.entrypoints import http as shelter_http
-from shelter.service_layer import directory
+from shelter.provider import Shelter
 
 # For the CLI (`korpu org ... --provider`, `korpu audit --provider`): this provider's
 # organizations, keys and audit trail, in its own database (`METADATA`).
-KEYRING = tables.access.keyring
-TRAIL = tables.access.trail
-METADATA = tables.metadata
+KEYRING, TRAIL, METADATA = tables.access.keyring, tables.access.trail, tables.metadata
 
 
 class Settings(ServiceSettings):
@@ -30,30 +21,6 @@ class Settings(ServiceSettings):
     http_port: int = 8081
 
 
-def build_service(settings: Settings | None = None) -> Service:
-    return Service(settings or Settings(), tables.metadata, consumers.SUBSCRIPTIONS)
-
-
-def build_app(settings: Settings | None = None) -> FastAPI:
-    service = build_service(settings)
-    return http.build_app(
-        service,
-        [shelter_http.router(service, tables.access)],
-        title="Körpü shelter service",
-        keyring=KEYRING,
-    )
-
-
-def seed(settings: Settings, entries: list[dict[str, Any]]) -> int:
-    """Load the directory's shelters in one transaction; returns how many entries were loaded.
-
-    Raises `directory.InvalidDirectory` naming every bad field, having written nothing.
-    Beds it adds go to people waiting; their answers wait in the outbox for the
-    service's relay (this process sends nothing itself).
-    """
-    loaded = Database.once(
-        settings.database_url,
-        tables.metadata,
-        lambda conn: directory.load_directory(conn, entries),
-    )
-    return loaded.added + loaded.updated
+SERVICE = Entrypoints(Shelter(), Settings, "Körpü shelter service")
+build_service, build_app, seed = SERVICE.build_service, SERVICE.build_app, SERVICE.seed
+SUBSCRIPTIONS = SERVICE.subscriptions

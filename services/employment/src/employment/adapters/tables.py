@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from korpu_runtime import provider_access
-from korpu_runtime import tables as runtime_tables
+from korpu_provider import tasks as provider_tasks
+from korpu_provider.schema import Schema
 
-metadata = sa.MetaData()
-outbox, inbox = runtime_tables.add_runtime_tables(metadata)
-# The case workers' organizations, their API keys and the audit trail of what they
-# read and did (korpu_runtime.provider_access): here, in this provider's own database.
-access = provider_access.add_tables(metadata)
+schema = Schema()
+metadata = schema.metadata
+outbox, inbox, access = schema.outbox, schema.inbox, schema.access
 
 programs = sa.Table(
     "programs",
@@ -30,32 +28,12 @@ programs = sa.Table(
     sa.Column("min_age", sa.Integer, nullable=False),
 )
 
-tasks = sa.Table(
-    "tasks",
+tasks = provider_tasks.table(
     metadata,
-    # Arrival order for the waitlist ("longest waiting first"). It is the primary
-    # key because SQLite autoincrements only its integer primary key; rejected:
-    # max()+1, which two PostgreSQL replicas could both compute, and a timestamp,
-    # which two hosts' clocks can order wrongly.
-    sa.Column("queued_seq", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("task_id", sa.String(64), nullable=False, unique=True),
-    sa.Column("referral_id", sa.String(64), nullable=False),
-    # False for a tombstone: the cancellation arrived before the request.
+    # The first schema's tombstone marker (False for one), still written (korpu_provider.tasks).
     sa.Column("requested", sa.Boolean, nullable=False),
-    sa.Column("region", sa.String(60), nullable=True),
     sa.Column("age_years", sa.Integer, nullable=True),
     sa.Column("is_child", sa.Boolean, nullable=False),
     sa.Column("languages", sa.JSON, nullable=False),
-    # accepted | on-hold | rejected | cancelled | completed
-    sa.Column("status", sa.String(20), nullable=False, index=True),
     sa.Column("program_id", sa.ForeignKey("programs.id"), nullable=True),
-    sa.Column("reason", sa.String(30), nullable=True),
-    # The waitlist position last sent while on hold: when the line moves, only
-    # the people whose place changed are told again (`positions.announce`).
-    sa.Column("announced_position", sa.Integer, nullable=True),
-    # How many answers were sent about this task: the last one's `revision`, so the
-    # referral service can tell an old answer delivered late from a new one.
-    sa.Column("revision", sa.Integer, nullable=False, default=0),
-    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )

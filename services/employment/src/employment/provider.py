@@ -1,0 +1,118 @@
+"""Employment as a provider of the kit (korpu_provider): seats, decided by `domain.enrolment`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from sqlalchemy.engine import Connection
+
+from employment.adapters import programs, tables
+from employment.domain import enrolment, model, waitlist
+from korpu_contracts import intake, referral, streams
+from korpu_contracts.vocabulary import Service
+from korpu_provider import protocol
+from korpu_provider.answers import Detail
+from korpu_provider.tasks import Row, Tasks
+
+ProgramName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class ProgramEntry(BaseModel):
+    """One program of the seed file's `programs` list.
+
+    `languages` and `min_age` have no default on purpose: a forgotten key would
+    silently open a program to every language or to children of any age.
+    `languages: []` is how to say "taught in whatever language is needed".
+    """
+
+    # An unknown key is refused, so a misspelt one ("min-age") is never silently dropped.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: ProgramName
+    region: intake.Region
+    seats: int = Field(ge=0, le=100_000)
+    languages: list[intake.LanguageCode] = Field(max_length=50)
+    min_age: int = Field(ge=0, le=120)
+
+
+class Employment:
+    """Seats in vocational programs (CoE art. 12(4)); age and language decide who is admitted."""
+
+    service = Service.EMPLOYMENT
+    requests, group = streams.EMPLOYMENT_REQUESTS, streams.GROUP_EMPLOYMENT
+    updates = streams.EMPLOYMENT_UPDATES
+    schema = tables.schema
+    # A tombstone's NOT NULL columns: no request yet, so no child and no language.
+    tasks = Tasks(
+        tables.tasks,
+        holds="program_id",
+        tombstone={"requested": False, "is_child": False, "languages": []},
+    )
+    seed_key, directory_route = "programs", "programs"
+    entries = TypeAdapter(list[ProgramEntry])
+
+    def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
+        return {
+            "requested": True,
+            "region": requested.region,
+            "age_years": requested.age_years,
+            "is_child": requested.is_child,
+            "languages": sorted(set(requested.languages)),
+        }
+
+    def request_of(self, task: Row) -> model.SeatRequest:
+        return model.SeatRequest(
+            task_id=task.task_id,
+            region=task.region or "",
+            age_years=task.age_years,
+            is_child=task.is_child,
+            languages=frozenset(task.languages),
+            queued_seq=task.queued_seq,
+        )
+
+    def directory(self, conn: Connection, *, lock: bool) -> dict[str, model.Program]:
+        return programs.directory(conn, lock=lock)
+
+    def decide(
+        self, request: model.SeatRequest, directory: Iterable[model.Program]
+    ) -> protocol.Decision:
+        # No waitlist given: the kit counts positions (korpu_provider.waitlist).
+        decision = enrolment.decide(request, directory, ())
+        if isinstance(decision, model.Enrolled):
+            return protocol.Give(decision.program_id)
+        if isinstance(decision, model.Waitlisted):
+            return protocol.Wait(decision.reason)
+        return protocol.Refuse(decision.reason)
+
+    def serves(self, entry: model.Program, request: model.SeatRequest) -> bool:
+        return model.admits(entry, request)
+
+    def next_waiting(
+        self, entry: model.Program, waiting: Sequence[model.SeatRequest]
+    ) -> model.SeatRequest | None:
+        return waitlist.next_for_seat(entry, waiting)
+
+    def take(self, conn: Connection, entry: model.Program, request: model.SeatRequest) -> Detail:
+        programs.enrol(conn, entry.id, +1)
+        return {}
+
+    def release(self, conn: Connection, entry_id: str) -> None:
+        programs.enrol(conn, entry_id, -1)
+
+    def given(self, entry: model.Program) -> Detail:
+        # What was given, never who else is in it (the agency contract, README).
+        return {"program": entry.name, "region": entry.region}
+
+    def shown(self, conn: Connection, task: Row) -> dict[str, Any]:
+        held = programs.directory(conn, lock=False).get(task.program_id or "")
+        where = None if held is None else {"id": held.id, "name": held.name, "region": held.region}
+        return {"program": where}
+
+    def upsert(self, conn: Connection, entry: ProgramEntry) -> bool:
+        return programs.upsert(conn, entry.model_dump())
+
+    def directory_view(self, conn: Connection) -> list[dict[str, Any]]:
+        waiting = [self.request_of(task) for task in self.tasks.waiting(conn)]
+        return programs.view(conn, waiting)

@@ -1,0 +1,106 @@
+"""The shelter as a provider of the kit (korpu_provider): beds, decided by `domain.placement`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
+
+import pydantic
+from sqlalchemy.engine import Connection
+
+from korpu_contracts import referral, streams
+from korpu_contracts.vocabulary import Service
+from korpu_provider import protocol
+from korpu_provider.answers import Detail
+from korpu_provider.tasks import Row, Tasks
+from shelter.adapters import facilities, tables
+from shelter.domain import model, placement, waitlist
+
+Text = Annotated[str, pydantic.StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class ShelterEntry(pydantic.BaseModel):
+    """One facility as the seed file spells it; a misspelt field is refused, not dropped."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[Text, pydantic.Field(max_length=200)]
+    region: Annotated[Text, pydantic.Field(max_length=60)]
+    serves: list[model.Category] = pydantic.Field(min_length=1)
+    beds: int = pydantic.Field(ge=0, le=10_000)
+
+
+class Shelter:
+    """Beds in facilities; the person's categories decide where they may sleep."""
+
+    service = Service.SHELTER
+    requests, group = streams.SHELTER_REQUESTS, streams.GROUP_SHELTER
+    updates = streams.SHELTER_UPDATES
+    schema = tables.schema
+    tasks = Tasks(tables.tasks, holds="facility_id", tombstone={"awaiting_request": True})
+    seed_key, directory_route = "shelters", "facilities"
+    entries = pydantic.TypeAdapter(list[ShelterEntry])
+
+    def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
+        return {
+            "awaiting_request": False,
+            "region": requested.region,
+            "is_child": requested.is_child,
+            "sex": str(requested.sex),
+            "accompanying_children": requested.accompanying_children,
+        }
+
+    def request_of(self, task: Row) -> model.BedRequest:
+        return model.BedRequest(
+            task_id=task.task_id,
+            region=task.region,
+            is_child=task.is_child,
+            sex=task.sex,
+            accompanying_children=task.accompanying_children,
+            queued_seq=task.queued_seq,
+        )
+
+    def directory(self, conn: Connection, *, lock: bool) -> dict[str, model.Facility]:
+        return facilities.directory(conn, lock=lock)
+
+    def decide(
+        self, request: model.BedRequest, directory: Iterable[model.Facility]
+    ) -> protocol.Decision:
+        # No waitlist given: the kit counts positions (korpu_provider.waitlist).
+        decision = placement.decide(request, directory, ())
+        if isinstance(decision, model.Placed):
+            return protocol.Give(decision.facility_id)
+        if isinstance(decision, model.Waitlisted):
+            return protocol.Wait(decision.reason)
+        return protocol.Refuse(decision.reason)
+
+    def serves(self, entry: model.Facility, request: model.BedRequest) -> bool:
+        return model.serves(entry, request)
+
+    def next_waiting(
+        self, entry: model.Facility, waiting: Sequence[model.BedRequest]
+    ) -> model.BedRequest | None:
+        return waitlist.next_for_bed(entry, waiting)
+
+    def take(self, conn: Connection, entry: model.Facility, request: model.BedRequest) -> Detail:
+        facilities.occupy(conn, entry.id, 1)
+        return {}
+
+    def release(self, conn: Connection, entry_id: str) -> None:
+        facilities.occupy(conn, entry_id, -1)
+
+    def given(self, entry: model.Facility) -> Detail:
+        return {"facility": entry.name, "region": entry.region}
+
+    def shown(self, conn: Connection, task: Row) -> dict[str, Any]:
+        if task.facility_id is None:
+            return {"facility": None}
+        found = facilities.directory(conn, lock=False)[task.facility_id]
+        return {"facility": {"id": found.id, "name": found.name, "region": found.region}}
+
+    def upsert(self, conn: Connection, entry: ShelterEntry) -> bool:
+        serves = sorted({str(category) for category in entry.serves})
+        return facilities.upsert(conn, entry.name, entry.region, serves, entry.beds)
+
+    def directory_view(self, conn: Connection) -> list[dict[str, Any]]:
+        return facilities.view(conn)

@@ -1,0 +1,72 @@
+"""Building a provider service from its `Provider`: consumers, HTTP app, seeding."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from fastapi import FastAPI
+
+from korpu_contracts import referral
+from korpu_provider import directory
+from korpu_provider import http as provider_http
+from korpu_provider.handlers import AnyProvider, Handlers
+from korpu_runtime import http
+from korpu_runtime.consumer import Subscription, by_type
+from korpu_runtime.database import Database
+from korpu_runtime.service import Service
+from korpu_runtime.settings import ServiceSettings
+
+
+class Entrypoints:
+    """What a provider's `bootstrap` module offers the CLI, built from its `Provider`.
+
+    Settings are built when called, never at import, so a test can build two apps
+    side by side.
+    """
+
+    def __init__(
+        self, provider: AnyProvider, settings: Callable[[], ServiceSettings], title: str
+    ) -> None:
+        self.provider = provider
+        self.settings = settings
+        self.title = title
+        self.handlers = Handlers(provider)
+        # Every stream a provider reads, in one place: its requests and their cancellations.
+        self.subscriptions = (
+            Subscription(
+                name=f"{provider.service}.requests",
+                stream=provider.requests,
+                group=provider.group,
+                handler=by_type(
+                    {
+                        referral.TaskRequested.TYPE: self.handlers.request,
+                        referral.TaskCancelled.TYPE: self.handlers.cancel,
+                    }
+                ),
+            ),
+        )
+
+    def build_service(self, settings: ServiceSettings | None = None) -> Service:
+        metadata = self.provider.schema.metadata
+        return Service(settings or self.settings(), metadata, self.subscriptions)
+
+    def build_app(self, settings: ServiceSettings | None = None) -> FastAPI:
+        service = self.build_service(settings)
+        routes = provider_http.router(self.provider, self.handlers, service)
+        keyring = self.provider.schema.access.keyring
+        return http.build_app(service, [routes], title=self.title, keyring=keyring)
+
+    def seed(self, settings: ServiceSettings, entries: Sequence[Any]) -> int:
+        """Load the provider's seed entries in one transaction; returns how many were loaded.
+
+        Raises `directory.InvalidDirectory` naming every bad field, having written
+        nothing. Needs no Redis: answers to people given added room wait in the
+        outbox for the running service's relay.
+        """
+        loaded = Database.once(
+            settings.database_url,
+            self.provider.schema.metadata,
+            lambda conn: directory.load(self.provider, conn, entries),
+        )
+        return loaded.added + loaded.updated
