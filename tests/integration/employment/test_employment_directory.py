@@ -8,8 +8,8 @@ import pytest
 from employment_harness import Employment, program
 
 from employment import bootstrap
-from employment.adapters import repository
-from employment.service_layer import directory
+from employment.adapters import programs as program_table
+from korpu_provider import directory
 from korpu_runtime.database import Database
 
 
@@ -89,7 +89,7 @@ def test_korpu_seed_creates_the_schema_and_loads_twice_without_duplicates(
     database = Database(database_url)
     try:
         names = database.transaction(
-            lambda conn: [p.name for p in repository.Repository(conn).programs()]
+            lambda conn: sorted(p.name for p in program_table.directory(conn, lock=False).values())
         )
     finally:
         database.close()

@@ -12,9 +12,10 @@ from korpu_contracts import referral, registry, streams
 from korpu_contracts.envelope import Envelope
 from korpu_contracts.providers import TaskUpdated
 from korpu_contracts.vocabulary import Service, Sex
+from korpu_provider import directory
 from korpu_runtime.service import Service as RunningService
+from legal_aid import bootstrap
 from legal_aid.adapters import tables
-from legal_aid.service_layer import directory, views
 from support import bus, infra
 
 
@@ -59,7 +60,7 @@ async def send(redis_url: str, *payloads: referral.TaskRequested | referral.Task
 
 
 async def seed(service: RunningService, entries: list[dict[str, Any]]) -> directory.Loaded:
-    return await service.db.run(lambda conn: directory.load_directory(conn, entries))
+    return await service.db.run(lambda conn: bootstrap.SERVICE.load(conn, entries))
 
 
 async def answers(redis_url: str, count: int) -> list[TaskUpdated]:
@@ -114,7 +115,10 @@ def _outbox_empty(conn: sa.Connection) -> bool:
 
 
 async def caseloads(service: RunningService) -> dict[str, int]:
-    return {row["name"]: row["caseload"] for row in await service.db.run(views.lawyers)}
+    return {
+        row["name"]: row["caseload"]
+        for row in await service.db.run(bootstrap.SERVICE.provider.directory_view)
+    }
 
 
 async def raw_republish(redis_url: str, envelope: Envelope) -> None:

@@ -16,7 +16,7 @@ from legal_aid_helpers import (
 from korpu_contracts import streams
 from korpu_contracts.vocabulary import Reason, Sex, TaskStatus
 from korpu_runtime.service import Service
-from legal_aid.service_layer import handlers
+from legal_aid import bootstrap
 from support import bus
 
 
@@ -84,7 +84,9 @@ async def test_the_end_of_a_case_gives_the_lawyer_to_the_waiting_child_first(
     await send(redis_db, case("open"), case("adult"), case("girl", child=True, languages=["ru"]))
     await answers_by_task(redis_db, 3)
 
-    await service.transaction(lambda uow: handlers.complete(uow, "open", "goal_achieved"))
+    await service.transaction(
+        lambda uow: bootstrap.SERVICE.handlers.complete(uow, "open", "goal_achieved")
+    )
 
     found = await answers_by_task(redis_db, 5)
     assert found["open"].status is TaskStatus.COMPLETED

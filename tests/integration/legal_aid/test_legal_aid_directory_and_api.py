@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from legal_aid_helpers import answers_by_task, case, lawyer, send
 
 from korpu_contracts.vocabulary import TaskStatus
+from korpu_provider import directory
 from korpu_runtime.service import Service
 from legal_aid import bootstrap
-from legal_aid.service_layer import directory
 from support import provider_keys
 
 ALIYEV = lawyer("R. Aliyev", ["Baku", "Ganja"], ["az", "ru", "en"], cap=1)

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import shelter_harness
 
+from korpu_provider import directory
 from korpu_runtime.database import Database
 from shelter import bootstrap
-from shelter.service_layer import directory, views
 
 
 def womens_house(beds: int) -> dict[str, Any]:
@@ -28,7 +28,7 @@ GANJA = {
 def facilities(database_url: str) -> list[dict[str, Any]]:
     database = Database(database_url)
     try:
-        return database.transaction(views.facilities)
+        return database.transaction(bootstrap.SERVICE.provider.directory_view)
     finally:
         database.close()
 
@@ -58,7 +58,7 @@ def test_a_bad_entry_is_refused_naming_each_bad_field_and_nothing_is_written(
     with pytest.raises(directory.InvalidDirectory) as refused:
         bootstrap.seed(settings, [womens_house(3), misspelt])
 
-    fields = [problem.split(":")[0] for problem in refused.value.problems]
+    fields = [problem.split(":")[0] for problem in refused.value.errors]
     assert fields == ["shelters[1].serves.0", "shelters[1].beds", "shelters[1].bedz"]
     assert facilities(database_url) == []
 
@@ -66,7 +66,7 @@ def test_a_bad_entry_is_refused_naming_each_bad_field_and_nothing_is_written(
 def test_a_name_given_twice_in_one_file_is_refused(database_url: str) -> None:
     settings = bootstrap.Settings(database_url=database_url)
 
-    with pytest.raises(directory.InvalidDirectory, match="more than once"):
+    with pytest.raises(directory.InvalidDirectory, match="appears twice"):
         bootstrap.seed(settings, [womens_house(3), womens_house(4)])
 
 

@@ -60,10 +60,11 @@ async def test_a_cancelled_placement_gives_its_bed_to_the_longest_waiting_person
     assert (promoted.task_id, promoted.status) == ("t2", "accepted")
     assert promoted.detail == {"facility": "Baku women's house", "region": "Baku"}
     assert (moved_up.task_id, moved_up.status) == ("t3", "on-hold")
-    # The promotion is an event on the promoted person's own case, linked to no other.
+    # The promotion is filed under the promoted person's own case; its cause is the
+    # cancellation that freed the bed (korpu_provider.answers).
     envelopes = await shelter.envelopes()
-    assert envelopes[-2].subject == "referral-t2"
-    assert envelopes[-2].causationid is None
+    assert (envelopes[-2].subject, envelopes[-2].correlationid) == ("referral-t2",) * 2
+    assert envelopes[-2].causationid == cancel.id
     assert envelopes[-3].causationid == cancel.id
 
 

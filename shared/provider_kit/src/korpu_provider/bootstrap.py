@@ -6,9 +6,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.engine import Connection
 
 from korpu_contracts import referral
-from korpu_provider import directory
+from korpu_provider import directory, views
 from korpu_provider import http as provider_http
 from korpu_provider.handlers import AnyProvider, Handlers
 from korpu_runtime import http
@@ -57,6 +58,14 @@ class Entrypoints:
         keyring = self.provider.schema.access.keyring
         return http.build_app(service, [routes], title=self.title, keyring=keyring)
 
+    def load(self, conn: Connection, entries: Sequence[Any]) -> directory.Loaded:
+        """Load seed entries in the caller's transaction (`directory.load`)."""
+        return directory.load(self.provider, conn, entries)
+
+    def task_view(self, conn: Connection, task_id: str) -> dict[str, Any] | None:
+        """What a case worker reads of one task; None when the provider holds none."""
+        return views.task(self.provider, conn, task_id)
+
     def seed(self, settings: ServiceSettings, entries: Sequence[Any]) -> int:
         """Load the provider's seed entries in one transaction; returns how many were loaded.
 
@@ -67,6 +76,6 @@ class Entrypoints:
         loaded = Database.once(
             settings.database_url,
             self.provider.schema.metadata,
-            lambda conn: directory.load(self.provider, conn, entries),
+            lambda conn: self.load(conn, entries),
         )
         return loaded.added + loaded.updated

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Connection
 
 from korpu_contracts import providers
 from korpu_provider import views
@@ -29,7 +30,7 @@ def router(provider: AnyProvider, handlers: Handlers, service: Service) -> APIRo
     reads_tasks = Depends(keys.authorized(access.TASKS_READ))
     acts = Depends(keys.authorized(access.TASKS_ACT))
 
-    def task_view(conn: Any, task_id: str) -> dict[str, Any] | None:
+    def task_view(conn: Connection, task_id: str) -> dict[str, Any] | None:
         return views.task(provider, conn, task_id)
 
     @api.get(
