@@ -59,7 +59,7 @@ def test_a_bad_entry_is_refused_naming_each_bad_field_and_nothing_is_written(
         bootstrap.seed(settings, [womens_house(3), misspelt])
 
     fields = [problem.split(":")[0] for problem in refused.value.errors]
-    assert fields == ["shelters[1].serves.0", "shelters[1].beds", "shelters[1].bedz"]
+    assert fields == ["shelters[1].serves[0]", "shelters[1].beds", "shelters[1].bedz"]
     assert facilities(database_url) == []
 
 

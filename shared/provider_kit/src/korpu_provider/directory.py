@@ -10,7 +10,6 @@ import pydantic
 from sqlalchemy.engine import Connection
 
 from korpu_provider.handlers import AnyProvider, Handlers
-from korpu_runtime import errors
 from korpu_runtime.unit_of_work import UnitOfWork
 
 
@@ -36,8 +35,8 @@ def validate(provider: AnyProvider, entries: Sequence[Any]) -> list[Any]:
     try:
         valid = provider.entries.validate_python(entries)
     except pydantic.ValidationError as invalid:
-        problems = [f"{_located(key, path)}: {msg}" for path, msg in errors.field_errors(invalid)]
-        raise InvalidDirectory(key, problems) from None
+        found = invalid.errors(include_input=False, include_url=False, include_context=False)
+        raise InvalidDirectory(key, [_described(key, error) for error in found]) from None
     first: dict[str, int] = {}
     twice = []
     for index, entry in enumerate(valid):
@@ -49,12 +48,13 @@ def validate(provider: AnyProvider, entries: Sequence[Any]) -> list[Any]:
     return valid
 
 
-def _located(key: str, path: str) -> str:
-    """`0.beds` -> `shelters[0].beds`, as a person editing the seed file would look for it."""
-    index, _, field = path.partition(".")
-    if not index.isdigit():
-        return key
-    return f"{key}[{index}]" + (f".{field}" if field else "")
+def _described(key: str, error: Any) -> str:
+    """`shelters[0].serves[1]: message`, as a person editing the seed file would look for it;
+    never the value."""
+    where = key
+    for part in error["loc"]:
+        where += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return f"{where}: {error['msg']}"
 
 
 def load(provider: AnyProvider, conn: Connection, entries: Sequence[Any]) -> Loaded:
