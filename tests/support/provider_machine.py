@@ -216,7 +216,9 @@ class ProviderMachine(RuleBasedStateMachine):
         self.db.transaction(lambda conn: handler(self.uow(conn), envelope))
 
     def uow(self, conn: sa.Connection) -> UnitOfWork:
-        return UnitOfWork(conn, self.provider.tables.outbox, self.provider.tables.inbox)
+        return UnitOfWork(
+            conn, self.provider.tables.schema.outbox, self.provider.tables.schema.inbox
+        )
 
     def status(self, task_id: str) -> str:
         tasks = self.provider.tables.tasks
@@ -226,7 +228,7 @@ class ProviderMachine(RuleBasedStateMachine):
 
     def last_answers(self, conn: sa.Connection) -> dict[str, dict[str, Any]]:
         """Each task's latest answer in the outbox, as the referral service will read it."""
-        outbox = self.provider.tables.outbox
+        outbox = self.provider.tables.schema.outbox
         latest: dict[str, dict[str, Any]] = {}
         for (body,) in conn.execute(sa.select(outbox.c.body).order_by(outbox.c.id)):
             data = json.loads(body)["data"]

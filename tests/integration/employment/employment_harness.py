@@ -176,5 +176,5 @@ class Employment:
 
 
 def _outbox_sent(conn: sa.Connection) -> bool:
-    unsent = sa.select(sa.func.count()).where(tables.outbox.c.published_at.is_(None))
+    unsent = sa.select(sa.func.count()).where(tables.schema.outbox.c.published_at.is_(None))
     return conn.execute(unsent).scalar_one() == 0

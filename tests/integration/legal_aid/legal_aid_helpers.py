@@ -110,7 +110,7 @@ async def settled(service: RunningService, redis_url: str) -> None:
 
 
 def _outbox_empty(conn: sa.Connection) -> bool:
-    unpublished = sa.select(sa.func.count()).where(tables.outbox.c.published_at.is_(None))
+    unpublished = sa.select(sa.func.count()).where(tables.schema.outbox.c.published_at.is_(None))
     return conn.execute(unpublished).scalar_one() == 0
 
 

@@ -97,7 +97,7 @@ class Shelter:
         group = next(g for g in groups if g["name"].decode() == streams.GROUP_SHELTER)
         if group["lag"] != 0 or group["pending"] != 0:
             return False
-        unsent = sa.select(sa.func.count()).where(tables.outbox.c.published_at.is_(None))
+        unsent = sa.select(sa.func.count()).where(tables.schema.outbox.c.published_at.is_(None))
         return await self.service.db.run(lambda conn: conn.execute(unsent).scalar_one()) == 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
@@ -52,6 +52,9 @@ class Employment:
     )
     seed_key, directory_route = "programs", "programs"
     entries = TypeAdapter(list[ProgramEntry])
+    directory = staticmethod(programs.directory)
+    serves = staticmethod(model.admits)
+    next_waiting = staticmethod(waitlist.next_for_seat)
 
     def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
         return {
@@ -72,27 +75,12 @@ class Employment:
             queued_seq=task.queued_seq,
         )
 
-    def directory(self, conn: Connection, *, lock: bool) -> dict[str, model.Program]:
-        return programs.directory(conn, lock=lock)
-
     def decide(
         self, request: model.SeatRequest, directory: Iterable[model.Program]
     ) -> protocol.Decision:
         # No waitlist given: the kit counts positions (korpu_provider.waitlist).
         decision = enrolment.decide(request, directory, ())
-        if isinstance(decision, model.Enrolled):
-            return protocol.Give(decision.program_id)
-        if isinstance(decision, model.Waitlisted):
-            return protocol.Wait(decision.reason)
-        return protocol.Refuse(decision.reason)
-
-    def serves(self, entry: model.Program, request: model.SeatRequest) -> bool:
-        return model.admits(entry, request)
-
-    def next_waiting(
-        self, entry: model.Program, waiting: Sequence[model.SeatRequest]
-    ) -> model.SeatRequest | None:
-        return waitlist.next_for_seat(entry, waiting)
+        return protocol.decided(decision, model.Enrolled, lambda given: given.program_id)
 
     def take(self, conn: Connection, entry: model.Program, request: model.SeatRequest) -> Detail:
         programs.enrol(conn, entry.id, +1)

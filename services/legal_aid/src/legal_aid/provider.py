@@ -45,6 +45,10 @@ class LegalAid:
     tasks = Tasks(tables.tasks, holds="lawyer_id", tombstone={"languages": [], "is_child": False})
     seed_key, directory_route = "lawyers", "lawyers"
     entries = TypeAdapter(list[LawyerEntry])
+    directory = staticmethod(lawyers.directory)
+    serves = staticmethod(model.covers)
+    release = staticmethod(lawyers.release)
+    directory_view = staticmethod(lawyers.view)
 
     def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
         return {
@@ -62,22 +66,12 @@ class LegalAid:
             queued_seq=task.queued_seq,
         )
 
-    def directory(self, conn: Connection, *, lock: bool) -> dict[str, model.Lawyer]:
-        return lawyers.directory(conn, lock=lock)
-
     def decide(
         self, request: model.CaseRequest, directory: Iterable[model.Lawyer]
     ) -> protocol.Decision:
         # No waitlist given: the kit counts positions (korpu_provider.waitlist).
         decision = assignment.decide(request, directory, ())
-        if isinstance(decision, model.Assigned):
-            return protocol.Give(decision.lawyer_id)
-        if isinstance(decision, model.Waitlisted):
-            return protocol.Wait(decision.reason)
-        return protocol.Refuse(decision.reason)
-
-    def serves(self, entry: model.Lawyer, request: model.CaseRequest) -> bool:
-        return model.covers(entry, request)
+        return protocol.decided(decision, model.Assigned, lambda given: given.lawyer_id)
 
     def next_waiting(
         self, entry: model.Lawyer, waiting: Sequence[model.CaseRequest]
@@ -89,9 +83,6 @@ class LegalAid:
         lawyers.take(conn, entry.id)
         # Kept on the task and told: translation is part of the minimum assistance.
         return {"interpreter_needed": model.needs_interpreter(entry, request)}
-
-    def release(self, conn: Connection, entry_id: str) -> None:
-        lawyers.release(conn, entry_id)
 
     def given(self, entry: model.Lawyer) -> Detail:
         return {"lawyer": entry.name}
@@ -106,6 +97,3 @@ class LegalAid:
 
     def upsert(self, conn: Connection, entry: LawyerEntry) -> bool:
         return lawyers.upsert(conn, entry.name, entry.regions, entry.languages, entry.max_caseload)
-
-    def directory_view(self, conn: Connection) -> list[dict[str, Any]]:
-        return lawyers.view(conn)

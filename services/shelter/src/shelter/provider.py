@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import pydantic
@@ -40,6 +40,10 @@ class Shelter:
     tasks = Tasks(tables.tasks, holds="facility_id", tombstone={"awaiting_request": True})
     seed_key, directory_route = "shelters", "facilities"
     entries = pydantic.TypeAdapter(list[ShelterEntry])
+    directory = staticmethod(facilities.directory)
+    serves = staticmethod(model.serves)
+    next_waiting = staticmethod(waitlist.next_for_bed)
+    directory_view = staticmethod(facilities.view)
 
     def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
         return {
@@ -60,27 +64,12 @@ class Shelter:
             queued_seq=task.queued_seq,
         )
 
-    def directory(self, conn: Connection, *, lock: bool) -> dict[str, model.Facility]:
-        return facilities.directory(conn, lock=lock)
-
     def decide(
         self, request: model.BedRequest, directory: Iterable[model.Facility]
     ) -> protocol.Decision:
         # No waitlist given: the kit counts positions (korpu_provider.waitlist).
         decision = placement.decide(request, directory, ())
-        if isinstance(decision, model.Placed):
-            return protocol.Give(decision.facility_id)
-        if isinstance(decision, model.Waitlisted):
-            return protocol.Wait(decision.reason)
-        return protocol.Refuse(decision.reason)
-
-    def serves(self, entry: model.Facility, request: model.BedRequest) -> bool:
-        return model.serves(entry, request)
-
-    def next_waiting(
-        self, entry: model.Facility, waiting: Sequence[model.BedRequest]
-    ) -> model.BedRequest | None:
-        return waitlist.next_for_bed(entry, waiting)
+        return protocol.decided(decision, model.Placed, lambda given: given.facility_id)
 
     def take(self, conn: Connection, entry: model.Facility, request: model.BedRequest) -> Detail:
         facilities.occupy(conn, entry.id, 1)
@@ -101,6 +90,3 @@ class Shelter:
     def upsert(self, conn: Connection, entry: ShelterEntry) -> bool:
         serves = sorted({str(category) for category in entry.serves})
         return facilities.upsert(conn, entry.name, entry.region, serves, entry.beds)
-
-    def directory_view(self, conn: Connection) -> list[dict[str, Any]]:
-        return facilities.view(conn)

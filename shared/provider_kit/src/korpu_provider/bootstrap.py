@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import types
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 from sqlalchemy.engine import Connection
 
 from korpu_contracts import referral
@@ -19,6 +22,18 @@ from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
 
 
+def settings_class(service: str, http_port: int) -> type[ServiceSettings]:
+    """A provider's settings, read with its prefix (`SHELTER_DATABASE_URL`)."""
+    namespace = {
+        "__annotations__": {"service": str, "http_port": int},
+        "model_config": SettingsConfigDict(env_prefix=f"{service.upper()}_", extra="ignore"),
+        "service": service,
+        "http_port": Field(default=http_port, ge=0, le=65535),
+    }
+    name = service.title().replace("_", "") + "Settings"
+    return types.new_class(name, (ServiceSettings,), {}, lambda body: body.update(namespace))
+
+
 class Entrypoints:
     """What a provider's `bootstrap` module offers the CLI, built from its `Provider`.
 
@@ -26,13 +41,16 @@ class Entrypoints:
     side by side.
     """
 
-    def __init__(
-        self, provider: AnyProvider, settings: Callable[[], ServiceSettings], title: str
-    ) -> None:
+    def __init__(self, provider: AnyProvider, http_port: int, title: str) -> None:
         self.provider = provider
-        self.settings = settings
+        self.settings = settings_class(str(provider.service), http_port)
         self.title = title
         self.handlers = Handlers(provider)
+        # For the CLI (`korpu org ... --provider`, `korpu audit --provider`): this
+        # provider's organizations, keys and audit trail, in its own database.
+        self.keyring = provider.schema.access.keyring
+        self.trail = provider.schema.access.trail
+        self.metadata = provider.schema.metadata
         # Every stream a provider reads, in one place: its requests and their cancellations.
         self.subscriptions = (
             Subscription(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeAlias, TypeVar
 
@@ -46,6 +46,22 @@ class Refuse:
 
 
 Decision: TypeAlias = Give | Wait | Refuse
+
+G = TypeVar("G")
+
+
+def decided(decision: object, given: type[G], entry_id: Callable[[G], str]) -> Decision:
+    """A domain's decision as the kit's.
+
+    `given` is the domain's class for a place given, `entry_id` reads which entry.
+    A decision with a `position` is a waitlisting (the kit counts positions itself,
+    `waitlist`); any other is a refusal; both carry a `reason`.
+    """
+    if isinstance(decision, given):
+        return Give(entry_id(decision))
+    reason = str(getattr(decision, "reason"))  # noqa: B009 - the domain's classes are its own
+    return Wait(reason) if hasattr(decision, "position") else Refuse(reason)
+
 
 R = TypeVar("R", bound=Waiting)
 D = TypeVar("D", bound=Entry)

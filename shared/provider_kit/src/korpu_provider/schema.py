@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
+from korpu_provider import tasks
 from korpu_runtime import provider_access
 from korpu_runtime import tables as runtime_tables
 
@@ -20,3 +23,18 @@ class Schema:
         self.metadata = sa.MetaData()
         self.outbox, self.inbox = runtime_tables.add_runtime_tables(self.metadata)
         self.access = provider_access.add_tables(self.metadata)
+
+    def directory(self, name: str, *columns: sa.Column[Any]) -> sa.Table:
+        """A directory's table: the id its tasks hold, the unique name a seed file keys on
+        (loading again updates the entry of that name), then the provider's columns."""
+        return sa.Table(
+            name,
+            self.metadata,
+            sa.Column("id", sa.String(36), primary_key=True),
+            sa.Column("name", sa.String(200), nullable=False, unique=True),
+            *columns,
+        )
+
+    def tasks(self, *columns: sa.Column[Any]) -> sa.Table:
+        """The `tasks` table (korpu_provider.tasks) with the provider's own columns."""
+        return tasks.table(self.metadata, *columns)

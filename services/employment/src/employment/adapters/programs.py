@@ -67,12 +67,5 @@ def view(conn: Connection, waiting: Iterable[model.SeatRequest]) -> list[dict[st
 
 
 def _program(row: sa.Row[Any]) -> model.Program:
-    return model.Program(
-        id=row.id,
-        name=row.name,
-        region=row.region,
-        seats=row.seats,
-        enrolled=row.enrolled,
-        languages=frozenset(row.languages),
-        min_age=row.min_age,
-    )
+    # The table's columns are the program's fields.
+    return model.Program(**{**row._mapping, "languages": frozenset(row.languages)})

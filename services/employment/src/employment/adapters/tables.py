@@ -8,19 +8,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from korpu_provider import tasks as provider_tasks
 from korpu_provider.schema import Schema
 
 schema = Schema()
 metadata = schema.metadata
-outbox, inbox, access = schema.outbox, schema.inbox, schema.access
 
-programs = sa.Table(
+programs = schema.directory(
     "programs",
-    metadata,
-    sa.Column("id", sa.String(36), primary_key=True),
-    # The seed file's key: loading it again updates the program instead of adding one.
-    sa.Column("name", sa.String(200), nullable=False, unique=True),
     sa.Column("region", sa.String(60), nullable=False),
     sa.Column("seats", sa.Integer, nullable=False),
     sa.Column("enrolled", sa.Integer, nullable=False),
@@ -28,8 +22,7 @@ programs = sa.Table(
     sa.Column("min_age", sa.Integer, nullable=False),
 )
 
-tasks = provider_tasks.table(
-    metadata,
+tasks = schema.tasks(
     # The first schema's tombstone marker (False for one), still written (korpu_provider.tasks).
     sa.Column("requested", sa.Boolean, nullable=False),
     sa.Column("age_years", sa.Integer, nullable=True),

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from korpu_provider import tasks as provider_tasks
 from korpu_provider.schema import Schema
 
 schema = Schema()
 metadata = schema.metadata
-outbox, inbox, access = schema.outbox, schema.inbox, schema.access
 
 # The directory, loaded by `korpu seed` and upserted by name; `caseload` counts open cases.
-lawyers = sa.Table(
+lawyers = schema.directory(
     "lawyers",
-    metadata,
-    sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False, unique=True),
     sa.Column("regions", sa.JSON, nullable=False),
     sa.Column("languages", sa.JSON, nullable=False),
     sa.Column("max_caseload", sa.Integer, nullable=False),
@@ -25,8 +20,7 @@ lawyers = sa.Table(
 
 # Coarse attributes only (region, languages, is_child): enough to decide again for
 # the waitlist, never who the person is.
-tasks = provider_tasks.table(
-    metadata,
+tasks = schema.tasks(
     sa.Column("languages", sa.JSON, nullable=False),
     sa.Column("is_child", sa.Boolean, nullable=False),
     sa.Column("lawyer_id", sa.ForeignKey("lawyers.id"), nullable=True),

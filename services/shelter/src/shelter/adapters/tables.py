@@ -8,19 +8,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from korpu_provider import tasks as provider_tasks
 from korpu_provider.schema import Schema
 
 schema = Schema()
 metadata = schema.metadata
-outbox, inbox, access = schema.outbox, schema.inbox, schema.access
 
-facilities = sa.Table(
+facilities = schema.directory(
     "facilities",
-    metadata,
-    sa.Column("id", sa.String(36), primary_key=True),
-    # The seed file's key: loading a directory again updates rows by name.
-    sa.Column("name", sa.String(200), nullable=False, unique=True),
     sa.Column("region", sa.String(60), nullable=False),
     # Category values (women, men, girls, boys, families), sorted.
     sa.Column("serves", sa.JSON, nullable=False),
@@ -30,8 +24,7 @@ facilities = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-tasks = provider_tasks.table(
-    metadata,
+tasks = schema.tasks(
     # The first schema's tombstone marker, still written (korpu_provider.tasks).
     sa.Column("awaiting_request", sa.Boolean, nullable=False, default=False),
     sa.Column("is_child", sa.Boolean, nullable=True),
