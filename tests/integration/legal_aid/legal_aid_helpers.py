@@ -112,21 +112,3 @@ async def settled(service: RunningService, redis_url: str) -> None:
 def _outbox_empty(conn: sa.Connection) -> bool:
     unpublished = sa.select(sa.func.count()).where(tables.schema.outbox.c.published_at.is_(None))
     return conn.execute(unpublished).scalar_one() == 0
-
-
-async def caseloads(service: RunningService) -> dict[str, int]:
-    return {
-        row["name"]: row["caseload"]
-        for row in await service.db.run(bootstrap.SERVICE.provider.directory_view)
-    }
-
-
-async def raw_republish(redis_url: str, envelope: Envelope) -> None:
-    """XADD the very same envelope again, as a relay that died before marking it would."""
-    client = aioredis.from_url(redis_url)
-    try:
-        await client.xadd(
-            streams.LEGAL_AID_REQUESTS, bus.entry(streams.LEGAL_AID_REQUESTS, envelope)
-        )  # type: ignore[arg-type]
-    finally:
-        await client.aclose()

@@ -86,17 +86,32 @@ class Running:
 
     async def send_at_once(self, payloads: list[Any]) -> None:
         """Every payload in one pipeline, so that replicas race for them."""
+        await self.send_again(
+            [
+                Envelope.wrap(p, source=source_of("referral"), subject=p.referral_id)
+                for p in payloads
+            ]
+        )
+
+    async def send_again(self, envelopes: list[Envelope]) -> None:
+        """These very entries on the stream (again), as a relay that died before marking
+        them sent would add them."""
         client = aioredis.from_url(self.redis_url)
         try:
             pipe = client.pipeline(transaction=False)
-            for payload in payloads:
-                envelope = Envelope.wrap(
-                    payload, source=source_of("referral"), subject=payload.referral_id
-                )
+            for envelope in envelopes:
                 pipe.xadd(self.requests, bus.entry(self.requests, envelope))  # type: ignore[arg-type]
             await pipe.execute()
         finally:
             await client.aclose()
+
+    async def complete(self, task_id: str) -> None:
+        """A case worker ends the help given (what `POST /v1/tasks/{id}/complete` runs)."""
+        handlers = self.bootstrap.SERVICE.handlers
+        await self.service.transaction(lambda uow: handlers.complete(uow, task_id, "goal_achieved"))
+
+    async def directory(self) -> list[dict[str, Any]]:
+        return list(await self.service.db.run(self.bootstrap.SERVICE.provider.directory_view))
 
     async def settled(self) -> list[tuple[Envelope, providers.TaskUpdated]]:
         """Every answer once nothing is left to handle or send, each event once."""

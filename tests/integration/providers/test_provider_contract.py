@@ -10,15 +10,21 @@ from __future__ import annotations
 import pytest
 from providers_harness import PROVIDERS, Running, shuffled, started
 
+from korpu_provider.directory import InvalidDirectory
+from korpu_provider.handlers import NotAccepted, UnknownTask
+
 
 async def test_a_request_with_room_is_accepted_and_says_what_was_given(provider: Running) -> None:
     await provider.seed(places=1)
-    await provider.send(provider.requested("a"))
+    request = await provider.send(provider.requested("a"))
 
-    (answer,) = (await provider.latest()).values()
+    ((envelope, answer),) = await provider.settled()
 
     assert (answer.task_id, answer.status, answer.revision) == ("a", "accepted", 1)
     assert "Baku" in answer.detail.values()
+    # Filed under the person's own case, caused by the request it answers.
+    assert (envelope.subject, envelope.correlationid) == (request.subject, request.correlationid)
+    assert envelope.causationid == request.id
 
 
 async def test_people_beyond_the_room_wait_in_arrival_order(provider: Running) -> None:
@@ -57,6 +63,36 @@ async def test_a_cancellation_gives_the_place_to_the_first_waiting_and_moves_the
     assert moved.causationid is None
 
 
+async def test_a_person_who_leaves_the_waitlist_moves_those_behind_up(provider: Running) -> None:
+    await provider.seed(places=1)
+    await provider.send(*(provider.requested(t) for t in ("a", "b", "c")))
+    await provider.latest()
+
+    await provider.send(provider.cancelled("b"))
+    latest = await provider.latest()
+
+    assert [latest[t].status for t in "abc"] == ["accepted", "cancelled", "on-hold"]
+    assert latest["c"].detail == {"waitlist_position": 1}
+
+
+async def test_completing_the_help_gives_the_place_to_the_next_and_only_an_accepted_task_completes(
+    provider: Running,
+) -> None:
+    await provider.seed(places=1)
+    await provider.send(*(provider.requested(t) for t in ("a", "b")))
+    await provider.latest()
+
+    with pytest.raises(NotAccepted):
+        await provider.complete("b")
+    with pytest.raises(UnknownTask):
+        await provider.complete("never-requested")
+    await provider.complete("a")
+    latest = await provider.latest()
+
+    assert (latest["a"].status, latest["a"].detail["outcome"]) == ("completed", "goal_achieved")
+    assert latest["b"].status == "accepted"
+
+
 async def test_a_cancellation_before_its_request_ends_it_cancelled_and_takes_no_place(
     provider: Running,
 ) -> None:
@@ -67,6 +103,50 @@ async def test_a_cancellation_before_its_request_ends_it_cancelled_and_takes_no_
 
     assert (latest["a"].status, latest["a"].reason) == ("cancelled", "withdrawn")
     assert latest["b"].status == "accepted"
+
+
+async def test_a_request_delivered_twice_or_sent_twice_is_decided_once(provider: Running) -> None:
+    await provider.seed(places=2)
+    once = await provider.send(provider.requested("a"))
+
+    await provider.send_again([once])  # the very entry again
+    await provider.send(provider.requested("a"))  # the same task in a new event
+    answers = await provider.settled()
+
+    assert [(u.task_id, u.status) for _, u in answers] == [("a", "accepted")]
+    await provider.send(provider.requested("b"))
+    assert (await provider.latest())["b"].status == "accepted"  # one place was left
+
+
+async def test_loading_the_directory_twice_changes_nothing_and_added_room_goes_to_those_waiting(
+    provider: Running,
+) -> None:
+    await provider.seed(places=1)
+    await provider.send(*(provider.requested(t) for t in ("a", "b", "c")))
+    await provider.latest()
+
+    await provider.seed(places=1)
+    assert len(await provider.directory()) == 1
+    await provider.seed(places=2)
+    latest = await provider.latest()
+
+    assert [latest[t].status for t in "abc"] == ["accepted", "accepted", "on-hold"]
+    assert latest["c"].detail == {"waitlist_position": 1}
+    assert len(await provider.directory()) == 1
+
+
+async def test_a_bad_directory_is_refused_whole_naming_each_bad_field(provider: Running) -> None:
+    kit = provider.bootstrap.SERVICE
+    good, misspelt = provider.entry("Good", 1), {**provider.entry("Bad", 1), "colour": "red"}
+
+    with pytest.raises(InvalidDirectory) as refused:
+        await provider.service.db.run(lambda conn: kit.load(conn, [good, misspelt]))
+    with pytest.raises(InvalidDirectory, match="'Good' appears twice"):
+        await provider.service.db.run(lambda conn: kit.load(conn, [good, good]))
+
+    named = [error.split(":")[0] for error in refused.value.errors]
+    assert named == [f"{kit.provider.seed_key}[1].colour"]
+    assert await provider.directory() == []
 
 
 @pytest.mark.parametrize("seed", range(3))
