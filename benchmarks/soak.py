@@ -5,8 +5,8 @@
 Starts the four services as separate processes on SQLite, with a private Redis
 (an embedded one, or REDIS_URL when it names a database other than 0: the stack
 flushes it), and every service trimming its streams every `--trim-seconds`. An
-"agency" consumer group reads and acknowledges korpu.referral.status and
-korpu.referral.intake.replies, as an agency's system would. Referrals are
+"agency" consumer group reads and acknowledges its organization's status and
+replies streams (korpu.referral.status.<org id>, korpu.referral.replies.<org id>). Referrals are
 submitted over HTTP at a steady pace; every `--every` seconds a line shows what
 was submitted and coordinated, the entries left in the korpu.* streams, Redis
 used_memory and the referral process's RSS.
@@ -55,7 +55,6 @@ from korpu_contracts import streams
 from support.stack import running_stack
 
 AGENCY_GROUP = "agency"
-AGENCY_STREAMS = (streams.REFERRAL_STATUS, streams.INTAKE_REPLIES)
 CONNECTIONS = 64
 # Bytes per entry are measured once this many entries are in the streams: fewer
 # would weigh the fixed cost of an empty stream and its groups too much.
@@ -92,6 +91,13 @@ class Soak:
     samples: list[Sample] = field(default_factory=list)
     bytes_per_entry: float | None = None
     submitting_seconds: float = 0.0
+    # The agency's organization, whose status and replies streams its reader reads.
+    organization_id: str = ""
+
+    @property
+    def agency_streams(self) -> tuple[str, str]:
+        organization_id = self.organization_id
+        return streams.referral_status(organization_id), streams.intake_replies(organization_id)
 
     def untrimmed(self, sample: Sample) -> float | None:
         """used_memory had nothing been trimmed: the trimmed entries put back."""
@@ -188,7 +194,7 @@ async def _agency(client: aioredis.Redis, soak: Soak) -> None:
     acknowledging first loses what a crash between the two drops. Until it
     acknowledges, its pending entries hold the trim floor of both streams.
     """
-    wanted: dict[Any, Any] = dict.fromkeys(AGENCY_STREAMS, ">")
+    wanted: dict[Any, Any] = dict.fromkeys(soak.agency_streams, ">")
     while True:
         answer = cast(
             Entries,
@@ -197,7 +203,7 @@ async def _agency(client: aioredis.Redis, soak: Soak) -> None:
         for stream, entries in answer or []:
             for _, fields in entries:
                 event = json.loads(fields[streams.ENTRY_FIELD.encode()])
-                if stream.decode() == streams.REFERRAL_STATUS:
+                if stream.decode() == soak.agency_streams[0]:
                     data = event["data"]
                     if data["status"] == "coordinated":
                         soak.coordinated.add(data["referral_id"])
@@ -243,10 +249,10 @@ async def _submit(base_url: str, key: str, soak: Soak, rate: float) -> None:
         await client.close()
 
 
-async def _create_agency_groups(client: aioredis.Redis) -> None:
+async def _create_agency_groups(client: aioredis.Redis, soak: Soak) -> None:
     # At 0 with MKSTREAM, before the first referral: every status is read, even
     # one written before the agency's reader first asks.
-    for stream in AGENCY_STREAMS:
+    for stream in soak.agency_streams:
         await client.xgroup_create(stream, AGENCY_GROUP, id="0", mkstream=True)
 
 
@@ -263,7 +269,7 @@ def _groups(redis_url: str) -> dict[str, tuple[int, int]]:
 async def _run(stack: Stack, key: str, soak: Soak, rate: float, every: float, trim: float) -> None:
     client = aioredis.from_url(str(stack.redis_url))
     try:
-        await _create_agency_groups(client)
+        await _create_agency_groups(client, soak)
         agency = asyncio.create_task(_agency(client, soak))
         begin = time.perf_counter()
         print(HEADER)
@@ -492,7 +498,8 @@ def main() -> None:
         _data_dir(args.data_dir) as folder,
         running_stack(folder, redis_url, _directory(args.n)) as (stack, agency),
     ):
-        _introduce(args, folder, stack, trim_vars)
+        soak.organization_id = agency.organization_id
+        _introduce(args, folder, stack, trim_vars, soak)
         key = agency.headers["Authorization"].removeprefix("Bearer ")
         asyncio.run(_run(stack, key, soak, args.rate, args.every, args.trim_seconds))
         groups = _groups(str(stack.redis_url))
@@ -505,13 +512,15 @@ def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _introduce(args: argparse.Namespace, folder: Path, stack: Stack, trim_vars: list[str]) -> None:
+def _introduce(
+    args: argparse.Namespace, folder: Path, stack: Stack, trim_vars: list[str], soak: Soak
+) -> None:
     print(f"Körpü soak: {args.n} referrals at {args.rate:g}/s; 4 service processes on "
           f"SQLite in {folder}; Redis {stack.redis_url}; {os.cpu_count()} cores")  # fmt: skip
     print(f"Trimming every {args.trim_seconds:g} s: {', '.join(trim_vars)}="
           f"{args.trim_seconds:g}")  # fmt: skip
     print(f"An '{AGENCY_GROUP}' consumer group reads and acknowledges "
-          f"{' and '.join(AGENCY_STREAMS)}. Without any group those streams keep their "
+          f"{' and '.join(soak.agency_streams)}. Without any group those streams keep their "
           "entries for *_STREAM_RETENTION_HOURS (default 168 h) by design: an agency reading "
           "them with plain XREAD is invisible to the trimmer.")  # fmt: skip
     print("untrimmed MB = used_memory + (entries added - entries now) x bytes per entry, "

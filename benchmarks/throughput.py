@@ -222,7 +222,9 @@ class KeepAliveClient:
             writer.close()
 
 
-async def korpu(base_url: str, key: str, redis_url: str, count: int, drive: Drive):
+async def korpu(
+    base_url: str, key: str, status_stream: str, redis_url: str, count: int, drive: Drive
+):
     client = KeepAliveClient(base_url, key, connections=64)
     await client.open()
 
@@ -235,9 +237,7 @@ async def korpu(base_url: str, key: str, redis_url: str, count: int, drive: Driv
         return str(json.loads(answer)["id"])
 
     try:
-        return await _measure(
-            redis_url, streams.REFERRAL_STATUS, _korpu_parse, submit, count, drive
-        )
+        return await _measure(redis_url, status_stream, _korpu_parse, submit, count, drive)
     finally:
         await client.close()
 
@@ -295,13 +295,14 @@ def main() -> None:
         stack, agency = cleanup.enter_context(running_stack(Path(folder), redis_url, DIRECTORY))
         redis_url = str(stack.redis_url)
         key = agency.headers["Authorization"].removeprefix("Bearer ")
+        told = streams.referral_status(agency.organization_id)
         base = stack.processes["referral"].url
         print(f"Körpü: 4 service processes, SQLite, Redis {redis_url}; {os.cpu_count()} cores")
         # Not counted: the first referral warms every process (connections, statements).
-        asyncio.run(korpu(base, key, redis_url, 1, _drive_alone))
-        alone = asyncio.run(korpu(base, key, redis_url, args.alone, _drive_alone))
-        burst = asyncio.run(korpu(base, key, redis_url, args.n, paced(None)))
-        steadily = asyncio.run(korpu(base, key, redis_url, steady, paced(args.rate)))
+        asyncio.run(korpu(base, key, told, redis_url, 1, _drive_alone))
+        alone = asyncio.run(korpu(base, key, told, redis_url, args.alone, _drive_alone))
+        burst = asyncio.run(korpu(base, key, told, redis_url, args.n, paced(None)))
+        steadily = asyncio.run(korpu(base, key, told, redis_url, steady, paced(args.rate)))
         memory = redis.Redis.from_url(redis_url).info("memory")["used_memory_human"]
         helpers = _start_baseline(redis_url)
         try:

@@ -47,6 +47,15 @@ def subscriptions(service: str) -> Sequence[Subscription]:
     return found
 
 
+def templates(service: str) -> Sequence[Subscription]:
+    """The streams the service reads one per organization, under their templates
+    (`streams.PER_ORGANIZATION`): read once the organization is known."""
+    bootstrap(service)
+    consumers = importlib.import_module(f"{service}.entrypoints.consumers")
+    found: Sequence[Subscription] = getattr(consumers, "TEMPLATES", ())
+    return found
+
+
 def keyring(service: str) -> api_keys.Keyring:
     """The service's organizations and API keys (agencies at the referral service, case
     workers at a provider), in its own database."""

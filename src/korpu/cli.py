@@ -177,6 +177,12 @@ def _org_parser(org: Any) -> None:
     revoke.add_argument("--reason", help="why (1-500 characters, required)")
     revoke.add_argument("--bus", action="store_true", help="KEY_ID is an agency's bus key")
     revoke.set_defaults(run=org_keys.command("keys revoke", org_keys.revoke_key))
+    users = org.add_parser(
+        "redis-users",
+        help="set the organizations' Redis users (one per bus key's organization) on the "
+        "Redis in use again, signed in as its admin (after it restarted without them)",
+    )
+    users.set_defaults(run=org_keys.command("redis-users", org_keys.redis_users))
 
 
 def _data_dir() -> Path:

@@ -17,7 +17,7 @@ import subprocess
 import sysconfig
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -83,15 +83,21 @@ class EmbeddedRedis:
 
     `passwords` (user -> password, every user of `korpu.redis_acl`): the server runs
     with those users and no open default; without, the default user may do anything
-    (the test suite's own Redis servers).
+    (the test suite's own Redis servers). `more_users`: further lines of its users
+    file (the organizations', korpu.agency_users).
     """
 
     def __init__(
-        self, data_dir: Path, port: int | None = None, passwords: Mapping[str, str] | None = None
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        passwords: Mapping[str, str] | None = None,
+        more_users: Sequence[str] = (),
     ) -> None:
         self.directory = Path(data_dir) / "redis"
         self.log_path = self.directory / "redis.log"
         self.passwords = dict(passwords) if passwords is not None else None
+        self.more_users = list(more_users)
         self._requested_port = port
         self._port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -120,7 +126,7 @@ class EmbeddedRedis:
         binary = find_server_binary()
         _make_private(self.directory)
         if self.passwords is not None:
-            text = redis_acl.render(self.passwords, default_user=False)
+            text = redis_acl.render(self.passwords, default_user=False, more=self.more_users)
             redis_acl.write_private(self.directory / ACL_FILE, text)
         self._port = self._requested_port or free_port()
         self._log = os.fdopen(

@@ -18,6 +18,16 @@ if TYPE_CHECKING:
 def redis_url() -> str:
     """REDIS_URL when set; else the Redis `korpu up` started for this data folder, signed in
     as the operator (its password from the keys folder); else the services' own default."""
+    from korpu import redis_acl
+    from korpu_runtime import settings
+
+    known = known_redis_url(redis_acl.OPERATOR)
+    return known or settings.ServiceSettings(service="korpu").redis_url
+
+
+def known_redis_url(user: str) -> str | None:
+    """REDIS_URL when set (signed in as whoever it names); else the Redis `korpu up`
+    started for this data folder, signed in as `user`; else None."""
     from korpu import embedded_redis, redis_acl
     from korpu_runtime import settings
 
@@ -26,10 +36,9 @@ def redis_url() -> str:
         return found.redis_url
     address = embedded_redis.recorded_address(found.data_dir)
     passwords = redis_acl.stored_passwords(found.keys_dir)
-    if address is not None and passwords is not None:
-        operator = redis_acl.OPERATOR
-        return embedded_redis.with_credentials(address, operator, passwords[operator])
-    return found.redis_url
+    if address is not None and passwords is not None and user in passwords:
+        return embedded_redis.with_credentials(address, user, passwords[user])
+    return None
 
 
 def with_redis(

@@ -14,6 +14,7 @@ import json
 import sys
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -109,14 +110,14 @@ def list_keys(args: argparse.Namespace) -> int:
     service = args.provider or AGENCIES
     keyring = catalog.keyring(service)
 
-    def work(conn: Connection) -> list[api_keys.Key]:
+    def work(conn: Connection) -> tuple[list[api_keys.Key], list[dict[str, Any]]]:
         if not keyring.exists(conn, org_id):
             raise NotFound(f"no organization {org_id}{_at(args)}")
-        return keyring.keys(conn, org_id)
+        return keyring.keys(conn, org_id), [] if args.provider else _bus_keys(conn, org_id)
 
-    found = _once(service, work)
+    found, on_the_bus = _once(service, work)
     if args.json:
-        output.show(json.dumps([_shown(key) for key in found]))
+        output.show(json.dumps([*(_shown(key) for key in found), *on_the_bus]))
         return 0
     print(
         f"{'ID':<36}  {'PREFIX':<17} {'SCOPES':<32} {'CREATED':<17} {'LAST USED':<17} "
@@ -132,7 +133,31 @@ def list_keys(args: argparse.Namespace) -> int:
         )
         # A revocation's reason is anyone's text who held the command line.
         print(output.safe(line.rstrip(), lines=False))
+    for bus_key in on_the_bus:
+        revoked = _when(_parsed(bus_key["revoked_at"]))
+        created = _when(_parsed(bus_key["created_at"]))
+        print(f"{bus_key['id']:<36}  {'(bus key)':<17} {'intake':<32} {created:<17} {'':<17} "
+              f"{'':<8} {revoked}".rstrip())  # fmt: skip
     return 0
+
+
+def _bus_keys(conn: Connection, organization_id: str) -> list[dict[str, Any]]:
+    """The organization's bus keys as listed: the key's id and times, never the key."""
+    from referral.adapters import bus_keys
+
+    return [
+        {
+            "id": row.key_id,
+            "kind": "bus",
+            "created_at": row.created_at.isoformat(),
+            "revoked_at": row.revoked_at and row.revoked_at.isoformat(),
+        }
+        for row in bus_keys.of_organization(conn, organization_id)
+    ]
+
+
+def _parsed(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text)
 
 
 def create_key(args: argparse.Namespace) -> int:
@@ -170,8 +195,10 @@ def create_key(args: argparse.Namespace) -> int:
 def _create_bus_key(args: argparse.Namespace, org_id: str) -> int:
     """`korpu org keys create ORG --bus`: the key an agency signs its intake entries with."""
     if args.provider or args.scope or args.rate_per_minute:
-        raise BadInput("--bus is an agency's key for the intake stream: no --provider, "
-                       "--scope or --rate-per-minute")  # fmt: skip
+        raise BadInput(
+            "--bus is an agency's key for the intake stream: no --provider, "
+            "--scope or --rate-per-minute"
+        )
     from referral.adapters import bus_keys, organizations
 
     def work(conn: Connection) -> str:
@@ -179,13 +206,79 @@ def _create_bus_key(args: argparse.Namespace, org_id: str) -> int:
             raise NotFound(f"no organization {org_id}{_at(args)}")
         return str(bus_keys.create(conn, org_id))
 
+    from korpu import agency_users
+    from korpu_contracts import streams
+
     bus_key = _once(AGENCIES, work)
     key_id = bus_key.partition(":")[0]
+    password = agency_users.grant(_keys_dir(), org_id, key_id)
+    redis_note = _set_redis_users()
+    shown = {
+        "key_id": key_id,
+        "org_id": org_id,
+        "bus_key": bus_key,
+        "redis_user": agency_users.name(org_id),
+        "redis_password": password,
+        "streams": {
+            "intake": streams.intake(org_id),
+            "replies": streams.intake_replies(org_id),
+            "status": streams.referral_status(org_id),
+        },
+    }
     if args.json:
-        print(json.dumps({"key_id": key_id, "org_id": org_id, "bus_key": bus_key}))
+        print(json.dumps(shown))
     else:
         print(f"Bus key {key_id}: the agency signs its intake entries with it")
         print(f"Bus key (shown once, only its public half is kept): {bus_key}")
+        print(f"Redis user {shown['redis_user']}, password (shown once, kept hashed): {password}")
+        print(f"It adds to {streams.intake(org_id)} and reads {streams.intake_replies(org_id)}")
+        print(f"and {streams.referral_status(org_id)}, nothing else.")
+    output.show(redis_note, sys.stderr)
+    return 0
+
+
+def _keys_dir() -> Path:
+    from korpu_runtime.settings import ServiceSettings
+
+    return ServiceSettings(service="operator").keys_dir
+
+
+def _set_redis_users(sign_out: str | None = None) -> str:
+    """The organizations' Redis users set on the Redis in use (korpu.agency_users), signed
+    in as `admin`; what came of it, in one line. The bus keys stand whatever it says."""
+    import redis
+
+    from korpu import agency_users, embedded_redis, operations, redis_acl
+
+    url = operations.known_redis_url(redis_acl.ADMIN)
+    if url is None:
+        return "Redis users: set when `korpu up` next starts its Redis."
+    address = embedded_redis.without_password(url)
+    try:
+        with redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5) as client:
+            if agency_users.is_open(client):
+                return (
+                    f"Redis users: none made, Redis at {address} lets anyone in as its "
+                    "default user (the bus key's signature still shows who sent what)."
+                )
+            applied = agency_users.apply(client, _keys_dir(), sign_out=sign_out)
+    except (redis.ConnectionError, redis.TimeoutError):
+        return (
+            f"Redis users: not set, Redis at {address} cannot be reached; run "
+            "`korpu org redis-users` when it can (`korpu up` sets them as it starts)."
+        )
+    except redis.ResponseError as error:
+        return (
+            f"Redis users: not set at {address} ({' '.join(str(error).split())}); "
+            "run `korpu org redis-users` with REDIS_URL signed in as its `admin` user."
+        )
+    kept = "" if applied.saved else " (Redis keeps no ACL file: set them again after it restarts)"
+    return f"Redis users: set for {len(applied.set)} organization(s) at {address}{kept}."
+
+
+def redis_users(args: argparse.Namespace) -> int:
+    """`korpu org redis-users`: the organizations' Redis users set again from the keys folder."""
+    output.show(_set_redis_users())
     return 0
 
 
@@ -227,8 +320,12 @@ def _revoke_bus_key(args: argparse.Namespace) -> int:
             raise NotFound(f"no bus key {args.key_id}")
         return organization_id
 
+    from korpu import agency_users
+
     organization_id = _once(AGENCIES, work)
     print(f"Bus key {args.key_id} of {organization_id} revoked: its entries are refused.")
+    if agency_users.withdraw(_keys_dir(), args.key_id) is not None:
+        output.show(_set_redis_users(sign_out=organization_id), sys.stderr)
     return 0
 
 
@@ -280,6 +377,7 @@ def _id(text: str, name: str) -> str:
 def _shown(key: api_keys.Key) -> dict[str, Any]:
     return {
         "id": key.id,
+        "kind": "api",
         "prefix": api_keys.KEY_PREFIX + key.prefix,
         "scopes": list(key.scopes),
         "created_at": key.created_at.isoformat(),

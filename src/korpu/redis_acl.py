@@ -18,8 +18,12 @@ DESTROY any stream it could read and XADD to any stream it could acknowledge in.
 What Redis permissions cannot express: the arguments of an allowed command. A user
 that may XADD to a stream may also add with MAXLEN 0 (trimming it) or with the
 highest id (after which nobody can add to it). Hence one writer per stream:
-each provider its own answers stream. The one stream every reader writes to is
-the dead letters, where an entry is refused by the dead-letter checks, not by Redis.
+each provider its own answers stream, each service its own dead letters, each
+organization on the bus its own intake (korpu.agency_users, whose users are made
+per organization, not here).
+
+A stream made per organization (`streams.PER_ORGANIZATION`) is granted to the
+referral service as a pattern: `korpu.referral.intake.*`.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from korpu import catalog, status
@@ -38,9 +42,12 @@ from korpu_contracts import asyncapi, streams
 from korpu_runtime.consumer import Subscription
 from korpu_runtime.redelivery import errors_key
 
-AGENCY = asyncapi.AGENCY
 OPERATOR = "operator"
-USERS = (*catalog.SERVICES, AGENCY, OPERATOR)
+# Makes and removes each organization's Redis user (korpu.agency_users): Redis's own
+# administrator in effect, since a user who may ACL SETUSER may make any user.
+# Signed in as only by `korpu org keys ... --bus` and `korpu org redis-users`.
+ADMIN = "admin"
+USERS = (*catalog.SERVICES, OPERATOR, ADMIN)
 
 COMPOSE_FILE = Path(__file__).resolve().parents[2] / "deploy" / "redis-users.acl"
 # The password of `user` in compose's file: for a local demo only (docker-compose.yml).
@@ -77,7 +84,18 @@ WRITE = ("xadd", "xtrim")
 WRITE_FLOOR = ("xinfo|groups", "xpending")
 # The operator's commands (`korpu status`, `korpu dlq`): `info` for `korpu up`'s
 # check that its own Redis answers, `unwatch` for the WATCH around resolving a letter.
-OPERATOR_CONNECTION = (*CONNECTION, "unwatch", "info")
+# `scan` lists the streams made per organization (`korpu status`).
+OPERATOR_CONNECTION = (*CONNECTION, "unwatch", "info", "scan")
+ADMIN_COMMANDS = (
+    "ping",
+    "acl|setuser",
+    "acl|deluser",
+    "acl|getuser",
+    "acl|users",
+    "acl|whoami",
+    "acl|save",
+    "client|kill",
+)
 STATUS = ("exists", "xlen", "xinfo|groups", "xinfo|consumers", "xrange", "xpending")
 RESOLVE = ("watch", "xrange", "xdel")
 
@@ -97,8 +115,14 @@ class Selector:
     commands: tuple[str, ...]
 
     def rule(self) -> str:
-        keys = " ".join(self.access + _GLOB.sub(r"\\\1", key) for key in self.keys)
+        keys = " ".join(self.access + key_pattern(key) for key in self.keys)
         return f"({keys} {' '.join('+' + command for command in self.commands)})"
+
+
+def key_pattern(key: str) -> str:
+    """A key as an ACL pattern: itself, escaped, but a per-organization stream's template
+    (`{organization_id}`, also in the keys named after it) matches any organization."""
+    return _GLOB.sub(r"\\\1", key).replace("{organization_id}", "*")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,9 +133,13 @@ class User:
 
     def line(self, password: str) -> str:
         """One line of an ACL file; the password is kept as its SHA-256 only."""
-        rules = " ".join(selector.rule() for selector in self.selectors)
-        allowed = " ".join("+" + command for command in self.commands)
-        return f"user {self.name} reset on #{password_hash(password)} {allowed} {rules}"
+        return " ".join(["user", self.name, *self.rules([password_hash(password)])])
+
+    def rules(self, password_hashes: Sequence[str]) -> list[str]:
+        """The user's ACL rules, from nothing (`reset`): for a file line or ACL SETUSER."""
+        passwords = [f"#{digest}" for digest in password_hashes]
+        allowed = ["+" + command for command in self.commands]
+        return ["reset", "on", *passwords, *allowed, *(s.rule() for s in self.selectors)]
 
 
 def password_hash(password: str) -> str:
@@ -125,7 +153,7 @@ def _sent_by(actor: str) -> tuple[str, ...]:
 
 
 def _service(name: str) -> User:
-    read: list[Subscription] = list(catalog.subscriptions(name))
+    read: list[Subscription] = [*catalog.subscriptions(name), *catalog.templates(name)]
     written = _sent_by(name)
     selectors = [
         Selector("~", tuple(s.stream for s in read), READ),
@@ -141,14 +169,13 @@ def _service(name: str) -> User:
     return User(name, CONNECTION, tuple(s for s in selectors if s.keys))
 
 
-def _agency() -> User:
-    # Adds to the intake stream, reads nothing back (another agency's referrals are there).
-    return User(AGENCY, ("ping",), (Selector("%W~", _sent_by(AGENCY), ("xadd",)),))
-
-
 def replayable() -> tuple[str, ...]:
     """The streams a dead letter can come from: every stream read through a group."""
-    found = (s.stream for name in catalog.SERVICES for s in catalog.subscriptions(name))
+    found = (
+        s.stream
+        for name in catalog.SERVICES
+        for s in (*catalog.subscriptions(name), *catalog.templates(name))
+    )
     return tuple(dict.fromkeys(found))
 
 
@@ -166,16 +193,22 @@ def _operator() -> User:
     )
 
 
+def _admin() -> User:
+    return User(ADMIN, ADMIN_COMMANDS, ())
+
+
 def users() -> list[User]:
     """Every user, in the order of `USERS`."""
-    return [*(_service(name) for name in catalog.SERVICES), _agency(), _operator()]
+    return [*(_service(name) for name in catalog.SERVICES), _operator(), _admin()]
 
 
-def render(passwords: Mapping[str, str], *, default_user: bool) -> str:
+def render(passwords: Mapping[str, str], *, default_user: bool, more: Sequence[str] = ()) -> str:
     """An ACL file. `default_user`: an unauthenticated client may PING (compose's health
-    check) and nothing else; without it the default user is off (NOAUTH for everything)."""
+    check) and nothing else; without it the default user is off (NOAUTH for everything).
+    `more`: further lines (the organizations' users, korpu.agency_users)."""
     default = "user default reset on nopass +ping" if default_user else "user default reset off"
-    return "\n".join([default, *(user.line(passwords[user.name]) for user in users())]) + "\n"
+    lines = [default, *(user.line(passwords[user.name]) for user in users()), *more]
+    return "\n".join(lines) + "\n"
 
 
 def compose_file() -> str:

@@ -16,10 +16,22 @@ STREAMS = (*streams.ALL, *streams.DEAD_LETTERS_BY_SERVICE.values())
 
 
 def collect(client: redis.Redis) -> dict[str, Any]:
-    described = [_stream(client, name) for name in STREAMS]
+    described = [_stream(client, name) for name in names(client)]
     letters = set(streams.DEAD_LETTERS_BY_SERVICE.values())
     count = sum(stream["length"] for stream in described if stream["name"] in letters)
     return {"streams": described, "dead_letters": count}
+
+
+def names(client: redis.Redis) -> list[str]:
+    """Every stream of the topology; those made per organization as many as exist."""
+    found: list[str] = []
+    for name in STREAMS:
+        if name in streams.PER_ORGANIZATION:
+            made = client.scan_iter(match=streams.pattern(name), count=PAGE, _type="stream")
+            found += sorted(str(stream) for stream in made)
+        else:
+            found.append(name)
+    return found
 
 
 def _stream(client: redis.Redis, name: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from types import TracebackType
 
 import httpx
 
-from korpu import catalog, redis_acl
+from korpu import agency_users, catalog, redis_acl
 from korpu.embedded_redis import EmbeddedRedis, free_port, without_password
 from korpu_runtime import private
 from korpu_runtime.settings import ServiceSettings
@@ -142,7 +142,9 @@ class Stack:
             keys_dir = ServiceSettings(service="korpu", data_dir=self.data_dir).keys_dir
             passwords = redis_acl.passwords(keys_dir)
             self.redis_passwords_file = keys_dir / redis_acl.PASSWORDS_FILE
-            self.embedded = EmbeddedRedis(self.data_dir, passwords=passwords)
+            self.embedded = EmbeddedRedis(
+                self.data_dir, passwords=passwords, more_users=agency_users.lines(keys_dir)
+            )
             self.embedded.start()
             self.redis_url = self.embedded.url_for(redis_acl.OPERATOR)
         log_dir = private.folder(self.data_dir / "logs")

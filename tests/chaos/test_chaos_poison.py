@@ -13,6 +13,7 @@ import redis
 from korpu_contracts import intake, providers, referral, streams
 from korpu_contracts.envelope import Envelope, source_of
 from korpu_runtime import signing
+from support import stack
 from support.agency import Burst
 from support.chaos import operator, system, verdict, workload
 from support.chaos.report import Report
@@ -49,7 +50,7 @@ def _envelope(stream: str, event_type: str, data: dict[str, object]) -> str:
 
 
 def _producer(stream: str) -> str | None:
-    return next(iter(streams.PRODUCERS[stream]), None)
+    return next(iter(streams.producers_of(stream) or ()), None)
 
 
 def _poisons(stream: str) -> dict[str, str]:
@@ -62,17 +63,21 @@ def _poisons(stream: str) -> dict[str, str]:
     }
 
 
-def _poison_every_input_stream(redis_url: str, keys_dir: Path) -> dict[str, set[str]]:
-    """XADD the three poisons to each stream a service reads, signed by the stream's
-    producer as its relay would; returns the entry ids by stream."""
+def _poison_every_input_stream(
+    redis_url: str, keys_dir: Path, organization_id: str
+) -> dict[str, set[str]]:
+    """XADD the three poisons to each stream a service reads (an organization's intake
+    for the intake's), signed by the stream's producer as its relay would; returns the
+    entry ids by stream."""
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     try:
         poisoned: dict[str, set[str]] = {}
-        for stream in EXPECTED_TYPE:
+        for template in EXPECTED_TYPE:
+            stream = template.format(organization_id=organization_id)
             producer = _producer(stream)
             signer = signing.Signer(keys_dir, producer, create=True) if producer else None
             poisoned[stream] = set()
-            for body in _poisons(stream).values():
+            for body in _poisons(template).values():
                 fields: dict[str, str | bytes] = {streams.ENTRY_FIELD: body}
                 entry = signer.signed(stream, fields) if signer else fields
                 poisoned[stream].add(str(client.xadd(stream, entry)))  # type: ignore[arg-type]
@@ -81,12 +86,12 @@ def _poison_every_input_stream(redis_url: str, keys_dir: Path) -> dict[str, set[
         client.close()
 
 
-def _rejected_intake_entries(redis_url: str) -> set[str]:
+def _rejected_intake_entries(redis_url: str, organization_id: str) -> set[str]:
     """Intake entries the referral service answered `korpu.referral.rejected` for."""
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     try:
         replies: list[tuple[str, dict[str, str]]] = client.xrange(  # type: ignore[assignment]
-            streams.INTAKE_REPLIES
+            streams.intake_replies(organization_id)
         )
     finally:
         client.close()
@@ -111,7 +116,11 @@ def test_poison_on_every_input_stream_is_set_aside_and_the_burst_completes(
     ):
         burst = Burst(agency, workload.submissions(BURST)).start()
         wait_until(_accepted(burst, BURST // 3), timeout=60, interval=0.01)
-        poisoned = _poison_every_input_stream(own_redis.url, tmp_path / "data" / "keys")
+        organization_id = stack.bus_organization()
+        intake_stream = streams.intake(organization_id)
+        poisoned = _poison_every_input_stream(
+            own_redis.url, tmp_path / "data" / "keys", organization_id
+        )
         report.note(
             f"3 poison entries (garbage, unknown type, invalid data) on each of "
             f"{len(poisoned)} input streams after {burst.accepted} referrals accepted"
@@ -119,7 +128,7 @@ def test_poison_on_every_input_stream_is_set_aside_and_the_burst_completes(
         referral_ids = burst.join()
         # Intake answers bad entries itself (rejected, kept in its database, README: Delivery);
         # every other reader retries them, then moves them to the dead letters.
-        to_dead_letters = {s: ids for s, ids in poisoned.items() if s != streams.INTAKE}
+        to_dead_letters = {s: ids for s, ids in poisoned.items() if s != intake_stream}
         expected = sum(len(ids) for ids in to_dead_letters.values())
         verdict.settle_and_check(
             report, agency, BURST, referral_ids, own_redis.url, dead_letters=expected
@@ -138,10 +147,10 @@ def test_poison_on_every_input_stream_is_set_aside_and_the_burst_completes(
             deliveries == [MAX_DELIVERIES],
             f"each tried {MAX_DELIVERIES} times before it was set aside: {deliveries}",
         )
-        rejected = _rejected_intake_entries(own_redis.url) & poisoned[streams.INTAKE]
+        rejected = _rejected_intake_entries(own_redis.url, organization_id)
         report.check(
-            rejected == poisoned[streams.INTAKE],
+            rejected == poisoned[intake_stream],
             f"intake answered korpu.referral.rejected for {len(rejected)} of "
-            f"{len(poisoned[streams.INTAKE])} poison entries",
+            f"{len(poisoned[intake_stream])} poison entries",
         )
     assert not report.problems, report.text()

@@ -92,6 +92,7 @@ class Run:
     def __init__(self, data_dir: Path, redis_url: str) -> None:
         self.data_dir, self.redis_url = data_dir, redis_url
         self.answers: list[tuple[str, httpx.Response]] = []
+        self.organization_id = ""  # the organization on the bus
 
     def keep(self, what: str, answer: httpx.Response) -> httpx.Response:
         self.answers.append((what, answer))
@@ -197,14 +198,16 @@ def _through_the_intake_stream(run: Run) -> None:
         lambda conn: bus_keys.create(conn, organization_id),
     )
     client = redis.Redis.from_url(run.redis_url)
+    intake_stream = streams.intake(organization_id)
     for raw in entries:
-        client.xadd(streams.INTAKE, bus.agency_entry(raw, bus_key))  # type: ignore[arg-type]
+        client.xadd(intake_stream, bus.agency_entry(intake_stream, raw, bus_key))  # type: ignore[arg-type]
+    run.organization_id = organization_id
     wait_until(
-        lambda: client.xlen(streams.INTAKE_REPLIES) >= len(entries),
+        lambda: client.xlen(streams.intake_replies(organization_id)) >= len(entries),
         timeout=15,
         message="every intake entry answered",
     )
-    wait_until(lambda: client.xlen(streams.INTAKE) == 0, timeout=10, message="intake emptied")
+    wait_until(lambda: client.xlen(intake_stream) == 0, timeout=10, message="intake emptied")
 
 
 @pytest.fixture(scope="module")
@@ -246,7 +249,12 @@ def test_no_stream_entry_or_other_redis_value_carries_the_person(run: Run) -> No
     contents = list(_redis_contents(run.redis_url))
     keys = {key.split(" ")[0] for key, _ in contents}
     # The scan saw the traffic it should: coordination, intake replies, rejections.
-    assert {streams.SHELTER_UPDATES, streams.INTAKE_REPLIES, streams.REFERRAL_STATUS} <= keys
+    organization_id = run.organization_id
+    replies, status = (
+        streams.intake_replies(organization_id),
+        streams.referral_status(organization_id),
+    )
+    assert {streams.SHELTER_UPDATES, replies, status} <= keys
     found = [(key, _leaks(value.decode("utf-8", errors="replace"))) for key, value in contents]
     assert [(key, leak) for key, leak in found if leak] == []
 

@@ -19,10 +19,12 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 
 from korpu import catalog, redis_acl
 from korpu.embedded_redis import free_port
-from korpu_contracts import streams
+from korpu_contracts import entry_signature, intake, referral, sealed, streams
+from korpu_contracts.envelope import Envelope
 from support.acl_redis import AclRedis, compose_users
 from support.infra import wait_until
 from support.referrals import referral_body
@@ -66,8 +68,8 @@ def test_each_service_user_reads_exactly_the_streams_the_topology_says_it_receiv
             for who, action, stream, group in asyncapi.roles()
             if (who, action) == (service, "receive")
         }
-        subscribed = {(s.stream, s.group) for s in catalog.subscriptions(service)}
-        assert subscribed == received, service
+        read = [*catalog.subscriptions(service), *catalog.templates(service)]
+        assert {(s.stream, s.group) for s in read} == received, service
 
 
 def _korpu(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -185,6 +187,7 @@ def test_korpu_up_runs_each_service_as_its_own_user_and_prints_no_password(
             timeout=10,
         ) as agency:
             _coordinated(agency)
+            _an_agency_on_the_bus(agency, json.loads(org.stdout)["org_id"], env)
         shown = printed.read_text() + status.stdout + _korpu("status", env=env).stdout
         logs = "".join(path.read_text(errors="replace") for path in tmp_path.glob("logs/*"))
         for password in passwords.values():
@@ -194,6 +197,45 @@ def test_korpu_up_runs_each_service_as_its_own_user_and_prints_no_password(
         up.send_signal(signal.SIGINT)
         up.wait(timeout=60)
     assert up.returncode == 0, printed.read_text()
+
+
+def _an_agency_on_the_bus(agency: httpx.Client, organization_id: str, env: dict[str, str]) -> None:
+    """Its bus key and Redis user made while everything runs: it submits as its own user,
+    reads its answer, and is refused everywhere else."""
+    made = _korpu("org", "keys", "create", organization_id, "--bus", "--json", env=env)
+    assert made.returncode == 0, made.stderr
+    expected = "Redis users: set for 1 organization(s) at redis://admin:***@127.0.0.1:"
+    assert made.stderr.startswith(expected), made.stderr
+    printed = json.loads(made.stdout)
+    address = (Path(env["KORPU_DATA_DIR"]) / "redis" / "address").read_text().strip()
+    own = redis.Redis.from_url(
+        address, username=printed["redis_user"], password=printed["redis_password"]
+    )
+    key = entry_signature.AgencyKey.parse(printed["bus_key"])
+    intake_key = sealed.IntakeKey.parse(agency.get("/v1/intake-key").json()["key"])
+    command = intake.SubmitReferral(
+        organization_id=organization_id,
+        idempotency_key="on-the-bus",
+        sealed_referral=sealed.seal_referral(
+            referral_body(), intake_key, organization_id, "on-the-bus"
+        ),
+    )
+    envelope = Envelope.wrap(command, source="agency/hotline", subject="BUS-1")
+    stream = printed["streams"]["intake"]
+    own.xadd(stream, key.signed(stream, {streams.ENTRY_FIELD: envelope.to_json()}))  # type: ignore[arg-type]
+
+    def answered() -> list[Any]:
+        found: list[Any] = own.xread({printed["streams"]["replies"]: "0"})
+        return found
+
+    wait_until(answered, timeout=30, message="the agency on the bus was never answered")
+    [[_, [(_, fields)]]] = answered()
+    reply = Envelope.from_json(fields[streams.ENTRY_FIELD.encode()])
+    assert reply.type == referral.ReferralAccepted.TYPE, reply.data
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        own.xadd(streams.intake(str(uuid.uuid4())), {streams.ENTRY_FIELD: "{}"})
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        own.xadd(streams.SHELTER_REQUESTS, {streams.ENTRY_FIELD: "{}"})
 
 
 def _children(pid: int) -> list[int]:

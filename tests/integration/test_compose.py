@@ -307,4 +307,4 @@ def test_redis_runs_with_the_acl_file_every_service_has_a_user_in(
     acl_target = command[command.index("--aclfile") + 1]
     acl_file = COMPOSE_FILE.parent / mounted[acl_target]
     users = {line.split()[1] for line in acl_file.read_text().splitlines() if line.strip()}
-    assert {"default", "agency", "operator", *SERVICES} <= users
+    assert {"default", "operator", "admin", *SERVICES} <= users

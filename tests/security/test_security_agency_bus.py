@@ -1,15 +1,17 @@
 """Agencies on the bus act only as themselves (issue 10, point 3, the identity part).
 
 Before, an intake entry naming another organization's id was accepted as that
-organization, and took its Idempotency-Key. Now each organization signs its
-intake entries with its own bus key (adapters/bus_keys.py); the organization is
-the one whose key signed. Tried here, on a real Redis and database: an entry
-naming another organization, an unsigned one, one altered after signing, one
-signed with a revoked key, one signed with a service's key. Each is answered
-with a refusal and leaves no referral and nothing of its data.
+organization, and took its Idempotency-Key. Now each organization has its own
+intake stream and signs its entries with its own bus key (adapters/bus_keys.py):
+the organization is the one whose key signed, and it must be the stream's. Tried
+here, on a real Redis with no users at all (so anyone may add anywhere) and a real
+database: an entry put on another organization's intake, one naming another
+organization, an unsigned one, one altered after signing, one signed with a
+revoked key, one signed with a service's key. Each is answered with a refusal
+and leaves no referral and nothing of its data.
 
-Not here (still to do): a Redis user and intake stream per organization, so that
-one agency can neither read, trim nor delete another's entries; see the ACL tests.
+That one agency can neither read, trim, delete from nor block another's streams
+is Redis's to refuse: tests/security/test_security_redis_acl.py, with its users.
 """
 
 from __future__ import annotations
@@ -39,13 +41,18 @@ def _envelope(organization_id: str, idempotency_key: str) -> Envelope:
     return Envelope.wrap(command, source="agency/tests", subject="BUS-1")
 
 
-async def _send(referral_service: ReferralService, fields: dict[str, Any]) -> Envelope:
+async def _send(
+    referral_service: ReferralService, fields: dict[str, Any], organization_id: str | None = None
+) -> Envelope:
+    """Add to the intake of `organization_id` (by default the fixture's); its answer."""
+    organization_id = organization_id or referral_service.organization_id
+    replies_stream = streams.intake_replies(organization_id)
     redis = referral_service.service.redis
-    before = await redis.xlen(streams.INTAKE_REPLIES)
-    await redis.xadd(streams.INTAKE, fields)
+    before = await redis.xlen(replies_stream)
+    await redis.xadd(streams.intake(organization_id), fields)
     replies = await bus.wait_for_events(
         referral_service.redis_url,
-        streams.INTAKE_REPLIES,
+        replies_stream,
         lambda found: len(found) > before,
         message="the intake entry was not answered",
     )
@@ -86,19 +93,29 @@ async def test_an_entry_naming_another_organization_is_refused_and_takes_nothing
     referral_service: ReferralService,
 ) -> None:
     victim = referral_service.organization_id
-    _, attacker_key = await _other_organization(referral_service)
-    # The attacker signs with its own key an entry naming the victim, with the
-    # Idempotency-Key the victim is about to use.
-    forged = _envelope(victim, "victim-key")
+    attacker, attacker_key = await _other_organization(referral_service)
     key = entry_signature.AgencyKey.parse(attacker_key)
-    reply = await _send(referral_service, bus.agency_entry(forged, key))
+    # The attacker signs with its own key an entry naming the victim, with the
+    # Idempotency-Key the victim is about to use: on its own intake, and on the
+    # victim's (which no ACL stops here).
+    forged = _envelope(victim, "victim-key")
+    own_stream = streams.intake(attacker)
+    on_its_own = await _send(referral_service, bus.agency_entry(own_stream, forged, key), attacker)
+    on_the_victims = await _send(
+        referral_service, bus.agency_entry(referral_service.intake, forged, key)
+    )
 
-    assert reply.type == referral.ReferralRejected.TYPE
-    assert reply.data["errors"] == [{
+    assert on_its_own.type == on_the_victims.type == referral.ReferralRejected.TYPE
+    assert on_its_own.data["errors"] == [{
         "field": "data.organization_id",
         "message": "names another organization than the one whose bus key signed it",
     }]  # fmt: skip
-    assert reply.data["organization_id"] is None and NAME not in reply.to_json()
+    assert on_the_victims.data["errors"] == [{
+        "field": "signature",
+        "message": "signed by another organization than the one whose intake stream it is on",
+    }]  # fmt: skip
+    for reply in (on_its_own, on_the_victims):
+        assert reply.data["organization_id"] is None and NAME not in reply.to_json()
     await _nothing_kept(referral_service)
     # The victim's own submission with that key goes through (before: 422).
     answer = await referral_service.client.post(
@@ -111,7 +128,7 @@ async def test_an_entry_naming_another_organization_is_refused_and_takes_nothing
     # handled, not dropped as a duplicate.
     data = bus.submission(victim, "victim-bus", _body()).model_dump(mode="json")
     genuine = forged.model_copy(update={"data": data})
-    accepted = await _send(referral_service, bus.agency_entry(genuine, referral_service.bus_key))
+    accepted = await _send(referral_service, referral_service.signed(genuine))
     assert accepted.type == referral.ReferralAccepted.TYPE, accepted.data
     assert accepted.data["organization_id"] == victim
 
@@ -130,9 +147,7 @@ async def test_an_unsigned_entry_is_refused_and_nothing_of_it_kept(
 async def test_an_entry_altered_after_signing_is_refused(
     referral_service: ReferralService,
 ) -> None:
-    signed = bus.agency_entry(
-        _envelope(referral_service.organization_id, "altered"), referral_service.bus_key
-    )
+    signed = referral_service.signed(_envelope(referral_service.organization_id, "altered"))
     other = _envelope(referral_service.organization_id, "altered-too")
     altered = {**signed, streams.ENTRY_FIELD: other.to_json()}
     reply = await _send(referral_service, altered)
@@ -150,10 +165,10 @@ async def test_a_revoked_bus_key_and_a_services_key_are_refused(
     assert key is not None
     await referral_service.service.db.run(lambda conn: bus_keys.revoke(conn, key.key_id))
     envelope = _envelope(referral_service.organization_id, "revoked")
-    revoked = await _send(referral_service, bus.agency_entry(envelope, key))
+    revoked = await _send(referral_service, referral_service.signed(envelope))
     # The referral service's own signing key is no agency's.
     as_service = bus.signer("referral").signed(
-        streams.INTAKE, {streams.ENTRY_FIELD: envelope.to_json()}
+        referral_service.intake, {streams.ENTRY_FIELD: envelope.to_json()}
     )
     service_signed = await _send(referral_service, as_service)
 
@@ -174,20 +189,35 @@ async def test_a_bus_key_made_with_the_cli_signs_as_its_organization(
     env = {
         "REFERRAL_DATABASE_URL": settings.database_url,
         "KORPU_KEYS_DIR": str(settings.keys_dir),
+        "REDIS_URL": referral_service.redis_url,
     }
     made = cli.korpu("org", "keys", "create", organization_id, "--bus", "--json",
                      data_dir=tmp_path, env=env)  # fmt: skip
     assert made.returncode == 0, made.stderr
     printed = json.loads(made.stdout)
+    # With the streams it may use, and its Redis user: none made on a Redis open to all.
+    assert printed["streams"] == {
+        "intake": referral_service.intake,
+        "replies": referral_service.replies,
+        "status": referral_service.status,
+    }
+    assert printed["redis_user"] == f"agency-{organization_id}" and printed["redis_password"]
+    assert "lets anyone in" in made.stderr, made.stderr
     key = entry_signature.AgencyKey.parse(printed["bus_key"])
-    reply = await _send(referral_service, bus.agency_entry(_envelope(organization_id, "cli"), key))
+    entry = bus.agency_entry(referral_service.intake, _envelope(organization_id, "cli"), key)
+    reply = await _send(referral_service, entry)
     assert reply.type == referral.ReferralAccepted.TYPE, reply.data
     assert reply.data["organization_id"] == organization_id
 
     revoked = cli.korpu("org", "keys", "revoke", printed["key_id"], "--bus",
                         data_dir=tmp_path, env=env)  # fmt: skip
     assert revoked.returncode == 0, revoked.stderr
-    refused = await _send(
-        referral_service, bus.agency_entry(_envelope(organization_id, "cli-2"), key)
-    )
+    # Listed with the organization's API keys, its revocation too; never the key.
+    listed = cli.korpu("org", "keys", "list", organization_id, "--json",
+                       data_dir=tmp_path, env=env)  # fmt: skip
+    on_the_bus = {key["id"]: key for key in json.loads(listed.stdout) if key["kind"] == "bus"}
+    assert on_the_bus[printed["key_id"]]["revoked_at"]
+    assert printed["bus_key"].split(":")[1] not in listed.stdout
+    entry = bus.agency_entry(referral_service.intake, _envelope(organization_id, "cli-2"), key)
+    refused = await _send(referral_service, entry)
     assert refused.type == referral.ReferralRejected.TYPE

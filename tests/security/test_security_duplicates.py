@@ -58,7 +58,7 @@ class Agencies:
         """The status events about one referral, once the relay has sent at least one."""
         found = await bus.wait_for_events(
             self.redis_url,
-            streams.REFERRAL_STATUS,
+            streams.referral_status(organization_id),
             lambda events: any(e.data.get("referral_id") == referral_id for e in events),
             message="no status event for the referral",
         )
@@ -225,12 +225,13 @@ async def test_a_name_without_a_visible_letter_is_refused_naming_the_field(
     }
     police_id = agencies.police[0]
     agency_key = await agencies.service.db.run(lambda conn: bus_keys.create(conn, police_id))
+    intake_stream = streams.intake(police_id)
     await agencies.service.redis.xadd(
-        streams.INTAKE,
-        bus.agency_entry(json.dumps(envelope), agency_key),  # type: ignore[arg-type]
+        intake_stream,
+        bus.agency_entry(intake_stream, json.dumps(envelope), agency_key),  # type: ignore[arg-type]
     )
     [reply] = await bus.wait_for_events(
-        agencies.redis_url, streams.INTAKE_REPLIES, lambda found: len(found) >= 1
+        agencies.redis_url, streams.intake_replies(police_id), lambda found: len(found) >= 1
     )
     assert reply.type == referral.ReferralRejected.TYPE
     assert f"data.referral.person.{field}" in {e["field"] for e in reply.data["errors"]}

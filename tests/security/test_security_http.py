@@ -360,9 +360,13 @@ async def test_past_the_open_referral_cap_an_intake_entry_is_rejected_on_the_rep
             f"bus-cap-{number}",
             intake.ReferralRequest.model_validate(_someone(number)),
         )
-        await bus.publish(redis_db, streams.INTAKE, command, f"BUS-{number}", agency_key=agency_key)
+        intake_stream = streams.intake(organization_id)
+        await bus.publish(redis_db, intake_stream, command, f"BUS-{number}", agency_key=agency_key)
     replies = await bus.wait_for_events(
-        redis_db, streams.INTAKE_REPLIES, lambda found: len(found) >= 3, message="no answers"
+        redis_db,
+        streams.intake_replies(organization_id),
+        lambda found: len(found) >= 3,
+        message="no answers",
     )
     by_key = {reply.data["idempotency_key"]: reply for reply in replies}
     assert by_key["bus-cap-1"].type == by_key["bus-cap-2"].type == referral.ReferralAccepted.TYPE

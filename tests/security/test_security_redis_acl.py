@@ -21,6 +21,15 @@ from support.acl_redis import AclRedis, compose_users, embedded_users
 ENTRY = (streams.ENTRY_FIELD, "{}")
 # The highest stream id: after it, nobody can add to the stream again.
 LAST_ID = "18446744073709551615-18446744073709551615"
+SOME_ORGANIZATION = "0f0e0d0c-0b0a-4909-8807-060504030201"
+
+
+def _agency_streams(organization_id: str) -> list[str]:
+    return [
+        streams.intake(organization_id),
+        streams.intake_replies(organization_id),
+        streams.referral_status(organization_id),
+    ]
 
 
 @pytest.fixture(params=["compose", "embedded"])
@@ -49,9 +58,7 @@ def test_a_provider_adds_only_to_its_own_answers_stream(bus: AclRedis, provider:
     elsewhere = [
         *_others(provider, streams.UPDATES_BY_SERVICE),  # forging another provider's answers
         *streams.REQUESTS_BY_SERVICE.values(),  # forging task requests, its own too
-        streams.REFERRAL_STATUS,
-        streams.INTAKE,
-        streams.INTAKE_REPLIES,
+        *_agency_streams(SOME_ORGANIZATION),
         streams.DEAD_LETTERS_RESOLVED,
     ]
     for stream in elsewhere:
@@ -70,8 +77,7 @@ def test_a_provider_can_neither_trim_delete_nor_regroup_what_it_does_not_own(
     foreign = [
         *_others(provider, streams.UPDATES_BY_SERVICE),
         *_others(provider, streams.REQUESTS_BY_SERVICE),
-        streams.REFERRAL_STATUS,
-        streams.INTAKE,
+        *_agency_streams(SOME_ORGANIZATION),
         *streams.DEAD_LETTERS_BY_SERVICE.values(),
     ]
     for stream in foreign:
@@ -99,7 +105,7 @@ def test_the_referral_service_cannot_forge_answers_or_agency_submissions(bus: Ac
     client = bus.client("referral")
     for stream in (
         *streams.UPDATES_BY_SERVICE.values(),
-        streams.INTAKE,
+        streams.intake(SOME_ORGANIZATION),
         streams.DEAD_LETTERS_RESOLVED,
     ):
         assert _refused(client, "XADD", stream, "*", *ENTRY), stream
@@ -109,7 +115,7 @@ def test_the_referral_service_cannot_forge_answers_or_agency_submissions(bus: Ac
 
 def test_the_operator_resolves_dead_letters_but_touches_nothing_else(bus: AclRedis) -> None:
     client = bus.client(redis_acl.OPERATOR)
-    assert _refused(client, "XADD", streams.REFERRAL_STATUS, "*", *ENTRY)
+    assert _refused(client, "XADD", streams.referral_status(SOME_ORGANIZATION), "*", *ENTRY)
     assert _refused(client, "XADD", "anything", "*", *ENTRY)
     assert _refused(client, "XTRIM", streams.SHELTER_REQUESTS, "MAXLEN", "0")
     assert _refused(client, "FLUSHALL")
@@ -128,7 +134,8 @@ def test_a_client_that_does_not_sign_in_is_refused(bus: AclRedis) -> None:
 
 def test_the_embedded_redis_has_no_open_default_user(tmp_path: Path) -> None:
     with embedded_users(tmp_path) as running:
-        command = ["redis-cli", "-p", str(running.port), "XADD", streams.INTAKE, "*", *ENTRY]
+        intake = streams.intake(SOME_ORGANIZATION)
+        command = ["redis-cli", "-p", str(running.port), "XADD", intake, "*", *ENTRY]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         assert done.stdout.startswith("NOAUTH"), done.stdout
         with pytest.raises(redis.AuthenticationError):

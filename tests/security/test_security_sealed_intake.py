@@ -68,20 +68,25 @@ class Intake:
         return command.model_dump(mode="json")
 
     async def send(self, *raw: str, signer: str | None = None) -> list[Envelope]:
-        """XADD each entry as an agency would, signed with the bus key of `signer` (by
-        default the organization the entry names); every answer once all are answered."""
+        """XADD each entry as an agency would, on its own intake, signed with the bus key
+        of `signer` (by default the organization the entries name); every answer once
+        all are answered."""
+        named = {json.loads(entry)["data"]["organization_id"] for entry in raw}
+        organization_id = signer or named.pop()
+        assert signer or not named, "one organization's entries at a time"
+        stream = streams.intake(organization_id)
+        replies_stream = streams.intake_replies(organization_id)
         client = redis.Redis.from_url(self.redis.url)
         try:
-            before = client.xlen(streams.INTAKE_REPLIES)
+            before = client.xlen(replies_stream)
             for entry in raw:
-                named = json.loads(entry)["data"]["organization_id"]
-                fields = bus.agency_entry(entry, self.bus_keys[signer or named])
-                client.xadd(streams.INTAKE, fields)  # type: ignore[arg-type]
+                fields = bus.agency_entry(stream, entry, self.bus_keys[organization_id])
+                client.xadd(stream, fields)  # type: ignore[arg-type]
         finally:
             client.close()
         replies = await bus.wait_for_events(
             self.redis.url,
-            streams.INTAKE_REPLIES,
+            replies_stream,
             lambda found: len(found) >= before + len(raw),
             message="the intake entries were not all answered",
         )
@@ -213,7 +218,7 @@ async def test_a_sealed_person_is_in_no_redis_key_and_no_redis_file(agency_bus: 
 
     client = redis.Redis.from_url(agency_bus.redis.url)
     try:
-        assert client.xlen(streams.INTAKE) == 0
+        assert client.xlen(streams.intake(agency_bus.organization_id)) == 0
         values = list(_every_value_in(client))
     finally:
         client.close()
@@ -239,7 +244,11 @@ async def test_a_ciphertext_moved_to_another_entry_does_not_open(agency_bus: Int
         # Altered.
         {**original, "sealed_referral": {**sealed_referral, "ciphertext": flipped}},
     ]
-    replies = await agency_bus.send(*(agency_bus.envelope(data) for data in attempts))
+    # Each on the intake of the organization it names (the first on the other's).
+    replies = [
+        *await agency_bus.send(agency_bus.envelope(attempts[0])),
+        *await agency_bus.send(*(agency_bus.envelope(data) for data in attempts[1:])),
+    ]
 
     for reply in replies:
         [error] = _errors(reply)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +58,10 @@ def compose_users(directory: Path) -> Iterator[AclRedis]:
 
 
 @contextlib.contextmanager
-def embedded_users(data_dir: Path) -> Iterator[AclRedis]:
+def embedded_users(data_dir: Path, more_users: Sequence[str] = ()) -> Iterator[AclRedis]:
     """The Redis `korpu up` starts: its users, passwords made for the data folder."""
     passwords = redis_acl.passwords(data_dir / "keys")
-    with EmbeddedRedis(data_dir, passwords=passwords) as server:
+    with EmbeddedRedis(data_dir, passwords=passwords, more_users=more_users) as server:
         yield AclRedis(server.port, passwords)
 
 

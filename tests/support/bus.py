@@ -56,9 +56,10 @@ TESTS = ("tests",)
 
 def producer(stream: str) -> str | None:
     """Who writes `stream`: its producer, `tests` for a test's own, None for the intake."""
-    if stream not in streams.PRODUCERS:
+    writers = streams.producers_of(stream)
+    if writers is None:
         return TESTS[0]
-    return next(iter(streams.PRODUCERS[stream]), None)
+    return next(iter(writers), None)
 
 
 def intake_key(keys: Path | None = None) -> sealed.IntakeKey:
@@ -82,11 +83,14 @@ def submission(
     )
 
 
-def agency_entry(envelope: Envelope | str | bytes, key: entry_signature.AgencyKey | None) -> Fields:
-    """The fields of one intake entry as an agency writes it, signed with its bus key."""
+def agency_entry(
+    stream: str, envelope: Envelope | str | bytes, key: entry_signature.AgencyKey | None
+) -> Fields:
+    """The fields of one entry of an organization's intake `stream` as its agency writes
+    it, signed with its bus key."""
     assert key is not None, "no bus key: the referral_service fixture makes one"
     body = envelope.to_json() if isinstance(envelope, Envelope) else envelope
-    return key.signed(streams.INTAKE, {streams.ENTRY_FIELD: body})
+    return key.signed(stream, {streams.ENTRY_FIELD: body})
 
 
 async def publish(
@@ -104,7 +108,7 @@ async def publish(
     intake, signed with `agency_key` (an organization's bus key) when given.
     """
     named = str(getattr(payload, "service", ""))
-    writers = streams.PRODUCERS.get(stream, ())
+    writers = streams.producers_of(stream) or ()
     default = named if named in writers else producer(stream)
     service = as_service or default
     source = source_of(service) if service else "agency/tests"
@@ -112,8 +116,8 @@ async def publish(
     client = aioredis.from_url(redis_url)
     try:
         fields = entry(stream, envelope, service)
-        if agency_key is not None and stream == streams.INTAKE:
-            fields = agency_entry(envelope, agency_key)
+        if agency_key is not None and streams.template_of(stream) == streams.INTAKE:
+            fields = agency_entry(stream, envelope, agency_key)
         await client.xadd(stream, fields)  # type: ignore[arg-type]
     finally:
         await client.aclose()

@@ -38,8 +38,26 @@ class ReferralService:
             self.organization_id, idempotency_key, intake.ReferralRequest.model_validate(body)
         )
         return await bus.publish(
-            self.redis_url, streams.INTAKE, command, reference, agency_key=self.bus_key
+            self.redis_url, self.intake, command, reference, agency_key=self.bus_key
         )
+
+    def signed(self, envelope: Envelope | str | bytes) -> bus.Fields:
+        """An entry of the organization's intake as its agency writes it: signed."""
+        return bus.agency_entry(self.intake, envelope, self.bus_key)
+
+    @property
+    def intake(self) -> str:
+        """The organization's own intake stream."""
+        return streams.intake(self.organization_id)
+
+    @property
+    def replies(self) -> str:
+        return streams.intake_replies(self.organization_id)
+
+    @property
+    def status(self) -> str:
+        """The organization's status changes."""
+        return streams.referral_status(self.organization_id)
 
 
 def referral_body(**overrides: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import redis
 from korpu import catalog, seed
 from korpu.embedded_redis import free_port
 from korpu.supervisor import Stack
+from korpu_runtime.database import Database
 from referral import bootstrap as referral_bootstrap
 
 # One agency key sends every referral of a test or a benchmark, far faster and more
@@ -27,6 +28,15 @@ UNTHROTTLED = {
 }
 
 
+class AgencyClient(httpx.Client):
+    """An agency's client of the referral service, knowing its organization (whose status
+    stream, `streams.referral_status`, tells it of every change)."""
+
+    def __init__(self, organization_id: str, **options: Any) -> None:
+        super().__init__(**options)
+        self.organization_id = organization_id
+
+
 @contextlib.contextmanager
 def running_stack(
     data_dir: Path,
@@ -37,7 +47,7 @@ def running_stack(
     extra_env: dict[str, str] | None = None,
     replicas: dict[str, int] | None = None,
     service_env: dict[str, dict[str, str]] | None = None,
-) -> Iterator[tuple[Stack, httpx.Client]]:
+) -> Iterator[tuple[Stack, AgencyClient]]:
     """Start every service as its own process, seed the directory, yield an agency's client.
 
     With no Redis URL the stack starts an embedded one, as `korpu up` does; with
@@ -63,17 +73,34 @@ def running_stack(
         )
         stack_exit.enter_context(stack)
         seed.load(directory)
-        _, api_key = referral_bootstrap.create_organization(
+        organization_id, api_key = referral_bootstrap.create_organization(
             referral_bootstrap.Settings(), f"E2E agency {uuid.uuid4().hex[:6]}"
         )
         client = stack_exit.enter_context(
-            httpx.Client(
+            AgencyClient(
+                organization_id,
                 base_url=stack.processes["referral"].url,
                 headers={"Authorization": f"Bearer {api_key}"},
                 timeout=10,
             )
         )
         yield stack, client
+
+
+def bus_organization() -> str:
+    """A new organization with a bus key, whose intake the running referral service reads
+    within a second. Inside `running_stack`, whose environment names its database."""
+    from referral.adapters import bus_keys
+
+    organization_id, _ = referral_bootstrap.create_organization(
+        referral_bootstrap.Settings(), f"E2E bus agency {uuid.uuid4().hex[:6]}"
+    )
+    Database.once(
+        referral_bootstrap.Settings().database_url,
+        referral_bootstrap.METADATA,
+        lambda conn: bus_keys.create(conn, organization_id),
+    )
+    return organization_id
 
 
 def case_workers(stack: Stack, provider: str) -> httpx.Client:

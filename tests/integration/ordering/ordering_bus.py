@@ -129,11 +129,16 @@ class Bus:
         self.verifier = signing.Verifier(bus.keys_dir())
         for node in self.nodes:
             for subscription in node.subscriptions:
-                handler = self._witnessed(subscription.handler)
-                if self.rng is not None:
-                    handler = self._flaky(handler)
-                subscription = dataclasses.replace(subscription, handler=handler)
-                self._readers.setdefault(subscription.stream, []).append((node, subscription))
+                self.add_reader(node.name, subscription)
+
+    def add_reader(self, name: str, subscription: consumer.Subscription) -> None:
+        """The service `name` reads one more stream (an organization's intake, once known)."""
+        handler = self._witnessed(subscription.handler)
+        if self.rng is not None:
+            handler = self._flaky(handler)
+        subscription = dataclasses.replace(subscription, handler=handler)
+        node = self.nodes_by_name[name]
+        self._readers.setdefault(subscription.stream, []).append((node, subscription))
 
     def put(self, source: str, stream: str, envelope: Envelope) -> None:
         """An event from outside the services (an agency system on the bus)."""

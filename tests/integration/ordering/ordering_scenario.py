@@ -167,6 +167,7 @@ def build_world(
     bus.agency_key = nodes["referral"].database.transaction(
         lambda conn: bus_keys.create(conn, organization_id)
     )
+    bus.add_reader("referral", referral_consumers.intake_of(organization_id))
     return World(nodes, bus, organization_id)
 
 
@@ -187,7 +188,7 @@ def submit(person: Person) -> Command:
             person.request(),
         )
         envelope = Envelope.wrap(command, source="agency/police", subject=person.label)
-        world.bus.put("agency", streams.INTAKE, envelope)
+        world.bus.put("agency", streams.intake(world.organization_id), envelope)
 
     return Command(f"submit {person.label}", lambda world: True, run)
 

@@ -171,7 +171,7 @@ async def test_nothing_is_written_for_a_refused_referral(referral_service: Refer
     )
     assert await bus.read_events(referral_service.redis_url, streams.SHELTER_REQUESTS) == []
     await referral_service.service.relay.flush()
-    assert await bus.read_events(referral_service.redis_url, streams.REFERRAL_STATUS) == []
+    assert await bus.read_events(referral_service.redis_url, referral_service.status) == []
 
 
 async def test_a_service_without_consent_is_not_requested(

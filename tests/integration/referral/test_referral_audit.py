@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from korpu_contracts import referral, streams
+from korpu_contracts import referral
 from referral.adapters import audit, organizations, tables
 from referral.service_layer import erasure
 from support import bus, cases
@@ -81,7 +81,7 @@ async def test_a_referral_from_an_agency_system_on_the_bus_is_recorded_as_that_o
     await referral_service.submit_on_bus("bus-audit", _marked(), "POL-7")
     replies = await bus.wait_for_events(
         referral_service.redis_url,
-        streams.INTAKE_REPLIES,
+        referral_service.replies,
         lambda events: any(e.type == referral.ReferralAccepted.TYPE for e in events),
     )
     referral_id = replies[0].data["referral_id"]

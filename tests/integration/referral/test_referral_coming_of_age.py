@@ -80,7 +80,7 @@ async def test_a_child_turning_18_is_flagged_once_and_keeps_what_was_given(
     assert view["consent"]["shelter"] == "not_required_child"
     events = await bus.wait_for_events(
         referral_service.redis_url,
-        streams.REFERRAL_STATUS,
+        referral_service.status,
         lambda found: any(e.data.get("flags") == ["consent_review_due"] for e in found),
         message="the agency was not told of the review due",
     )

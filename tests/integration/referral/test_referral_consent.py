@@ -142,7 +142,7 @@ async def test_consent_withdrawn_for_shelter_cancels_the_shelter_task_and_only_i
     # The agency is told, with the consent as now given.
     events = await bus.wait_for_events(
         referral_service.redis_url,
-        streams.REFERRAL_STATUS,
+        referral_service.status,
         lambda found: any(
             (e.data.get("consent") or {}).get("shelter") == "withdrawn" for e in found
         ),
@@ -279,7 +279,7 @@ async def test_the_same_change_twice_changes_and_tells_things_once(
     await _all_sent(referral_service)
     assert len(await _cancellations(referral_service, Service.LEGAL_AID, referral_id)) == 1
     told = await bus.read_events(
-        referral_service.redis_url, streams.REFERRAL_STATUS, referral.ReferralStatusChanged.TYPE
+        referral_service.redis_url, referral_service.status, referral.ReferralStatusChanged.TYPE
     )
     assert len([e for e in told if e.subject == referral_id and e.data["consent"]]) == 1
 

@@ -94,7 +94,7 @@ async def test_a_referral_is_coordinated_when_every_task_has_an_answer(
     # Every answer flows back to the agency on the status stream.
     status_events = await bus.wait_for_events(
         referral_service.redis_url,
-        streams.REFERRAL_STATUS,
+        referral_service.status,
         lambda events: any(e.data["status"] == "coordinated" for e in events),
     )
     assert status_events[-1].data["organization_id"] == referral_service.organization_id
@@ -125,7 +125,7 @@ async def test_a_new_waitlist_position_reaches_the_agency_but_is_no_step_in_the_
     ]
     await bus.wait_for_events(
         referral_service.redis_url,
-        streams.REFERRAL_STATUS,
+        referral_service.status,
         lambda events: any(
             e.data["services"]["shelter"]["detail"] == {"waitlist_position": 1} for e in events
         ),

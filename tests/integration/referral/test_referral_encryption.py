@@ -12,7 +12,6 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from korpu_contracts import streams
 from korpu_runtime import parking
 from referral.adapters import sealing, tables
 from referral.adapters.repository import ReferralRepository
@@ -53,7 +52,7 @@ async def _store_the_person_everywhere_it_rests(referral_service: ReferralServic
     assert answer.status_code == 202, answer.text
     service = referral_service.service
     broken = {"id": "e-seal", "type": "korpu.intake.submit_referral", "data": _marked()}
-    await service.redis.xadd(streams.INTAKE, {streams.ENTRY_FIELD: json.dumps(broken)})
+    await service.redis.xadd(referral_service.intake, referral_service.signed(json.dumps(broken)))
 
     async def rejected() -> int:
         count = sa.select(sa.func.count()).select_from(tables.intake_rejections)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from korpu_contracts import intake, referral, streams
+from korpu_contracts import intake, referral
 from korpu_contracts.vocabulary import Service, TaskStatus
 from referral.adapters import audit, organizations, repository, sealing, tables
 from referral.adapters import erasure as erasure_adapter
@@ -45,7 +45,7 @@ async def _submit_on_the_bus_after_a_rejected_try(referral_service: ReferralServ
     redis = referral_service.service.redis
     key = referral_service.bus_key
     assert key is not None
-    await redis.xadd(streams.INTAKE, bus.agency_entry(json.dumps(envelope), key))
+    await redis.xadd(referral_service.intake, referral_service.signed(json.dumps(envelope)))
     # Someone else's rejected entry, which the erasure must leave alone.
     someone_else = {
         **broken, "notes": "Another",
@@ -55,11 +55,11 @@ async def _submit_on_the_bus_after_a_rejected_try(referral_service: ReferralServ
         **envelope, "id": "e-other",
         "data": bus.submission(organization_id, "other", someone_else).model_dump(mode="json"),
     }  # fmt: skip
-    await redis.xadd(streams.INTAKE, bus.agency_entry(json.dumps(other), key))
+    await redis.xadd(referral_service.intake, referral_service.signed(json.dumps(other)))
     await referral_service.submit_on_bus("bus-erase", _marked(), "POL-7")
     replies = await bus.wait_for_events(
         referral_service.redis_url,
-        streams.INTAKE_REPLIES,
+        referral_service.replies,
         lambda events: any(e.type == referral.ReferralAccepted.TYPE for e in events),
     )
     accepted = next(e for e in replies if e.type == referral.ReferralAccepted.TYPE)

@@ -16,7 +16,7 @@ from support.referrals import ReferralService, referral_body
 async def _replies(referral_service: ReferralService, count: int) -> list[Envelope]:
     return await bus.wait_for_events(
         referral_service.redis_url,
-        streams.INTAKE_REPLIES,
+        referral_service.replies,
         lambda events: len(events) >= count,
         message="no answer on the intake replies stream",
     )
@@ -34,7 +34,27 @@ async def test_a_valid_entry_becomes_a_referral_and_leaves_the_stream(
     )
     assert view.json()["agency_reference"] == "POL-2026-0001"
     # The entry carried a person: once stored, it is gone from Redis.
-    assert await referral_service.service.redis.xlen(streams.INTAKE) == 0
+    assert await referral_service.service.redis.xlen(referral_service.intake) == 0
+
+
+async def test_an_unsigned_entry_that_is_no_envelope_is_answered_and_nothing_of_it_kept(
+    referral_service: ReferralService,
+) -> None:
+    # Anyone's bytes, where Redis has no users: not the organization's to be shown.
+    broken = json.dumps({"data": {"notes": "Aysel, unsigned"}})
+    await referral_service.service.redis.xadd(
+        referral_service.intake, {streams.ENTRY_FIELD: broken}
+    )
+    [reply] = await _replies(referral_service, 1)
+    assert reply.type == referral.ReferralRejected.TYPE
+    assert reply.data["errors"] == [{"field": "signature", "message": "the entry is not signed"}]
+
+    def kept(conn: sa.Connection) -> list[str]:
+        keyring = sealing.of(conn)
+        rows = conn.execute(sa.select(tables.intake_rejections))
+        return [keyring.open(row.raw_entry, sealing.rejection_place(row.entry_id)) for row in rows]
+
+    assert await referral_service.service.db.run(kept) == [""]
 
 
 async def test_an_invalid_entry_is_answered_naming_the_bad_fields_and_kept(
@@ -55,9 +75,11 @@ async def test_an_invalid_entry_is_answered_naming_the_bad_fields_and_kept(
         ),
     }
     await referral_service.service.redis.xadd(
-        streams.INTAKE, bus.agency_entry(json.dumps(envelope), referral_service.bus_key)
+        referral_service.intake, referral_service.signed(json.dumps(envelope))
     )
-    await referral_service.service.redis.xadd(streams.INTAKE, {streams.ENTRY_FIELD: "not json"})
+    await referral_service.service.redis.xadd(
+        referral_service.intake, referral_service.signed("not json")
+    )
     first, second = await _replies(referral_service, 2)
     assert {first.type, second.type} == {referral.ReferralRejected.TYPE}
     fields = {error["field"] for error in first.data["errors"]}
@@ -77,7 +99,7 @@ async def test_an_invalid_entry_is_answered_naming_the_bad_fields_and_kept(
     stored = await referral_service.service.db.run(kept)
     assert len(stored) == 2 and any("Aysel" in raw for _, raw in stored)
     assert not any("Aysel" in sealed for sealed, _ in stored)  # kept sealed
-    assert await referral_service.service.redis.xlen(streams.INTAKE) == 0
+    assert await referral_service.service.redis.xlen(referral_service.intake) == 0
 
 
 async def test_an_entry_naming_an_organization_its_bus_key_is_not_of_is_rejected(
@@ -90,7 +112,7 @@ async def test_an_entry_naming_an_organization_its_bus_key_is_not_of_is_rejected
     )
     await bus.publish(
         referral_service.redis_url,
-        streams.INTAKE,
+        referral_service.intake,
         command,
         "X",
         agency_key=referral_service.bus_key,

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from korpu_contracts import intake, streams
+from korpu_contracts import intake
 from referral.adapters import organizations
 from support import bus
 from support.infra import wait_for
@@ -58,7 +58,7 @@ async def test_a_refused_entry_is_found_naming_its_bad_fields_never_their_values
         "correlationid": "NGO-9", "data": data,
     }  # fmt: skip
     await referral_service.service.redis.xadd(
-        streams.INTAKE, bus.agency_entry(json.dumps(envelope), referral_service.bus_key)
+        referral_service.intake, referral_service.signed(json.dumps(envelope))
     )
     answer = await _answered(referral_service, "bus-bad")
     assert answer["outcome"] == "rejected"

@@ -36,6 +36,7 @@ class Referral:
             lambda uow: coordinator.submit(uow, organization_id, "key-1", "hash", request)
         )
         self.id = submitted.referral_id
+        self.status_stream = streams.referral_status(organization_id)
         tasks = self.database.transaction(lambda conn: ReferralRepository(conn).tasks(self.id))
         self.shelter_task = next(i for i, t in tasks.items() if t.service is Service.SHELTER)
 
@@ -75,9 +76,7 @@ class Referral:
         return [(row.service, row.status) for row in rows]
 
     def told_to_agency(self) -> list[Envelope]:
-        query = sa.select(tables.outbox.c.body).where(
-            tables.outbox.c.stream == streams.REFERRAL_STATUS
-        )
+        query = sa.select(tables.outbox.c.body).where(tables.outbox.c.stream == self.status_stream)
         rows = self.database.transaction(lambda conn: list(conn.execute(query)))
         return [Envelope.from_json(row.body) for row in rows]
 

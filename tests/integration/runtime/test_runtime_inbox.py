@@ -31,10 +31,11 @@ def _submission(organization_id: str) -> Envelope:
     return Envelope.wrap(command, source="agency/police", subject="POL-2026-0001")
 
 
-async def _replies_written(service: Service) -> list[str]:
+async def _replies_written(service: Service, organization_id: str) -> list[str]:
     """The types of the answers the service wrote for the agency (its outbox, before the relay)."""
     outbox = service.outbox
-    query = sa.select(outbox.c.body).where(outbox.c.stream == streams.INTAKE_REPLIES)
+    replies = streams.intake_replies(organization_id)
+    query = sa.select(outbox.c.body).where(outbox.c.stream == replies)
     rows = await service.db.run(lambda conn: list(conn.execute(query)))
     return [Envelope.from_json(row.body).type for row in rows]
 
@@ -50,19 +51,18 @@ async def test_a_submission_sent_twice_on_the_bus_is_one_referral_answered_once(
 ) -> None:
     service = referral_service.service
     envelope = _submission(referral_service.organization_id)
-    key = referral_service.bus_key
-    assert key is not None
     # The same event in two entries: an agency system's XADD retried after a timeout,
     # or a relay sending again a row whose publication it could not confirm.
     for _ in range(2):
-        await service.redis.xadd(streams.INTAKE, bus.agency_entry(envelope, key))
+        await service.redis.xadd(referral_service.intake, referral_service.signed(envelope))
 
     async def both_handled() -> bool:
         # An intake entry is deleted only once its handling committed (it carries a person).
-        return await service.redis.xlen(streams.INTAKE) == 0
+        return await service.redis.xlen(referral_service.intake) == 0
 
     await wait_for(both_handled, message="the intake entries were not both handled")
-    assert await _replies_written(service) == [referral.ReferralAccepted.TYPE]
+    replies = await _replies_written(service, referral_service.organization_id)
+    assert replies == [referral.ReferralAccepted.TYPE]
     assert await _count(service, tables.referrals) == 1
 
 
@@ -70,7 +70,7 @@ async def test_an_invalid_entry_redelivered_after_a_lost_ack_is_rejected_once(
     referral_service: ReferralService,
 ) -> None:
     service = referral_service.service
-    [intake_subscription] = [s for s in consumers.SUBSCRIPTIONS if s.stream == streams.INTAKE]
+    intake_subscription = consumers.intake_of(referral_service.organization_id)
     entry: consumer.Entry = ("1-0", {streams.ENTRY_FIELD.encode(): b"not json"})
     # Handled and committed, its acknowledgement lost: the reclaimer hands it over again.
     first = await service.consume(intake_subscription, [entry])
@@ -78,5 +78,6 @@ async def test_an_invalid_entry_redelivered_after_a_lost_ack_is_rejected_once(
 
     assert (first.done, first.duplicates) == (["1-0"], [])
     assert (again.done, again.duplicates) == (["1-0"], ["1-0"])
-    assert await _replies_written(service) == [referral.ReferralRejected.TYPE]
+    replies = await _replies_written(service, referral_service.organization_id)
+    assert replies == [referral.ReferralRejected.TYPE]
     assert await _count(service, tables.intake_rejections) == 1

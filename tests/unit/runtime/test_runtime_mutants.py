@@ -161,7 +161,9 @@ def test_an_entry_that_is_no_envelope_reaches_on_invalid_with_its_bytes_and_the_
     invalid: list[tuple[str, bytes, type[Exception]]] = []
     subscription = consumer.Subscription(
         name="h", stream="korpu.s", group="g", handler=_never, producers=(),
-        on_invalid=lambda _uow, entry_id, raw, error: invalid.append((entry_id, raw, type(error))),
+        on_invalid=lambda _uow, entry, error: invalid.append(
+            (entry.entry_id, entry.raw, type(error))
+        ),
     )  # fmt: skip
     entries: list[consumer.Entry] = [
         ("1-0", {b"junk": b"no event field"}),

@@ -106,6 +106,25 @@ def test_a_key_made_while_running_is_used_and_verified_without_a_restart(
     assert verifier.check(STREAM, fields) == "referral"  # learnt the new key on meeting it
 
 
+def test_forged_key_ids_do_not_make_the_reader_read_every_key_again(
+    keys: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    genuine = _signed(keys)
+    monkeypatch.setattr(signing, "UNSETTLED_NS", 0)  # the folder's last change is settled
+    verifier = signing.Verifier(keys)
+    reads = []
+    monkeypatch.setattr(verifier, "_reload", lambda: reads.append(1))
+    for number in range(50):
+        forged = {**genuine}
+        kind, signer, _, signature = genuine[streams.SIGNATURE_FIELD].split(":")
+        made_up = f"20260101T000000{number:06d}Z-abcdef"
+        forged[streams.SIGNATURE_FIELD] = ":".join([kind, signer, made_up, signature])
+        with pytest.raises(signing.Refused, match="no key"):
+            verifier.check(STREAM, forged)
+    assert reads == []
+    assert verifier.check(STREAM, genuine) == "referral"
+
+
 def test_a_retired_key_verifies_nothing_and_the_newest_cannot_be_retired(keys: Path) -> None:
     old = _signed(keys)
     old_id = old[streams.SIGNATURE_FIELD].split(":")[2]

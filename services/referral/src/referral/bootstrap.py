@@ -21,7 +21,13 @@ from referral.adapters import (
     sealing,
     tables,
 )
-from referral.entrypoints import coming_of_age, consumers, match_reindex, retention
+from referral.entrypoints import (
+    coming_of_age,
+    consumers,
+    intake_streams,
+    match_reindex,
+    retention,
+)
 from referral.entrypoints import http as referral_http
 from referral.service_layer import rekeying
 
@@ -117,6 +123,7 @@ def build_service(settings: Settings | None = None) -> Service:
         )
     )
     service.parts.append(match_reindex.MatchReindex(service.db))
+    service.parts.append(intake_streams.IntakeStreams(service))
     return service
 
 

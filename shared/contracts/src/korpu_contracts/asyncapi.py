@@ -54,20 +54,23 @@ named in the channel description; an agency system picks its own group name."""
 # Why each stream exists; a stream missing here fails the build, so none goes undocumented.
 STREAM_DESCRIPTIONS: Final[dict[str, str]] = {
     streams.INTAKE: (
-        "Agency systems already on the bus submit referrals here. The referral service "
-        "reads, stores and then deletes each entry, because it carries personal data. "
-        "Each entry is signed with its organization's bus key (field `signature`, "
+        "One agency system on the bus submits its referrals here: one stream per "
+        "organization, which only that organization's Redis user may add to. The referral "
+        "service reads, stores and then deletes each entry, because it carries personal "
+        "data. Each entry is signed with its organization's bus key (field `signature`, "
         "`korpu_contracts.entry_signature`; `korpu org keys create ORG --bus`), and its "
         "referral sealed to the referral service's intake key (`korpu_contracts.sealed`): "
-        "an entry unsigned, naming another organization or holding a referral in clear "
-        "is refused on the replies stream."
+        "an entry unsigned, signed by another organization, naming another or holding a "
+        "referral in clear is refused on the organization's replies stream."
     ),
     streams.INTAKE_REPLIES: (
-        "Answers to intake entries: accepted with the referral id, or rejected naming "
-        "every bad field (never the value sent)."
+        "Answers to one organization's intake entries: accepted with the referral id, or "
+        "rejected naming every bad field (never the value sent). Only that organization's "
+        "Redis user may read it."
     ),
     streams.REFERRAL_STATUS: (
-        "Every change of a referral's coordinated status, for the referring agency."
+        "Every change of the coordinated status of one organization's referrals, however "
+        "they were sent (HTTP or bus). Only that organization's Redis user may read it."
     ),
     streams.SHELTER_REQUESTS: "Task requests and cancellations for the shelter service.",
     streams.EMPLOYMENT_REQUESTS: "Task requests and cancellations for the employment service.",
@@ -182,7 +185,7 @@ def _channels(ids: dict[str, str]) -> dict[str, Any]:
     channels: dict[str, Any] = {}
     for stream in streams.ALL:
         readers = ", ".join(groups[stream]) or "none fixed by Körpü; the agency names its own"
-        channels[ids[stream]] = {
+        channel: dict[str, Any] = {
             "address": stream,
             "title": stream,
             "description": f"{STREAM_DESCRIPTIONS[stream]}\n\nConsumer groups: {readers}.",
@@ -190,6 +193,14 @@ def _channels(ids: dict[str, str]) -> dict[str, Any]:
                 name: {"$ref": f"#/components/messages/{name}"} for name in _message_ids(stream)
             },
         }
+        if stream in streams.PER_ORGANIZATION:
+            channel["parameters"] = {
+                "organization_id": {
+                    "description": "The organization's id (a UUID in lower case), as "
+                    "`korpu org create` printed it."
+                }
+            }
+        channels[ids[stream]] = channel
     return channels
 
 

@@ -13,8 +13,9 @@ key id names the organization to the referral service).
 Usage, by an agency (the key as `korpu org keys create ORG --bus` printed it once):
 
     key = entry_signature.AgencyKey.parse(os.environ["KORPU_BUS_KEY"])
-    fields = key.signed(streams.INTAKE, {streams.ENTRY_FIELD: envelope.to_json()})
-    redis.xadd(streams.INTAKE, fields)
+    stream = streams.intake(organization_id)
+    fields = key.signed(stream, {streams.ENTRY_FIELD: envelope.to_json()})
+    redis.xadd(stream, fields)
 """
 
 from __future__ import annotations

@@ -45,8 +45,6 @@ from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from korpu_contracts import streams
-
 SUITE_NAME: Literal["x25519-sha256-chacha20poly1305"] = "x25519-sha256-chacha20poly1305"
 _SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
 _ENC_BYTES = 32  # an X25519 public key: the encapsulated key before the ciphertext
@@ -114,10 +112,15 @@ class IntakeKey:
             ) from None
 
 
+# What a sealed referral is for, bound into every ciphertext: the name the intake
+# stream had when sealing came (kept, so that nothing sealed before opens differently).
+_PURPOSE = "korpu.referral.intake"
+
+
 def context(key_id: str, organization_id: str, idempotency_key: str) -> bytes:
     """The HPKE `info`: what a ciphertext is bound to. Length-prefixed, so no two encode alike."""
     parts = [_DOMAIN]
-    for part in (streams.INTAKE, organization_id, idempotency_key, key_id):
+    for part in (_PURPOSE, organization_id, idempotency_key, key_id):
         encoded = part.encode()
         parts.append(b"%d:%s\n" % (len(encoded), encoded))
     return b"".join(parts)

@@ -1,14 +1,69 @@
 """Stream and consumer-group names: the only place they are spelt."""
 
+import re
 from typing import Final
 
-# Agency systems already on the bus submit referrals here; the referral service
-# reads, stores and then deletes each entry (it carries personal data in transit).
-INTAKE: Final = "korpu.referral.intake"
+# The three streams between the referral service and one agency on the bus: one of
+# each per organization, named by its id (`{organization_id}` below is a template,
+# filled by the functions after it). On a Redis with users (korpu.redis_acl), each
+# organization's user may add to its own intake and read its own replies and status
+# changes, and nothing else: no agency can read, trim (XADD MAXLEN 0), delete or
+# block (an entry with the highest id) another's entries. Rejected: one stream of
+# each for every agency, where Redis's permissions cannot split one writer from
+# another, nor one reader's entries from another's.
+#
+# Agency systems submit referrals here; the referral service reads, stores and then
+# deletes each entry (it carries personal data in transit).
+INTAKE: Final = "korpu.referral.intake.{organization_id}"
 # Answers to intake entries: accepted with the referral id, or rejected naming the bad fields.
-INTAKE_REPLIES: Final = "korpu.referral.intake.replies"
-# Every change of a referral's coordinated status, for the referring agency.
-REFERRAL_STATUS: Final = "korpu.referral.status"
+INTAKE_REPLIES: Final = "korpu.referral.replies.{organization_id}"
+# Every change of the coordinated status of the organization's referrals.
+REFERRAL_STATUS: Final = "korpu.referral.status.{organization_id}"
+PER_ORGANIZATION: Final = (INTAKE, INTAKE_REPLIES, REFERRAL_STATUS)
+_ORGANIZATION_ID: Final = re.compile(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
+
+
+def _of(template: str, organization_id: str) -> str:
+    # Checked: an id lands in a key name and in a Redis user's key pattern.
+    if not _ORGANIZATION_ID.fullmatch(organization_id):
+        raise ValueError("an organization id is a UUID in lower case")
+    return template.format(organization_id=organization_id)
+
+
+def intake(organization_id: str) -> str:
+    return _of(INTAKE, organization_id)
+
+
+def intake_replies(organization_id: str) -> str:
+    return _of(INTAKE_REPLIES, organization_id)
+
+
+def referral_status(organization_id: str) -> str:
+    return _of(REFERRAL_STATUS, organization_id)
+
+
+def template_of(stream: str) -> str:
+    """The template a per-organization stream was made from; any other stream itself."""
+    for template in PER_ORGANIZATION:
+        prefix = template.removesuffix("{organization_id}")
+        if stream.startswith(prefix) and _ORGANIZATION_ID.fullmatch(stream[len(prefix) :]):
+            return template
+    return stream
+
+
+def organization_of(stream: str) -> str | None:
+    """The organization a per-organization stream is of; None for any other stream."""
+    template = template_of(stream)
+    if template == stream:
+        return None
+    return stream[len(template.removesuffix("{organization_id}")) :]
+
+
+def pattern(template: str) -> str:
+    """A Redis glob matching every stream made from `template` (key patterns, SCAN)."""
+    return template.replace("{organization_id}", "*")
+
+
 # Task requests and cancellations, one stream per receiving service.
 SHELTER_REQUESTS: Final = "korpu.shelter.requests"
 EMPLOYMENT_REQUESTS: Final = "korpu.employment.requests"
@@ -48,6 +103,7 @@ ALL: Final = (
 # Who may write each stream: the service whose signature a reader accepts on its
 # entries (korpu_runtime.signing). The intake is written by agencies, which sign
 # nothing with a service's key: an empty tuple, checked by the intake itself.
+# Per-organization streams under their template: look them up with `producers_of`.
 PRODUCERS: Final[dict[str, tuple[str, ...]]] = {
     INTAKE: (),
     INTAKE_REPLIES: ("referral",),
@@ -57,6 +113,13 @@ PRODUCERS: Final[dict[str, tuple[str, ...]]] = {
     LEGAL_AID_REQUESTS: ("referral",),
     **{stream: (service,) for service, stream in UPDATES_BY_SERVICE.items()},
 }
+
+
+def producers_of(stream: str) -> tuple[str, ...] | None:
+    """Who may write `stream` (a per-organization one under its template); None if unknown."""
+    return PRODUCERS.get(template_of(stream))
+
+
 # Who reads each stream a service reads: the only service that may dead-letter its entries.
 READERS: Final[dict[str, str]] = {
     INTAKE: "referral",
@@ -88,6 +151,13 @@ EVENT_SIGNATURE_FIELD: Final = "event_signature"
 # One stream per service that reads, written by it alone: on a shared one, any reader
 # allowed to add could also wipe the others' letters (XADD MAXLEN 0) or block the
 # stream (an entry with the highest id), which Redis's permissions cannot forbid.
+
+
+def reader_of(stream: str) -> str | None:
+    """The service reading `stream` (a per-organization one under its template)."""
+    return READERS.get(template_of(stream))
+
+
 DEAD_LETTERS_BY_SERVICE: Final[dict[str, str]] = {
     service: f"korpu.deadletters.{service}" for service in dict.fromkeys(READERS.values())
 }

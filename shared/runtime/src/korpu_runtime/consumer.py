@@ -29,9 +29,19 @@ class Message:
     fields: Mapping[bytes, bytes] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class InvalidEntry:
+    """An entry that is not a valid envelope at all: its `event` field as it came."""
+
+    stream: str
+    entry_id: str
+    raw: bytes
+    fields: Mapping[bytes, bytes]
+
+
 Handler = Callable[[UnitOfWork, Message], None]
 # Called instead of the handler when an entry is not a valid envelope at all.
-InvalidHandler = Callable[[UnitOfWork, str, bytes, ValidationError], None]
+InvalidHandler = Callable[[UnitOfWork, InvalidEntry, ValidationError], None]
 
 
 EnvelopeHandler = Callable[[UnitOfWork, Envelope], None]
@@ -73,7 +83,7 @@ class Subscription:
 
     @property
     def writers(self) -> tuple[str, ...] | None:
-        return self.producers if self.producers is not None else streams.PRODUCERS.get(self.stream)
+        return self.producers if self.producers is not None else streams.producers_of(self.stream)
 
 
 @dataclass
@@ -168,7 +178,8 @@ def _process_one(
             raise
         if not uow.first_time(subscription.name, f"entry:{entry_id}"):
             return False
-        subscription.on_invalid(uow, entry_id, raw, invalid)
+        entry = InvalidEntry(subscription.stream, entry_id, raw, fields)
+        subscription.on_invalid(uow, entry, invalid)
         return True
     if signer and envelope.source != source_of(signer):
         raise signing.Refused(f"signed by {signer} but not sent as {signer}")

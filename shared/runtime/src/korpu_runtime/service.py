@@ -104,18 +104,7 @@ class Service:
             max_deliveries=settings.max_deliveries,
             backoff_cap_ms=settings.backoff_cap_ms,
         )
-        self.redeliveries = [
-            redelivery.Redelivery(
-                self.redis,
-                subscription,
-                settings.consumer_name,
-                self.policy,
-                self.consume,
-                self._park,
-                self.signer,
-            )
-            for subscription in self.subscriptions
-        ]
+        self.redeliveries = [self._redelivery(subscription) for subscription in self.subscriptions]
         self.broker = RedisBroker(
             settings.redis_url,
             # FastStream's per-message access log costs about a fifth of throughput
@@ -138,12 +127,43 @@ class Service:
         self.sealer: parking.Sealer | None = None
         self.started = False
 
+    def _redelivery(self, subscription: consumer.Subscription) -> redelivery.Redelivery:
+        return redelivery.Redelivery(
+            self.redis,
+            subscription,
+            self.settings.consumer_name,
+            self.policy,
+            self.consume,
+            self._park,
+            self.signer,
+        )
+
+    async def subscribe(self, subscription: consumer.Subscription) -> bool:
+        """Read one more stream from now on, while running; False if read already.
+
+        For streams that appear while a service runs: one organization's intake,
+        once it has a bus key. Its group is made first (at `0`, as at a start), then
+        its reader and its redelivery start if the service has started; the healer
+        and the stop see it as any other."""
+        if any(known.stream == subscription.stream for known in self.subscriptions):
+            return False
+        await healing.provision_groups(self.redis, [subscription])
+        self.subscriptions.append(subscription)
+        subscriber = self._subscribe(subscription)
+        task = self._redelivery(subscription)
+        self.redeliveries.append(task)
+        if self.broker.running:
+            await subscriber.start()
+            task.start()
+        log.info("stream_subscribed", stream=subscription.stream, group=subscription.group)
+        return True
+
     def _streams_looked_after(self) -> Iterator[str]:
         """A service trims the streams it reads and the streams it has written to."""
         yield from (subscription.stream for subscription in self.subscriptions)
         yield from self.relay.streams_written
 
-    def _subscribe(self, subscription: consumer.Subscription) -> None:
+    def _subscribe(self, subscription: consumer.Subscription) -> Any:
         stream = StreamSub(
             subscription.stream,
             group=subscription.group,
@@ -155,12 +175,16 @@ class Service:
         # Manual ack: only entries whose effects committed are acknowledged; a
         # failed one stays pending. Rejected: FastStream's ack-on-success, which
         # would acknowledge a whole batch or none of it.
-        @self.broker.subscriber(
+        subscriber = self.broker.subscriber(
             stream=stream, ack_policy=AckPolicy.MANUAL, decoder=_raw_entries, no_reply=True
         )
+
+        @subscriber
         async def handle(body: Any, msg: RedisBatchStreamMessage) -> None:
             ids = [entry_id.decode() for entry_id in msg.raw_message["message_ids"]]
             await self.consume(subscription, list(zip(ids, body, strict=True)))
+
+        return subscriber
 
     async def consume(
         self, subscription: consumer.Subscription, entries: list[consumer.Entry]

@@ -204,6 +204,9 @@ class Signer:
         return {**fields, streams.SIGNATURE_FIELD: self.sign(stream, fields)}
 
 
+UNSETTLED_NS = 2_000_000_000
+
+
 class Verifier:
     """Tells who signed an entry, or refuses it; knows every service's public keys."""
 
@@ -212,8 +215,23 @@ class Verifier:
         self._keys: dict[tuple[str, str], Ed25519PublicKey] = {}
         self._reload()
 
+    def _stamp(self) -> int:
+        """When the folder of public keys last changed (a key added, one retired)."""
+        try:
+            return max(
+                [self._folder.stat().st_mtime_ns]
+                + [folder.stat().st_mtime_ns for folder in self._folder.iterdir()]
+            )
+        except FileNotFoundError:
+            return 0
+
     def _reload(self) -> None:
         keys: dict[tuple[str, str], Ed25519PublicKey] = {}
+        stamp = self._stamp()
+        # A file system's clock is coarse: a key added in the same tick as the last
+        # change would leave the stamp as it was. A fresh stamp is taken as unsettled.
+        settled = time.time_ns() - stamp > UNSETTLED_NS
+        self._loaded_at = stamp if settled else -1
         with contextlib.suppress(FileNotFoundError):
             for folder in self._folder.iterdir():
                 if not _NAME.fullmatch(folder.name):
@@ -246,8 +264,10 @@ class Verifier:
         """The service whose valid signature `fields` carry for `stream`; Refused otherwise."""
         signer, key_id, signature = parsed(fields)
         key = self._keys.get((signer, key_id))
-        if key is None:
-            self._reload()  # a key made since: rotation needs no restart
+        if key is None and self._stamp() != self._loaded_at:
+            # A key made since: rotation needs no restart. Read again only when the
+            # folder changed: forged key ids cost a few stats, never a re-read.
+            self._reload()
             key = self._keys.get((signer, key_id))
         if key is None:
             raise Refused(f"no key {key_id} of {signer} is known")
@@ -266,6 +286,6 @@ class Verifier:
         if stream != streams.dead_letters(writer):
             raise Refused(f"{writer} wrote into another service's dead letters")
         origin = _text(fields.get("origin_stream", b"")).decode(errors="replace")
-        if streams.READERS.get(origin) != writer:
+        if streams.reader_of(origin) != writer:
             raise Refused(f"{writer} does not read the stream this dead letter names")
         return writer

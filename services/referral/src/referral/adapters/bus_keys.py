@@ -9,14 +9,16 @@ is the one whose key signed it, never the one its data names. Same signed bytes
 and field as the services' own entries (korpu_runtime.signing), with the signer
 `agency`. Rejected: an HMAC secret per organization, which the referral service
 would have to keep readable, so that a copy of its database could sign as any
-agency; and a Redis user and stream per organization, which stops an agency
-from writing as another only where the operator loaded the ACL file.
+agency. Beside it, not instead: each organization's own intake stream and Redis
+user (korpu.agency_users), which keep agencies out of each other's streams, but
+only where Redis has its users; the signature holds on any Redis.
 """
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidSignature
@@ -80,3 +82,23 @@ def organization_of(conn: Connection, stream: str, fields: Mapping[bytes, bytes]
             f"the signature does not match the entry (bus key {key_id})"
         ) from None
     return str(row.organization_id)
+
+
+def organizations_on_the_bus(conn: Connection) -> list[str]:
+    """Every organization that was ever given a bus key: each has its intake read.
+
+    Revoked keys count: entries left on the stream are still answered (refused)."""
+    table = tables.bus_keys
+    found = conn.execute(sa.select(table.c.organization_id).distinct()).scalars()
+    return sorted(str(organization_id) for organization_id in found)
+
+
+def of_organization(conn: Connection, organization_id: str) -> list[sa.Row[tuple[str, Any, Any]]]:
+    """The organization's bus keys, oldest first: id, created_at, revoked_at (never the key)."""
+    table = tables.bus_keys
+    query = (
+        sa.select(table.c.key_id, table.c.created_at, table.c.revoked_at)
+        .where(table.c.organization_id == organization_id)
+        .order_by(table.c.created_at)
+    )
+    return list(conn.execute(query))

@@ -1,4 +1,5 @@
-"""What the agency is told: every change of a referral, on `streams.REFERRAL_STATUS`."""
+"""What the agency is told: every change of a referral, on its own status stream
+(`streams.referral_status`), which no other organization may read."""
 
 from __future__ import annotations
 
@@ -49,4 +50,4 @@ def announce(uow: UnitOfWork, case: Case, causation: Envelope | None = None) -> 
         if causation
         else Envelope.wrap(changed, source=SOURCE, subject=case.referral_id)
     )
-    uow.publish(streams.REFERRAL_STATUS, envelope)
+    uow.publish(streams.referral_status(case.organization_id), envelope)
