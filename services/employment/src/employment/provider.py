@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
@@ -53,6 +52,10 @@ class Employment:
     seed_key, directory_route = "programs", "programs"
     entries = TypeAdapter(list[ProgramEntry])
     directory = staticmethod(programs.directory)
+    decide = staticmethod(
+        protocol.deciding(enrolment.decide, model.Enrolled, lambda given: given.program_id)
+    )
+    take, release = staticmethod(programs.take), staticmethod(programs.release)
     serves = staticmethod(model.admits)
     next_waiting = staticmethod(waitlist.next_for_seat)
 
@@ -74,20 +77,6 @@ class Employment:
             languages=frozenset(task.languages),
             queued_seq=task.queued_seq,
         )
-
-    def decide(
-        self, request: model.SeatRequest, directory: Iterable[model.Program]
-    ) -> protocol.Decision:
-        # No waitlist given: the kit counts positions (korpu_provider.waitlist).
-        decision = enrolment.decide(request, directory, ())
-        return protocol.decided(decision, model.Enrolled, lambda given: given.program_id)
-
-    def take(self, conn: Connection, entry: model.Program, request: model.SeatRequest) -> Detail:
-        programs.enrol(conn, entry.id, +1)
-        return {}
-
-    def release(self, conn: Connection, entry_id: str) -> None:
-        programs.enrol(conn, entry_id, -1)
 
     def given(self, entry: model.Program) -> Detail:
         # What was given, never who else is in it (the agency contract, README).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -46,6 +46,9 @@ class LegalAid:
     seed_key, directory_route = "lawyers", "lawyers"
     entries = TypeAdapter(list[LawyerEntry])
     directory = staticmethod(lawyers.directory)
+    decide = staticmethod(
+        protocol.deciding(assignment.decide, model.Assigned, lambda given: given.lawyer_id)
+    )
     serves = staticmethod(model.covers)
     release = staticmethod(lawyers.release)
     directory_view = staticmethod(lawyers.view)
@@ -65,13 +68,6 @@ class LegalAid:
             is_child=task.is_child,
             queued_seq=task.queued_seq,
         )
-
-    def decide(
-        self, request: model.CaseRequest, directory: Iterable[model.Lawyer]
-    ) -> protocol.Decision:
-        # No waitlist given: the kit counts positions (korpu_provider.waitlist).
-        decision = assignment.decide(request, directory, ())
-        return protocol.decided(decision, model.Assigned, lambda given: given.lawyer_id)
 
     def next_waiting(
         self, entry: model.Lawyer, waiting: Sequence[model.CaseRequest]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Annotated, Any
 
 import pydantic
@@ -41,6 +40,10 @@ class Shelter:
     seed_key, directory_route = "shelters", "facilities"
     entries = pydantic.TypeAdapter(list[ShelterEntry])
     directory = staticmethod(facilities.directory)
+    decide = staticmethod(
+        protocol.deciding(placement.decide, model.Placed, lambda given: given.facility_id)
+    )
+    take, release = staticmethod(facilities.take), staticmethod(facilities.release)
     serves = staticmethod(model.serves)
     next_waiting = staticmethod(waitlist.next_for_bed)
     directory_view = staticmethod(facilities.view)
@@ -63,20 +66,6 @@ class Shelter:
             accompanying_children=task.accompanying_children,
             queued_seq=task.queued_seq,
         )
-
-    def decide(
-        self, request: model.BedRequest, directory: Iterable[model.Facility]
-    ) -> protocol.Decision:
-        # No waitlist given: the kit counts positions (korpu_provider.waitlist).
-        decision = placement.decide(request, directory, ())
-        return protocol.decided(decision, model.Placed, lambda given: given.facility_id)
-
-    def take(self, conn: Connection, entry: model.Facility, request: model.BedRequest) -> Detail:
-        facilities.occupy(conn, entry.id, 1)
-        return {}
-
-    def release(self, conn: Connection, entry_id: str) -> None:
-        facilities.occupy(conn, entry_id, -1)
 
     def given(self, entry: model.Facility) -> Detail:
         return {"facility": entry.name, "region": entry.region}

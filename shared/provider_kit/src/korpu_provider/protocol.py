@@ -63,6 +63,22 @@ def decided(decision: object, given: type[G], entry_id: Callable[[G], str]) -> D
     return Wait(reason) if hasattr(decision, "position") else Refuse(reason)
 
 
+def deciding(
+    decide: Callable[[Any, Iterable[Any], Sequence[Any]], object],
+    given: type[G],
+    entry_id: Callable[[G], str],
+) -> Callable[[Any, Iterable[Any]], Decision]:
+    """A domain's decision function as `Provider.decide` (see `decided`).
+
+    It is given no waitlist: the kit counts positions itself (`waitlist`).
+    """
+
+    def decide_request(request: Any, directory: Iterable[Any]) -> Decision:
+        return decided(decide(request, directory, ()), given, entry_id)
+
+    return decide_request
+
+
 R = TypeVar("R", bound=Waiting)
 D = TypeVar("D", bound=Entry)
 E = TypeVar("E", bound=pydantic.BaseModel)

@@ -36,6 +36,16 @@ def enrol(conn: Connection, program_id: str, delta: int) -> None:
     conn.execute(_ENROL, {"b_id": program_id, "b_delta": delta})
 
 
+def take(conn: Connection, program: model.Program, request: model.SeatRequest) -> dict[str, Any]:
+    """One seat more used; nothing else to keep or tell."""
+    enrol(conn, program.id, +1)
+    return {}
+
+
+def release(conn: Connection, program_id: str) -> None:
+    enrol(conn, program_id, -1)
+
+
 def upsert(conn: Connection, values: dict[str, Any]) -> bool:
     """Add the program, or update the one with its name, keeping who is enrolled."""
     found = conn.execute(_ID_BY_NAME, {"b_name": values["name"]}).scalar_one_or_none()

@@ -39,6 +39,16 @@ def occupy(conn: Connection, facility_id: str, beds: int) -> None:
     conn.execute(_OCCUPY, {"b_id": facility_id, "b_beds": beds})
 
 
+def take(conn: Connection, facility: model.Facility, request: model.BedRequest) -> dict[str, Any]:
+    """One bed more used; nothing else to keep or tell."""
+    occupy(conn, facility.id, 1)
+    return {}
+
+
+def release(conn: Connection, facility_id: str) -> None:
+    occupy(conn, facility_id, -1)
+
+
 def upsert(conn: Connection, name: str, region: str, serves: list[str], beds: int) -> bool:
     """Add the facility, or update the one with this name; True when added.
 
