@@ -50,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import throughput
 
 from korpu import catalog, status
+from korpu.embedded_redis import EmbeddedRedis
 from korpu.supervisor import Stack
 from korpu_contracts import streams
 from support.stack import running_stack
@@ -430,7 +431,8 @@ def _checks(
     print(f"pending entries: {busy or f'0 in every group ({len(groups)} groups)'}")
     behind = {name: lag for name, (_, lag) in groups.items() if lag}
     print(f"entries not yet delivered (lag): {behind or '0 in every group'}")
-    dead = redis.Redis.from_url(str(stack.redis_url)).xlen(streams.DEAD_LETTERS)
+    client = redis.Redis.from_url(str(stack.redis_url))
+    dead = sum(client.xlen(letters) for letters in streams.DEAD_LETTERS_BY_SERVICE.values())
     print(f"dead letters: {dead}")
     restarts = {name: p.restarts for name, p in stack.processes.items() if p.restarts}
     print(f"service restarts: {restarts or 'none'}")
@@ -494,10 +496,14 @@ def main() -> None:
     trim_vars = _set_trim_interval(args.trim_seconds)
     soak = Soak(count=args.n)
 
-    with (
-        _data_dir(args.data_dir) as folder,
-        running_stack(folder, redis_url, _directory(args.n)) as (stack, agency),
-    ):
+    with contextlib.ExitStack() as cleanup:
+        folder = cleanup.enter_context(_data_dir(args.data_dir))
+        if redis_url is None:
+            # A Redis of the soak's own, without users: its agency reads through a
+            # consumer group (which an agency's Redis user may not keep) and the
+            # harness reads every stream's memory.
+            redis_url = cleanup.enter_context(EmbeddedRedis(folder / "soak")).url
+        stack, agency = cleanup.enter_context(running_stack(folder, redis_url, _directory(args.n)))
         soak.organization_id = agency.organization_id
         _introduce(args, folder, stack, trim_vars, soak)
         key = agency.headers["Authorization"].removeprefix("Bearer ")

@@ -1,5 +1,5 @@
-"""The `korpu` command: up, demo, serve, org, seed, status, dlq, recover, audit, erase, keys,
-duplicates, redis-acl."""
+"""The `korpu` command: up, demo, serve, migrate, org, seed, status, dlq, recover, audit, erase,
+keys, duplicates, redis-acl."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from korpu import audit, catalog, duplicates, keys, operations, output
+from korpu import audit, catalog, duplicates, keys, migrate, operations, output
 from korpu_runtime import private
 
 
@@ -118,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_parser(commands)
     keys.add_parser(commands)
     duplicates.add_parser(commands)
+    migrate.add_parser(commands)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -148,6 +149,7 @@ class Stack:
             self.embedded.start()
             self.redis_url = self.embedded.url_for(redis_acl.OPERATOR)
         log_dir = private.folder(self.data_dir / "logs")
+        self._migrate()
         for name in catalog.SERVICES:
             for replica in range(1, self.replicas.get(name, 1) + 1):
                 self._start_replica(name, replica, log_dir)
@@ -170,6 +172,40 @@ class Stack:
         process = ServiceProcess(name, self._env(name, port), port, log_dir, replica)
         self.processes[instance] = process
         process.start()
+
+    def _migrate(self) -> None:
+        """Every service's database at the newest schema before any process starts.
+
+        Each service would migrate at its start too; done here first, an old data
+        folder's upgrade is one line per service, and a database that cannot be
+        migrated stops `korpu up` with why, not with a service restarting for ever.
+        One `korpu migrate` process per service, all at once, each with the
+        environment its service gets (its own database URL).
+        """
+        runs = {
+            name: subprocess.Popen(
+                [sys.executable, "-m", "korpu", "migrate", "--service", name, "--json"],
+                env=self._env(name, 0),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                umask=private.UMASK,
+            )
+            for name in catalog.SERVICES
+        }
+        for name, run in runs.items():
+            out, err = run.communicate(timeout=READY_TIMEOUT_SECONDS)
+            if run.returncode != 0:
+                raise StartError(err.decode(errors="replace").strip() or f"{name}: migrate failed")
+            for done in json.loads(out):
+                # A new database is no news; an existing one upgraded is.
+                if done["before"] not in (None, done["revision"]):
+                    how = " (made before migrations)" if done["made_before_migrations"] else ""
+                    print(
+                        f"korpu: {name} database upgraded from {done['before']}{how} "
+                        f"to {done['revision']}",
+                        file=sys.stderr,
+                    )
 
     @property
     def redis_address(self) -> str:

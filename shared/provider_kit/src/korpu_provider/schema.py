@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from korpu_provider import tasks
-from korpu_runtime import provider_access
+from korpu_runtime import migrations, provider_access
 from korpu_runtime import tables as runtime_tables
 
 
@@ -19,8 +20,11 @@ class Schema:
     database, beside its tasks.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, migrations_dir: Path) -> None:
         self.metadata = sa.MetaData()
+        # Made and changed only by the revisions in `migrations_dir` (docs/migrations.md):
+        # a table or column added needs a revision, or the schema test fails.
+        migrations.attach(self.metadata, migrations_dir)
         self.outbox, self.inbox = runtime_tables.add_runtime_tables(self.metadata)
         self.access = provider_access.add_tables(self.metadata)
 

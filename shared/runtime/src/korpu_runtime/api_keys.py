@@ -93,8 +93,8 @@ def add_tables(metadata: sa.MetaData) -> Tables:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     # A new name rather than altering the referral service's first `api_keys` (one key
-    # per organization, no id): create_all adds a table to an existing database, where
-    # new columns on an old table would never appear.
+    # per organization, no id): chosen before migrations (docs/migrations.md), when
+    # create_all added a table to an existing database but never a column.
     keys = sa.Table(
         "organization_keys",
         metadata,
@@ -110,8 +110,8 @@ def add_tables(metadata: sa.MetaData) -> Tables:
     )
     # A key's own rate limit, where the default does not fit (a busy hotline, the
     # benchmark). A table of its own rather than a column on `organization_keys`:
-    # create_all never adds a column to a table that exists, so a database from
-    # before would lack it and every lookup would fail.
+    # chosen before migrations, when create_all never added a column to a table
+    # that existed.
     limits = sa.Table(
         "organization_key_limits",
         metadata,

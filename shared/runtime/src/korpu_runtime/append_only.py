@@ -21,15 +21,19 @@ MESSAGE = "is append-only: entries are never changed or deleted"
 
 def protect(table: sa.Table) -> None:
     """Refuse UPDATE and DELETE (and, on PostgreSQL, TRUNCATE) on `table` once it exists."""
-    name = table.name
+
+    def created(_table: sa.Table, conn: Connection, **_: Any) -> None:
+        create_triggers(conn, table.name)
+
+    sa.event.listen(table, "after_create", created)
+
+
+def create_triggers(conn: Connection, name: str) -> None:
+    """The triggers on the table `name`, now; kept if there (a migration calls this too)."""
     refusal = f"{name} {MESSAGE}"
     statements = {"sqlite": _sqlite(name, refusal), "postgresql": _postgresql(name, refusal)}
-
-    def create_triggers(_table: sa.Table, conn: Connection, **_: Any) -> None:
-        for statement in statements.get(conn.dialect.name, []):
-            conn.exec_driver_sql(statement)
-
-    sa.event.listen(table, "after_create", create_triggers)
+    for statement in statements.get(conn.dialect.name, []):
+        conn.exec_driver_sql(statement)
 
 
 def _sqlite(name: str, refusal: str) -> list[str]:

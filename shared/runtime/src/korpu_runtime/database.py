@@ -14,16 +14,25 @@ import dataclasses
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+if TYPE_CHECKING:
+    from korpu_runtime import migrations
+
 T = TypeVar("T")
 
 
-def _sqlite_engine(url: sa.URL, secure_delete: bool) -> Engine:
+def sqlite_engine(url: sa.URL, secure_delete: bool, foreign_keys: bool = True) -> Engine:
+    """An engine whose every transaction takes SQLite's write lock first (BEGIN IMMEDIATE).
+
+    `foreign_keys=False` for migrations only: a batch operation copies a table,
+    drops it and renames the copy, which the checks would refuse while rows of
+    other tables point at it (Alembic's documented advice for SQLite).
+    """
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: an error's text never carries a statement's values (a person).
@@ -37,7 +46,8 @@ def _sqlite_engine(url: sa.URL, secure_delete: bool) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        if foreign_keys:
+            cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         if secure_delete:
             # A deleted row's bytes are zeroed, not left in a free block of the file
@@ -63,8 +73,9 @@ SCHEMA_LOCK_KEY = 0x6B6F7270
 
 
 def create_schema(conn: Connection, metadata: sa.MetaData) -> None:
-    """Create missing tables, one process at a time.
+    """Create missing tables, one process at a time: for tables without migrations (tests).
 
+    A service's own tables are migrated (`korpu_runtime.migrations`), never made here.
     On PostgreSQL, replicas starting together would each find a table missing and
     race to create it; the loser fails on a duplicate type. A transaction-scoped
     advisory lock makes them take turns. SQLite's write lock already does.
@@ -113,9 +124,10 @@ class Database:
     ) -> None:
         """`secure_delete`: on SQLite, zero what is deleted (a database holding persons)."""
         parsed = sa.make_url(url)
+        self.url = url
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
-            self.engine = _sqlite_engine(parsed, secure_delete)
+            self.engine = sqlite_engine(parsed, secure_delete)
         else:
             self.engine = sa.create_engine(
                 parsed, pool_size=8, max_overflow=4, pool_pre_ping=True, hide_parameters=True
@@ -125,8 +137,16 @@ class Database:
         self._executor = ThreadPoolExecutor(max_workers=count, thread_name_prefix="db")
         self._queued: collections.deque[_Queued[Any]] = collections.deque()
 
-    def create_schema(self, metadata: sa.MetaData) -> None:
-        self.transaction(lambda conn: create_schema(conn, metadata))
+    def create_schema(self, metadata: sa.MetaData) -> migrations.Migrated | None:
+        """Bring the schema to what `metadata` declares: by its migrations when it has
+        them (`migrations.attach`), else by creating what is missing (None)."""
+        from korpu_runtime import migrations  # it imports this module for its engine
+
+        versions = migrations.versions_of(metadata)
+        if versions is None:
+            self.transaction(lambda conn: create_schema(conn, metadata))
+            return None
+        return migrations.migrate(self.url, versions)
 
     def transaction(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one transaction, synchronously (CLI, tests)."""

@@ -18,7 +18,6 @@ from sqlalchemy.engine import Connection
 from korpu_runtime import (
     background,
     consumer,
-    database,
     healing,
     parking,
     private,
@@ -259,7 +258,17 @@ class Service:
         await healing.provision_groups(self.redis, self.subscriptions)
 
     async def start(self) -> None:
-        await self.db.run(lambda conn: database.create_schema(conn, self.metadata))
+        # Every replica migrates at start, one at a time (korpu_runtime.migrations): a
+        # second one waits, finds the schema current and goes on. Rejected: refusing to
+        # start on an old schema until `korpu migrate` ran, one more step to forget.
+        migrated = await asyncio.to_thread(self.db.create_schema, self.metadata)
+        if migrated is not None and migrated.changed:
+            log.info(
+                "schema_migrated",
+                before=migrated.before,
+                after=migrated.after,
+                made_before_migrations=migrated.adopted,
+            )
         await self.provision_groups()
         await self.broker.start()
         self.relay.start()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 
 from korpu_provider.schema import Schema
 
-schema = Schema()
+# Made and changed only by the revisions in migrations/ (docs/migrations.md).
+schema = Schema(Path(__file__).parent / "migrations")
 metadata = schema.metadata
 
 # The directory, loaded by `korpu seed` and upserted by name; `caseload` counts open cases.

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 
 from korpu_contracts import intake
 from korpu_runtime import api_keys as runtime_keys
-from korpu_runtime import audit
+from korpu_runtime import audit, migrations
 from korpu_runtime import tables as runtime_tables
 
 metadata = sa.MetaData()
+# Made and changed only by the revisions in migrations/ (docs/migrations.md): a table
+# or column added here needs a revision, or the schema test fails.
+migrations.attach(metadata, Path(__file__).parent / "migrations")
 outbox, inbox = runtime_tables.add_runtime_tables(metadata)
 
 # Agencies and their API keys (korpu_runtime.api_keys, the one design every service uses).

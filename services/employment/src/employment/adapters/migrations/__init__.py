@@ -1,0 +1,1 @@
+"""The employment service's schema migrations (korpu_runtime.migrations); see docs/migrations.md."""
