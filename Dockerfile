@@ -22,7 +22,7 @@ COPY . /app
 # mount keeps rebuilds fast without leaving the cache in the image.
 RUN --mount=type=cache,target=/root/.cache/pip \
     pip install -c constraints.txt \
-      -e shared/contracts -e shared/runtime \
+      -e shared/contracts -e shared/runtime -e shared/provider_kit \
       -e services/referral -e services/shelter -e services/employment -e services/legal_aid \
       -e .
 

@@ -34,21 +34,25 @@ def settings(service: str, **overrides: Any) -> ServiceSettings:
     return result
 
 
+def _consumers(service: str) -> ModuleType:
+    """The module listing the streams a service reads: a provider's bootstrap (built by
+    korpu_provider), the referral service's `entrypoints.consumers`."""
+    module = bootstrap(service)  # refuses an unknown name
+    if hasattr(module, "SUBSCRIPTIONS"):
+        return module
+    return importlib.import_module(f"{service}.entrypoints.consumers")
+
+
 def subscriptions(service: str) -> Sequence[Subscription]:
-    """The streams the service reads, each in its consumer group (its `entrypoints.consumers`)."""
-    bootstrap(service)  # refuses an unknown name
-    found: Sequence[Subscription] = importlib.import_module(
-        f"{service}.entrypoints.consumers"
-    ).SUBSCRIPTIONS
+    """The streams the service reads, each in its consumer group."""
+    found: Sequence[Subscription] = _consumers(service).SUBSCRIPTIONS
     return found
 
 
 def templates(service: str) -> Sequence[Subscription]:
     """The streams the service reads one per organization, under their templates
     (`streams.PER_ORGANIZATION`): read once the organization is known."""
-    bootstrap(service)
-    consumers = importlib.import_module(f"{service}.entrypoints.consumers")
-    found: Sequence[Subscription] = getattr(consumers, "TEMPLATES", ())
+    found: Sequence[Subscription] = getattr(_consumers(service), "TEMPLATES", ())
     return found
 
 

@@ -21,7 +21,6 @@ from korpu_contracts.vocabulary import Service, TaskStatus
 from korpu_runtime import signing
 from shelter import bootstrap as shelter_bootstrap
 from shelter.adapters import tables as shelter_tables
-from shelter.service_layer import directory
 from support import bus
 from support.infra import wait_for
 from support.referrals import ReferralService, referral_body
@@ -159,7 +158,7 @@ async def test_a_forged_request_takes_no_bed(redis_db: str, database_url: str) -
     await service.start()
     try:
         bed = {"name": "Baku shelter", "region": "Baku", "serves": ["women"], "beds": 1}
-        await service.db.run(lambda conn: directory.load_directory(conn, [bed]))
+        await service.db.run(lambda conn: shelter_bootstrap.SERVICE.load(conn, [bed]))
         requested = referral.TaskRequested(
             task_id="forged-1",
             referral_id="no-such-referral",

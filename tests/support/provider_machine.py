@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -45,6 +45,20 @@ def priority(request: Any) -> tuple[bool, int]:
     """The waitlist's order, written here rather than taken from the domain: children
     first, then who came first (`queued_seq` grows with arrival)."""
     return (not request.is_child, request.queued_seq)
+
+
+def position(person: Any, waiting: Iterable[Any], entries: Iterable[Any], serves: Any) -> int:
+    """The place in line the waitlist promises, written here rather than taken from the kit:
+    one more than the people ahead whom some entry serving this person also serves."""
+    mine = [entry for entry in entries if serves(entry, person)]
+    ahead = [
+        other
+        for other in waiting
+        if other.task_id != person.task_id
+        and priority(other) < priority(person)
+        and any(serves(entry, other) for entry in mine)
+    ]
+    return len(ahead) + 1
 
 
 @dataclass(frozen=True)
@@ -202,7 +216,9 @@ class ProviderMachine(RuleBasedStateMachine):
         self.db.transaction(lambda conn: handler(self.uow(conn), envelope))
 
     def uow(self, conn: sa.Connection) -> UnitOfWork:
-        return UnitOfWork(conn, self.provider.tables.outbox, self.provider.tables.inbox)
+        return UnitOfWork(
+            conn, self.provider.tables.schema.outbox, self.provider.tables.schema.inbox
+        )
 
     def status(self, task_id: str) -> str:
         tasks = self.provider.tables.tasks
@@ -212,7 +228,7 @@ class ProviderMachine(RuleBasedStateMachine):
 
     def last_answers(self, conn: sa.Connection) -> dict[str, dict[str, Any]]:
         """Each task's latest answer in the outbox, as the referral service will read it."""
-        outbox = self.provider.tables.outbox
+        outbox = self.provider.tables.schema.outbox
         latest: dict[str, dict[str, Any]] = {}
         for (body,) in conn.execute(sa.select(outbox.c.body).order_by(outbox.c.id)):
             data = json.loads(body)["data"]

@@ -10,11 +10,11 @@ import sqlalchemy as sa
 
 from employment import bootstrap
 from employment.adapters import tables
-from employment.service_layer import directory, views
 from korpu_contracts import referral, registry, streams
 from korpu_contracts.envelope import Envelope
 from korpu_contracts.providers import TaskUpdated
 from korpu_contracts.vocabulary import Service as ServiceName
+from korpu_provider import directory
 from korpu_runtime.service import Service
 from support import bus, infra
 
@@ -91,7 +91,7 @@ class Employment:
     async def seed(self, programs: list[dict[str, Any]]) -> directory.Loaded:
         # The relay is not woken: `korpu seed` runs in another process and cannot wake
         # it either, so promotions from a seed are sent by its poll.
-        return await self.service.db.run(lambda conn: directory.load_directory(conn, programs))
+        return await self.service.db.run(lambda conn: bootstrap.SERVICE.load(conn, programs))
 
     async def ask(self, task_id: str, **attributes: Any) -> Envelope:
         request = task_request(task_id, **attributes)
@@ -169,9 +169,12 @@ class Employment:
         return int(summary["pending"])
 
     async def programs(self) -> dict[str, dict[str, Any]]:
-        return {p["name"]: p for p in await self.service.db.run(views.programs_view)}
+        return {
+            p["name"]: p
+            for p in await self.service.db.run(bootstrap.SERVICE.provider.directory_view)
+        }
 
 
 def _outbox_sent(conn: sa.Connection) -> bool:
-    unsent = sa.select(sa.func.count()).where(tables.outbox.c.published_at.is_(None))
+    unsent = sa.select(sa.func.count()).where(tables.schema.outbox.c.published_at.is_(None))
     return conn.execute(unsent).scalar_one() == 0

@@ -8,22 +8,9 @@ import pytest
 from employment_harness import Employment, program
 
 from employment import bootstrap
-from employment.adapters import repository
-from employment.service_layer import directory
+from employment.adapters import programs as program_table
+from korpu_provider import directory
 from korpu_runtime.database import Database
-
-
-async def test_seeding_the_same_programs_twice_does_not_duplicate_them(
-    employment: Employment,
-) -> None:
-    programs = [program("Tailoring", seats=10), program("Cooking", region="Ganja", seats=4)]
-
-    first = await employment.seed(programs)
-    second = await employment.seed(programs)
-
-    assert (first.added, first.updated) == (2, 0)
-    assert (second.added, second.updated) == (0, 2)
-    assert sorted(await employment.programs()) == ["Cooking", "Tailoring"]
 
 
 async def test_seeding_other_seats_changes_capacity_and_keeps_who_is_enrolled(
@@ -37,19 +24,6 @@ async def test_seeding_other_seats_changes_capacity_and_keeps_who_is_enrolled(
 
     tailoring = (await employment.programs())["Tailoring"]
     assert (tailoring["seats"], tailoring["enrolled"], tailoring["free_seats"]) == (8, 1, 7)
-
-
-async def test_seats_added_by_a_new_seed_go_to_the_people_waiting(employment: Employment) -> None:
-    await employment.seed([program("Tailoring", seats=1)])
-    for task_id in ("enrolled", "waiting"):
-        await employment.ask(task_id)
-    await employment.answers("enrolled", "waiting")
-
-    loaded = await employment.seed([program("Tailoring", seats=2)])
-
-    assert loaded.promoted == 1
-    promoted = await employment.becomes("waiting", "accepted")
-    assert promoted.detail == {"program": "Tailoring", "region": "AZ-BA"}
 
 
 async def test_a_bad_entry_is_refused_naming_every_bad_field_and_nothing_is_loaded(
@@ -72,11 +46,6 @@ async def test_a_bad_entry_is_refused_naming_every_bad_field_and_nothing_is_load
     assert await employment.programs() == {}
 
 
-async def test_a_program_named_twice_in_one_file_is_refused(employment: Employment) -> None:
-    with pytest.raises(directory.InvalidDirectory, match="'Tailoring' appears twice"):
-        await employment.seed([program("Tailoring"), program("Tailoring", seats=3)])
-
-
 def test_korpu_seed_creates_the_schema_and_loads_twice_without_duplicates(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -89,7 +58,7 @@ def test_korpu_seed_creates_the_schema_and_loads_twice_without_duplicates(
     database = Database(database_url)
     try:
         names = database.transaction(
-            lambda conn: [p.name for p in repository.Repository(conn).programs()]
+            lambda conn: sorted(p.name for p in program_table.directory(conn, lock=False).values())
         )
     finally:
         database.close()

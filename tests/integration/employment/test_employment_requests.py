@@ -30,22 +30,6 @@ async def test_a_person_presumed_a_child_is_kept_out_of_an_adults_only_program(
     assert (answer.status, answer.reason) == ("rejected", "not_eligible")
 
 
-async def test_with_no_free_seat_people_are_put_on_hold_in_arrival_order(
-    employment: Employment,
-) -> None:
-    await employment.seed([program("Tailoring", seats=1)])
-
-    for task_id in ("first", "second", "third"):
-        await employment.ask(task_id)
-
-    answers = await employment.answers("first", "second", "third")
-    assert answers["first"].status == "accepted"
-    assert answers["first"].detail == {"program": "Tailoring", "region": "AZ-BA"}
-    assert (answers["second"].status, answers["second"].reason) == ("on-hold", "no_capacity")
-    assert answers["second"].detail == {"waitlist_position": 1}
-    assert answers["third"].detail == {"waitlist_position": 2}
-
-
 async def test_no_language_in_common_is_not_eligible_but_a_program_open_to_any_language_is(
     employment: Employment,
 ) -> None:
@@ -91,44 +75,6 @@ async def test_a_seat_freed_by_a_cancellation_goes_to_the_waiting_child_before_t
     assert (await employment.programs())["Tailoring"]["enrolled"] == 1
 
 
-async def test_a_cancelled_waiting_person_leaves_the_waitlist(employment: Employment) -> None:
-    await employment.seed([program("Tailoring", seats=1)])
-    for task_id in ("enrolled", "waiting-first", "waiting-second"):
-        await employment.ask(task_id)
-    await employment.answers("enrolled", "waiting-first", "waiting-second")
-
-    await employment.cancel("waiting-first")
-    await employment.cancel("enrolled")
-
-    await employment.becomes("waiting-second", "accepted")
-    await employment.settled()
-    answers = await employment.answers("waiting-first", "waiting-second")
-    assert answers["waiting-first"].status == "cancelled"
-
-
-async def test_when_the_person_ahead_is_enrolled_the_next_one_is_told_their_new_position(
-    employment: Employment,
-) -> None:
-    await employment.seed([program("Tailoring", seats=1)])
-    for task_id in ("a", "b", "c"):
-        await employment.ask(task_id)
-    await employment.answers("a", "b", "c")
-
-    await employment.cancel("a")
-
-    await employment.becomes("b", "accepted")
-    await employment.settled()
-    told = await employment.updates("c")
-    assert [(u.status, u.detail) for _, u in told] == [
-        ("on-hold", {"waitlist_position": 2}),
-        ("on-hold", {"waitlist_position": 1}),
-    ]
-    # News on c's own case: its subject and correlation, nothing tying it to a's.
-    envelope, _ = told[-1]
-    assert (envelope.subject, envelope.correlationid) == (referral_of("c"),) * 2
-    assert envelope.causationid is None
-
-
 async def test_a_child_put_on_hold_ahead_of_an_adult_tells_the_adult_their_new_place(
     employment: Employment,
 ) -> None:
@@ -146,33 +92,6 @@ async def test_a_child_put_on_hold_ahead_of_an_adult_tells_the_adult_their_new_p
         {"waitlist_position": 2},
     ]
     assert [u.detail for _, u in await employment.updates("child")] == [{"waitlist_position": 1}]
-
-
-async def test_the_same_request_delivered_twice_enrols_once(employment: Employment) -> None:
-    await employment.seed([program("Tailoring", seats=5)])
-
-    envelope = await employment.ask("twice")
-    await employment.deliver(envelope)
-    await employment.settled()
-
-    assert [u.status for _, u in await employment.updates("twice")] == ["accepted"]
-    assert (await employment.programs())["Tailoring"]["enrolled"] == 1
-
-
-async def test_a_cancellation_that_overtakes_its_request_means_it_is_never_enrolled(
-    employment: Employment,
-) -> None:
-    await employment.seed([program("Tailoring", seats=1)])
-
-    await employment.cancel("overtaken")
-    await employment.ask("overtaken")
-    await employment.ask("next-in-line")
-
-    answers = await employment.answers("overtaken", "next-in-line")
-    assert (answers["overtaken"].status, answers["overtaken"].reason) == ("cancelled", "withdrawn")
-    assert answers["next-in-line"].status == "accepted"
-    await employment.settled()
-    assert len(await employment.updates("overtaken")) == 1
 
 
 async def test_an_event_type_this_build_does_not_know_stays_pending_and_blocks_nothing(

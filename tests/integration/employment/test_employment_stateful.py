@@ -9,11 +9,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from hypothesis import strategies as st
 
+from employment.adapters import programs as directory_table
 from employment.adapters import tables
-from employment.adapters.repository import Repository, Task
-from employment.domain import model, waitlist
-from employment.service_layer import directory, handlers
+from employment.bootstrap import SERVICE
+from employment.domain import model
 from korpu_contracts.vocabulary import Service, TaskStatus
+from korpu_provider.handlers import NotAccepted
+from korpu_provider.tasks import Row
 from support import provider_machine
 
 REGIONS = ["Baku", "Ganja"]
@@ -46,11 +48,11 @@ class EmploymentMachine(provider_machine.ProviderMachine):
     provider = provider_machine.Provider(
         service=Service.EMPLOYMENT,
         tables=tables,
-        request=handlers.request,
-        cancel=handlers.cancel,
-        complete=handlers.complete,
-        not_accepted=handlers.NotAccepted,
-        load_directory=directory.load_directory,
+        request=SERVICE.handlers.request,
+        cancel=SERVICE.handlers.cancel,
+        complete=SERVICE.handlers.complete,
+        not_accepted=NotAccepted,
+        load_directory=SERVICE.load,
         unit="Program",
         capacity="seats",
     )
@@ -60,33 +62,31 @@ class EmploymentMachine(provider_machine.ProviderMachine):
     # --- the promises, read from the database after every step ------------------
 
     def check(self, conn: sa.Connection) -> None:
-        repository = Repository(conn)
-        by_id = {p.id: p for p in repository.programs()}
-        tasks = [repository.task(task_id) for task_id in self._all_task_ids(conn)]
-        rows = [task for task in tasks if task is not None]
+        by_id = directory_table.directory(conn, lock=False)
+        rows = list(conn.execute(sa.select(tables.tasks)))
         now = {task.task_id: str(task.status) for task in rows}
         enrolled_now = {
             task_id
             for task_id, status in now.items()
             if status == TaskStatus.ACCEPTED and self.before.get(task_id) != status
         }
-        waiting = [task.request for task in rows if task.status is TaskStatus.ON_HOLD]
+        waiting = [
+            SERVICE.provider.request_of(task) for task in rows if task.status == TaskStatus.ON_HOLD
+        ]
         for program in by_id.values():
             holding = [
-                t for t in rows if t.status is TaskStatus.ACCEPTED and t.program_id == program.id
+                t for t in rows if t.status == TaskStatus.ACCEPTED and t.program_id == program.id
             ]
             assert program.enrolled == len(holding), "enrolled counts the people holding a seat"
             if program.enrolled > program.seats:
                 # Seats were cut below enrolment: nobody new may be enrolled there.
                 assert not enrolled_now & {t.task_id for t in holding}
         for task in rows:
-            assert not task.requested or task.status is not TaskStatus.REQUESTED, (
-                "every task decided"
-            )
-            if task.status is not TaskStatus.ACCEPTED:
+            assert not task.requested or task.status != TaskStatus.REQUESTED, "every task decided"
+            if task.status != TaskStatus.ACCEPTED:
                 continue
             assert task.program_id is not None
-            person, program = task.request, by_id[task.program_id]
+            person, program = SERVICE.provider.request_of(task), by_id[task.program_id]
             _assert_admitted(program, person)
             if task.task_id in enrolled_now:
                 # Served in order: nobody who was already waiting, is still, and whom
@@ -107,7 +107,7 @@ class EmploymentMachine(provider_machine.ProviderMachine):
     def _check_positions(
         self,
         conn: sa.Connection,
-        rows: list[Task],
+        rows: list[Row],
         waiting: list[model.SeatRequest],
         every_program: list[model.Program],
     ) -> None:
@@ -117,8 +117,10 @@ class EmploymentMachine(provider_machine.ProviderMachine):
                 continue
             answer = told[task.task_id]
             assert answer["status"] == task.status, "the referrer was told what the task is"
-            if task.status is TaskStatus.ON_HOLD:
-                position = waitlist.waitlist_position(task.request, waiting, every_program)
+            if task.status == TaskStatus.ON_HOLD:
+                position = provider_machine.position(
+                    SERVICE.provider.request_of(task), waiting, every_program, model.admits
+                )
                 assert answer["detail"]["waitlist_position"] == position
                 assert task.announced_position == position
 
@@ -131,7 +133,9 @@ class EmploymentMachine(provider_machine.ProviderMachine):
                 (p for p in waiting if admitted_by(p) == programs_wanted),
                 key=provider_machine.priority,
             )
-            positions = [waitlist.waitlist_position(p, waiting, every_program) for p in group]
+            positions = [
+                provider_machine.position(p, waiting, every_program, model.admits) for p in group
+            ]
             assert positions == sorted(set(positions)), positions
 
     # --- reading back ----------------------------------------------------------

@@ -12,9 +12,10 @@ from korpu_contracts import referral, registry, streams
 from korpu_contracts.envelope import Envelope
 from korpu_contracts.providers import TaskUpdated
 from korpu_contracts.vocabulary import Service, Sex
+from korpu_provider import directory
 from korpu_runtime.service import Service as RunningService
+from legal_aid import bootstrap
 from legal_aid.adapters import tables
-from legal_aid.service_layer import directory, views
 from support import bus, infra
 
 
@@ -59,7 +60,7 @@ async def send(redis_url: str, *payloads: referral.TaskRequested | referral.Task
 
 
 async def seed(service: RunningService, entries: list[dict[str, Any]]) -> directory.Loaded:
-    return await service.db.run(lambda conn: directory.load_directory(conn, entries))
+    return await service.db.run(lambda conn: bootstrap.SERVICE.load(conn, entries))
 
 
 async def answers(redis_url: str, count: int) -> list[TaskUpdated]:
@@ -109,20 +110,5 @@ async def settled(service: RunningService, redis_url: str) -> None:
 
 
 def _outbox_empty(conn: sa.Connection) -> bool:
-    unpublished = sa.select(sa.func.count()).where(tables.outbox.c.published_at.is_(None))
+    unpublished = sa.select(sa.func.count()).where(tables.schema.outbox.c.published_at.is_(None))
     return conn.execute(unpublished).scalar_one() == 0
-
-
-async def caseloads(service: RunningService) -> dict[str, int]:
-    return {row["name"]: row["caseload"] for row in await service.db.run(views.lawyers)}
-
-
-async def raw_republish(redis_url: str, envelope: Envelope) -> None:
-    """XADD the very same envelope again, as a relay that died before marking it would."""
-    client = aioredis.from_url(redis_url)
-    try:
-        await client.xadd(
-            streams.LEGAL_AID_REQUESTS, bus.entry(streams.LEGAL_AID_REQUESTS, envelope)
-        )  # type: ignore[arg-type]
-    finally:
-        await client.aclose()

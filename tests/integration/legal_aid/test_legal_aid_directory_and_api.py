@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from legal_aid_helpers import answers_by_task, case, lawyer, send
 
 from korpu_contracts.vocabulary import TaskStatus
+from korpu_provider import directory
 from korpu_runtime.service import Service
 from legal_aid import bootstrap
-from legal_aid.service_layer import directory
 from support import provider_keys
 
 ALIYEV = lawyer("R. Aliyev", ["Baku", "Ganja"], ["az", "ru", "en"], cap=1)
@@ -46,21 +46,6 @@ def service_of(app: FastAPI) -> Service:
     return running
 
 
-async def test_seeding_twice_adds_no_lawyer_and_a_new_cap_replaces_the_old(
-    settings: bootstrap.Settings, client: httpx.AsyncClient
-) -> None:
-    other = lawyer("S. Həsənova", ["Baku"], ["az"], cap=3)
-
-    assert bootstrap.seed(settings, [ALIYEV, other]) == 2
-    assert bootstrap.seed(settings, [{**ALIYEV, "max_caseload": 5}, other]) == 2
-
-    listed = (await client.get("/v1/lawyers")).json()
-    assert [(entry["name"], entry["max_caseload"]) for entry in listed] == [
-        ("R. Aliyev", 5),
-        ("S. Həsənova", 3),
-    ]
-
-
 def test_a_bad_directory_is_refused_whole_naming_every_bad_field(
     settings: bootstrap.Settings,
 ) -> None:
@@ -73,20 +58,6 @@ def test_a_bad_directory_is_refused_whole_naming_every_bad_field(
         "lawyers[1].regoins: Extra inputs are not permitted",
         "lawyers[2].max_caseload: Input should be greater than or equal to 0",
     ]
-
-
-async def test_room_added_by_the_directory_goes_to_the_person_waiting(
-    app: FastAPI, settings: bootstrap.Settings, redis_db: str
-) -> None:
-    bootstrap.seed(settings, [ALIYEV])
-    await send(redis_db, case("first"), case("waiting"))
-    assert (await answers_by_task(redis_db, 2))["waiting"].status is TaskStatus.ON_HOLD
-
-    bootstrap.seed(settings, [{**ALIYEV, "max_caseload": 2}])
-
-    # Sent by the running service's relay, which polls for rows written by `korpu seed`.
-    found = await answers_by_task(redis_db, 3)
-    assert found["waiting"].status is TaskStatus.ACCEPTED
 
 
 async def test_a_case_worker_ends_a_case_and_the_next_person_gets_the_lawyer(

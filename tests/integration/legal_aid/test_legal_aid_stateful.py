@@ -10,10 +10,12 @@ import sqlalchemy as sa
 from hypothesis import strategies as st
 
 from korpu_contracts.vocabulary import Service, TaskStatus
+from korpu_provider.handlers import NotAccepted
+from korpu_provider.tasks import Row as TaskRow
+from legal_aid.adapters import lawyers as directory_table
 from legal_aid.adapters import tables
-from legal_aid.adapters.repository import Repository, TaskRow, case_request
-from legal_aid.domain import model, waitlist
-from legal_aid.service_layer import directory, handlers
+from legal_aid.bootstrap import SERVICE
+from legal_aid.domain import model
 from support import provider_machine
 
 # Spelt as agencies and seed files may: a region is one place whatever its case.
@@ -46,11 +48,11 @@ class LegalAidMachine(provider_machine.ProviderMachine):
     provider = provider_machine.Provider(
         service=Service.LEGAL_AID,
         tables=tables,
-        request=handlers.request,
-        cancel=handlers.cancel,
-        complete=handlers.complete,
-        not_accepted=handlers.NotAccepted,
-        load_directory=directory.load_directory,
+        request=SERVICE.handlers.request,
+        cancel=SERVICE.handlers.cancel,
+        complete=SERVICE.handlers.complete,
+        not_accepted=NotAccepted,
+        load_directory=SERVICE.load,
         unit="Lawyer",
         capacity="max_caseload",
     )
@@ -60,8 +62,7 @@ class LegalAidMachine(provider_machine.ProviderMachine):
     # --- the promises, read from the database after every step ------------------
 
     def check(self, conn: sa.Connection) -> None:
-        repository = Repository(conn)
-        by_id = {lawyer.id: lawyer for lawyer in repository.lawyers()}
+        by_id = directory_table.directory(conn, lock=False)
         rows = list(conn.execute(sa.select(tables.tasks)))
         now = {row.task_id: row.status for row in rows}
         assigned_now = {
@@ -69,7 +70,9 @@ class LegalAidMachine(provider_machine.ProviderMachine):
             for task_id, status in now.items()
             if status == TaskStatus.ACCEPTED and self.before.get(task_id) != status
         }
-        waiting = [case_request(row) for row in rows if row.status == TaskStatus.ON_HOLD]
+        waiting = [
+            SERVICE.provider.request_of(row) for row in rows if row.status == TaskStatus.ON_HOLD
+        ]
         for lawyer in by_id.values():
             holding = [r for r in rows if r.status == "accepted" and r.lawyer_id == lawyer.id]
             assert lawyer.caseload == len(holding), "the caseload counts the open cases"
@@ -80,7 +83,7 @@ class LegalAidMachine(provider_machine.ProviderMachine):
             assert row.region is None or row.status != TaskStatus.REQUESTED, "every task decided"
             if row.status != TaskStatus.ACCEPTED:
                 continue
-            person, lawyer = case_request(row), by_id[row.lawyer_id]
+            person, lawyer = SERVICE.provider.request_of(row), by_id[row.lawyer_id]
             assert person.region in lawyer.regions, "a lawyer only where the person is"
             shared = bool(lawyer.languages & person.languages)
             assert row.interpreter_needed == (not shared), "an interpreter when no shared language"
@@ -101,12 +104,19 @@ class LegalAidMachine(provider_machine.ProviderMachine):
                 if person.region in lw.regions and lw.caseload < lw.max_caseload
             ]
             assert not free, "nobody waits while a lawyer of their region has room"
-        self._check_positions(conn, rows, waiting)
+        self._check_positions(conn, rows, waiting, list(by_id.values()))
         self.before = now
 
     def _check_positions(
-        self, conn: sa.Connection, rows: list[TaskRow], waiting: list[model.CaseRequest]
+        self,
+        conn: sa.Connection,
+        rows: list[TaskRow],
+        waiting: list[model.CaseRequest],
+        lawyers: list[model.Lawyer],
     ) -> None:
+        def place(person: model.CaseRequest) -> int:
+            return provider_machine.position(person, waiting, lawyers, model.covers)
+
         told = self.last_answers(conn)
         for row in rows:
             if row.region is None:
@@ -114,14 +124,15 @@ class LegalAidMachine(provider_machine.ProviderMachine):
             answer = told[row.task_id]
             assert answer["status"] == row.status, "the referrer was told what the task is"
             if row.status == TaskStatus.ON_HOLD:
-                position = waitlist.waitlist_position(case_request(row), waiting)
+                position = place(SERVICE.provider.request_of(row))
                 assert answer["detail"]["waitlist_position"] == position
                 assert row.announced_position == position
-        # People of one region wait in one line: 1..n, children first, then longest waiting.
+        # People of one region compete for the same lawyers: their places rise, children
+        # first, then longest waiting (others from regions a lawyer shares may come between).
         for region in {person.region for person in waiting}:
             line = sorted((p for p in waiting if p.region == region), key=provider_machine.priority)
-            positions = [waitlist.waitlist_position(p, waiting) for p in line]
-            assert positions == list(range(1, len(line) + 1)), (region, positions)
+            positions = [place(p) for p in line]
+            assert positions == sorted(set(positions)), (region, positions)
 
 
 LegalAidMachine.TestCase.settings = provider_machine.SETTINGS

@@ -19,25 +19,21 @@ from typing import Any
 import sqlalchemy as sa
 from ordering_bus import Bus, Node
 
+from employment import bootstrap as employment_bootstrap
 from employment.adapters import tables as employment_tables
-from employment.entrypoints import consumers as employment_consumers
-from employment.service_layer import directory as employment_directory
 from korpu_contracts import intake, streams
 from korpu_contracts.envelope import Envelope
 from korpu_contracts.vocabulary import Consent, Outcome, Service, TaskStatus
 from korpu_runtime.database import Database
+from legal_aid import bootstrap as legal_aid_bootstrap
 from legal_aid.adapters import tables as legal_aid_tables
-from legal_aid.entrypoints import consumers as legal_aid_consumers
-from legal_aid.service_layer import directory as legal_aid_directory
 from referral import bootstrap
 from referral.adapters import bus_keys, intake_keys, organizations, sealing
 from referral.adapters import tables as referral_tables
 from referral.entrypoints import consumers as referral_consumers
 from referral.service_layer import coordinator
+from shelter import bootstrap as shelter_bootstrap
 from shelter.adapters import tables as shelter_tables
-from shelter.entrypoints import consumers as shelter_consumers
-from shelter.service_layer import directory as shelter_directory
-from shelter.service_layer import handlers as shelter_handlers
 from support import bus as support_bus
 
 BAKU_WOMEN = "Baku Women's Shelter"
@@ -104,9 +100,9 @@ STAYING = frozenset(person.label for person in PEOPLE if not person.withdraws)
 
 SERVICES: dict[str, tuple[sa.MetaData, tuple[Any, ...]]] = {
     "referral": (referral_tables.metadata, referral_consumers.SUBSCRIPTIONS),
-    Service.SHELTER: (shelter_tables.metadata, shelter_consumers.SUBSCRIPTIONS),
-    Service.EMPLOYMENT: (employment_tables.metadata, employment_consumers.SUBSCRIPTIONS),
-    Service.LEGAL_AID: (legal_aid_tables.metadata, legal_aid_consumers.SUBSCRIPTIONS),
+    Service.SHELTER: (shelter_tables.metadata, shelter_bootstrap.SUBSCRIPTIONS),
+    Service.EMPLOYMENT: (employment_tables.metadata, employment_bootstrap.SUBSCRIPTIONS),
+    Service.LEGAL_AID: (legal_aid_tables.metadata, legal_aid_bootstrap.SUBSCRIPTIONS),
 }
 
 
@@ -155,13 +151,13 @@ def build_world(
         database.create_schema(metadata)
         nodes[str(name)] = Node(str(name), database, metadata, subscriptions)
     nodes[Service.SHELTER].database.transaction(
-        lambda conn: shelter_directory.load_directory(conn, SHELTERS)
+        lambda conn: shelter_bootstrap.SERVICE.load(conn, SHELTERS)
     )
     nodes[Service.EMPLOYMENT].database.transaction(
-        lambda conn: employment_directory.load_directory(conn, PROGRAMS)
+        lambda conn: employment_bootstrap.SERVICE.load(conn, PROGRAMS)
     )
     nodes[Service.LEGAL_AID].database.transaction(
-        lambda conn: legal_aid_directory.load_directory(conn, LAWYERS)
+        lambda conn: legal_aid_bootstrap.SERVICE.load(conn, LAWYERS)
     )
     organization_id, _ = nodes["referral"].database.transaction(
         lambda conn: organizations.create(conn, "Police anti-trafficking unit")
@@ -237,7 +233,9 @@ def discharge_from_baku() -> Command:
         task_id = _placed_in_baku(world)
         assert task_id is not None
         world.nodes[Service.SHELTER].transaction(
-            lambda uow: shelter_handlers.complete(uow, task_id, str(Outcome.GOAL_ACHIEVED))
+            lambda uow: shelter_bootstrap.SERVICE.handlers.complete(
+                uow, task_id, str(Outcome.GOAL_ACHIEVED)
+            )
         )
 
     return Command("discharge from Baku", lambda world: _placed_in_baku(world) is not None, run)

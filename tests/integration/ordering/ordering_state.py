@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,18 +11,14 @@ import sqlalchemy as sa
 from ordering_scenario import World
 from sqlalchemy.engine import Connection
 
-from employment.adapters import repository as employment_repository
-from employment.adapters import tables as employment_tables
-from employment.domain import waitlist as employment_waitlist
+from employment import bootstrap as employment_bootstrap
 from korpu_contracts.vocabulary import Service, TaskStatus
-from legal_aid.adapters import repository as legal_aid_repository
-from legal_aid.adapters import tables as legal_aid_tables
-from legal_aid.domain import waitlist as legal_aid_waitlist
+from korpu_provider.bootstrap import Entrypoints
+from korpu_provider.tasks import is_tombstone
+from legal_aid import bootstrap as legal_aid_bootstrap
 from referral.adapters.repository import ReferralRepository
 from referral.adapters.tables import referrals
-from shelter.adapters import repository as shelter_repository
-from shelter.adapters import tables as shelter_tables
-from shelter.domain import waitlist as shelter_waitlist
+from shelter import bootstrap as shelter_bootstrap
 
 # (agency reference, service): the same task in two runs, whose ids differ.
 Key = tuple[str, str]
@@ -101,68 +98,42 @@ def _referral_side(conn: Connection) -> tuple[dict[str, str], dict[Key, Answer]]
 Rows = list[tuple[sa.Row[Any], bool]]
 
 
-def _count_holders(conn: Connection, column: sa.Column[Any]) -> Counter[str]:
-    table = column.table
-    query = sa.select(column).where(table.c.status == TaskStatus.ACCEPTED)
-    return Counter(value for (value,) in conn.execute(query))
+def _provider_side(
+    entrypoints: Entrypoints,
+) -> Callable[[Connection], tuple[Rows, dict[str, Place]]]:
+    """Every task row of a provider (tombstone or not) and each of its places' use."""
+    provider, tasks = entrypoints.provider, entrypoints.provider.tasks
+
+    def read(conn: Connection) -> tuple[Rows, dict[str, Place]]:
+        rows = [(row, is_tombstone(row)) for row in conn.execute(sa.select(tasks.table))]
+        held = tasks.table.c[tasks.holds]
+        accepted = sa.select(held).where(tasks.table.c.status == TaskStatus.ACCEPTED)
+        holders = Counter(value for (value,) in conn.execute(accepted))
+        waiting = [provider.request_of(row) for row in tasks.waiting(conn)]
+        places = {
+            entry.name: Place(
+                *_use(entry),
+                holders[entry.id],
+                provider.next_waiting(entry, waiting) is not None,
+            )
+            for entry in provider.directory(conn, lock=False).values()
+        }
+        return rows, places
+
+    return read
 
 
-def _shelter(conn: Connection) -> tuple[Rows, dict[str, Place]]:
-    tasks = shelter_tables.tasks
-    rows = [(row, bool(row.awaiting_request)) for row in conn.execute(sa.select(tasks))]
-    repository = shelter_repository.ShelterRepository(conn)
-    holders = _count_holders(conn, tasks.c.facility_id)
-    waiting = repository.waiting()
-    places = {
-        f.name: Place(
-            f.beds,
-            f.occupied,
-            holders[f.id],
-            shelter_waitlist.next_for_bed(f, waiting) is not None,
-        )
-        for f in repository.facilities()
-    }
-    return rows, places
-
-
-def _employment(conn: Connection) -> tuple[Rows, dict[str, Place]]:
-    tasks = employment_tables.tasks
-    rows = [(row, not row.requested) for row in conn.execute(sa.select(tasks))]
-    repository = employment_repository.Repository(conn)
-    holders = _count_holders(conn, tasks.c.program_id)
-    waiting = repository.waiting()
-    places = {
-        p.name: Place(
-            p.seats,
-            p.enrolled,
-            holders[p.id],
-            employment_waitlist.next_for_seat(p, waiting) is not None,
-        )
-        for p in repository.programs()
-    }
-    return rows, places
-
-
-def _legal_aid(conn: Connection) -> tuple[Rows, dict[str, Place]]:
-    tasks = legal_aid_tables.tasks
-    rows = [(row, row.region is None) for row in conn.execute(sa.select(tasks))]
-    repository = legal_aid_repository.Repository(conn)
-    holders = _count_holders(conn, tasks.c.lawyer_id)
-    waiting = repository.waiting()
-    places = {
-        lawyer.name: Place(
-            lawyer.max_caseload,
-            lawyer.caseload,
-            holders[lawyer.id],
-            legal_aid_waitlist.next_for_lawyer(lawyer, waiting) is not None,
-        )
-        for lawyer in repository.lawyers()
-    }
-    return rows, places
+def _use(entry: Any) -> tuple[int, int]:
+    """(capacity, used) of a facility, a program or a lawyer."""
+    if hasattr(entry, "beds"):
+        return entry.beds, entry.occupied
+    if hasattr(entry, "seats"):
+        return entry.seats, entry.enrolled
+    return entry.max_caseload, entry.caseload
 
 
 _PROVIDERS = {
-    Service.SHELTER: _shelter,
-    Service.EMPLOYMENT: _employment,
-    Service.LEGAL_AID: _legal_aid,
+    Service.SHELTER: _provider_side(shelter_bootstrap.SERVICE),
+    Service.EMPLOYMENT: _provider_side(employment_bootstrap.SERVICE),
+    Service.LEGAL_AID: _provider_side(legal_aid_bootstrap.SERVICE),
 }

@@ -7,7 +7,6 @@ import redis.asyncio as aioredis
 from korpu_contracts import referral, streams
 from korpu_contracts.envelope import Envelope
 from shelter import bootstrap
-from shelter.service_layer import views
 from support import bus
 
 
@@ -43,7 +42,7 @@ async def test_entries_read_as_the_reader_was_stopped_are_handled_before_the_ser
     assert pending["pending"] == 0
     database = bootstrap.build_service(settings).db
     try:
-        task = await database.run(lambda conn: views.task(conn, "t-1"))
+        task = await database.run(lambda conn: bootstrap.SERVICE.task_view(conn, "t-1"))
     finally:
         database.close()
     assert task is not None and task["status"] == "rejected"  # no shelter in the directory

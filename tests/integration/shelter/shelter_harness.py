@@ -11,10 +11,10 @@ import sqlalchemy as sa
 
 from korpu_contracts import providers, referral, registry, streams
 from korpu_contracts.envelope import Envelope
+from korpu_provider import directory
 from korpu_runtime.service import Service
 from shelter import bootstrap
 from shelter.adapters import tables
-from shelter.service_layer import directory, views
 from support import bus, infra
 
 
@@ -27,7 +27,7 @@ class Shelter:
     service: Service
 
     async def seed(self, *entries: dict[str, Any]) -> directory.Loaded:
-        return await self.service.db.run(lambda conn: directory.load_directory(conn, list(entries)))
+        return await self.service.db.run(lambda conn: bootstrap.SERVICE.load(conn, list(entries)))
 
     async def request(
         self,
@@ -86,7 +86,7 @@ class Shelter:
         )
 
     async def facilities(self) -> list[dict[str, Any]]:
-        return await self.service.db.run(views.facilities)
+        return await self.service.db.run(bootstrap.SERVICE.provider.directory_view)
 
     async def _idle(self) -> bool:
         client = aioredis.from_url(self.redis_url)
@@ -97,7 +97,7 @@ class Shelter:
         group = next(g for g in groups if g["name"].decode() == streams.GROUP_SHELTER)
         if group["lag"] != 0 or group["pending"] != 0:
             return False
-        unsent = sa.select(sa.func.count()).where(tables.outbox.c.published_at.is_(None))
+        unsent = sa.select(sa.func.count()).where(tables.schema.outbox.c.published_at.is_(None))
         return await self.service.db.run(lambda conn: conn.execute(unsent).scalar_one()) == 0
 
 

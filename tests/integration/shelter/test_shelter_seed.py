@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
-import shelter_harness
 
+from korpu_provider import directory
 from korpu_runtime.database import Database
 from shelter import bootstrap
-from shelter.service_layer import directory, views
 
 
 def womens_house(beds: int) -> dict[str, Any]:
@@ -28,7 +26,7 @@ GANJA = {
 def facilities(database_url: str) -> list[dict[str, Any]]:
     database = Database(database_url)
     try:
-        return database.transaction(views.facilities)
+        return database.transaction(bootstrap.SERVICE.provider.directory_view)
     finally:
         database.close()
 
@@ -59,35 +57,6 @@ def test_a_bad_entry_is_refused_naming_each_bad_field_and_nothing_is_written(
     with pytest.raises(directory.InvalidDirectory) as refused:
         bootstrap.seed(settings, [womens_house(3), misspelt])
 
-    fields = [problem.split(":")[0] for problem in refused.value.problems]
-    assert fields == ["shelters[1].serves.0", "shelters[1].beds", "shelters[1].bedz"]
+    fields = [problem.split(":")[0] for problem in refused.value.errors]
+    assert fields == ["shelters[1].serves[0]", "shelters[1].beds", "shelters[1].bedz"]
     assert facilities(database_url) == []
-
-
-def test_a_name_given_twice_in_one_file_is_refused(database_url: str) -> None:
-    settings = bootstrap.Settings(database_url=database_url)
-
-    with pytest.raises(directory.InvalidDirectory, match="more than once"):
-        bootstrap.seed(settings, [womens_house(3), womens_house(4)])
-
-
-async def test_beds_added_by_a_new_seed_go_to_the_people_waiting(
-    shelter: shelter_harness.Shelter,
-) -> None:
-    await shelter.seed(womens_house(1))
-    for n in range(1, 5):
-        await shelter.request(f"t{n}")
-    await shelter.answers(4)
-
-    # As `korpu seed` would, from another process while the service runs.
-    await asyncio.to_thread(bootstrap.seed, shelter.settings, [womens_house(3)])
-
-    after = (await shelter.answers(7))[4:]
-    assert [(a.task_id, a.status, a.detail.get("waitlist_position")) for a in after] == [
-        ("t2", "accepted", None),
-        ("t3", "accepted", None),
-        # Third in line before, first now: told so.
-        ("t4", "on-hold", 1),
-    ]
-    (facility,) = await shelter.facilities()
-    assert (facility["beds"], facility["occupied"]) == (3, 3)

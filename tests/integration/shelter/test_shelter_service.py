@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import redis.asyncio as aioredis
 import shelter_harness
 
-from korpu_contracts import streams
 from korpu_contracts.providers import TaskUpdated
-from support import bus
 
 
 def shelter_for(name: str, serves: list[str], beds: int, region: str = "Baku") -> dict[str, Any]:
@@ -38,79 +35,6 @@ async def test_ten_people_for_three_beds_three_placed_seven_waitlisted_in_order(
     assert answers[0].detail == {"facility": "Baku women's house", "region": "AZ-BA"}
     assert [(a.status, a.reason) for a in answers[3:]] == [("on-hold", "no_capacity")] * 7
     assert [a.detail for a in answers[3:]] == [{"waitlist_position": p} for p in range(1, 8)]
-
-
-async def test_a_cancelled_placement_gives_its_bed_to_the_longest_waiting_person(
-    shelter: shelter_harness.Shelter,
-) -> None:
-    await shelter.seed(shelter_for("Baku women's house", ["women"], beds=1))
-    for n in range(1, 4):
-        await shelter.request(f"t{n}")
-    await shelter.answers(3)
-
-    cancel = await shelter.cancel("t1")
-    answers = await shelter.answers(6)
-
-    cancelled, promoted, moved_up = answers[3:]
-    assert (cancelled.task_id, cancelled.status, cancelled.reason) == (
-        "t1",
-        "cancelled",
-        "withdrawn",
-    )
-    assert (promoted.task_id, promoted.status) == ("t2", "accepted")
-    assert promoted.detail == {"facility": "Baku women's house", "region": "AZ-BA"}
-    assert (moved_up.task_id, moved_up.status) == ("t3", "on-hold")
-    # The promotion is an event on the promoted person's own case, linked to no other.
-    envelopes = await shelter.envelopes()
-    assert envelopes[-2].subject == "referral-t2"
-    assert envelopes[-2].causationid is None
-    assert envelopes[-3].causationid == cancel.id
-
-
-async def test_when_the_person_ahead_is_placed_the_next_one_is_told_their_new_position(
-    shelter: shelter_harness.Shelter,
-) -> None:
-    await shelter.seed(shelter_for("Baku women's house", ["women"], beds=1))
-    for name in ("a", "b", "c"):
-        await shelter.request(name)
-    first = await shelter.answers(3)
-    assert [a.detail.get("waitlist_position") for a in first] == [None, 1, 2]
-
-    await shelter.cancel("a")
-    await shelter.answers(6)
-
-    answers = await shelter.settled()
-    assert [(a.task_id, a.status, a.detail.get("waitlist_position")) for a in answers[3:]] == [
-        ("a", "cancelled", None),
-        ("b", "accepted", None),
-        ("c", "on-hold", 1),
-    ]
-    # News on c's own case: its subject and correlation, nothing tying it to a's.
-    told = (await shelter.envelopes())[-1]
-    assert (told.subject, told.correlationid, told.causationid) == (
-        "referral-c",
-        "referral-c",
-        None,
-    )
-
-
-async def test_when_someone_ahead_leaves_the_waitlist_those_behind_move_up(
-    shelter: shelter_harness.Shelter,
-) -> None:
-    await shelter.seed(shelter_for("Baku women's house", ["women"], beds=1))
-    for name in ("a", "b", "c", "d"):
-        await shelter.request(name)
-    await shelter.answers(4)
-
-    await shelter.cancel("b")
-    await shelter.answers(7)
-
-    answers = await shelter.settled()
-    assert [(a.task_id, a.status, a.detail.get("waitlist_position")) for a in answers[4:]] == [
-        ("b", "cancelled", None),
-        ("c", "on-hold", 1),
-        ("d", "on-hold", 2),
-    ]
 
 
 async def test_a_girl_of_15_is_never_placed_where_only_women_are_served(
@@ -165,47 +89,3 @@ async def test_a_girl_waits_for_a_childrens_bed_and_gets_the_first_one_freed(
         "accepted",
         {"facility": "Children's house", "region": "AZ-BA"},
     )
-
-
-async def test_a_duplicate_delivery_of_one_request_allocates_once(
-    shelter: shelter_harness.Shelter,
-) -> None:
-    await shelter.seed(shelter_for("Baku women's house", ["women"], beds=2))
-    envelope = await shelter.request("t1")
-    client = aioredis.from_url(shelter.redis_url)
-    try:  # The same entry again, as a relay that died before marking it would send it.
-        await client.xadd(streams.SHELTER_REQUESTS, bus.entry(streams.SHELTER_REQUESTS, envelope))  # type: ignore[arg-type]
-    finally:
-        await client.aclose()
-
-    answers = await shelter.settled()
-
-    assert [(a.task_id, a.status) for a in answers] == [("t1", "accepted")]
-    (facility,) = await shelter.facilities()
-    assert facility["occupied"] == 1
-
-
-async def test_the_same_task_requested_twice_in_two_events_is_decided_once(
-    shelter: shelter_harness.Shelter,
-) -> None:
-    await shelter.seed(shelter_for("Baku women's house", ["women"], beds=2))
-    await shelter.request("t1")
-    await shelter.request("t1")
-
-    answers = await shelter.settled()
-
-    assert [(a.task_id, a.status) for a in answers] == [("t1", "accepted")]
-
-
-async def test_a_cancellation_arriving_before_its_request_is_never_allocated(
-    shelter: shelter_harness.Shelter,
-) -> None:
-    await shelter.seed(shelter_for("Baku women's house", ["women"], beds=2))
-
-    await shelter.cancel("t1")
-    await shelter.request("t1")
-
-    answers = await shelter.settled()
-    assert [(a.task_id, a.status, a.reason) for a in answers] == [("t1", "cancelled", "withdrawn")]
-    (facility,) = await shelter.facilities()
-    assert facility["occupied"] == 0

@@ -12,10 +12,11 @@ import sqlalchemy as sa
 from hypothesis import strategies as st
 
 from korpu_contracts.vocabulary import Service, TaskStatus
+from korpu_provider.handlers import NotAccepted
+from shelter.adapters import facilities as directory_table
 from shelter.adapters import tables
-from shelter.adapters.repository import ShelterRepository, bed_request
-from shelter.domain import model, waitlist
-from shelter.service_layer import directory, handlers
+from shelter.bootstrap import SERVICE
+from shelter.domain import model
 from support import provider_machine
 
 REGIONS = ["Baku", "Ganja"]
@@ -56,11 +57,11 @@ class ShelterMachine(provider_machine.ProviderMachine):
     provider = provider_machine.Provider(
         service=Service.SHELTER,
         tables=tables,
-        request=handlers.request_bed,
-        cancel=handlers.cancel,
-        complete=handlers.complete,
-        not_accepted=handlers.NotAccepted,
-        load_directory=directory.load_directory,
+        request=SERVICE.handlers.request,
+        cancel=SERVICE.handlers.cancel,
+        complete=SERVICE.handlers.complete,
+        not_accepted=NotAccepted,
+        load_directory=SERVICE.load,
         unit="Shelter",
         capacity="beds",
     )
@@ -70,8 +71,7 @@ class ShelterMachine(provider_machine.ProviderMachine):
     # --- the promises, read from the database after every step ------------------
 
     def check(self, conn: sa.Connection) -> None:
-        repository = ShelterRepository(conn)
-        facilities = {f.id: f for f in repository.facilities()}
+        facilities = directory_table.directory(conn, lock=False)
         rows = list(conn.execute(sa.select(tables.tasks)))
         now = {row.task_id: (row.status, row.facility_id) for row in rows}
         placed_now = {
@@ -79,7 +79,9 @@ class ShelterMachine(provider_machine.ProviderMachine):
             for task_id, (status, _) in now.items()
             if status == TaskStatus.ACCEPTED and self.before.get(task_id, ("",))[0] != status
         }
-        waiting = [bed_request(row) for row in rows if row.status == TaskStatus.ON_HOLD]
+        waiting = [
+            SERVICE.provider.request_of(row) for row in rows if row.status == TaskStatus.ON_HOLD
+        ]
         for facility in facilities.values():
             holding = [r for r in rows if r.status == "accepted" and r.facility_id == facility.id]
             assert facility.occupied == len(holding), "occupied counts the people placed"
@@ -90,7 +92,7 @@ class ShelterMachine(provider_machine.ProviderMachine):
             assert row.awaiting_request or row.status != TaskStatus.REQUESTED, "every task decided"
             if row.status != TaskStatus.ACCEPTED:
                 continue
-            person, where = bed_request(row), facilities[row.facility_id]
+            person, where = SERVICE.provider.request_of(row), facilities[row.facility_id]
             assert where.serves & person.categories, "placed where their category is served"
             if person.is_child:
                 assert where.serves <= model.CHILD_CATEGORIES, "a child never among adults"
@@ -107,12 +109,19 @@ class ShelterMachine(provider_machine.ProviderMachine):
         for person in waiting:
             free = [f for f in facilities.values() if model.serves(f, person) and f.free_beds]
             assert not free, "nobody waits while a bed that serves them is free"
-        self._check_positions(conn, rows, waiting)
+        self._check_positions(conn, rows, waiting, list(facilities.values()))
         self.before = now
 
     def _check_positions(
-        self, conn: sa.Connection, rows: list[Any], waiting: list[model.BedRequest]
+        self,
+        conn: sa.Connection,
+        rows: list[Any],
+        waiting: list[model.BedRequest],
+        facilities: list[model.Facility],
     ) -> None:
+        def place(person: model.BedRequest) -> int:
+            return provider_machine.position(person, waiting, facilities, model.serves)
+
         told = self.last_answers(conn)
         for row in rows:
             if row.awaiting_request:
@@ -120,7 +129,7 @@ class ShelterMachine(provider_machine.ProviderMachine):
             answer = told[row.task_id]
             assert answer["status"] == row.status, "the referrer was told what the task is"
             if row.status == TaskStatus.ON_HOLD:
-                position = waitlist.waitlist_position(bed_request(row), waiting)
+                position = place(SERVICE.provider.request_of(row))
                 assert answer["detail"]["waitlist_position"] == position
                 assert row.announced_position == position
         # Among people wanting the same beds, places run 1..n: children, then longest waiting.
@@ -128,7 +137,7 @@ class ShelterMachine(provider_machine.ProviderMachine):
             group = sorted(
                 (p for p in waiting if p.categories == categories), key=provider_machine.priority
             )
-            positions = [waitlist.waitlist_position(p, waiting) for p in group]
+            positions = [place(p) for p in group]
             assert positions == sorted(set(positions)), (categories, positions)
 
 

@@ -38,7 +38,7 @@ class UnitOfWork:
             {"event_id": e.id, "stream": stream, "body": e.to_json(), "created_at": at}
             for stream, e in events
         ]
-        self.conn.execute(self._outbox.insert(), rows)
+        self.conn.execute(_writing(self._outbox), rows)
         self.published += len(rows)
 
     def first_time(self, handler: str, event_id: str) -> bool:
@@ -58,6 +58,12 @@ class UnitOfWork:
         self.conn.execute(
             inbox.delete().where(inbox.c.handler == handler, inbox.c.event_id == event_id)
         )
+
+
+@functools.cache
+def _writing(outbox: sa.Table) -> sa.Insert:
+    """The outbox insert, built once per table: it runs for every event published."""
+    return outbox.insert()
 
 
 @functools.cache

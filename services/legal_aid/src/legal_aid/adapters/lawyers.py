@@ -1,4 +1,4 @@
-"""Reading and writing the lawyer directory and caseloads with SQLAlchemy Core."""
+"""The lawyer directory in SQL: locked reads, caseloads taken and freed, loads by name."""
 
 from __future__ import annotations
 
@@ -13,79 +13,73 @@ from korpu_contracts import regions
 from legal_aid.adapters import tables
 from legal_aid.domain import model
 
+_table = tables.lawyers
+_c = _table.c
+# Every lawyer, in id order, so two replicas never lock in two orders and deadlock.
+# Rejected: locking only the lawyers of one region, which needs a JSON query per
+# dialect and lets a batch that touches two regions lock in two orders. On SQLite
+# FOR UPDATE is left out; its single writer serialises anyway.
+_LOCKED = sa.select(_table).order_by(_c.id).with_for_update()
+_ALL = sa.select(_table).order_by(_c.id)
+_BY_NAME = sa.select(_table).order_by(_c.name)
+_ID_BY_NAME = sa.select(_c.id).where(_c.name == sa.bindparam("b_name"))
+# The cap is checked again in SQL: a second guard should the lock ever be skipped.
+_TAKE = (
+    _table.update()
+    .where(_c.id == sa.bindparam("b_id"), _c.caseload < _c.max_caseload)
+    .values(caseload=_c.caseload + 1)
+)
+_RELEASE = (
+    _table.update()
+    .where(_c.id == sa.bindparam("b_id"), _c.caseload > 0)
+    .values(caseload=_c.caseload - 1)
+)
+
 
 class OverAllocation(RuntimeError):
     """A lawyer at the cap was given a case: a bug, so the whole entry is undone."""
 
 
-class LawyerQueries:
-    """The directory half of the repository (see `repository.Repository`)."""
+def directory(conn: Connection, *, lock: bool) -> dict[str, model.Lawyer]:
+    return {row.id: _lawyer(row) for row in conn.execute(_LOCKED if lock else _ALL)}
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
 
-    def lawyers(self, *, lock: bool = False) -> list[model.Lawyer]:
-        """The directory; with `lock`, held until commit by this transaction alone.
+def take(conn: Connection, lawyer_id: str) -> None:
+    if conn.execute(_TAKE, {"b_id": lawyer_id}).rowcount != 1:
+        raise OverAllocation(lawyer_id)
 
-        Every change to caseloads or task states takes this lock first, so replicas
-        never over-allocate, and always in id order, so two of them never deadlock.
-        Rejected: locking only the lawyers of one region, which needs a JSON query
-        per dialect and lets a batch that touches two regions lock in two orders.
-        On SQLite FOR UPDATE is left out; its single writer serialises anyway.
-        """
-        query = sa.select(tables.lawyers).order_by(tables.lawyers.c.id)
-        if lock:
-            query = query.with_for_update()
-        return [_lawyer(row) for row in self.conn.execute(query)]
 
-    def lawyer(self, lawyer_id: str) -> model.Lawyer:
-        row = self.conn.execute(
-            sa.select(tables.lawyers).where(tables.lawyers.c.id == lawyer_id)
-        ).one()
-        return _lawyer(row)
+def release(conn: Connection, lawyer_id: str) -> None:
+    conn.execute(_RELEASE, {"b_id": lawyer_id})
 
-    def directory(self) -> list[sa.Row[Any]]:
-        return list(self.conn.execute(sa.select(tables.lawyers).order_by(tables.lawyers.c.name)))
 
-    def take(self, lawyer_id: str) -> None:
-        lawyers = tables.lawyers
-        # The cap is checked again in SQL: a second guard should the lock ever be skipped.
-        result = self.conn.execute(
-            lawyers.update()
-            .where(lawyers.c.id == lawyer_id, lawyers.c.caseload < lawyers.c.max_caseload)
-            .values(caseload=lawyers.c.caseload + 1)
-        )
-        if result.rowcount != 1:
-            raise OverAllocation(lawyer_id)
+def upsert(
+    conn: Connection, name: str, regions: Sequence[str], languages: Sequence[str], cap: int
+) -> bool:
+    """Add or update by name, keeping the caseload; True when added."""
+    values = {"regions": list(regions), "languages": list(languages), "max_caseload": cap}
+    found = conn.execute(_ID_BY_NAME, {"b_name": name}).scalar_one_or_none()
+    if found is not None:
+        conn.execute(_table.update().where(_c.id == found).values(**values))
+        return False
+    conn.execute(_table.insert().values(id=str(uuid.uuid4()), name=name, caseload=0, **values))
+    return True
 
-    def release(self, lawyer_id: str) -> None:
-        lawyers = tables.lawyers
-        self.conn.execute(
-            lawyers.update()
-            .where(lawyers.c.id == lawyer_id, lawyers.c.caseload > 0)
-            .values(caseload=lawyers.c.caseload - 1)
-        )
 
-    def upsert_lawyer(
-        self, name: str, regions: Sequence[str], languages: Sequence[str], max_caseload: int
-    ) -> bool:
-        """Add or update by name, keeping the caseload; True when added."""
-        lawyers = tables.lawyers
-        values = {"regions": list(regions), "languages": list(languages)}
-        found = self.conn.execute(sa.select(lawyers.c.id).where(lawyers.c.name == name)).first()
-        if found is not None:
-            self.conn.execute(
-                lawyers.update()
-                .where(lawyers.c.id == found.id)
-                .values(**values, max_caseload=max_caseload)
-            )
-            return False
-        self.conn.execute(
-            lawyers.insert().values(
-                id=str(uuid.uuid4()), name=name, **values, max_caseload=max_caseload, caseload=0
-            )
-        )
-        return True
+def view(conn: Connection) -> list[dict[str, Any]]:
+    """The case workers' view of the directory, by name, as loaded, with each caseload."""
+    return [
+        {
+            "id": row.id,
+            "name": row.name,
+            "regions": row.regions,
+            "languages": row.languages,
+            "max_caseload": row.max_caseload,
+            "caseload": row.caseload,
+            "free": max(row.max_caseload - row.caseload, 0),
+        }
+        for row in conn.execute(_BY_NAME)
+    ]
 
 
 # Languages are compared case-blind. Rejected: exact match, which would turn a

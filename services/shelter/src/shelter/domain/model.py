@@ -190,5 +190,10 @@ class Rejected:
     # What no facility offers (`unmet`), said in the answer's detail.
     unmet: str | None = None
 
+    @property
+    def detail(self) -> Detail:
+        """What the refusal's answer says: `{"unmet": ...}` when known."""
+        return {} if self.unmet is None else {"unmet": self.unmet}
+
 
 Decision: TypeAlias = Placed | Waitlisted | Rejected

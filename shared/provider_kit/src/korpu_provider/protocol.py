@@ -1,0 +1,151 @@
+"""The `Provider` protocol: what a provider's domain and directory give the kit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeAlias, TypeVar
+
+import pydantic
+from sqlalchemy.engine import Connection
+
+from korpu_contracts import referral
+from korpu_contracts.vocabulary import Service
+from korpu_provider.answers import Detail
+from korpu_provider.schema import Schema
+from korpu_provider.tasks import Row, Tasks
+from korpu_provider.waitlist import Waiting
+
+
+class Entry(Protocol):
+    """A directory entry (facility, program, lawyer): an id the tasks hold, a name."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Give:
+    """The domain chose this directory entry for the person."""
+
+    entry_id: str
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Nothing free now: on hold, in the kit's order (`waitlist`)."""
+
+    reason: str = "no_capacity"
+
+
+@dataclass(frozen=True)
+class Refuse:
+    reason: str
+    # Why, when the domain says more than the reason (the shelter's `unmet`).
+    detail: dict[str, str | int | bool | None] | None = None
+
+
+Decision: TypeAlias = Give | Wait | Refuse
+
+G = TypeVar("G")
+
+
+def decided(decision: object, given: type[G], entry_id: Callable[[G], str]) -> Decision:
+    """A domain's decision as the kit's.
+
+    `given` is the domain's class for a place given, `entry_id` reads which entry.
+    A decision with a `position` is a waitlisting (the kit counts positions itself,
+    `waitlist`); any other is a refusal; both carry a `reason`.
+    """
+    if isinstance(decision, given):
+        return Give(entry_id(decision))
+    reason = str(getattr(decision, "reason"))  # noqa: B009 - the domain's classes are its own
+    if hasattr(decision, "position"):
+        return Wait(reason)
+    return Refuse(reason, getattr(decision, "detail", None))
+
+
+def deciding(
+    decide: Callable[[Any, Iterable[Any], Sequence[Any]], object],
+    given: type[G],
+    entry_id: Callable[[G], str],
+) -> Callable[[Any, Iterable[Any]], Decision]:
+    """A domain's decision function as `Provider.decide` (see `decided`).
+
+    It is given no waitlist: the kit counts positions itself (`waitlist`).
+    """
+
+    def decide_request(request: Any, directory: Iterable[Any]) -> Decision:
+        return decided(decide(request, directory, ()), given, entry_id)
+
+    return decide_request
+
+
+R = TypeVar("R", bound=Waiting)
+D = TypeVar("D", bound=Entry)
+E = TypeVar("E", bound=pydantic.BaseModel)
+
+
+class Provider(Protocol[R, D, E]):
+    """One provider's domain, seen by the kit.
+
+    Everything else (tasks, answers, waitlist, handlers, routes, bootstrap) is the
+    kit's. The methods with a connection run inside the caller's transaction.
+    """
+
+    service: Service
+    requests: str  # the stream it reads, and its group
+    group: str
+    updates: str  # the stream it answers on
+    schema: Schema
+    tasks: Tasks
+    # The seed file's key (`shelters`) and its entries' validator, built once; the
+    # case workers' route of the directory (`/v1/facilities`).
+    seed_key: str
+    entries: pydantic.TypeAdapter[list[E]]
+    directory_route: str
+
+    def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
+        """The task columns written from a request (its region among them)."""
+
+    def request_of(self, task: Row) -> R:
+        """The domain's request for a stored task."""
+
+    def directory(self, conn: Connection, *, lock: bool) -> Mapping[str, D]:
+        """Every entry by id. With `lock`, locked until commit, in id order.
+
+        Every handler locks first, so deciding, waitlisting and promoting see one
+        state on every replica, and always in one order, so two never deadlock.
+        """
+
+    def decide(self, request: R, directory: Iterable[D]) -> Decision:
+        """The domain's decision for a new request."""
+
+    def serves(self, entry: D, request: R) -> bool:
+        """Whether the entry may take the person at all, room or not (waitlist positions)."""
+
+    def next_waiting(self, entry: D, waiting: Sequence[R]) -> R | None:
+        """The waiting person who gets the entry's free place, or None (also when it is full)."""
+
+    def take(self, conn: Connection, entry: D, request: R) -> Detail:
+        """Count one more place used; returns what else the task keeps and the answer says."""
+
+    def release(self, conn: Connection, entry_id: str) -> None:
+        """Count one place fewer used."""
+
+    def given(self, entry: D, request: R) -> Detail:
+        """What an answer says was given (`{"facility", "region"}`), never another person.
+
+        `request` is the person's, for what depends on it (`out_of_region`).
+        """
+
+    def shown(self, conn: Connection, task: Row) -> dict[str, Any]:
+        """What a case worker's view of one task adds to the kit's fields."""
+
+    def upsert(self, conn: Connection, entry: E) -> bool:
+        """Add the entry, or update the one with its name; True when added."""
+
+    def directory_view(self, conn: Connection) -> list[dict[str, Any]]:
+        """The case workers' view of the directory with its use."""
