@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from employment import bootstrap as employment_bootstrap
 from korpu_contracts.vocabulary import Service, TaskStatus
+from korpu_provider import waitlist
 from korpu_provider.bootstrap import Entrypoints
 from korpu_provider.tasks import is_tombstone
 from legal_aid import bootstrap as legal_aid_bootstrap
@@ -114,7 +115,7 @@ def _provider_side(
             entry.name: Place(
                 *_use(entry),
                 holders[entry.id],
-                provider.next_waiting(entry, waiting) is not None,
+                waitlist.next_for(entry, waiting, provider.serves) is not None,
             )
             for entry in provider.directory(conn, lock=False).values()
         }

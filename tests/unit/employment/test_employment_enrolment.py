@@ -6,6 +6,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from employment.domain import enrolment, model
+from korpu_provider.decisions import Decision, Give, Refuse, Wait
 
 
 def program(
@@ -49,9 +50,9 @@ def person(
 def test_a_person_under_a_programs_minimum_age_is_never_enrolled() -> None:
     adults_only = program(min_age=18)
 
-    decision = enrolment.decide(person(age=16, child=True), [adults_only], [])
+    decision = enrolment.decide(person(age=16, child=True), [adults_only])
 
-    assert decision == model.Rejected(reason="not_eligible")
+    assert decision == Refuse("not_eligible")
 
 
 REGIONS = ["baku", "ganja", "shaki"]
@@ -94,26 +95,26 @@ people = st.builds(
 )
 
 
-def _enrolled_in(decision: model.Decision, programs: list[model.Program]) -> model.Program:
-    assert isinstance(decision, model.Enrolled)
-    return next(p for p in programs if p.id == decision.program_id)
+def _enrolled_in(decision: Decision, programs: list[model.Program]) -> model.Program:
+    assert isinstance(decision, Give)
+    return next(p for p in programs if p.id == decision.entry_id)
 
 
 @given(age=st.integers(min_value=0, max_value=30), min_age=st.integers(min_value=0, max_value=30))
 def test_no_one_is_enrolled_below_the_minimum_age(age: int, min_age: int) -> None:
-    decision = enrolment.decide(person(age=age), [program(min_age=min_age)], [])
+    decision = enrolment.decide(person(age=age), [program(min_age=min_age)])
 
-    assert isinstance(decision, model.Enrolled) == (age >= min_age)
+    assert isinstance(decision, Give) == (age >= min_age)
 
 
 @given(request=people, programs=programs_strategy)
 def test_a_person_is_enrolled_only_where_old_enough_with_a_shared_language_and_a_free_seat(
     request: model.SeatRequest, programs: list[model.Program]
 ) -> None:
-    decision = enrolment.decide(request, programs, [])
+    decision = enrolment.decide(request, programs)
 
     event(type(decision).__name__)
-    if isinstance(decision, model.Enrolled):
+    if isinstance(decision, Give):
         chosen = _enrolled_in(decision, programs)
         age = request.age_years
         if age is None and not request.is_child:
@@ -123,7 +124,6 @@ def test_a_person_is_enrolled_only_where_old_enough_with_a_shared_language_and_a
             assert not (request.is_child and chosen.min_age >= model.ADULT_AGE)
         assert not chosen.languages or chosen.languages & request.languages
         assert chosen.enrolled < chosen.seats
-        assert decision.in_requested_region == (chosen.region == request.region)
 
 
 @given(request=people, programs=programs_strategy)
@@ -133,16 +133,17 @@ def test_nobody_waits_or_is_turned_away_while_a_program_that_admits_them_has_a_f
     admitting = [p for p in programs if model.admits(p, request)]
     free = [p for p in admitting if p.free_seats > 0]
 
-    decision = enrolment.decide(request, programs, [])
+    decision = enrolment.decide(request, programs)
 
     if free:
-        assert isinstance(decision, model.Enrolled)
+        assert isinstance(decision, Give)
         in_region = [p for p in free if p.region == request.region]
-        assert decision.in_requested_region == bool(in_region)
+        chosen = next(p for p in free if p.id == decision.entry_id)
+        assert (chosen.region == request.region) == bool(in_region)
     elif admitting:
-        assert isinstance(decision, model.Waitlisted)
+        assert isinstance(decision, Wait)
     else:
-        assert decision == model.Rejected(reason="not_eligible")
+        assert decision == Refuse("not_eligible")
 
 
 @given(
@@ -156,7 +157,7 @@ def test_an_adult_is_enrolled_whenever_a_program_open_to_them_has_a_free_seat(
     adult = person(age=age, languages=languages)
     open_to_them = program("Open", seats=2, enrolled=1, min_age=16, languages=languages)
 
-    decision = enrolment.decide(adult, [*others, open_to_them], [])
+    decision = enrolment.decide(adult, [*others, open_to_them])
 
     assert model.admits(_enrolled_in(decision, [*others, open_to_them]), adult)
 
@@ -164,48 +165,46 @@ def test_an_adult_is_enrolled_whenever_a_program_open_to_them_has_a_free_seat(
 def test_a_person_exactly_the_minimum_age_is_enrolled_one_year_younger_is_not() -> None:
     from_16 = program(min_age=16)
 
-    assert enrolment.decide(person(age=16), [from_16], []) == model.Enrolled(from_16.id, True)
-    assert enrolment.decide(person(age=15), [from_16], []) == model.Rejected("not_eligible")
+    assert enrolment.decide(person(age=16), [from_16]) == Give(from_16.id)
+    assert enrolment.decide(person(age=15), [from_16]) == Refuse("not_eligible")
 
 
 def test_a_child_of_17_is_enrolled_where_the_minimum_age_is_17_but_not_18() -> None:
     from_17, from_18 = program("From 17", min_age=17), program("From 18", min_age=18)
     child = person(age=17, child=True)
 
-    assert enrolment.decide(child, [from_17], []) == model.Enrolled(from_17.id, True)
-    assert enrolment.decide(child, [from_18], []) == model.Rejected("not_eligible")
+    assert enrolment.decide(child, [from_17]) == Give(from_17.id)
+    assert enrolment.decide(child, [from_18]) == Refuse("not_eligible")
 
 
 def test_an_adult_of_exactly_18_is_enrolled_in_an_adults_only_program() -> None:
     adults_only = program(min_age=18)
 
-    assert enrolment.decide(person(age=18), [adults_only], []) == model.Enrolled(
-        adults_only.id, True
-    )
+    assert enrolment.decide(person(age=18), [adults_only]) == Give(adults_only.id)
 
 
 def test_a_program_whose_last_seat_is_taken_waitlists_the_next_person() -> None:
     one_left = program(seats=3, enrolled=2)
     full = program(seats=3, enrolled=3)
 
-    assert enrolment.decide(person(), [one_left], []) == model.Enrolled(one_left.id, True)
-    assert enrolment.decide(person(), [full], []) == model.Waitlisted(position=1)
+    assert enrolment.decide(person(), [one_left]) == Give(one_left.id)
+    assert enrolment.decide(person(), [full]) == Wait()
 
 
 def test_a_program_cut_below_its_enrolment_has_no_free_seat() -> None:
     cut = program(seats=1, enrolled=3)
 
     assert cut.free_seats == 0
-    assert enrolment.decide(person(), [cut], []) == model.Waitlisted(position=1)
+    assert enrolment.decide(person(), [cut]) == Wait()
 
 
 def test_a_free_seat_taught_in_another_language_leaves_the_person_waiting() -> None:
     in_russian = program("Russian", languages={"ru"})
     in_azerbaijani_full = program("Azerbaijani", seats=1, enrolled=1, languages={"az"})
 
-    decision = enrolment.decide(person(languages={"az"}), [in_russian, in_azerbaijani_full], [])
+    decision = enrolment.decide(person(languages={"az"}), [in_russian, in_azerbaijani_full])
 
-    assert decision == model.Waitlisted(position=1)
+    assert decision == Wait()
 
 
 def test_a_child_of_unknown_age_is_enrolled_only_where_there_is_no_minimum_age() -> None:
@@ -213,72 +212,66 @@ def test_a_child_of_unknown_age_is_enrolled_only_where_there_is_no_minimum_age()
     open_to_all = program("Literacy", min_age=0)
     child = person(age=None, child=True)
 
-    assert enrolment.decide(child, [from_16], []) == model.Rejected("not_eligible")
-    assert enrolment.decide(child, [from_16, open_to_all], []) == model.Enrolled(
-        open_to_all.id, True
-    )
+    assert enrolment.decide(child, [from_16]) == Refuse("not_eligible")
+    assert enrolment.decide(child, [from_16, open_to_all]) == Give(open_to_all.id)
 
 
 def test_an_adult_of_unknown_age_is_taken_as_18_so_a_program_from_21_refuses() -> None:
     # No age, and the agency said there is no reason to think the person a child.
     adult = person(age=None, child=False)
 
-    assert enrolment.decide(adult, [program("Cooking", min_age=18)], []) == model.Enrolled(
-        "p-Cooking", True
-    )
-    assert enrolment.decide(adult, [program("Driving", min_age=21)], []) == model.Rejected(
-        "not_eligible"
-    )
+    assert enrolment.decide(adult, [program("Cooking", min_age=18)]) == Give("p-Cooking")
+    assert enrolment.decide(adult, [program("Driving", min_age=21)]) == Refuse("not_eligible")
 
 
 def test_a_person_presumed_a_child_is_not_enrolled_in_an_adults_only_program() -> None:
     adults_only = program(min_age=18)
 
-    decision = enrolment.decide(person(age=19, child=True), [adults_only], [])
+    decision = enrolment.decide(person(age=19, child=True), [adults_only])
 
-    assert decision == model.Rejected(reason="not_eligible")
+    assert decision == Refuse("not_eligible")
 
 
 def test_no_common_language_with_the_program_is_not_eligible() -> None:
     in_russian = program(languages={"ru"})
 
-    decision = enrolment.decide(person(languages={"en"}), [in_russian], [])
+    decision = enrolment.decide(person(languages={"en"}), [in_russian])
 
-    assert decision == model.Rejected(reason="not_eligible")
+    assert decision == Refuse("not_eligible")
 
 
 def test_a_program_without_a_language_set_accepts_everyone() -> None:
     any_language = program()
 
-    decision = enrolment.decide(person(languages=set()), [any_language], [])
+    decision = enrolment.decide(person(languages=set()), [any_language])
 
-    assert decision == model.Enrolled(program_id=any_language.id, in_requested_region=True)
+    assert decision == Give(any_language.id)
 
 
 def test_one_shared_language_is_enough() -> None:
     bilingual = program(languages={"az", "ru"})
 
-    decision = enrolment.decide(person(languages={"ru", "uk"}), [bilingual], [])
+    decision = enrolment.decide(person(languages={"ru", "uk"}), [bilingual])
 
-    assert decision == model.Enrolled(program_id=bilingual.id, in_requested_region=True)
+    assert decision == Give(bilingual.id)
 
 
 def test_the_requested_region_comes_first_even_with_fewer_free_seats() -> None:
     near = program("Near", seats=1, region="ganja")
     far = program("Far", seats=40)
 
-    decision = enrolment.decide(person(region="ganja"), [far, near], [])
+    decision = enrolment.decide(person(region="ganja"), [far, near])
 
-    assert decision == model.Enrolled(program_id=near.id, in_requested_region=True)
+    assert decision == Give(near.id)
 
 
 def test_enrolled_in_another_region_when_the_requested_one_is_full() -> None:
     near_full = program("Near", seats=1, enrolled=1, region="ganja")
     far = program("Far")
 
-    decision = enrolment.decide(person(region="ganja"), [near_full, far], [])
+    decision = enrolment.decide(person(region="ganja"), [near_full, far])
 
-    assert decision == model.Enrolled(program_id=far.id, in_requested_region=False)
+    assert decision == Give(far.id)
 
 
 def test_among_equals_the_most_free_seats_then_the_name_decides() -> None:
@@ -286,33 +279,28 @@ def test_among_equals_the_most_free_seats_then_the_name_decides() -> None:
     large_b = program("Bravo", seats=8)
     large_a = program("Able", seats=8)
 
-    decision = enrolment.decide(person(), [small, large_b, large_a], [])
+    decision = enrolment.decide(person(), [small, large_b, large_a])
 
-    assert decision == model.Enrolled(program_id=large_a.id, in_requested_region=True)
+    assert decision == Give(large_a.id)
 
 
 def test_eligible_but_every_program_full_is_waitlisted() -> None:
     full = program(seats=2, enrolled=2)
-    waiting = [person(1), person(2)]
+    decision = enrolment.decide(person(3), [full])
 
-    decision = enrolment.decide(person(3), [full], waiting)
-
-    assert decision == model.Waitlisted(position=3, reason="no_capacity")
+    assert decision == Wait()
 
 
-def test_five_people_for_two_seats_two_enrolled_three_waitlisted_in_order() -> None:
+def test_five_people_for_two_seats_two_enrolled_three_waitlisted() -> None:
     course = program(seats=2)
-    waiting: list[model.SeatRequest] = []
-    decisions: list[model.Decision] = []
+    decisions: list[Decision] = []
 
     for seq in range(1, 6):
         request = person(seq)
-        decision = enrolment.decide(request, [course], waiting)
+        decision = enrolment.decide(request, [course])
         decisions.append(decision)
-        if isinstance(decision, model.Enrolled):
+        if isinstance(decision, Give):
             course = dataclasses.replace(course, enrolled=course.enrolled + 1)
-        else:
-            waiting.append(request)
 
-    assert decisions[:2] == [model.Enrolled(course.id, True)] * 2
-    assert decisions[2:] == [model.Waitlisted(position=p) for p in range(1, 4)]
+    assert decisions[:2] == [Give(course.id)] * 2
+    assert decisions[2:] == [Wait()] * 3

@@ -8,10 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 from sqlalchemy.engine import Connection
 
 from employment.adapters import programs, tables
-from employment.domain import enrolment, model, waitlist
+from employment.domain import enrolment, model
 from korpu_contracts import intake, referral, regions, streams
 from korpu_contracts.vocabulary import Service
-from korpu_provider import protocol
 from korpu_provider.answers import Detail
 from korpu_provider.tasks import Row, Tasks
 
@@ -52,12 +51,9 @@ class Employment:
     seed_key, directory_route = "programs", "programs"
     entries = TypeAdapter(list[ProgramEntry])
     directory = staticmethod(programs.directory)
-    decide = staticmethod(
-        protocol.deciding(enrolment.decide, model.Enrolled, lambda given: given.program_id)
-    )
+    decide = staticmethod(enrolment.decide)
     take, release = staticmethod(programs.take), staticmethod(programs.release)
     serves = staticmethod(model.admits)
-    next_waiting = staticmethod(waitlist.next_for_seat)
 
     def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
         return {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -10,11 +9,10 @@ from sqlalchemy.engine import Connection
 
 from korpu_contracts import intake, referral, streams
 from korpu_contracts.vocabulary import Service
-from korpu_provider import protocol
 from korpu_provider.answers import Detail
 from korpu_provider.tasks import Row, Tasks
 from legal_aid.adapters import lawyers, tables
-from legal_aid.domain import assignment, model, waitlist
+from legal_aid.domain import assignment, model
 
 Language = Annotated[str, Field(min_length=2, max_length=16)]
 
@@ -46,9 +44,7 @@ class LegalAid:
     seed_key, directory_route = "lawyers", "lawyers"
     entries = TypeAdapter(list[LawyerEntry])
     directory = staticmethod(lawyers.directory)
-    decide = staticmethod(
-        protocol.deciding(assignment.decide, model.Assigned, lambda given: given.lawyer_id)
-    )
+    decide = staticmethod(assignment.decide)
     serves = staticmethod(model.covers)
     release = staticmethod(lawyers.release)
     directory_view = staticmethod(lawyers.view)
@@ -68,12 +64,6 @@ class LegalAid:
             is_child=task.is_child,
             queued_seq=task.queued_seq,
         )
-
-    def next_waiting(
-        self, entry: model.Lawyer, waiting: Sequence[model.CaseRequest]
-    ) -> model.CaseRequest | None:
-        found = waitlist.next_for_lawyer(entry, waiting)
-        return None if found is None else found.request
 
     def take(self, conn: Connection, entry: model.Lawyer, request: model.CaseRequest) -> Detail:
         lawyers.take(conn, entry.id)

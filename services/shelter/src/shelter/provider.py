@@ -9,11 +9,10 @@ from sqlalchemy.engine import Connection
 
 from korpu_contracts import intake, referral, regions, streams
 from korpu_contracts.vocabulary import Service
-from korpu_provider import protocol
 from korpu_provider.answers import Detail
 from korpu_provider.tasks import Row, Tasks
 from shelter.adapters import facilities, tables
-from shelter.domain import model, placement, waitlist
+from shelter.domain import model, placement
 
 Text = Annotated[str, pydantic.StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -45,12 +44,9 @@ class Shelter:
     seed_key, directory_route = "shelters", "facilities"
     entries = pydantic.TypeAdapter(list[ShelterEntry])
     directory = staticmethod(facilities.directory)
-    decide = staticmethod(
-        protocol.deciding(placement.decide, model.Placed, lambda given: given.facility_id)
-    )
+    decide = staticmethod(placement.decide)
     take, release = staticmethod(facilities.take), staticmethod(facilities.release)
     serves = staticmethod(model.serves)
-    next_waiting = staticmethod(waitlist.next_for_bed)
     directory_view = staticmethod(facilities.view)
 
     def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from korpu_contracts.envelope import Envelope
 from korpu_contracts.vocabulary import FINAL_TASK_STATUSES, Reason, TaskStatus
 from korpu_provider import waitlist
 from korpu_provider.answers import Answers, Detail
-from korpu_provider.protocol import Give, Provider, Wait
+from korpu_provider.decisions import Give, Wait
+from korpu_provider.protocol import Provider
 from korpu_provider.tasks import Row, is_tombstone
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.unit_of_work import UnitOfWork
@@ -177,7 +178,7 @@ class Handlers:
         while True:
             entry = self.provider.directory(conn, lock=True)[entry_id]
             waiting = [self.provider.request_of(row) for row in self.tasks.waiting(conn)]
-            chosen = self.provider.next_waiting(entry, waiting)
+            chosen = waitlist.next_for(entry, waiting, self.provider.serves)
             if chosen is None:
                 return
             task = self.tasks.get(conn, chosen.task_id)

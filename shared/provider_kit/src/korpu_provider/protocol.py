@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeAlias, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol, TypeVar
 
 import pydantic
 from sqlalchemy.engine import Connection
@@ -12,75 +11,25 @@ from sqlalchemy.engine import Connection
 from korpu_contracts import referral
 from korpu_contracts.vocabulary import Service
 from korpu_provider.answers import Detail
+from korpu_provider.decisions import Decision, Give, Refuse, Wait
 from korpu_provider.schema import Schema
 from korpu_provider.tasks import Row, Tasks
 from korpu_provider.waitlist import Waiting
 
+# The kit's decisions, for a provider's domain to return (`decisions`).
+__all__ = ["Decision", "Entry", "Give", "Provider", "Refuse", "Wait"]
+
 
 class Entry(Protocol):
-    """A directory entry (facility, program, lawyer): an id the tasks hold, a name."""
+    """A directory entry (facility, program, lawyer): an id the tasks hold, a name, room or not."""
 
     @property
     def id(self) -> str: ...
     @property
     def name(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class Give:
-    """The domain chose this directory entry for the person."""
-
-    entry_id: str
-
-
-@dataclass(frozen=True)
-class Wait:
-    """Nothing free now: on hold, in the kit's order (`waitlist`)."""
-
-    reason: str = "no_capacity"
-
-
-@dataclass(frozen=True)
-class Refuse:
-    reason: str
-    # Why, when the domain says more than the reason (the shelter's `unmet`).
-    detail: dict[str, str | int | bool | None] | None = None
-
-
-Decision: TypeAlias = Give | Wait | Refuse
-
-G = TypeVar("G")
-
-
-def decided(decision: object, given: type[G], entry_id: Callable[[G], str]) -> Decision:
-    """A domain's decision as the kit's.
-
-    `given` is the domain's class for a place given, `entry_id` reads which entry.
-    A decision with a `position` is a waitlisting (the kit counts positions itself,
-    `waitlist`); any other is a refusal; both carry a `reason`.
-    """
-    if isinstance(decision, given):
-        return Give(entry_id(decision))
-    reason = str(getattr(decision, "reason"))  # noqa: B009 - the domain's classes are its own
-    if hasattr(decision, "position"):
-        return Wait(reason)
-    return Refuse(reason, getattr(decision, "detail", None))
-
-
-def deciding(
-    decide: Callable[[Any, Iterable[Any], Sequence[Any]], object],
-    given: type[G],
-    entry_id: Callable[[G], str],
-) -> Callable[[Any, Iterable[Any]], Decision]:
-    """A domain's decision function as `Provider.decide` (see `decided`).
-
-    It is given no waitlist: the kit counts positions itself (`waitlist`).
-    """
-
-    def decide_request(request: Any, directory: Iterable[Any]) -> Decision:
-        return decided(decide(request, directory, ()), given, entry_id)
-
-    return decide_request
+    @property
+    def has_room(self) -> bool:
+        """Whether it can take one more person now (a free bed, seat, or case)."""
 
 
 R = TypeVar("R", bound=Waiting)
@@ -124,10 +73,10 @@ class Provider(Protocol[R, D, E]):
         """The domain's decision for a new request."""
 
     def serves(self, entry: D, request: R) -> bool:
-        """Whether the entry may take the person at all, room or not (waitlist positions)."""
+        """Whether the entry may take the person at all, room or not.
 
-    def next_waiting(self, entry: D, waiting: Sequence[R]) -> R | None:
-        """The waiting person who gets the entry's free place, or None (also when it is full)."""
+        The kit's waitlist asks it for positions and for who gets a freed place.
+        """
 
     def take(self, conn: Connection, entry: D, request: R) -> Detail:
         """Count one more place used; returns what else the task keeps and the answer says."""

@@ -11,6 +11,11 @@ or not; `Provider.serves`). So a girl and a boy waiting for the same children's
 beds are 1 and 2, never both 1; a woman and a man who share no shelter are each
 first in their own line. Rejected: counting per category or per region, which
 told two people waiting for the same bed that each was next.
+
+A freed place goes to the first in that order whom its entry serves. Region is
+not asked: a domain that places out of region when the person's own is full
+(shelter, employment) would give them that place anyway; one that never does
+(legal aid) says so in `serves`.
 """
 
 from __future__ import annotations
@@ -30,8 +35,16 @@ class Waiting(Protocol):
     def queued_seq(self) -> int: ...
 
 
+class Room(Protocol):
+    """What a freed place needs of a directory entry."""
+
+    @property
+    def has_room(self) -> bool: ...
+
+
 W = TypeVar("W", bound=Waiting)
 D = TypeVar("D")
+R = TypeVar("R", bound=Room)
 
 
 def priority(request: Waiting) -> tuple[bool, int, str]:
@@ -40,6 +53,16 @@ def priority(request: Waiting) -> tuple[bool, int, str]:
 
 def ordered(waiting: Iterable[W]) -> list[W]:
     return sorted(waiting, key=priority)
+
+
+def next_for(entry: R, waiting: Iterable[W], serves: Callable[[R, W], bool]) -> W | None:
+    """Who gets the entry's freed place: the first in line it serves, or None.
+
+    None too when it has no room, so that a stale call never overfills it.
+    """
+    if not entry.has_room:
+        return None
+    return next((request for request in ordered(waiting) if serves(entry, request)), None)
 
 
 def positions(

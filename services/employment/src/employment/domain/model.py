@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
 
 # Reason codes as plain strings: the domain knows no contract; the service layer maps them.
-NO_CAPACITY = "no_capacity"
 NOT_ELIGIBLE = "not_eligible"
 
 ADULT_AGE = 18
@@ -31,6 +29,10 @@ class Program:
     def free_seats(self) -> int:
         # Seats can be cut below enrolment; that is zero free, not negative.
         return max(0, self.seats - self.enrolled)
+
+    @property
+    def has_room(self) -> bool:
+        return self.free_seats > 0
 
 
 @dataclass(frozen=True)
@@ -70,23 +72,3 @@ def admits(program: Program, request: SeatRequest) -> bool:
     old_enough = program.min_age == 0 if age is None else age >= program.min_age
     speaks = not program.languages or bool(program.languages & request.languages)
     return old_enough and speaks
-
-
-@dataclass(frozen=True)
-class Enrolled:
-    program_id: str
-    in_requested_region: bool
-
-
-@dataclass(frozen=True)
-class Waitlisted:
-    position: int
-    reason: str = NO_CAPACITY
-
-
-@dataclass(frozen=True)
-class Rejected:
-    reason: str
-
-
-Decision: TypeAlias = Enrolled | Waitlisted | Rejected

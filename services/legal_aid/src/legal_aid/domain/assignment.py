@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-from legal_aid.domain import model, waitlist
+from korpu_provider.decisions import Decision, Give, Refuse, Wait
+from legal_aid.domain import model
 
 
-def decide(
-    request: model.CaseRequest,
-    lawyers: Iterable[model.Lawyer],
-    waiting: Sequence[model.CaseRequest],
-) -> model.Decision:
+def decide(request: model.CaseRequest, lawyers: Iterable[model.Lawyer]) -> Decision:
     """Assign the least loaded lawyer of the region, a common language first; else waitlist.
 
     No lawyer in the region at all is out of service area: unlike a bed, legal
     aid is not sent to another region, because the case is heard where the person is.
-    `waiting` is the current waitlist, needed for the position when everyone is at the cap.
+    Whether an interpreter is needed is the provider's `take` to say (`model.needs_interpreter`).
     """
     local = [lawyer for lawyer in lawyers if model.covers(lawyer, request)]
     if not local:
-        return model.Rejected(reason=model.OUT_OF_SERVICE_AREA)
+        return Refuse(model.OUT_OF_SERVICE_AREA)
     with_room = [lawyer for lawyer in local if lawyer.has_room]
     if not with_room:
-        return model.Waitlisted(position=waitlist.waitlist_position(request, waiting))
+        return Wait()
     speakers = [lawyer for lawyer in with_room if not model.needs_interpreter(lawyer, request)]
-    chosen = min(speakers or with_room, key=_least_loaded)
-    return model.Assigned(
-        lawyer_id=chosen.id, interpreter_needed=model.needs_interpreter(chosen, request)
-    )
+    return Give(min(speakers or with_room, key=_least_loaded).id)
 
 
 def _least_loaded(lawyer: model.Lawyer) -> tuple[int, float, str, str]:

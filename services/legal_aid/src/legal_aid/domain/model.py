@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
 
 # Reason codes as plain strings: the domain knows no contract; the service layer maps them.
-NO_CAPACITY = "no_capacity"
 OUT_OF_SERVICE_AREA = "out_of_service_area"
 
 
@@ -54,31 +52,3 @@ def needs_interpreter(lawyer: Lawyer, request: CaseRequest) -> bool:
     # Translation is part of the minimum assistance (CoE art. 12), so no common
     # language means an interpreter, never a refusal.
     return not lawyer.languages & request.languages
-
-
-@dataclass(frozen=True)
-class Assigned:
-    lawyer_id: str
-    interpreter_needed: bool
-
-
-@dataclass(frozen=True)
-class Waitlisted:
-    position: int
-    reason: str = NO_CAPACITY
-
-
-@dataclass(frozen=True)
-class Rejected:
-    reason: str
-
-
-Decision: TypeAlias = Assigned | Waitlisted | Rejected
-
-
-@dataclass(frozen=True)
-class NextCase:
-    """The waiting request a lawyer with room takes next."""
-
-    request: CaseRequest
-    interpreter_needed: bool

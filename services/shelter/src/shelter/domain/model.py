@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeAlias
 
 # Reason codes as plain strings: the domain knows no contract; the service layer maps them.
-NO_CAPACITY = "no_capacity"
 NOT_ELIGIBLE = "not_eligible"
 
 FEMALE = "female"
@@ -81,6 +79,10 @@ class Facility:
     def free_beds(self) -> int:
         # Capacity can be cut below occupancy (a closed room); that is zero free, not negative.
         return max(0, self.beds - self.occupied)
+
+    @property
+    def has_room(self) -> bool:
+        return self.free_beds > 0
 
 
 @dataclass(frozen=True)
@@ -170,30 +172,3 @@ def placement_detail(facility: Facility, requested_region: str | None) -> Detail
     if requested_region is not None and facility.region != requested_region:
         detail["out_of_region"] = True
     return detail
-
-
-@dataclass(frozen=True)
-class Placed:
-    facility_id: str
-    in_requested_region: bool
-
-
-@dataclass(frozen=True)
-class Waitlisted:
-    position: int
-    reason: str = NO_CAPACITY
-
-
-@dataclass(frozen=True)
-class Rejected:
-    reason: str
-    # What no facility offers (`unmet`), said in the answer's detail.
-    unmet: str | None = None
-
-    @property
-    def detail(self) -> Detail:
-        """What the refusal's answer says: `{"unmet": ...}` when known."""
-        return {} if self.unmet is None else {"unmet": self.unmet}
-
-
-Decision: TypeAlias = Placed | Waitlisted | Rejected

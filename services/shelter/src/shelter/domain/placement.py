@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-from shelter.domain import model, waitlist
+from korpu_provider.decisions import Decision, Give, Refuse, Wait
+from shelter.domain import model
 
 
-def decide(
-    request: model.BedRequest,
-    facilities: Iterable[model.Facility],
-    waiting: Sequence[model.BedRequest],
-) -> model.Decision:
+def decide(request: model.BedRequest, facilities: Iterable[model.Facility]) -> Decision:
     """Place in a facility that serves the person and has a free bed; else waitlist; else reject.
 
-    `waiting` is the current waitlist, needed for the position when no bed is free.
+    A refusal says what no facility offers (`model.unmet`) in its detail.
     """
     facilities = list(facilities)
     suitable = [f for f in facilities if model.serves(f, request)]
     if not suitable:
-        return model.Rejected(model.NOT_ELIGIBLE, model.unmet(request, facilities))
-    with_bed = [f for f in suitable if f.free_beds > 0]
+        return Refuse(model.NOT_ELIGIBLE, {"unmet": model.unmet(request, facilities)})
+    with_bed = [f for f in suitable if f.has_room]
     if not with_bed:
-        return model.Waitlisted(position=waitlist.waitlist_position(request, waiting))
-    chosen = min(with_bed, key=lambda f: _preference(request, f))
-    return model.Placed(facility_id=chosen.id, in_requested_region=chosen.region == request.region)
+        return Wait()
+    return Give(min(with_bed, key=lambda f: _preference(request, f)).id)
 
 
 def _preference(request: model.BedRequest, facility: model.Facility) -> tuple[bool, int, str, str]:
