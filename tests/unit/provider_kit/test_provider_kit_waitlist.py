@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from korpu_provider import waitlist
+from korpu_provider.decisions import Give, Wait, give_or_wait
 
 
 @dataclass(frozen=True)
@@ -186,3 +187,16 @@ def test_people_waiting_for_one_entry_are_numbered_1_to_n_in_the_order(
         places = waitlist.positions(in_line, waiting, [place(kind)], serves)
 
         assert places == list(range(1, len(here) + 1))
+
+
+# A decision among the eligible entries --------------------------------------------------
+
+
+def test_the_preferred_entry_with_room_is_given_and_none_with_room_is_a_wait() -> None:
+    small, large, full = place("a", free=1), place("b", free=3), place("c", free=0)
+
+    most_room = give_or_wait([small, large, full], lambda entry: -entry.free)
+
+    assert most_room == Give(large.id)
+    assert give_or_wait([small, full], lambda entry: -entry.free) == Give(small.id)
+    assert give_or_wait([full], lambda entry: -entry.free) == Wait()

@@ -1,14 +1,16 @@
 """A domain's decision on a request: give an entry, wait in line, or refuse.
 
-Plain values, standard library only, so that a provider's domain may return
-them without importing a framework (`lint-imports` checks both). A decision to
-wait carries no position: the kit counts positions (`waitlist`).
+Plain values, and the one choice every domain makes (`give_or_wait`), in the
+standard library only, so that a provider's domain may use them without
+importing a framework (`lint-imports` checks both). A decision to wait carries
+no position: the kit counts positions (`waitlist`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 NO_CAPACITY = "no_capacity"
 
@@ -35,3 +37,27 @@ class Refuse:
 
 
 Decision: TypeAlias = Give | Wait | Refuse
+
+
+class Room(Protocol):
+    """What a choice needs of a directory entry: its id, and whether it has room now."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def has_room(self) -> bool: ...
+
+
+E = TypeVar("E", bound=Room)
+
+
+def give_or_wait(eligible: Sequence[E], preference: Callable[[E], Any]) -> Give | Wait:
+    """The entry the domain prefers among the eligible ones with room; none with room: wait.
+
+    `eligible` are the entries that may take the person at all. When there are
+    none, the domain refuses before, with its own reason and detail.
+    """
+    with_room = [entry for entry in eligible if entry.has_room]
+    if not with_room:
+        return Wait()
+    return Give(min(with_room, key=preference).id)

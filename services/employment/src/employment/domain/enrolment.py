@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from employment.domain import model
-from korpu_provider.decisions import Decision, Give, Refuse, Wait
+from korpu_provider.decisions import Decision, Refuse, give_or_wait
 
 
 def decide(request: model.SeatRequest, programs: Iterable[model.Program]) -> Decision:
@@ -13,10 +13,7 @@ def decide(request: model.SeatRequest, programs: Iterable[model.Program]) -> Dec
     admitting = [p for p in programs if model.admits(p, request)]
     if not admitting:
         return Refuse(model.NOT_ELIGIBLE)
-    with_seat = [p for p in admitting if p.has_room]
-    if not with_seat:
-        return Wait()
-    return Give(min(with_seat, key=lambda p: _preference(request, p)).id)
+    return give_or_wait(admitting, lambda p: _preference(request, p))
 
 
 def _preference(request: model.SeatRequest, program: model.Program) -> tuple[bool, int, str, str]:

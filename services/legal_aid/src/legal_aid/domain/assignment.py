@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from korpu_provider.decisions import Decision, Give, Refuse, Wait
+from korpu_provider.decisions import Decision, Refuse, give_or_wait
 from legal_aid.domain import model
 
 
@@ -18,15 +18,20 @@ def decide(request: model.CaseRequest, lawyers: Iterable[model.Lawyer]) -> Decis
     local = [lawyer for lawyer in lawyers if model.covers(lawyer, request)]
     if not local:
         return Refuse(model.OUT_OF_SERVICE_AREA)
-    with_room = [lawyer for lawyer in local if lawyer.has_room]
-    if not with_room:
-        return Wait()
-    speakers = [lawyer for lawyer in with_room if not model.needs_interpreter(lawyer, request)]
-    return Give(min(speakers or with_room, key=_least_loaded).id)
+    return give_or_wait(local, lambda lawyer: _preference(request, lawyer))
 
 
-def _least_loaded(lawyer: model.Lawyer) -> tuple[int, float, str, str]:
-    # Fewest open cases first, since each case is the lawyer's time whatever the cap;
-    # then the lower share of the cap, to keep part-time lawyers from filling up;
-    # name then id only to make the choice reproducible.
-    return (lawyer.caseload, lawyer.load, lawyer.name, lawyer.id)
+def _preference(
+    request: model.CaseRequest, lawyer: model.Lawyer
+) -> tuple[bool, int, float, str, str]:
+    # A lawyer sharing a language first, whatever their load; then the fewest open
+    # cases, since each case is the lawyer's time whatever the cap; then the lower
+    # share of the cap, to keep part-time lawyers from filling up; name then id only
+    # to make the choice reproducible.
+    return (
+        model.needs_interpreter(lawyer, request),
+        lawyer.caseload,
+        lawyer.load,
+        lawyer.name,
+        lawyer.id,
+    )

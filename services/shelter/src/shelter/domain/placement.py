@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from korpu_provider.decisions import Decision, Give, Refuse, Wait
+from korpu_provider.decisions import Decision, Refuse, give_or_wait
 from shelter.domain import model
 
 
@@ -17,10 +17,7 @@ def decide(request: model.BedRequest, facilities: Iterable[model.Facility]) -> D
     suitable = [f for f in facilities if model.serves(f, request)]
     if not suitable:
         return Refuse(model.NOT_ELIGIBLE, {"unmet": model.unmet(request, facilities)})
-    with_bed = [f for f in suitable if f.has_room]
-    if not with_bed:
-        return Wait()
-    return Give(min(with_bed, key=lambda f: _preference(request, f)).id)
+    return give_or_wait(suitable, lambda f: _preference(request, f))
 
 
 def _preference(request: model.BedRequest, facility: model.Facility) -> tuple[bool, int, str, str]:
