@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 import sqlalchemy as sa
 
 from employment import bootstrap as employment
-from korpu_contracts import providers, referral, registry
+from korpu_contracts import providers, referral, registry, streams
 from korpu_contracts.envelope import Envelope, source_of
 from korpu_runtime.service import Service
 from legal_aid import bootstrap as legal_aid
@@ -50,11 +50,11 @@ class Running:
 
     @property
     def requests(self) -> str:
-        return str(self.bootstrap.SERVICE.provider.requests)
+        return streams.requests(self.bootstrap.SERVICE.provider.service)
 
     @property
     def updates(self) -> str:
-        return str(self.bootstrap.SERVICE.provider.updates)
+        return streams.updates(self.bootstrap.SERVICE.provider.service)
 
     async def seed(self, places: int, name: str = "Baku") -> None:
         entries = [self.entry(name, places)]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from sqlalchemy.engine import Connection
 
-from korpu_contracts import referral, streams
+from korpu_contracts import referral
 from korpu_contracts.vocabulary import Service
 from korpu_provider import protocol
 from korpu_provider.answers import Detail
@@ -39,11 +39,9 @@ class LegalAid:
     """Lawyers giving free legal aid (CoE art. 15) in their regions, up to a caseload cap."""
 
     service = Service.LEGAL_AID
-    requests, group = streams.LEGAL_AID_REQUESTS, streams.GROUP_LEGAL_AID
-    updates = streams.LEGAL_AID_UPDATES
     schema = tables.schema
     tasks = Tasks(tables.tasks, holds="lawyer_id", tombstone={"languages": [], "is_child": False})
-    seed_key, directory_route = "lawyers", "lawyers"
+    directory_route = "lawyers"
     entries = TypeAdapter(list[LawyerEntry])
     directory = staticmethod(lawyers.directory)
     decide = staticmethod(
