@@ -16,6 +16,7 @@ tests) fails when one is stale:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -171,7 +172,11 @@ def write_or_check(check: bool) -> int:
             print(f"wrote {(SCHEMAS_DIR / name).relative_to(REPOSITORY)}")
     for path, text_of in artefacts().items():
         current = _read(path)
-        text = text_of(current)
+        try:
+            text = text_of(current)
+        except GenerationError as error:
+            print(f"korpu generate: {error}", file=sys.stderr)
+            return 2
         if current == text:
             continue
         stale.append(path)
