@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +128,13 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _add_its_contract_suite_entry(root)
     stale = _python(root, "-m", "korpu", "generate", "--check")
     assert stale.returncode == 1, stale.stdout + stale.stderr
-    for named in ("docker-compose.yml", "deploy/postgres-init.sql", "deploy/redis-users.acl"):
+    for named in (
+        "docker-compose.yml",
+        "deploy/postgres-init.sql",
+        "deploy/redis-users.acl",
+        "pyproject.toml",
+        "docs/asyncapi.json",
+    ):
         assert f"stale: {named}" in stale.stdout
     generated = _python(root, "-m", "korpu", "generate")
     assert generated.returncode == 0, generated.stdout + generated.stderr
@@ -198,6 +205,25 @@ def test_its_redis_user_reads_its_requests_and_writes_only_its_answers(repo: Pat
     assert "(%W~korpu.deadletters.tryout +xadd)" in user
     (referral,) = [line for line in lines if line.startswith("user referral ")]
     assert "~korpu.tryout.updates" in referral and "%W~korpu.tryout.requests" in referral
+
+
+def test_the_import_rules_and_type_checks_cover_it(repo: Path) -> None:
+    pyproject = tomllib.loads((repo / "pyproject.toml").read_text("utf-8"))
+    assert "services/tryout/src" in pyproject["tool"]["mypy"]["files"]
+    linter = pyproject["tool"]["importlinter"]
+    assert NAME in linter["root_packages"]
+    layered = [c for c in linter["contracts"] if c["type"] == "layers" and NAME in c["containers"]]
+    assert layered, "the provider's layers are not checked"
+    checked = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
+        cwd=repo,
+        env=_environment(repo),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout[-3000:]
 
 
 def test_the_documents_describe_it(repo: Path) -> None:
