@@ -22,6 +22,10 @@ class Service(StrEnum):
     seed_key: str
 
     def __new__(cls, name: str, seed_key: str = "") -> Service:
+        # Called once per line, as the class is made (`Service("shelter")` later looks
+        # a member up); the default only lets a type checker read such a lookup.
+        if not seed_key:
+            raise ValueError(f"the provider {name!r} needs its seed key")
         member = str.__new__(cls, name)
         member._value_ = name
         member.seed_key = seed_key
