@@ -25,7 +25,7 @@ ALL = list(catalog.PROVIDERS)
 GRANTED = dict.fromkeys(ALL, "granted")
 CHILD = dict.fromkeys(ALL, "not_required_child")
 # The table's column of each kind of help (the last one is not padded).
-WIDTHS = {"shelter": 42}
+WIDTHS = {"shelter": 58}
 WIDTH = 28
 
 
@@ -36,8 +36,12 @@ class Sample:
     body: dict[str, Any]
 
 
-def _person(given: str, family: str, sex: str, born: str, languages: list[str]) -> dict[str, Any]:
-    return {"given_name": given, "family_name": family, "date_of_birth": born, "sex": sex,
+def _person(
+    given: str, family: str, sex: str, born: str | None, languages: list[str]
+) -> dict[str, Any]:
+    # No birth date: the agency must say whether the person may be a child; here, not.
+    age = {"date_of_birth": born} if born else {"possibly_minor": False}
+    return {"given_name": given, "family_name": family, **age, "sex": sex,
             "languages": languages, "nationality": "AZ"}  # fmt: skip
 
 
@@ -62,9 +66,15 @@ def samples() -> list[Sample]:
         cases.append((f"man {number - 3} of 4, labour case, Baku", f"DEMO-00{number}",
                       _person("Demo", f"Man {number}", "male", "1990-01-01", ["az"]),
                       "Baku", GRANTED))  # fmt: skip
-    # DEMO-001's woman again, her name as a system without Azerbaijani letters spells it.
-    again = _person("AYSEL", "MEMMEDOVA", "female", "2001-04-12", ["az"])
-    cases.append(("Aysel again, spelt AYSEL MEMMEDOVA", "DEMO-008", again, "Baku", GRANTED))
+    # DEMO-001's woman again, her name as her passport spells it, by a system in Russian.
+    again = _person("AYSEL", "MAMMADOVA", "female", "2001-04-12", ["az"])
+    cases.append(("Aysel again, spelt AYSEL MAMMADOVA", "DEMO-008", again, "Баку", GRANTED))
+    # A girl in Ganja: the women's centre there has a separate children's unit.
+    girl = _person("Leyla", "Həsənova", "female", _born(16), ["az"])
+    cases.append(("girl of 16, Gəncə", "DEMO-009", girl, "Gəncə", CHILD))
+    # No age known, and the agency says there is no reason to think her a child.
+    unknown = _person("Nərgiz", "Əliyeva", "female", None, ["az"])
+    cases.append(("woman of unknown age, not a minor", "DEMO-010", unknown, "AZ-BA", GRANTED))
     return [Sample(label, ref, _referral(ref, p, r, c).body) for label, ref, p, r, c in cases]
 
 
@@ -190,7 +200,8 @@ def _cell(answer: dict[str, Any] | None) -> str:
     given = detail.get("facility") or detail.get("program") or detail.get("lawyer")
     if answer["status"] == "accepted" and given:
         extra = " +interpreter" if detail.get("interpreter_needed") else ""
-        return f"accepted: {given}{extra}"
+        moved = f" ({detail.get('region')}, out of region)" if detail.get("out_of_region") else ""
+        return f"accepted: {given}{moved}{extra}"
     if answer["status"] == "on-hold":
         return f"on-hold (#{detail.get('waitlist_position', '?')})"
     reason = answer.get("reason")

@@ -9,7 +9,8 @@ from korpu_contracts import intake, names
 
 
 def _person(given_name: str) -> dict[str, object]:
-    return {"given_name": given_name, "family_name": "Məmmədova", "sex": "female"}
+    return {"given_name": given_name, "family_name": "Məmmədova", "sex": "female",
+            "age_estimate": 30}  # fmt: skip
 
 
 @pytest.mark.parametrize(

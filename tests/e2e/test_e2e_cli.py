@@ -34,13 +34,22 @@ def test_the_demo_shows_how_each_referral_was_coordinated(tmp_path: Path) -> Non
     rows = {line.split()[0]: line for line in done.stdout.splitlines() if line.startswith("DEMO-")}
     assert "coordinated" in rows["DEMO-001"] and rows["DEMO-001"].count("accepted") == 3
     assert "rejected (not_eligible)" in rows["DEMO-002"]  # a boy of 15: no program takes him
-    assert "+interpreter" in rows["DEMO-003"]  # Russian only, no Russian-speaking lawyer
+    # ... and is housed where only children are, never with the men of the police shelter.
+    assert "Baku children's shelter" in rows["DEMO-002"] and "police" not in rows["DEMO-002"]
+    # Ganja has no bed for a man: housed in Baku, said so, and his course and lawyer follow.
+    assert "Baku police shelter (AZ-BA, out of region)" in rows["DEMO-003"]
+    assert "IT basics" in rows["DEMO-003"] and "R. Quliyev" in rows["DEMO-003"]
     assert "withdrawn" in rows["DEMO-004"]
     assert any("on-hold" in rows[ref] for ref in ("DEMO-005", "DEMO-006", "DEMO-007"))
     # Aysel of DEMO-001 again: a duplicate, coordinated nowhere, linked to her open case.
     assert "is the person of DEMO-001" in rows["DEMO-008"]
     table_row = next(line for line in done.stdout.splitlines() if line.startswith("DEMO-008 "))
     assert " closed " in table_row and "accepted" not in table_row
+    # A girl in Ganja: the children's unit of the women's centre there.
+    assert "accepted: Ganja Regional Rehabilitation-Reintegration Center" in rows["DEMO-009"]
+    # No age, said not to be a minor: housed and taught as an adult.
+    assert "Baku Assistance Center shelter" in rows["DEMO-010"]
+    assert rows["DEMO-010"].count("accepted") == 3 and "rejected" not in rows["DEMO-010"]
     assert (tmp_path / "demo" / "redis" / "appendonlydir").exists()
     # The shelter's case workers read its beds with a key of their own; nobody without one.
     assert "with their key (without one: 401)" in done.stdout

@@ -29,6 +29,11 @@ DIRECTORY: dict[str, list[dict[str, Any]]] = {
         {"name": "Ganja women's hostel", "region": "Ganja", "serves": ["women"], "beds": 10},
         # The only place serving men anywhere: ten men for three beds.
         {"name": "Sumqayit men's shelter", "region": "Sumqayit", "serves": ["men"], "beds": 3},
+        # Regions written as agencies write them: stored as their codes.
+        {"name": "Shaki women's centre", "region": "Şəki", "serves": ["women", "girls"],
+         "beds": 2, "child_unit": True, "accepts_pregnant": False},
+        {"name": "Lankaran women's house", "region": "Ленкорань", "serves": ["women"],
+         "beds": 2, "accessible": True},
     ],
     "programs": [
         {"name": "Tailoring", "region": "Baku", "seats": 30, "languages": ["az"], "min_age": 16},
@@ -220,6 +225,92 @@ def test_a_person_under_every_programs_minimum_age_is_never_enrolled(
     view = _settled(agency, _submit(agency, body))
     assert view["services"]["employment"]["status"] == "rejected"
     assert view["services"]["employment"]["reason"] == "not_eligible"
+
+
+def test_a_girl_is_housed_in_the_childrens_unit_of_a_womens_centre_in_her_region(
+    agency: httpx.Client,
+) -> None:
+    body = referral_body(
+        person=_person(date_of_birth=_born(15)),
+        region="Sheki",
+        needs=["shelter"],
+        consent={"shelter": "not_required_child"},
+    )
+    shelter = _settled(agency, _submit(agency, body))["services"]["shelter"]
+    assert shelter["status"] == "accepted"
+    assert shelter["detail"] == {"facility": "Shaki women's centre", "region": "AZ-SA"}
+
+
+def test_a_pregnant_woman_is_housed_elsewhere_and_her_course_follows_her(
+    agency: httpx.Client,
+) -> None:
+    # Shaki's centre takes no pregnant woman: Baku's does, out of the region asked for.
+    body = referral_body(
+        person=_person(given_name="Pregnant"),
+        region="Şəki",
+        needs=["shelter", "employment"],
+        consent={"shelter": "granted", "employment": "granted"},
+        circumstances={"pregnant": True},
+    )
+    services = _settled(agency, _submit(agency, body))["services"]
+    assert services["shelter"]["detail"] == {
+        "facility": "Baku Assistance Center",
+        "region": "AZ-BA",
+        "out_of_region": True,
+    }
+    # The course was asked for where she sleeps, not where she was referred: in region.
+    assert services["employment"]["detail"] == {"program": "Tailoring", "region": "AZ-BA"}
+
+
+def test_a_person_with_a_disability_is_housed_only_where_accessible_or_told_why_not(
+    agency: httpx.Client,
+) -> None:
+    woman = referral_body(
+        person=_person(given_name="Wheelchair"),
+        region="Baku",
+        needs=["shelter"],
+        consent={"shelter": "granted"},
+        circumstances={"disability": True},
+    )
+    shelter = _settled(agency, _submit(agency, woman))["services"]["shelter"]
+    assert shelter["detail"]["facility"] == "Lankaran women's house"
+    assert shelter["detail"]["out_of_region"] is True
+
+    man = {**woman, "person": _person(given_name="Crutches", sex="male"), "region": "AZ-SM"}
+    shelter = _settled(agency, _submit(agency, man))["services"]["shelter"]
+    assert (shelter["status"], shelter["reason"]) == ("rejected", "not_eligible")
+    assert shelter["detail"] == {"unmet": "accessibility"}
+
+
+def test_a_woman_of_no_age_said_not_to_be_a_minor_is_housed_and_taught_as_an_adult(
+    agency: httpx.Client,
+) -> None:
+    person = _person(date_of_birth=None, age_estimate=None, possibly_minor=False)
+    body = referral_body(
+        person=person,
+        region="Baku",
+        needs=["shelter", "employment"],
+        consent={"shelter": "granted", "employment": "granted"},
+    )
+    services = _settled(agency, _submit(agency, body))["services"]
+    assert services["shelter"]["detail"]["facility"] == "Baku Assistance Center"
+    assert services["employment"]["detail"]["program"] == "Tailoring"
+
+    unsaid = {**body, "person": {k: v for k, v in person.items() if k != "possibly_minor"}}
+    answer = agency.post("/v1/referrals", json=unsaid, headers={"Idempotency-Key": "no-age"})
+    assert answer.status_code == 422
+    assert [e["field"] for e in answer.json()["errors"]] == ["person.possibly_minor"]
+
+
+def test_an_unknown_region_is_refused_naming_it(agency: httpx.Client) -> None:
+    answer = agency.post(
+        "/v1/referrals",
+        json=referral_body(region="Atlantis"),
+        headers={"Idempotency-Key": "atlantis"},
+    )
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in answer.json()["errors"]] == ["region"]
 
 
 def test_no_personal_data_in_any_stream_entry(agency: httpx.Client, e2e_redis_url: str) -> None:

@@ -18,6 +18,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from korpu import catalog
+from korpu_contracts import regions
 from korpu_contracts.vocabulary import Service
 from korpu_provider.bootstrap import default_port
 from support.compose import check_jsonschema, compose_binary, run
@@ -34,6 +35,8 @@ SERVICES = {
 }
 PROVIDERS = catalog.PROVIDERS
 SHELTER_CATEGORIES = {"women", "men", "girls", "boys", "families"}
+SHELTER_REQUIRED = {"name", "region", "serves", "beds"}
+SHELTER_FIELDS = SHELTER_REQUIRED | {"child_unit", "accepts_pregnant", "accessible"}
 
 
 # --- helpers -----------------------------------------------------------------
@@ -231,10 +234,10 @@ def test_demo_directory_has_shelters_in_baku_and_ganja(
     directory: dict[str, list[dict[str, Any]]],
 ) -> None:
     assert set(directory) == set(catalog.DIRECTORY_KEYS)
-    regions = {shelter["region"] for shelter in directory["shelters"]}
-    assert {"Baku", "Ganja"} <= regions
+    codes = {regions.code_of(shelter["region"]) for shelter in directory["shelters"]}
+    assert {"AZ-BA", "AZ-GA"} <= codes
     for shelter in directory["shelters"]:
-        assert set(shelter) == {"name", "region", "serves", "beds"}
+        assert SHELTER_REQUIRED <= set(shelter) <= SHELTER_FIELDS
         assert set(shelter["serves"]) <= SHELTER_CATEGORIES, shelter
         assert isinstance(shelter["beds"], int) and shelter["beds"] > 0
     served = set().union(*(shelter["serves"] for shelter in directory["shelters"]))
@@ -254,9 +257,20 @@ def test_demo_directory_programs_and_lawyers_are_well_formed(
         assert isinstance(lawyer["max_caseload"], int) and lawyer["max_caseload"] > 0
     # Every shelter region also has a program and a lawyer, so a demo referral
     # can be coordinated end to end in either city.
-    shelter_regions = {s["region"] for s in directory["shelters"]}
-    assert shelter_regions <= {p["region"] for p in directory["programs"]}
-    assert shelter_regions <= set().union(*(lw["regions"] for lw in directory["lawyers"]))
+    # Compared as codes: "Gəncə" in one list and "Ganja" in another are one city.
+    shelter_regions = {regions.code_of(s["region"]) for s in directory["shelters"]}
+    assert shelter_regions <= {regions.code_of(p["region"]) for p in directory["programs"]}
+    lawyer_regions = {regions.code_of(r) for lw in directory["lawyers"] for r in lw["regions"]}
+    assert shelter_regions <= lawyer_regions
+
+
+def test_demo_directory_shows_both_ways_a_child_may_be_housed(
+    directory: dict[str, list[dict[str, Any]]],
+) -> None:
+    # Where only children are served, and a children's unit where adults are too.
+    shelters = directory["shelters"]
+    assert any(set(s["serves"]) <= {"girls", "boys"} for s in shelters)
+    assert any(s.get("child_unit") and set(s["serves"]) & {"women", "men"} for s in shelters)
 
 
 def test_redis_runs_with_the_acl_file_every_service_has_a_user_in(

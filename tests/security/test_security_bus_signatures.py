@@ -32,13 +32,11 @@ async def _submit(referral_service: ReferralService) -> tuple[str, dict[str, Env
     )
     assert answer.status_code == 202
     referral_id: str = answer.json()["id"]
-    requests: dict[str, Envelope] = {}
-    for service, stream in streams.REQUESTS_BY_SERVICE.items():
-        events = await bus.wait_for_events(
-            referral_service.redis_url, stream, lambda found: len(found) >= 1
-        )
-        requests[service] = next(e for e in events if e.subject == referral_id)
-    return referral_id, requests
+    # The shelter's alone: the others are sent once it has answered (docs/domain.md).
+    events = await bus.wait_for_events(
+        referral_service.redis_url, streams.SHELTER_REQUESTS, lambda found: len(found) >= 1
+    )
+    return referral_id, {"shelter": next(e for e in events if e.subject == referral_id)}
 
 
 def _update(request: Envelope, **changes: Any) -> providers.TaskUpdated:

@@ -45,7 +45,7 @@ async def test_completing_a_program_frees_the_seat_for_the_next_person_waiting(
     completed = await employment.becomes("enrolled", "completed")
     assert completed.detail == {
         "program": "Tailoring",
-        "region": "Baku",
+        "region": "AZ-BA",
         "outcome": "goal_achieved",
     }
     await employment.becomes("waiting", "accepted")

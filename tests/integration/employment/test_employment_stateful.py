@@ -147,8 +147,11 @@ class EmploymentMachine(provider_machine.ProviderMachine):
 def _assert_admitted(program: model.Program, person: model.SeatRequest) -> None:
     """The program's rules, stated here in the field's words rather than taken from the domain."""
     if program.min_age > 0:
-        assert person.age_years is not None, "an unknown age only where there is no minimum"
-        assert person.age_years >= program.min_age, "never under the minimum age"
+        # An adult of no known age (the agency said: not a minor) is at least 18.
+        age = model.ADULT_AGE if person.age_years is None and not person.is_child else None
+        age = person.age_years if age is None else age
+        assert age is not None, "a child of unknown age only where there is no minimum"
+        assert age >= program.min_age, "never under the minimum age"
         # A person presumed a child is at most 17, whatever age was written down.
         assert not person.is_child or program.min_age < model.ADULT_AGE
     assert not program.languages or program.languages & person.languages, "a shared language"

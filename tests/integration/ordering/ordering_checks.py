@@ -6,9 +6,16 @@ from collections import Counter
 
 from ordering_state import Answer, Snapshot
 
-from korpu_contracts.vocabulary import Reason, TaskStatus
+from korpu_contracts.vocabulary import FOLLOWS_HOUSING, Reason, TaskStatus
 
 NEVER_REQUESTED = Answer(TaskStatus.REJECTED, Reason.CONSENT_MISSING, None)
+# A course or a lawyer waits for the shelter's answer (docs/domain.md, Where help is
+# given): withdrawn before it, the task was never sent, and no provider hears of it.
+WITHDRAWN = Answer(TaskStatus.CANCELLED, Reason.WITHDRAWN, None)
+
+
+def _never_sent(key: tuple[str, str], held: Answer) -> bool:
+    return held == NEVER_REQUESTED or (key[1] in FOLLOWS_HOUSING and held == WITHDRAWN)
 
 
 def inconsistencies(state: Snapshot) -> list[str]:
@@ -16,7 +23,7 @@ def inconsistencies(state: Snapshot) -> list[str]:
     found = [f"{key}: a tombstone whose request never came" for key in state.tombstones]
     for key, held in sorted(state.coordinator.items()):
         provider = state.providers.get(key)
-        if provider is None and held != NEVER_REQUESTED:
+        if provider is None and not _never_sent(key, held):
             found.append(f"{key}: the provider never heard of it")
         elif provider is not None and provider != held:
             found.append(f"{key}: the referral service holds {held}, the provider {provider}")

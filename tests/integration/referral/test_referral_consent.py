@@ -152,16 +152,12 @@ async def test_consent_withdrawn_for_shelter_cancels_the_shelter_task_and_only_i
     assert told.data["services"]["shelter"]["status"] == "cancelled"
 
 
-async def test_a_refusal_for_the_last_open_task_leaves_the_referral_coordinated(
+async def test_a_refusal_of_the_shelter_sends_what_waited_for_it_and_the_case_is_coordinated(
     referral_service: ReferralService,
 ) -> None:
     body = _body("Gulnar", needs=["shelter", "legal_aid"])
     referral_id = await cases.submit(referral_service, body, "c-1")
-    (lawyer,) = await _requests(referral_service, Service.LEGAL_AID, referral_id, 1)
-    await _answer(referral_service, lawyer, TaskStatus.ACCEPTED, lawyer="R. Quliyev")
-    await cases.wait_for_service_status(
-        referral_service, referral_id, Service.LEGAL_AID, TaskStatus.ACCEPTED
-    )
+    await _requests(referral_service, Service.SHELTER, referral_id, 1)
 
     answer = await _change(
         referral_service, referral_id, {"purpose": "shelter", "consent": "refused"}
@@ -173,10 +169,21 @@ async def test_a_refusal_for_the_last_open_task_leaves_the_referral_coordinated(
         "reason": "withdrawn",
         "detail": {},
     }
+    # The lawyer waited for the shelter's answer; with no shelter, it is asked for now,
+    # where the person was referred.
+    assert view["status"] == "coordinating"
+    (lawyer,) = await _requests(referral_service, Service.LEGAL_AID, referral_id, 1)
+    assert lawyer.data["region"] == "AZ-BA"
+    await _answer(referral_service, lawyer, TaskStatus.ACCEPTED, lawyer="R. Quliyev")
+    await cases.wait_for_service_status(
+        referral_service, referral_id, Service.LEGAL_AID, TaskStatus.ACCEPTED
+    )
+    view = await cases.view(referral_service, referral_id)
     assert view["status"] == "coordinated"
-    assert [e["status"] for e in view["history"]][-3:] == [
+    assert [e["status"] for e in view["history"]][-4:] == [
         "consent_changed",
         "cancelled",
+        "accepted",
         "coordinated",
     ]
 
@@ -206,7 +213,7 @@ async def test_consent_granted_after_consent_missing_requests_the_task_and_it_is
     (request,) = await _requests(referral_service, Service.EMPLOYMENT, referral_id, 1)
     asked = referral.TaskRequested.model_validate(request.data)
     # Coarse attributes as at submission, read back from the sealed person.
-    assert (asked.region, asked.sex, asked.languages) == ("Baku", "female", ["az", "ru"])
+    assert (asked.region, asked.sex, asked.languages) == ("AZ-BA", "female", ["az", "ru"])
     assert asked.is_child is False and asked.safety_risk == "high"
     await _answer(referral_service, request, TaskStatus.ACCEPTED, program="Tailoring")
 

@@ -23,13 +23,28 @@ async def _submit(referral_service: ReferralService, key: str = "k-1") -> str:
     return referral_id
 
 
-async def _requests(referral_service: ReferralService, referral_id: str) -> dict[str, Envelope]:
-    found: dict[str, Envelope] = {}
-    for service, stream in streams.REQUESTS_BY_SERVICE.items():
-        events = await bus.wait_for_events(
-            referral_service.redis_url, stream, lambda events: len(events) >= 1
-        )
-        found[service] = next(e for e in events if e.subject == referral_id)
+async def _request(referral_service: ReferralService, referral_id: str, service: str) -> Envelope:
+    events = await bus.wait_for_events(
+        referral_service.redis_url,
+        streams.REQUESTS_BY_SERVICE[service],
+        lambda events: any(e.subject == referral_id for e in events),
+        message=f"no {service} request",
+    )
+    return next(e for e in events if e.subject == referral_id)
+
+
+async def _requests(
+    referral_service: ReferralService,
+    referral_id: str,
+    status: TaskStatus = TaskStatus.ACCEPTED,
+    **detail: Any,
+) -> dict[str, Envelope]:
+    """Every request of the referral: the shelter answers as told, then the others are sent."""
+    shelter = await _request(referral_service, referral_id, "shelter")
+    await _answer(referral_service, shelter, status, **detail)
+    found = {"shelter": shelter}
+    for service in ("employment", "legal_aid"):
+        found[service] = await _request(referral_service, referral_id, service)
     return found
 
 
@@ -65,8 +80,7 @@ async def test_a_referral_is_coordinated_when_every_task_has_an_answer(
     referral_service: ReferralService,
 ) -> None:
     referral_id = await _submit(referral_service)
-    requests = await _requests(referral_service, referral_id)
-    await _answer(referral_service, requests["shelter"], TaskStatus.ACCEPTED, facility="Baku")
+    requests = await _requests(referral_service, referral_id, facility="Baku")
     await _answer(referral_service, requests["employment"], TaskStatus.ON_HOLD, Reason.NO_CAPACITY)
 
     async def still_coordinating() -> bool:
@@ -104,7 +118,7 @@ async def test_a_new_waitlist_position_reaches_the_agency_but_is_no_step_in_the_
     referral_service: ReferralService,
 ) -> None:
     referral_id = await _submit(referral_service)
-    shelter = (await _requests(referral_service, referral_id))["shelter"]
+    shelter = await _request(referral_service, referral_id, "shelter")
     await _answer(
         referral_service, shelter, TaskStatus.ON_HOLD, Reason.NO_CAPACITY, waitlist_position=2
     )
@@ -137,8 +151,7 @@ async def test_withdrawal_cancels_every_open_task_and_late_answers_change_nothin
     referral_service: ReferralService,
 ) -> None:
     referral_id = await _submit(referral_service)
-    requests = await _requests(referral_service, referral_id)
-    await _answer(referral_service, requests["shelter"], TaskStatus.ACCEPTED, facility="Baku")
+    requests = await _requests(referral_service, referral_id, facility="Baku")
 
     async def shelter_accepted() -> bool:
         view = await _view(referral_service, referral_id)
@@ -202,3 +215,52 @@ async def test_an_answer_about_a_task_never_created_is_left_pending_not_dropped(
     assert errors == [b"UnknownTask: never-created"]
     info = await redis.xinfo_groups(streams.SHELTER_UPDATES)
     assert info[0]["pending"] == 1, "the stray answer was acknowledged, so dropped"
+
+
+async def test_a_course_and_a_lawyer_are_asked_for_where_the_shelter_housed_the_person(
+    referral_service: ReferralService,
+) -> None:
+    body = referral_body(region="Gəncə")
+    answer = await referral_service.client.post(
+        "/v1/referrals", json=body, headers=referral_service.headers(idempotency="ganja")
+    )
+    referral_id = answer.json()["id"]
+    shelter = await _request(referral_service, referral_id, "shelter")
+    assert shelter.data["region"] == "AZ-GA"  # the code, however the agency wrote it
+
+    # Nothing else is asked until the shelter answers: nobody knows yet where the person sleeps.
+    view = await _view(referral_service, referral_id)
+    assert view["services"]["employment"]["status"] == "requested"
+    for stream in (streams.EMPLOYMENT_REQUESTS, streams.LEGAL_AID_REQUESTS):
+        assert await referral_service.service.redis.xlen(stream) == 0
+
+    housed = {"facility": "Baku police shelter", "region": "AZ-BA", "out_of_region": True}
+    await _answer(referral_service, shelter, TaskStatus.ACCEPTED, **housed)
+    for service in ("employment", "legal_aid"):
+        asked = await _request(referral_service, referral_id, service)
+        assert asked.data["region"] == "AZ-BA", service
+        assert asked.causationid is not None  # caused by the shelter's answer
+
+    view = await _view(referral_service, referral_id)
+    assert view["services"]["shelter"]["detail"]["out_of_region"] is True
+
+
+async def test_a_withdrawal_before_the_shelter_answers_tells_only_the_shelter(
+    referral_service: ReferralService,
+) -> None:
+    referral_id = await _submit(referral_service)
+    await _request(referral_service, referral_id, "shelter")
+
+    withdrawn = await referral_service.client.post(
+        f"/v1/referrals/{referral_id}/withdraw", headers=referral_service.headers()
+    )
+
+    assert {s["status"] for s in withdrawn.json()["services"].values()} == {"cancelled"}
+    await bus.wait_for_events(
+        referral_service.redis_url,
+        streams.SHELTER_REQUESTS,
+        lambda events: any(e.type == referral.TaskCancelled.TYPE for e in events),
+        message="the shelter was not told",
+    )
+    for stream in (streams.EMPLOYMENT_REQUESTS, streams.LEGAL_AID_REQUESTS):
+        assert await referral_service.service.redis.xlen(stream) == 0

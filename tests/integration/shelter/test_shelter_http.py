@@ -50,7 +50,7 @@ async def test_a_discharge_completes_the_task_and_gives_the_bed_to_the_next_pers
     assert (completed.task_id, completed.status) == ("t1", "completed")
     assert completed.detail == {
         "facility": "Baku women's house",
-        "region": "Baku",
+        "region": "AZ-BA",
         "outcome": "goal_achieved",
     }
     assert (promoted.task_id, promoted.status) == ("t2", "accepted")
@@ -59,6 +59,9 @@ async def test_a_discharge_completes_the_task_and_gives_the_bed_to_the_next_pers
     assert placed["waitlist_position"] is None
     (facility,) = (await client.get("/v1/facilities")).json()
     assert (facility["beds"], facility["occupied"], facility["free"]) == (1, 1, 0)
+    # What the placement rules read besides the categories, as the directory set them.
+    assert (facility["region"], facility["child_unit"]) == ("AZ-BA", False)
+    assert (facility["accepts_pregnant"], facility["accessible"]) == (True, False)
 
 
 async def test_only_a_known_accepted_task_can_be_completed(

@@ -116,6 +116,8 @@ def test_a_person_is_enrolled_only_where_old_enough_with_a_shared_language_and_a
     if isinstance(decision, model.Enrolled):
         chosen = _enrolled_in(decision, programs)
         age = request.age_years
+        if age is None and not request.is_child:
+            age = model.ADULT_AGE  # an adult of no known age is at least 18
         if chosen.min_age > 0:
             assert age is not None and age >= chosen.min_age
             assert not (request.is_child and chosen.min_age >= model.ADULT_AGE)
@@ -206,13 +208,26 @@ def test_a_free_seat_taught_in_another_language_leaves_the_person_waiting() -> N
     assert decision == model.Waitlisted(position=1)
 
 
-def test_a_person_of_unknown_age_is_enrolled_only_where_there_is_no_minimum_age() -> None:
+def test_a_child_of_unknown_age_is_enrolled_only_where_there_is_no_minimum_age() -> None:
     from_16 = program("Cooking", min_age=16)
     open_to_all = program("Literacy", min_age=0)
+    child = person(age=None, child=True)
 
-    assert enrolment.decide(person(age=None), [from_16], []) == model.Rejected("not_eligible")
-    assert enrolment.decide(person(age=None), [from_16, open_to_all], []) == model.Enrolled(
+    assert enrolment.decide(child, [from_16], []) == model.Rejected("not_eligible")
+    assert enrolment.decide(child, [from_16, open_to_all], []) == model.Enrolled(
         open_to_all.id, True
+    )
+
+
+def test_an_adult_of_unknown_age_is_taken_as_18_so_a_program_from_21_refuses() -> None:
+    # No age, and the agency said there is no reason to think the person a child.
+    adult = person(age=None, child=False)
+
+    assert enrolment.decide(adult, [program("Cooking", min_age=18)], []) == model.Enrolled(
+        "p-Cooking", True
+    )
+    assert enrolment.decide(adult, [program("Driving", min_age=21)], []) == model.Rejected(
+        "not_eligible"
     )
 
 

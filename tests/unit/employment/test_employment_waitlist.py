@@ -53,7 +53,7 @@ def test_a_freed_seat_passes_over_a_waiting_child_under_the_minimum_age() -> Non
 def test_a_freed_seat_with_no_eligible_person_waiting_stays_free() -> None:
     adults_only = program(min_age=18)
 
-    assert waitlist.next_for_seat(adults_only, [person(1, age=None)]) is None
+    assert waitlist.next_for_seat(adults_only, [person(1, age=None, child=True)]) is None
 
 
 def test_no_one_gets_a_seat_that_is_not_free() -> None:

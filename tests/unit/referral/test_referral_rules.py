@@ -23,7 +23,7 @@ ANSWERED = [status for status in TaskStatus if status is not TaskStatus.REQUESTE
         pytest.param(0, False, True, id="a baby is a child"),
         pytest.param(18, True, True, id="18 on paper but possibly a minor is presumed a child"),
         pytest.param(40, True, True, id="possibly a minor whatever the stated age"),
-        pytest.param(None, False, True, id="no age known is presumed a child"),
+        pytest.param(None, False, False, id="no age known and said not a minor is an adult"),
         pytest.param(None, True, True, id="no age and possibly a minor is a child"),
     ],
 )

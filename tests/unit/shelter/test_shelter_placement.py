@@ -13,7 +13,12 @@ SEXES = ["female", "male", "other", "unknown"]
 
 
 def facility(
-    name: str, serves: set[Category], beds: int = 10, occupied: int = 0, region: str = "baku"
+    name: str,
+    serves: set[Category],
+    beds: int = 10,
+    occupied: int = 0,
+    region: str = "baku",
+    **features: bool,
 ) -> model.Facility:
     return model.Facility(
         id=f"f-{name}",
@@ -22,6 +27,7 @@ def facility(
         serves=frozenset(serves),
         beds=beds,
         occupied=occupied,
+        **features,
     )
 
 
@@ -32,6 +38,8 @@ def person(
     sex: str = "female",
     children: int = 0,
     region: str = "baku",
+    pregnant: bool = False,
+    disability: bool = False,
 ) -> model.BedRequest:
     return model.BedRequest(
         task_id=f"t-{seq}",
@@ -40,6 +48,8 @@ def person(
         sex=sex,
         accompanying_children=children,
         queued_seq=seq,
+        pregnant=pregnant,
+        disability=disability,
     )
 
 
@@ -53,15 +63,22 @@ serves_strategy = st.one_of(
 # capacity (occupied above beds after a cut), several regions.
 facilities_strategy = st.lists(
     st.builds(
-        lambda serves, beds, occupied, region: (serves, beds, occupied, region),
+        lambda serves, beds, occupied, region, features: (serves, beds, occupied, region, features),
         serves_strategy,
         st.integers(min_value=0, max_value=3),
         st.integers(min_value=0, max_value=4),
         st.sampled_from(REGIONS),
+        st.fixed_dictionaries(
+            {
+                "child_unit": st.booleans(),
+                "accepts_pregnant": st.booleans(),
+                "accessible": st.booleans(),
+            }
+        ),
     ),
     min_size=1,
     max_size=5,
-).map(lambda specs: [facility(f"f{i}", *spec) for i, spec in enumerate(specs)])
+).map(lambda specs: [facility(f"f{i}", *spec[:4], **spec[4]) for i, spec in enumerate(specs)])
 
 people = st.builds(
     person,
@@ -70,6 +87,8 @@ people = st.builds(
     sex=st.sampled_from(SEXES),
     children=st.integers(min_value=0, max_value=2),
     region=st.sampled_from(REGIONS),
+    pregnant=st.booleans(),
+    disability=st.booleans(),
 )
 
 
@@ -87,8 +106,35 @@ def test_a_child_is_only_ever_placed_where_their_own_category_is_served_and_no_a
     event(f"child={request.is_child} {type(decision).__name__}")
     if request.is_child and isinstance(decision, model.Placed):
         chosen = _placed_in(decision, facilities)
-        assert not chosen.serves & model.ADULT_CATEGORIES
-        assert chosen.serves & request.categories
+        # No adult served, or a separate children's unit.
+        assert chosen.child_unit or not chosen.serves & model.ADULT_CATEGORIES
+        assert chosen.serves & request.categories & model.CHILD_CATEGORIES
+
+
+@given(request=people, facilities=facilities_strategy)
+def test_a_pregnant_woman_or_a_person_with_a_disability_is_placed_only_where_that_is_met(
+    request: model.BedRequest, facilities: list[model.Facility]
+) -> None:
+    decision = placement.decide(request, facilities, [])
+
+    event(f"pregnant={request.pregnant} disability={request.disability} {type(decision).__name__}")
+    if isinstance(decision, model.Placed):
+        chosen = _placed_in(decision, facilities)
+        assert chosen.accepts_pregnant or not request.pregnant
+        assert chosen.accessible or not request.disability
+
+
+@given(request=people, facilities=facilities_strategy)
+def test_a_placement_outside_the_region_asked_for_says_so_in_its_detail(
+    request: model.BedRequest, facilities: list[model.Facility]
+) -> None:
+    decision = placement.decide(request, facilities, [])
+
+    if isinstance(decision, model.Placed):
+        chosen = _placed_in(decision, facilities)
+        detail = model.placement_detail(chosen, request.region)
+        assert detail.get("out_of_region", False) is (chosen.region != request.region)
+        assert decision.in_requested_region is (chosen.region == request.region)
 
 
 @given(request=people, facilities=facilities_strategy)
@@ -119,7 +165,7 @@ def test_nobody_waits_or_is_turned_away_while_a_bed_that_serves_them_is_free(
     elif serving:
         assert isinstance(decision, model.Waitlisted)
     else:
-        assert decision == model.Rejected(reason="not_eligible")
+        assert isinstance(decision, model.Rejected) and decision.reason == "not_eligible"
 
 
 @given(request=people, facilities=facilities_strategy)
@@ -154,13 +200,15 @@ def test_a_child_is_placed_whenever_a_childrens_shelter_for_them_has_a_free_bed(
     decision = placement.decide(child, [*others, childrens], [])
 
     chosen = _placed_in(decision, [*others, childrens])
-    assert not chosen.serves & model.ADULT_CATEGORIES
+    assert chosen.child_unit or not chosen.serves & model.ADULT_CATEGORIES
 
 
 def test_a_girl_of_15_is_never_placed_in_a_womens_shelter() -> None:
     womens = facility("Women's house", {Category.WOMEN})
 
-    assert placement.decide(person(child=True), [womens], []) == model.Rejected("not_eligible")
+    assert placement.decide(person(child=True), [womens], []) == model.Rejected(
+        "not_eligible", model.UNMET_CATEGORY
+    )
 
 
 def test_a_girl_of_15_is_never_placed_where_women_are_served_even_if_girls_are_too() -> None:
@@ -168,7 +216,7 @@ def test_a_girl_of_15_is_never_placed_where_women_are_served_even_if_girls_are_t
 
     decision = placement.decide(person(child=True), [women_and_girls], [])
 
-    assert decision == model.Rejected("not_eligible")
+    assert decision == model.Rejected("not_eligible", model.UNMET_CATEGORY)
 
 
 def test_a_girl_of_15_is_never_placed_where_women_girls_and_boys_are_served() -> None:
@@ -176,7 +224,7 @@ def test_a_girl_of_15_is_never_placed_where_women_girls_and_boys_are_served() ->
 
     decision = placement.decide(person(child=True), [mixed], [])
 
-    assert decision == model.Rejected("not_eligible")
+    assert decision == model.Rejected("not_eligible", model.UNMET_CATEGORY)
 
 
 def test_a_boy_of_15_is_never_placed_with_adult_men() -> None:
@@ -184,7 +232,7 @@ def test_a_boy_of_15_is_never_placed_with_adult_men() -> None:
 
     decision = placement.decide(person(child=True, sex="male"), [police], [])
 
-    assert decision == model.Rejected("not_eligible")
+    assert decision == model.Rejected("not_eligible", model.UNMET_CATEGORY)
 
 
 def test_a_mother_of_16_and_her_baby_are_never_placed_in_a_family_shelter() -> None:
@@ -192,7 +240,7 @@ def test_a_mother_of_16_and_her_baby_are_never_placed_in_a_family_shelter() -> N
 
     decision = placement.decide(person(child=True, children=1), [families], [])
 
-    assert decision == model.Rejected("not_eligible")
+    assert decision == model.Rejected("not_eligible", model.UNMET_CATEGORY)
 
 
 def test_a_child_is_never_placed_where_families_and_children_are_served() -> None:
@@ -200,7 +248,7 @@ def test_a_child_is_never_placed_where_families_and_children_are_served() -> Non
 
     decision = placement.decide(person(child=True), [families_and_girls], [])
 
-    assert decision == model.Rejected("not_eligible")
+    assert decision == model.Rejected("not_eligible", model.UNMET_CATEGORY)
 
 
 def test_a_girl_of_15_is_placed_in_a_childrens_shelter_serving_girls_and_boys() -> None:
@@ -212,7 +260,9 @@ def test_a_girl_of_15_is_placed_in_a_childrens_shelter_serving_girls_and_boys() 
 def test_a_girl_is_never_placed_where_only_boys_are_served() -> None:
     boys = facility("Boys' house", {Category.BOYS})
 
-    assert placement.decide(person(child=True), [boys], []) == model.Rejected("not_eligible")
+    assert placement.decide(person(child=True), [boys], []) == model.Rejected(
+        "not_eligible", model.UNMET_CATEGORY
+    )
 
 
 def test_a_girl_waits_for_a_girls_bed_rather_than_take_a_free_bed_among_women() -> None:
@@ -241,20 +291,26 @@ def test_the_police_shelter_takes_women_and_men_but_no_child() -> None:
     for adult in [person(1), person(2, sex="male"), person(3, sex="unknown")]:
         assert placement.decide(adult, [police], []) == model.Placed(police.id, True)
     for child in [person(4, child=True), person(5, child=True, sex="male")]:
-        assert placement.decide(child, [police], []) == model.Rejected("not_eligible")
+        assert placement.decide(child, [police], []) == model.Rejected(
+            "not_eligible", model.UNMET_CATEGORY
+        )
 
 
 def test_a_man_is_not_eligible_where_only_women_are_served() -> None:
     womens = facility("Women's house", {Category.WOMEN})
 
-    assert placement.decide(person(sex="male"), [womens], []) == model.Rejected("not_eligible")
+    assert placement.decide(person(sex="male"), [womens], []) == model.Rejected(
+        "not_eligible", model.UNMET_CATEGORY
+    )
 
 
 def test_an_adult_is_never_placed_in_a_childrens_shelter() -> None:
     childrens = facility("Children's house", {Category.GIRLS, Category.BOYS})
 
     for adult in [person(1), person(2, sex="male"), person(3, sex="unknown")]:
-        assert placement.decide(adult, [childrens], []) == model.Rejected("not_eligible")
+        assert placement.decide(adult, [childrens], []) == model.Rejected(
+            "not_eligible", model.UNMET_CATEGORY
+        )
 
 
 def test_a_mother_with_children_is_not_eligible_where_no_family_shelter_exists() -> None:
@@ -262,7 +318,7 @@ def test_a_mother_with_children_is_not_eligible_where_no_family_shelter_exists()
 
     decision = placement.decide(person(children=2), [womens], [])
 
-    assert decision == model.Rejected("not_eligible")
+    assert decision == model.Rejected("not_eligible", model.UNMET_CATEGORY)
 
 
 def test_a_person_of_unknown_sex_is_placed_in_a_mens_shelter_when_that_has_the_bed() -> None:
@@ -339,3 +395,82 @@ def test_ten_people_for_three_beds_three_placed_seven_waitlisted_in_order() -> N
 
     assert decisions[:3] == [model.Placed(shelter.id, True)] * 3
     assert decisions[3:] == [model.Waitlisted(position=p) for p in range(1, 8)]
+
+
+# A children's unit, pregnancy, accessibility, and what a refusal says ----------------------
+
+
+def test_a_boy_of_15_is_placed_in_a_mens_shelter_only_in_its_childrens_unit() -> None:
+    mens = facility("Police shelter", {Category.MEN, Category.BOYS})
+    with_unit = facility("Men's and boys' centre", {Category.MEN, Category.BOYS}, child_unit=True)
+    boy = person(child=True, sex="male")
+
+    assert placement.decide(boy, [mens], []) == model.Rejected("not_eligible", model.UNMET_CATEGORY)
+    assert placement.decide(boy, [mens, with_unit], []) == model.Placed(with_unit.id, True)
+
+
+def test_a_childrens_unit_takes_only_the_categories_the_facility_serves() -> None:
+    womens = facility("Women's centre", {Category.WOMEN}, child_unit=True)
+
+    assert placement.decide(person(child=True), [womens], []) == model.Rejected(
+        "not_eligible", model.UNMET_CATEGORY
+    )
+
+
+def test_a_pregnant_woman_is_never_placed_where_pregnancy_is_not_accepted() -> None:
+    no_pregnancy = facility("Women's house", {Category.WOMEN}, accepts_pregnant=False, beds=5)
+    accepting = facility("Women's centre", {Category.WOMEN}, beds=1)
+    pregnant = person(pregnant=True)
+
+    assert placement.decide(pregnant, [no_pregnancy, accepting], []) == model.Placed(
+        accepting.id, True
+    )
+    assert placement.decide(pregnant, [no_pregnancy], []) == model.Rejected(
+        "not_eligible", model.UNMET_PREGNANCY
+    )
+    # A woman who is not pregnant takes the bed there as before.
+    assert placement.decide(person(), [no_pregnancy], []) == model.Placed(no_pregnancy.id, True)
+
+
+def test_a_pregnant_woman_waits_for_a_bed_where_pregnancy_is_accepted() -> None:
+    full = facility("Women's centre", {Category.WOMEN}, beds=1, occupied=1)
+    no_pregnancy = facility("Women's house", {Category.WOMEN}, accepts_pregnant=False)
+
+    decision = placement.decide(person(pregnant=True), [full, no_pregnancy], [])
+
+    assert decision == model.Waitlisted(position=1)
+
+
+def test_a_person_with_a_disability_is_placed_only_where_accessible() -> None:
+    stairs = facility("Old building", {Category.MEN}, beds=5)
+    step_free = facility("New building", {Category.MEN}, accessible=True, beds=1)
+    man = person(sex="male", disability=True)
+
+    assert placement.decide(man, [stairs, step_free], []) == model.Placed(step_free.id, True)
+    assert placement.decide(man, [stairs], []) == model.Rejected(
+        "not_eligible", model.UNMET_ACCESSIBILITY
+    )
+    assert placement.decide(person(sex="male"), [stairs], []) == model.Placed(stairs.id, True)
+
+
+def test_a_refusal_says_both_needs_when_no_facility_meets_them_together() -> None:
+    accessible = facility("A", {Category.WOMEN}, accessible=True, accepts_pregnant=False)
+    accepting = facility("B", {Category.WOMEN})
+    both = person(pregnant=True, disability=True)
+
+    decision = placement.decide(both, [accessible, accepting], [])
+
+    assert decision == model.Rejected("not_eligible", "pregnancy_and_accessibility")
+    assert model.unmet(both, [accepting]) == "accessibility"
+    assert model.unmet(both, []) == model.UNMET_CATEGORY
+
+
+def test_a_bed_in_another_region_says_out_of_region_and_one_in_the_region_does_not() -> None:
+    ganja = facility("Ganja centre", {Category.MEN}, region="AZ-GA")
+
+    assert model.placement_detail(ganja, "AZ-BA") == {
+        "facility": "Ganja centre",
+        "region": "AZ-GA",
+        "out_of_region": True,
+    }
+    assert model.placement_detail(ganja, "AZ-GA") == {"facility": "Ganja centre", "region": "AZ-GA"}

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from employment.adapters import programs, tables
 from employment.domain import enrolment, model, waitlist
-from korpu_contracts import intake, referral
+from korpu_contracts import intake, referral, regions
 from korpu_contracts.vocabulary import Service
 from korpu_provider import protocol
 from korpu_provider.answers import Detail
@@ -69,16 +69,21 @@ class Employment:
     def request_of(self, task: Row) -> model.SeatRequest:
         return model.SeatRequest(
             task_id=task.task_id,
-            region=task.region or "",
+            # A name stored before regions were codes is read as its code.
+            region=regions.code_or_as_sent(task.region or ""),
             age_years=task.age_years,
             is_child=task.is_child,
             languages=frozenset(task.languages),
             queued_seq=task.queued_seq,
         )
 
-    def given(self, entry: model.Program) -> Detail:
-        # What was given, never who else is in it (the agency contract, README).
-        return {"program": entry.name, "region": entry.region}
+    def given(self, entry: model.Program, request: model.SeatRequest) -> Detail:
+        # What was given, never who else is in it (the agency contract, README); and,
+        # only when true, that it is outside the region asked for.
+        detail: Detail = {"program": entry.name, "region": entry.region}
+        if entry.region != request.region:
+            detail["out_of_region"] = True
+        return detail
 
     def shown(self, conn: Connection, task: Row) -> dict[str, Any]:
         held = programs.directory(conn, lock=False).get(task.program_id or "")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from sqlalchemy.engine import Connection
 
-from korpu_contracts import referral
+from korpu_contracts import intake, referral
 from korpu_contracts.vocabulary import Service
 from korpu_provider import protocol
 from korpu_provider.answers import Detail
@@ -16,7 +16,6 @@ from korpu_provider.tasks import Row, Tasks
 from legal_aid.adapters import lawyers, tables
 from legal_aid.domain import assignment, model, waitlist
 
-Region = Annotated[str, Field(min_length=1, max_length=60)]
 Language = Annotated[str, Field(min_length=2, max_length=16)]
 
 
@@ -29,7 +28,8 @@ class LawyerEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
-    regions: list[Region] = Field(min_length=1)
+    # Names or codes the gazetteer knows; stored as codes (korpu_contracts.regions).
+    regions: list[intake.Region] = Field(min_length=1)
     # At least one: an empty list would quietly send an interpreter with every case.
     languages: list[Language] = Field(min_length=1)
     max_caseload: int = Field(ge=0, le=1000)
@@ -61,7 +61,7 @@ class LegalAid:
     def request_of(self, task: Row) -> model.CaseRequest:
         return model.CaseRequest(
             task_id=task.task_id,
-            region=(task.region or "").casefold(),
+            region=lawyers.region(task.region or ""),
             languages=lawyers.fold(task.languages),
             is_child=task.is_child,
             queued_seq=task.queued_seq,
@@ -78,7 +78,7 @@ class LegalAid:
         # Kept on the task and told: translation is part of the minimum assistance.
         return {"interpreter_needed": model.needs_interpreter(entry, request)}
 
-    def given(self, entry: model.Lawyer) -> Detail:
+    def given(self, entry: model.Lawyer, request: model.CaseRequest) -> Detail:
         return {"lawyer": entry.name}
 
     def shown(self, conn: Connection, task: Row) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import pydantic
 from sqlalchemy.engine import Connection
 
-from korpu_contracts import referral
+from korpu_contracts import intake, referral, regions
 from korpu_contracts.vocabulary import Service
 from korpu_provider import protocol
 from korpu_provider.answers import Detail
@@ -24,9 +24,14 @@ class ShelterEntry(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 
     name: Annotated[Text, pydantic.Field(max_length=200)]
-    region: Annotated[Text, pydantic.Field(max_length=60)]
+    # Any name or code the gazetteer knows; stored as the code (korpu_contracts.regions).
+    region: intake.Region
     serves: list[model.Category] = pydantic.Field(min_length=1)
     beds: int = pydantic.Field(ge=0, le=10_000)
+    # A separate children's unit: children may be housed here though adults are served.
+    child_unit: pydantic.StrictBool = False
+    accepts_pregnant: pydantic.StrictBool = True
+    accessible: pydantic.StrictBool = False
 
 
 class Shelter:
@@ -53,20 +58,26 @@ class Shelter:
             "is_child": requested.is_child,
             "sex": str(requested.sex),
             "accompanying_children": requested.accompanying_children,
+            "pregnant": requested.pregnant,
+            "disability": requested.disability,
         }
 
     def request_of(self, task: Row) -> model.BedRequest:
         return model.BedRequest(
             task_id=task.task_id,
-            region=task.region,
+            # A name stored before regions were codes is read as its code.
+            region=regions.code_or_as_sent(task.region or ""),
             is_child=task.is_child,
             sex=task.sex,
             accompanying_children=task.accompanying_children,
             queued_seq=task.queued_seq,
+            # NULL in a row stored before they were kept: not said, as the contract's default.
+            pregnant=bool(task.pregnant),
+            disability=bool(task.disability),
         )
 
-    def given(self, entry: model.Facility) -> Detail:
-        return {"facility": entry.name, "region": entry.region}
+    def given(self, entry: model.Facility, request: model.BedRequest) -> Detail:
+        return model.placement_detail(entry, request.region)
 
     def shown(self, conn: Connection, task: Row) -> dict[str, Any]:
         if task.facility_id is None:
@@ -76,4 +87,5 @@ class Shelter:
 
     def upsert(self, conn: Connection, entry: ShelterEntry) -> bool:
         serves = sorted({str(category) for category in entry.serves})
-        return facilities.upsert(conn, entry.name, entry.region, serves, entry.beds)
+        values = entry.model_dump(exclude={"name"}) | {"serves": serves}
+        return facilities.upsert(conn, entry.name, values)

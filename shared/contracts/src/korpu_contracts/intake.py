@@ -15,10 +15,11 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
 
-from korpu_contracts import names, sealed, vocabulary
+from korpu_contracts import names, regions, sealed, vocabulary
 from korpu_contracts.envelope import Payload
 
 
@@ -80,10 +81,19 @@ Name = Annotated[
     AfterValidator(_visible),
 ]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+
+
+def _region_code(value: str) -> str:
+    """The region's ISO 3166-2 code, from the code or any name the gazetteer lists (`regions`)."""
+    return regions.code_of(value)
+
+
+# Stored and passed on as the code: "Bakı", "Baku", "Баку" and "AZ-BA" are one region.
 Region = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=regions.MAX_LENGTH),
     AfterValidator(_printable),
+    AfterValidator(_region_code),
 ]
 
 
@@ -113,13 +123,37 @@ class Person(_Strict):
     date_of_birth: dt.date | None = None
     # Strict numbers and booleans: "30" or 1 is an agency's bug to report, not to guess at.
     age_estimate: StrictInt | None = Field(default=None, ge=0, le=120)
-    possibly_minor: StrictBool = False
+    # Whether there are reasons to believe the person is a child (CoE art. 10(3)).
+    # Required when neither age field is given: the agency says, the system does not
+    # guess (`_stated_without_an_age`). Absent beside an age means no such reason.
+    possibly_minor: StrictBool = Field(
+        default=None,
+        validate_default=True,
+        description="Required when neither date_of_birth nor age_estimate is given.",
+    )
     sex: vocabulary.Sex
     languages: list[LanguageCode] = Field(default_factory=list, max_length=10)
     nationality: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
     contact_phone: (
         Annotated[str, StringConstraints(max_length=32), AfterValidator(_printable)] | None
     ) = None
+
+    @field_validator("possibly_minor", mode="before")
+    @classmethod
+    def _stated_without_an_age(cls, value: object, info: ValidationInfo) -> object:
+        """No age at all: the agency must say whether the person may be a child.
+
+        Rejected: presuming a child whenever no age is given, which housed adults
+        with children and counted them as children; and presuming an adult,
+        which could leave a child in an adults' shelter. An age field that was
+        itself invalid is absent from `info.data`: only its own error is told.
+        """
+        if value is not None:
+            return value
+        ages = ("date_of_birth", "age_estimate")
+        if all(name in info.data and info.data[name] is None for name in ages):
+            raise ValueError("required when neither date_of_birth nor age_estimate is given")
+        return False
 
     @field_validator("date_of_birth")
     @classmethod

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from korpu_contracts import vocabulary
+from korpu_contracts import regions, vocabulary
 from korpu_contracts.envelope import Payload
 
 
@@ -42,8 +42,11 @@ class ReferralRejected(Payload):
     errors: list[FieldError] = Field(min_length=1)
 
 
-class TaskRequested(Payload):
-    """Ask one receiving service to act for a case (stream `streams.REQUESTS_BY_SERVICE`).
+class TaskRequestedV1(Payload):
+    """Version 1 of the task request: `region` as the agency wrote it ("Baku").
+
+    Read through `upcast_task_requested_v1` as version 2, its region turned into
+    the code it names, so a request sent before an upgrade is placed as one sent after.
 
     Coarse attributes only: what the provider needs to decide, nothing that
     identifies the person. `age_years` is whole years (None when unknown) because
@@ -64,6 +67,35 @@ class TaskRequested(Payload):
     pregnant: bool = False
     disability: bool = False
     safety_risk: vocabulary.SafetyRisk = vocabulary.SafetyRisk.UNKNOWN
+
+
+class TaskRequested(TaskRequestedV1):
+    """Ask one receiving service to act for a case (stream `streams.REQUESTS_BY_SERVICE`).
+
+    Coarse attributes only: what the provider needs to decide, nothing that
+    identifies the person. `age_years` is whole years (None when unknown) because
+    programs set a minimum age.
+
+    Version 2: `region` is an ISO 3166-2 code (`regions`). A new version because
+    a version 1 reader compares it with its directory's names, and would read
+    "AZ-BA" as another region than its "Baku": providers are upgraded before the
+    referral service (README, Upgrading).
+    """
+
+    VERSION: ClassVar[int] = 2
+
+    # Where the help is needed: the region of the referral, or where the shelter
+    # housed the person (docs/domain.md). A name is read as its code, so a reader
+    # built before codes, or a test, may still write one.
+    region: Annotated[str, AfterValidator(regions.code_or_as_sent)]
+
+
+def upcast_task_requested_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 to 2: the region's name as the code it names (unknown: kept as written)."""
+    region = data.get("region")
+    if not isinstance(region, str):
+        return data  # the model refuses it, naming the field
+    return {**data, "region": regions.code_or_as_sent(region)}
 
 
 class TaskCancelled(Payload):

@@ -19,6 +19,7 @@ MODELS: dict[tuple[str, int], type[Payload]] = {
         intake.SubmitReferral,
         referral.ReferralAccepted,
         referral.ReferralRejected,
+        referral.TaskRequestedV1,
         referral.TaskRequested,
         referral.TaskCancelled,
         referral.ReferralStatusChanged,
@@ -30,7 +31,9 @@ MODELS: dict[tuple[str, int], type[Payload]] = {
 TYPES = frozenset(name for name, _ in MODELS)
 
 # (type, from_version) -> function turning that version's data into the next one's.
-UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {
+    (referral.TaskRequestedV1.TYPE, 1): referral.upcast_task_requested_v1,
+}
 
 # (type, version) -> why no reader takes it any more. For a version no upcaster can
 # turn into the next: the intake command's v1 held the person in clear, and only the

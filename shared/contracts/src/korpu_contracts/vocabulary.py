@@ -36,6 +36,14 @@ class Service(StrEnum):
     LEGAL_AID = "legal_aid", "lawyers"
 
 
+# The service that houses the person, and the services whose help is given where the
+# person is housed: they are asked once the housing service has answered, for the
+# region it housed the person in (docs/domain.md, "Where help is given"). A service
+# added later joins FOLLOWS_HOUSING when its help is given in person.
+HOUSING = Service.SHELTER
+FOLLOWS_HOUSING = frozenset({Service.EMPLOYMENT, Service.LEGAL_AID})
+
+
 class Sex(StrEnum):
     FEMALE = "female"
     MALE = "male"

@@ -74,7 +74,8 @@ class Handlers:
         reason = Reason(decision.reason)
         if not isinstance(decision, Wait):
             self.tasks.update(conn, task.task_id, status=TaskStatus.REJECTED, reason=reason)
-            self.answers.tell(uow, task, TaskStatus.REJECTED, reason, cause=envelope)
+            told = decision.detail  # why, when the domain says (the shelter's `unmet`)
+            self.answers.tell(uow, task, TaskStatus.REJECTED, reason, told, cause=envelope)
             return
         waiting = [self.provider.request_of(row) for row in self.tasks.waiting(conn)]
         serves = self.provider.serves
@@ -127,7 +128,8 @@ class Handlers:
         entry = directory[getattr(task, self.tasks.holds)]
         kept = {"outcome": outcome} if self.tasks.keeps_outcome else {}
         self.tasks.update(conn, task_id, status=TaskStatus.COMPLETED, **kept)
-        detail = {**self.provider.given(entry), "outcome": outcome}
+        given = self.provider.given(entry, self.provider.request_of(task))
+        detail = {**given, "outcome": outcome}
         self.answers.tell(uow, task, TaskStatus.COMPLETED, None, detail)
         self._free(uow, entry.id, None)
         self.announce(uow, directory)
@@ -187,5 +189,5 @@ class Handlers:
         kept = self.provider.take(uow.conn, entry, self.provider.request_of(task))
         values = {self.tasks.holds: entry.id, **kept}
         self.tasks.update(uow.conn, task.task_id, status=TaskStatus.ACCEPTED, reason=None, **values)
-        detail = {**self.provider.given(entry), **kept}
+        detail = {**self.provider.given(entry, self.provider.request_of(task)), **kept}
         self.answers.tell(uow, task, TaskStatus.ACCEPTED, None, detail, cause)

@@ -43,6 +43,8 @@ class Wait:
 @dataclass(frozen=True)
 class Refuse:
     reason: str
+    # Why, when the domain says more than the reason (the shelter's `unmet`).
+    detail: dict[str, str | int | bool | None] | None = None
 
 
 Decision: TypeAlias = Give | Wait | Refuse
@@ -60,7 +62,9 @@ def decided(decision: object, given: type[G], entry_id: Callable[[G], str]) -> D
     if isinstance(decision, given):
         return Give(entry_id(decision))
     reason = str(getattr(decision, "reason"))  # noqa: B009 - the domain's classes are its own
-    return Wait(reason) if hasattr(decision, "position") else Refuse(reason)
+    if hasattr(decision, "position"):
+        return Wait(reason)
+    return Refuse(reason, getattr(decision, "detail", None))
 
 
 def deciding(
@@ -129,8 +133,11 @@ class Provider(Protocol[R, D, E]):
     def release(self, conn: Connection, entry_id: str) -> None:
         """Count one place fewer used."""
 
-    def given(self, entry: D) -> Detail:
-        """What an answer says was given (`{"facility", "region"}`), never another person."""
+    def given(self, entry: D, request: R) -> Detail:
+        """What an answer says was given (`{"facility", "region"}`), never another person.
+
+        `request` is the person's, for what depends on it (`out_of_region`).
+        """
 
     def shown(self, conn: Connection, task: Row) -> dict[str, Any]:
         """What a case worker's view of one task adds to the kit's fields."""

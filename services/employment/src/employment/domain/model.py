@@ -52,10 +52,12 @@ def known_age(request: SeatRequest) -> int | None:
     """The age we may rely on: a person presumed a child is at most 17, whatever else was said.
 
     CoE art. 10(3) presumes a child when in doubt; an age that contradicts the
-    presumption must not open an adults-only program.
+    presumption must not open an adults-only program. With no age at all, an
+    adult (the agency said there is no reason to think them a child) is at
+    least 18, and a child is of no age we may rely on.
     """
     if request.age_years is None:
-        return None
+        return None if request.is_child else ADULT_AGE
     if request.is_child:
         return min(request.age_years, ADULT_AGE - 1)
     return request.age_years

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from korpu_contracts import regions
 from legal_aid.adapters import tables
 from legal_aid.domain import model
 
@@ -81,18 +82,22 @@ def view(conn: Connection) -> list[dict[str, Any]]:
     ]
 
 
-# Regions and languages are compared case-blind: "Baku" in the directory and "baku"
-# in a referral are one place. Rejected: exact match, which would turn a capital
-# letter into an out-of-service-area rejection.
+# Languages are compared case-blind. Rejected: exact match, which would turn a
+# capital letter into an out-of-service-area rejection.
 def fold(values: Sequence[str]) -> frozenset[str]:
     return frozenset(value.casefold() for value in values)
+
+
+def region(value: str) -> str:
+    """A region as its code (korpu_contracts.regions), a name stored before codes included."""
+    return regions.code_or_as_sent(value)
 
 
 def _lawyer(row: sa.Row[Any]) -> model.Lawyer:
     return model.Lawyer(
         id=row.id,
         name=row.name,
-        regions=fold(row.regions),
+        regions=frozenset(region(value) for value in row.regions),
         languages=fold(row.languages),
         max_caseload=row.max_caseload,
         caseload=row.caseload,

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from korpu_contracts import intake
-from referral.adapters import sealed_persons, sealing, tables
+from korpu_contracts import intake, regions
+from referral.adapters import match_index, sealed_persons, sealing, tables
 from referral.domain import model
 
 FLAG = "possible_duplicate"
@@ -41,6 +41,18 @@ class Match:
     # agree too, `medium` when one does, `weak` when neither (moved, or not the
     # same person). For the operator only.
     strength: str
+
+
+# Databases (by URL) whose indexes were seen current: once current, always (a newer
+# build only ever raises the version), so the submission path asks once per process.
+_CURRENT: set[str] = set()
+
+
+def _index_current(conn: Connection) -> bool:
+    where = conn.engine.url.render_as_string(hide_password=True)
+    if where not in _CURRENT and match_index.index_is_current(conn):
+        _CURRENT.add(where)
+    return where in _CURRENT
 
 
 def open_case(
@@ -65,13 +77,20 @@ def open_case(
         conn.execute(
             sa.text("SELECT pg_advisory_xact_lock(:kind, :key)"), {"kind": LOCK_CLASS, "key": lock}
         )
+    keys = [key]
+    if not _index_current(conn):
+        # Just upgraded: stored persons are being indexed again; until then a
+        # person's first referral may still hold the older folding's index.
+        keys += sealed_persons.match_keys_before(
+            keyring, person.given_name, person.family_name, person.date_of_birth
+        )
     persons, referrals = tables.persons, tables.referrals
     own_first = sa.case((referrals.c.organization_id == organization_id, 0), else_=1)
     query = (
         sa.select(referrals.c.id, referrals.c.organization_id, referrals.c.sex, referrals.c.region)
         .join(persons, persons.c.referral_id == referrals.c.id)
         .where(
-            persons.c.match_key == key,
+            persons.c.match_key.in_(keys),
             referrals.c.status.not_in([str(status) for status in model.ENDED_STATUSES]),
             referrals.c.closed_at.is_(None),
         )
@@ -81,5 +100,7 @@ def open_case(
     found = conn.execute(query).first()
     if found is None:
         return None
-    agree = (found.sex == person.sex) + (found.region == request.region)
+    # A case stored before regions were codes holds the name: read as its code.
+    same_region = regions.code_or_as_sent(found.region) == request.region
+    agree = (found.sex == person.sex) + same_region
     return Match(found.id, found.organization_id, ("weak", "medium", "strong")[agree])

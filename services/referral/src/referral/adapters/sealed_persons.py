@@ -45,6 +45,14 @@ def match_key(
     return None if identity is None else keyring.blind_index(identity)
 
 
+def match_keys_before(
+    keyring: sealing.Keyring, given_name: str, family_name: str, date_of_birth: dt.date | None
+) -> list[str]:
+    """The blind indexes earlier foldings gave the person (`matching.identities_before`)."""
+    texts = matching.identities_before(given_name, family_name, date_of_birth)
+    return [keyring.blind_index(text) for text in texts]
+
+
 def seal(
     keyring: sealing.Keyring, referral_id: str, request: intake.ReferralRequest
 ) -> dict[str, Any]:

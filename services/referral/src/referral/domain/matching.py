@@ -18,8 +18,14 @@ when we change it and re-index (`INDEX_VERSION`), never because a dependency
 picked up a new Unicode release; and UTS #39's full skeleton is case-sensitive
 (Н is H, н is not), which would split names that case folding joins today.
 
-`fold` is the old folding followed by the new steps, so two names that matched
-before still match: the re-index (adapters/match_index.py) only joins more.
+Version 3 reads the spellings a registry receives most often as one: the
+passport's transliteration and Russian Cyrillic (Məmmədova = Mammadova =
+Мамедова, Quliyev = Guliyev), by `korpu_contracts.names.romanised` and
+`spelling_key`. For names in Latin letters `fold` is the older folding followed
+by the new steps, so two that matched before still match: the re-index
+(adapters/match_index.py) only joins more. A word wholly in Cyrillic is now read
+as Russian (Мамедова as mamedova) rather than letter by look-alike letter; a
+Cyrillic letter inside a Latin word is still a look-alike.
 
 No birth date, no match. A name with an age estimate is not enough: the most
 common names are shared by many people of about the same age, and estimates
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Callable
 
 from korpu_contracts import names
 
@@ -39,23 +46,9 @@ from korpu_contracts import names
 # stored blind indexes are then re-computed (entrypoints/match_reindex.py). 1
 # folded Azerbaijani letters, case, accents and spaces; 2 adds invisible
 # characters, enclosing marks, compatibility capitals and look-alike letters,
-# and a name with no letter left matches no one.
-INDEX_VERSION = 2
-
-# Azerbaijani letters as they are transliterated in Latin without them (and how
-# agencies' systems without the letters write them). İ is here because casefold
-# turns it into i with a combining dot.
-AZERBAIJANI = str.maketrans(
-    {
-        "ə": "e", "Ə": "e",
-        "ı": "i", "I": "i", "İ": "i",
-        "ş": "sh", "Ş": "sh",
-        "ç": "ch", "Ç": "ch",
-        "ğ": "gh", "Ğ": "gh",
-        "ö": "o", "Ö": "o",
-        "ü": "u", "Ü": "u",
-    }
-)  # fmt: skip
+# and a name with no letter left matches no one; 3 adds the passport's and
+# Russian spellings (`names.spelling_key`, `names.romanised`).
+INDEX_VERSION = 3
 
 # Cyrillic and Greek letters, as case folding leaves them, that are drawn like a
 # Latin letter in either case (from UTS #39 confusables.txt: Cyrillic н is
@@ -82,16 +75,9 @@ LOOK_ALIKES = str.maketrans(
 
 
 def fold(name: str) -> str:
-    """The name as compared: written differences and look-alike letters folded away."""
-    return _unseen(_folded_v1(name))
-
-
-def _folded_v1(name: str) -> str:
-    # The folding of INDEX_VERSION 1, kept whole so `fold` never splits a match.
-    folded = name.translate(AZERBAIJANI).casefold()
-    decomposed = unicodedata.normalize("NFKD", folded)
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(bare.split())
+    """The name as compared: written differences, look-alike letters and spellings folded away."""
+    # `names.plain` is the folding of INDEX_VERSION 1, kept whole so `fold` never splits a match.
+    return names.spelling_key(_unseen(names.plain(names.romanised(name))))
 
 
 def _unseen(text: str) -> str:
@@ -105,19 +91,47 @@ def _unseen(text: str) -> str:
     kept = "".join(
         char for char in text if not names.invisible(char) and unicodedata.category(char) != "Me"
     )
-    folded = kept.casefold().translate(LOOK_ALIKES).translate(AZERBAIJANI).casefold()
+    folded = kept.casefold().translate(LOOK_ALIKES).translate(names.AZERBAIJANI).casefold()
     return " ".join(folded.split())
 
 
 def identity(given_name: str, family_name: str, date_of_birth: dt.date | None) -> str | None:
     """The text whose blind index matches a person; None when no match is safe."""
-    if date_of_birth is None:
+    return _identity(fold, given_name, family_name, date_of_birth)
+
+
+def identities_before(
+    given_name: str, family_name: str, date_of_birth: dt.date | None
+) -> list[str]:
+    """The texts the earlier versions indexed the person by (2, then 1), when they differ.
+
+    Matched too while the stored indexes are being computed again after an
+    upgrade (adapters/match_index.py), so a person referred again in those
+    first seconds is still found under the index their first referral got.
+    """
+    found = [_identity(older, given_name, family_name, date_of_birth) for older in _BEFORE]
+    current = identity(given_name, family_name, date_of_birth)
+    return [text for text in dict.fromkeys(found) if text is not None and text != current]
+
+
+def _fold_v2(name: str) -> str:
+    return _unseen(names.plain(name))
+
+
+# The folding of each earlier INDEX_VERSION, newest first.
+_BEFORE: tuple[Callable[[str], str], ...] = (_fold_v2, names.plain)
+
+
+def _identity(
+    folding: Callable[[str], str], given_name: str, family_name: str, born: dt.date | None
+) -> str | None:
+    if born is None:
         return None
-    given, family = fold(given_name), fold(family_name)
+    given, family = folding(given_name), folding(family_name)
     if not _has_letter(given) or not _has_letter(family):
         return None
     # A separator no name can hold, so "Ali Vali"+"Ahmadov" differs from "Ali"+"Vali Ahmadov".
-    return "\x1f".join((given, family, date_of_birth.isoformat()))
+    return "\x1f".join((given, family, born.isoformat()))
 
 
 def _has_letter(folded: str) -> bool:

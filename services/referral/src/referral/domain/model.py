@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from korpu_contracts.vocabulary import (
     FINAL_TASK_STATUSES,
+    FOLLOWS_HOUSING,
+    HOUSING,
     Consent,
     Purpose,
     Reason,
@@ -32,8 +34,14 @@ def age_in_years(
 
 
 def is_child(age: int | None, possibly_minor: bool) -> bool:
-    """Presumed a child when marked possibly a minor or when no age is known (CoE art. 10(3))."""
-    return possibly_minor or age is None or age < ADULT_AGE
+    """Under 18, or presumed a child: marked possibly a minor (CoE art. 10(3)).
+
+    With no age at all the agency must have said which (`intake.Person`), so
+    `possibly_minor` false then means an adult. Rejected: presuming a child
+    whenever no age is known, which housed adults with children, refused them
+    every program and counted them as children.
+    """
+    return possibly_minor or (age is not None and age < ADULT_AGE)
 
 
 def consent_allows(consent: Consent | None, child: bool) -> bool:
@@ -93,6 +101,56 @@ def plan_tasks(
         if consent_allows(consent.get(Purpose(service)), child)
         else Task(service, TaskStatus.REJECTED, Reason.CONSENT_MISSING)
         for service in needs
+    ]
+
+
+# Where the housing service's answer says the person sleeps: the detail's region
+# while the bed is held (accepted, in progress).
+HOUSED = frozenset({TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS})
+
+
+def waits_for_housing(task: Task, tasks: Iterable[Task]) -> bool:
+    """A requested task held back until the housing service has answered.
+
+    A course or a lawyer in one city is no help to a person housed in another
+    (docs/domain.md), and until the shelter answers nobody knows where that is.
+    So a following service is asked only then; the referral reads
+    `coordinating` meanwhile. Rejected: asking every service at once and moving
+    the others after a bed elsewhere (a seat taken and given back, the person
+    told twice); waiting for the bed itself when the answer is a waitlist (the
+    person is then still where they were referred, and help there may not wait).
+    """
+    if task.service not in FOLLOWS_HOUSING or task.status is not TaskStatus.REQUESTED:
+        return False
+    return any(t.service is HOUSING and t.status is TaskStatus.REQUESTED for t in tasks)
+
+
+def region_for(service: Service, tasks: Iterable[Task], referral_region: str) -> str:
+    """The region a service is asked to help in: where the person is housed, else referred."""
+    if service in FOLLOWS_HOUSING:
+        housing = next((t for t in tasks if t.service is HOUSING), None)
+        if housing is not None and housing.status in HOUSED:
+            housed = housing.detail.get("region")
+            if isinstance(housed, str) and housed:
+                return housed
+    return referral_region
+
+
+def just_housed_or_refused(before: Task, after: Task) -> bool:
+    """The housing service's first answer to a request: the held-back tasks go now."""
+    return (
+        after.service is HOUSING
+        and before.status is TaskStatus.REQUESTED
+        and after.status is not TaskStatus.REQUESTED
+    )
+
+
+def to_request(tasks: Mapping[str, Task]) -> list[str]:
+    """The ids of the requested tasks to send now: every one not waiting for housing."""
+    return [
+        task_id
+        for task_id, task in tasks.items()
+        if task.status is TaskStatus.REQUESTED and not waits_for_housing(task, tasks.values())
     ]
 
 

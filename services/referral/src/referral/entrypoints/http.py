@@ -36,6 +36,7 @@ def install(app: FastAPI) -> None:
         intake_key_http,
         overruling_http,
         person_http,
+        regions_openapi,
         statistics_http,
         submission_http,
     )
@@ -47,6 +48,7 @@ def install(app: FastAPI) -> None:
     app.include_router(submission_http.api)
     app.include_router(overruling_http.api)
     app.include_router(intake_key_http.api)
+    regions_openapi.install(app)
 
 
 async def _service(request: Request) -> Service:

@@ -16,6 +16,7 @@ nothing and tells nothing, but is recorded in the trail as asked.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from dataclasses import dataclass
@@ -113,18 +114,29 @@ def _follow(work: _Change, purpose: Purpose, consent: Consent) -> None:
     if task is None or step is consent_rules.Step.NOTHING:
         return
     if step is consent_rules.Step.CANCEL:
+        before = dataclasses.replace(task)
         task.status, task.reason = TaskStatus.CANCELLED, Reason.WITHDRAWN
         cancelled = referral.TaskCancelled(
             task_id=task_id, referral_id=work.row.id, service=task.service
         )
         work.events.append(_to_provider(cancelled, work.row.id))
+        if model.just_housed_or_refused(before, task):
+            # No shelter now: what waited for its answer is asked for where the person is.
+            person = work.person or work.repository.person(work.row.id)
+            if person is not None:
+                held = stored_requests.held_for_housing(work.row, person, tasks, work.today)
+                work.events.extend(_to_provider(request, work.row.id) for request in held)
     else:
         if step is consent_rules.Step.REPLACE:
             new_id = str(uuid.uuid4())
             consent_store.replace_task(work.uow.conn, task_id, new_id, work.row.id, task.service)
             task_id = new_id
         task.status, task.reason, task.detail, task.revision = TaskStatus.REQUESTED, None, {}, 0
-        work.events.append(_to_provider(_request(work, task_id, task.service), work.row.id))
+        # Held back while the shelter has not answered: sent with its answer.
+        if not model.waits_for_housing(task, tasks.values()):
+            region = model.region_for(task.service, tasks.values(), work.row.region)
+            request = _request(work, task_id, task.service, region)
+            work.events.append(_to_provider(request, work.row.id))
     work.repository.save_task(task_id, task)
     work.history.append((task.status, task.service, task.reason))
     log.info(
@@ -183,8 +195,10 @@ def _to_provider(
     return stream, Envelope.wrap(payload, source=SOURCE, subject=subject)
 
 
-def _request(work: _Change, task_id: str, service: Service) -> referral.TaskRequested:
+def _request(work: _Change, task_id: str, service: Service, region: str) -> referral.TaskRequested:
     person = work.person or work.repository.person(work.row.id)
     if person is None:
         raise exceptions.CaseEnded  # erased meanwhile: nothing left to ask for the person with
-    return stored_requests.task_request(work.row, person, task_id, service, work.child, work.today)
+    return stored_requests.task_request(
+        work.row, person, task_id, service, work.child, work.today, region=region
+    )

@@ -6,18 +6,19 @@ import dataclasses
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from korpu_contracts import intake, referral, registry, streams
 from korpu_contracts.envelope import Envelope, source_of
 from korpu_contracts.providers import TaskUpdated
-from korpu_contracts.vocabulary import Reason, ReferralStatus, Service, TaskStatus
+from korpu_contracts.vocabulary import Reason, ReferralStatus, Service
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime import signing
 from korpu_runtime.unit_of_work import UnitOfWork
 from referral.adapters import consent_store, duplicates, open_cap, reviews
 from referral.adapters.repository import ReferralRepository
 from referral.domain import exceptions, model
-from referral.service_layer import announcements
+from referral.service_layer import announcements, stored_requests
 
 SOURCE = announcements.SOURCE
 log = runtime_logging.get(__name__)
@@ -93,6 +94,7 @@ def submit(
     elif match is not None:
         reviews.raise_review(uow.conn, referral_id, match)
         log.info("referral_in_review", referral_id=referral_id, open_case=match.referral_id)
+    sending = set(model.to_request(tasks))
     uow.publish_all(
         [
             (
@@ -103,8 +105,9 @@ def submit(
                     subject=referral_id,
                 ),
             )
+            # A task waiting for the shelter's answer is sent with it (`_send_held`).
             for task_id, task in tasks.items()
-            if task.status is TaskStatus.REQUESTED
+            if task_id in sending
         ]
     )
     announcements.announce(
@@ -192,6 +195,8 @@ def record_task_update(uow: UnitOfWork, envelope: Envelope) -> None:
     if not task.apply(update.status, update.reason, update.detail, update.revision):
         return
     repository.save_task(update.task_id, task)
+    if model.just_housed_or_refused(before, task):
+        _send_held(uow, repository, row, tasks, envelope)
     if dataclasses.replace(before, revision=task.revision) == task:
         return  # a newer revision saying the same: its number is kept, nothing to tell
     case = announcements.Case(
@@ -213,6 +218,35 @@ def record_task_update(uow: UnitOfWork, envelope: Envelope) -> None:
     announcements.announce(uow, case, causation=envelope)
 
 
+def _send_held(
+    uow: UnitOfWork,
+    repository: ReferralRepository,
+    row: Any,
+    tasks: dict[str, model.Task],
+    cause: Envelope,
+) -> None:
+    """The shelter answered: ask the services held back for it, where the person now is.
+
+    Built again from the stored case, as a consent given later is: the request
+    itself was never kept. Each names the shelter's answer as its cause.
+    """
+    person = repository.person(row.id)
+    if person is None:
+        return  # erased meanwhile: its tasks were cancelled with it
+    held = stored_requests.held_for_housing(row, person, tasks, dt.date.today())
+    uow.publish_all(
+        [
+            (
+                streams.REQUESTS_BY_SERVICE[request.service],
+                cause.caused(request, source=SOURCE, subject=row.id),
+            )
+            for request in held
+        ]
+    )
+    if held:
+        log.info("held_tasks_requested", referral_id=row.id, tasks=len(held))
+
+
 def withdraw(uow: UnitOfWork, organization_id: str, referral_id: str) -> bool:
     """Cancel every open task; the providers free what they held. False if not found."""
     repository = ReferralRepository(uow.conn)
@@ -223,11 +257,15 @@ def withdraw(uow: UnitOfWork, organization_id: str, referral_id: str) -> bool:
         return True
     tasks = repository.tasks(referral_id)
     open_ids = [task_id for task_id, task in tasks.items() if not task.is_final]
+    # Never sent, so no provider holds anything for them: cancelled here only.
+    held = {i for i in open_ids if model.waits_for_housing(tasks[i], tasks.values())}
     model.withdraw(tasks.values())
     cancellations = []
     for task_id in open_ids:
         task = tasks[task_id]
         repository.save_task(task_id, task)
+        if task_id in held:
+            continue
         cancelled = referral.TaskCancelled(
             task_id=task_id, referral_id=referral_id, service=task.service
         )

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from korpu_contracts import streams
 from korpu_contracts.envelope import Envelope
-from korpu_contracts.vocabulary import Flag, ReferralStatus, Service, TaskStatus
+from korpu_contracts.vocabulary import Flag, ReferralStatus, Service
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.unit_of_work import UnitOfWork
 from referral.adapters import audit
@@ -88,6 +88,7 @@ def coordinate_stored(
             (status, None, None),
         ],
     )
+    sending = set(model.to_request(tasks))
     uow.publish_all(
         [
             (
@@ -100,8 +101,9 @@ def coordinate_stored(
                     subject=referral_id,
                 ),
             )
+            # A task waiting for the shelter's answer goes with it (coordinator._send_held).
             for task_id, task in tasks.items()
-            if task.status is TaskStatus.REQUESTED
+            if task_id in sending
         ]
     )
     return tasks

@@ -37,6 +37,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from korpu_contracts import regions
 from korpu_contracts.vocabulary import Consent, Purpose, Service, TaskStatus
 from referral.adapters import tables
 from referral.domain import model
@@ -159,7 +160,9 @@ def _cases(conn: Connection, first: dt.date, last: dt.date) -> list[_Case]:
         case = cases.get(row.id)
         if case is None:
             age_group = "child" if row.is_child else "adult"
-            case = _Case(Quarter.of(_utc_day(row.created_at)), row.region, row.sex, age_group)
+            # A region stored as a name before regions were codes counts with its code.
+            region = regions.code_or_as_sent(row.region)
+            case = _Case(Quarter.of(_utc_day(row.created_at)), region, row.sex, age_group)
             cases[row.id] = case
         case.services.add(row.service)
     return list(cases.values())

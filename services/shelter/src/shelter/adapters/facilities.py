@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from korpu_contracts import regions
 from shelter.adapters import tables
 from shelter.domain import model
 
@@ -49,12 +50,13 @@ def release(conn: Connection, facility_id: str) -> None:
     occupy(conn, facility_id, -1)
 
 
-def upsert(conn: Connection, name: str, region: str, serves: list[str], beds: int) -> bool:
+def upsert(conn: Connection, name: str, entry: dict[str, Any]) -> bool:
     """Add the facility, or update the one with this name; True when added.
 
-    Occupancy is never loaded: it follows the tasks.
+    `entry` holds the directory's columns (region, serves, beds, child_unit,
+    accepts_pregnant, accessible). Occupancy is never loaded: it follows the tasks.
     """
-    values = {"region": region, "serves": serves, "beds": beds, "updated_at": _now()}
+    values = {**entry, "updated_at": _now()}
     row = conn.execute(_BY_NAME, {"b_name": name}).first()
     if row is None:
         conn.execute(_table.insert().values(id=str(uuid.uuid4()), name=name, occupied=0, **values))
@@ -75,6 +77,9 @@ def view(conn: Connection) -> list[dict[str, Any]]:
             "beds": facility.beds,
             "occupied": facility.occupied,
             "free": facility.free_beds,
+            "child_unit": facility.child_unit,
+            "accepts_pregnant": facility.accepts_pregnant,
+            "accessible": facility.accessible,
         }
         for facility in facilities
     ]
@@ -88,8 +93,12 @@ def _facility(row: sa.Row[Any]) -> model.Facility:
     return model.Facility(
         id=row.id,
         name=row.name,
-        region=row.region,
+        # A name stored before regions were codes is read as its code.
+        region=regions.code_or_as_sent(row.region),
         serves=frozenset(model.Category(value) for value in row.serves),
         beds=row.beds,
         occupied=row.occupied,
+        child_unit=row.child_unit,
+        accepts_pregnant=row.accepts_pregnant,
+        accessible=row.accessible,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeAlias
@@ -25,17 +26,23 @@ class Category(StrEnum):
 
 
 CHILD_CATEGORIES = frozenset({Category.GIRLS, Category.BOYS})
+# Adults are served: a facility serving any houses no child outside a children's unit.
 ADULT_CATEGORIES = frozenset({Category.WOMEN, Category.MEN, Category.FAMILIES})
+
+# Why no facility may take the person at all (`unmet`), told in a refusal's detail.
+UNMET_CATEGORY = "served_category"
+UNMET_PREGNANCY = "pregnancy"
+UNMET_ACCESSIBILITY = "accessibility"
 
 
 def categories_for(is_child: bool, sex: str, accompanying_children: int) -> frozenset[Category]:
     """The categories a person may be placed in; any one of them is enough.
 
     A child's categories are child categories and nothing else, even a minor
-    parent's: a family shelter is an adult service. Where a child may sleep at
-    all is `houses_children`'s to say. An adult with children goes
-    to a family shelter only, not to a women's or men's one, because providers
-    told us single-adult shelters often cannot take a parent with children.
+    parent's. Where a child may sleep at all is `houses_children`'s to say. An
+    adult with children goes to a family shelter only, not to a women's or
+    men's one, because providers told us single-adult shelters often cannot
+    take a parent with children.
     When sex is other or unknown we offer both single-sex categories rather than
     refuse: the facility, not the algorithm, knows whether it can take the person.
     """
@@ -58,10 +65,17 @@ def _by_sex(sex: str, *, female: Category, male: Category) -> frozenset[Category
 class Facility:
     id: str
     name: str
+    # An ISO 3166-2 code (korpu_contracts.regions), as the request's.
     region: str
     serves: frozenset[Category]
     beds: int
     occupied: int
+    # A separate children's unit: a child may sleep here though adults are served.
+    child_unit: bool = False
+    # "Some agencies do not accept pregnant women": true unless the directory says so.
+    accepts_pregnant: bool = True
+    # Step-free, with a room and bathroom a person with a disability can use.
+    accessible: bool = False
 
     @property
     def free_beds(self) -> int:
@@ -82,6 +96,8 @@ class BedRequest:
     sex: str
     accompanying_children: int
     queued_seq: int
+    pregnant: bool = False
+    disability: bool = False
 
     @property
     def categories(self) -> frozenset[Category]:
@@ -90,6 +106,11 @@ class BedRequest:
 
 def serves(facility: Facility, request: BedRequest) -> bool:
     """Whether the facility may take this person at all, free bed or not."""
+    return serves_category(facility, request) and meets_needs(facility, request)
+
+
+def serves_category(facility: Facility, request: BedRequest) -> bool:
+    """Whether the facility serves people like this one: sex, age, with children or not."""
     if request.is_child:
         # Belt and braces for the one rule that must never break: only child categories count.
         wanted = request.categories & CHILD_CATEGORIES
@@ -97,15 +118,58 @@ def serves(facility: Facility, request: BedRequest) -> bool:
     return bool(facility.serves & request.categories)
 
 
+def meets_needs(facility: Facility, request: BedRequest) -> bool:
+    """Never a pregnant woman where pregnancy is not accepted; a disability only if accessible."""
+    if request.pregnant and not facility.accepts_pregnant:
+        return False
+    return facility.accessible or not request.disability
+
+
 def houses_children(facility: Facility) -> bool:
     """Whether a child may sleep here: never with unrelated adults (CoE art. 11(2)).
 
-    So no adult category may be served, a family one included: the families are
-    not the child's. Rejected: reading "girls" in a women's shelter's list as
-    enough, which housed a girl of 15 among adult women. A separate children's
-    unit, once the directory can say a facility has one, is the other way in.
+    Either no adult is served (only girls or boys), or the facility has a
+    separate children's unit (`child_unit`). A family shelter serves adults:
+    the parents there are not the child's. Rejected: reading "boys" in a men's
+    shelter's list as enough, which housed a boy of 15 with three adult men;
+    and counting "families" as a children's category, which would house a
+    child among other children's parents.
     """
-    return not facility.serves & ADULT_CATEGORIES
+    return facility.child_unit or not facility.serves & ADULT_CATEGORIES
+
+
+def unmet(request: BedRequest, facilities: Iterable[Facility]) -> str:
+    """Why no facility may take the person, for a refusal's detail (`UNMET_*`).
+
+    The category first: a facility of another category is no help whatever
+    else it offers. Then the needs no facility of the category meets; both when
+    each is met somewhere but never together.
+    """
+    of_category = [f for f in facilities if serves_category(f, request)]
+    if not of_category:
+        return UNMET_CATEGORY
+    missing = []
+    if request.pregnant and not any(f.accepts_pregnant for f in of_category):
+        missing.append(UNMET_PREGNANCY)
+    if request.disability and not any(f.accessible for f in of_category):
+        missing.append(UNMET_ACCESSIBILITY)
+    return "_and_".join(missing or [UNMET_PREGNANCY, UNMET_ACCESSIBILITY])
+
+
+Detail = dict[str, str | int | bool | None]
+
+
+def placement_detail(facility: Facility, requested_region: str | None) -> Detail:
+    """What the referrer is told of a bed: where, and whether outside the region asked for.
+
+    `out_of_region` only when true, so that an answer inside the region reads
+    as it always did. The region is the facility's code; the person's other help
+    follows it (docs/domain.md).
+    """
+    detail: Detail = {"facility": facility.name, "region": facility.region}
+    if requested_region is not None and facility.region != requested_region:
+        detail["out_of_region"] = True
+    return detail
 
 
 @dataclass(frozen=True)
@@ -123,6 +187,13 @@ class Waitlisted:
 @dataclass(frozen=True)
 class Rejected:
     reason: str
+    # What no facility offers (`unmet`), said in the answer's detail.
+    unmet: str | None = None
+
+    @property
+    def detail(self) -> Detail:
+        """What the refusal's answer says: `{"unmet": ...}` when known."""
+        return {} if self.unmet is None else {"unmet": self.unmet}
 
 
 Decision: TypeAlias = Placed | Waitlisted | Rejected

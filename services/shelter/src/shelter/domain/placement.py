@@ -16,9 +16,10 @@ def decide(
 
     `waiting` is the current waitlist, needed for the position when no bed is free.
     """
+    facilities = list(facilities)
     suitable = [f for f in facilities if model.serves(f, request)]
     if not suitable:
-        return model.Rejected(reason=model.NOT_ELIGIBLE)
+        return model.Rejected(model.NOT_ELIGIBLE, model.unmet(request, facilities))
     with_bed = [f for f in suitable if f.free_beds > 0]
     if not with_bed:
         return model.Waitlisted(position=waitlist.waitlist_position(request, waiting))
