@@ -18,15 +18,17 @@ RUN groupadd --system korpu \
 WORKDIR /app
 COPY . /app
 
-# The same install as scripts/bootstrap, pinned by constraints.txt. The pip cache
-# mount keeps rebuilds fast without leaving the cache in the image.
+# The same install as scripts/bootstrap (every folder under services/), pinned by
+# constraints.txt. The pip cache mount keeps rebuilds fast without leaving the cache
+# in the image.
 RUN --mount=type=cache,target=/root/.cache/pip \
     pip install -c constraints.txt \
       -e shared/contracts -e shared/runtime -e shared/provider_kit \
-      -e services/referral -e services/shelter -e services/employment -e services/legal_aid \
+      $(for service in services/*/; do printf -- '-e %s ' "$service"; done) \
       -e .
 
 USER korpu
-# referral 8080, shelter 8081, employment 8082, legal_aid 8083
-EXPOSE 8080 8081 8082 8083
+# The referral service's port; each provider's (8081 and on, in the order of the list of
+# services) is exposed by its block in docker-compose.yml.
+EXPOSE 8080
 CMD ["korpu", "serve", "referral"]

@@ -9,17 +9,21 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 
+from korpu_contracts import vocabulary
 from korpu_runtime import api_keys, audit
 from korpu_runtime.consumer import Subscription
 from korpu_runtime.settings import ServiceSettings
 
 T = TypeVar("T")
 
+# Every provider, from the one list of services (docs/adding-a-provider.md): its package
+# `services/<name>/src/<name>`, whose `bootstrap` is built by the provider kit.
+PROVIDERS: tuple[str, ...] = tuple(str(service) for service in vocabulary.Service)
+REFERRAL = "referral"
 # Start order: providers first, so the referral service's first requests find readers.
-SERVICES = ("shelter", "employment", "legal_aid", "referral")
-PROVIDERS = ("shelter", "employment", "legal_aid")
+SERVICES: tuple[str, ...] = (*PROVIDERS, REFERRAL)
 # Which key of a seed file each provider loads.
-DIRECTORY_KEYS = {"shelters": "shelter", "programs": "employment", "lawyers": "legal_aid"}
+DIRECTORY_KEYS: dict[str, str] = {service.seed_key: str(service) for service in vocabulary.Service}
 
 
 def bootstrap(service: str) -> ModuleType:

@@ -1,5 +1,5 @@
 """The `korpu` command: up, demo, serve, migrate, org, seed, status, dlq, recover, audit, erase,
-keys, duplicates, redis-acl."""
+keys, duplicates, generate, redis-acl, openapi."""
 
 from __future__ import annotations
 
@@ -60,6 +60,14 @@ def _parser() -> argparse.ArgumentParser:
     openapi = commands.add_parser("openapi", help="write each service's OpenAPI document")
     openapi.add_argument("--check", action="store_true", help="fail when docs/openapi is stale")
     openapi.set_defaults(run=lambda args: _openapi(args.check))
+
+    generate = commands.add_parser(
+        "generate",
+        help="write every file made from the list of services: compose, databases, Redis "
+        "users, AsyncAPI, event schemas, OpenAPI (docs/adding-a-provider.md)",
+    )
+    generate.add_argument("--check", action="store_true", help="fail when a file is stale")
+    generate.set_defaults(run=lambda args: _generate(args.check))
 
     redis_acl = commands.add_parser(
         "redis-acl", help="write deploy/redis-users.acl, each service's Redis user"
@@ -258,6 +266,12 @@ def _openapi(check: bool) -> int:
     from korpu import openapi
 
     return openapi.write_or_check(check)
+
+
+def _generate(check: bool) -> int:
+    from korpu import generate
+
+    return generate.write_or_check(check)
 
 
 def _redis_acl(check: bool) -> int:

@@ -20,10 +20,13 @@ from korpu.supervisor import Stack
 REPOSITORY = Path(__file__).resolve().parents[2]
 DEFAULT_DIRECTORY = REPOSITORY / "deploy" / "demo-directory.json"
 SETTLE_SECONDS = 20.0
-ALL = ["shelter", "employment", "legal_aid"]
-GRANTED = {"shelter": "granted", "employment": "granted", "legal_aid": "granted"}
-CHILD = {"shelter": "not_required_child", "employment": "not_required_child",
-         "legal_aid": "not_required_child"}  # fmt: skip
+# Every kind of help, from the list of services: the demo asks for all of them.
+ALL = list(catalog.PROVIDERS)
+GRANTED = dict.fromkeys(ALL, "granted")
+CHILD = dict.fromkeys(ALL, "not_required_child")
+# The table's column of each kind of help (the last one is not padded).
+WIDTHS = {"shelter": 58}
+WIDTH = 28
 
 
 @dataclass(frozen=True)
@@ -151,8 +154,8 @@ def _settle(client: httpx.Client, ids: list[str], promoted_from: str | None = No
 def _print_table(client: httpx.Client, ids: dict[str, str]) -> None:
     labels = {case.reference: case.label for case in samples()}
     print()
-    print(f"{'reference':<10} {'who':<36} {'referral':<12} {'shelter':<58} "
-          f"{'employment':<28} legal aid")  # fmt: skip
+    print(f"{'reference':<10} {'who':<36} {'referral':<12} "
+          + _cells({name: name.replace("_", " ") for name in ALL}))  # fmt: skip
     references = {referral_id: reference for reference, referral_id in ids.items()}
     linked = []
     for reference, referral_id in ids.items():
@@ -161,8 +164,7 @@ def _print_table(client: httpx.Client, ids: dict[str, str]) -> None:
         # The answers' details (a facility, a reason) come from the providers, over the bus.
         output.show(
             f"{reference:<10} {labels[reference]:<36} {view['status']:<12} "
-            f"{_cell(services.get('shelter')):<58} {_cell(services.get('employment')):<28} "
-            f"{_cell(services.get('legal_aid'))}"
+            + _cells({name: _cell(services.get(name)) for name in ALL})
         )
         for flag in view.get("flags", []):
             if flag["kind"] == "possible_duplicate":
@@ -170,6 +172,12 @@ def _print_table(client: httpx.Client, ids: dict[str, str]) -> None:
     for reference, open_case in linked:
         print(f"{reference} is the person of {open_case}, whose case is open: linked to it, "
               "flagged, coordinated once.")  # fmt: skip
+
+
+def _cells(by_service: dict[str, str]) -> str:
+    """One cell per kind of help, in the list's order, padded to its column."""
+    cells = [f"{by_service[name]:<{WIDTHS.get(name, WIDTH)}}" for name in ALL]
+    return " ".join(cells).rstrip()
 
 
 def _print_beds(shelter_url: str) -> None:

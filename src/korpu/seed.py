@@ -19,11 +19,11 @@ def read(path: Path) -> dict[str, list[dict[str, Any]]]:
     except (OSError, json.JSONDecodeError) as error:
         raise SeedError(f"{path}: {error}") from error
     if not isinstance(document, dict):
-        raise SeedError(f"{path}: expected a JSON object with shelters, programs, lawyers")
+        raise SeedError(f"{path}: expected a JSON object with {', '.join(catalog.DIRECTORY_KEYS)}")
     unknown = set(document) - set(catalog.DIRECTORY_KEYS)
     if unknown:
         raise SeedError(
-            f"{path}: unknown keys {sorted(unknown)}; known: shelters, programs, lawyers"
+            f"{path}: unknown keys {sorted(unknown)}; known: {', '.join(catalog.DIRECTORY_KEYS)}"
         )
     for key, entries in document.items():
         if not isinstance(entries, list):

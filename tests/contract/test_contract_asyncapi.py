@@ -8,15 +8,23 @@ from typing import Any
 import pytest
 
 from korpu_contracts import asyncapi, intake, referral, registry, streams
+from korpu_contracts.vocabulary import Service
 
 DOC = asyncapi.build()
-REQUESTS = (streams.SHELTER_REQUESTS, streams.EMPLOYMENT_REQUESTS, streams.LEGAL_AID_REQUESTS)
 UPDATES = tuple(streams.UPDATES_BY_SERVICE.values())
-PROVIDERS = {
-    "shelter": streams.SHELTER_REQUESTS,
-    "employment": streams.EMPLOYMENT_REQUESTS,
-    "legal_aid": streams.LEGAL_AID_REQUESTS,
-}
+# Every provider in the list of services -> the stream of its requests.
+PROVIDERS = {str(service): streams.requests(service) for service in Service}
+REQUESTS = tuple(PROVIDERS.values())
+FIRST_PROVIDERS = ("shelter", "employment", "legal_aid")
+
+
+@pytest.mark.parametrize("name", FIRST_PROVIDERS)
+def test_the_first_providers_streams_and_group_keep_their_names(name: str) -> None:
+    # Deployments rely on these names: deriving them from the list must not change them.
+    assert streams.REQUESTS_BY_SERVICE[name] == f"korpu.{name}.requests"
+    assert streams.UPDATES_BY_SERVICE[name] == f"korpu.{name}.updates"
+    assert streams.group(Service(name)) == name
+    assert [str(service) for service in Service][:3] == list(FIRST_PROVIDERS)
 
 
 def _refs(node: Any) -> Iterator[str]:
@@ -65,9 +73,7 @@ def test_every_stream_is_a_channel_addressed_by_its_name() -> None:
     [
         (streams.INTAKE, streams.GROUP_REFERRAL_INTAKE),
         *((stream, streams.GROUP_REFERRAL_COORDINATOR) for stream in UPDATES),
-        (streams.SHELTER_REQUESTS, streams.GROUP_SHELTER),
-        (streams.EMPLOYMENT_REQUESTS, streams.GROUP_EMPLOYMENT),
-        (streams.LEGAL_AID_REQUESTS, streams.GROUP_LEGAL_AID),
+        *((streams.requests(service), streams.group(service)) for service in Service),
     ],
 )
 def test_a_channel_names_the_consumer_group_reading_it(stream: str, group: str) -> None:

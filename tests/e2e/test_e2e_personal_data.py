@@ -14,6 +14,7 @@ import httpx
 import pytest
 import redis
 
+from korpu import catalog
 from korpu_contracts import intake, streams
 from korpu_contracts.envelope import Envelope
 from korpu_runtime.database import Database
@@ -289,7 +290,7 @@ def test_a_name_sent_as_a_field_name_or_key_is_not_echoed_over_http(run: Run) ->
 
 def test_no_database_holds_the_person_in_clear(run: Run) -> None:
     """Providers hold nothing of the person; the referral service holds it sealed."""
-    for service in ("referral", "shelter", "employment", "legal_aid"):
+    for service in catalog.SERVICES:
         path = run.data_dir / f"{service}.db"
         assert path.exists(), path
         with sqlite3.connect(path) as conn:

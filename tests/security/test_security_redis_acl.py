@@ -16,6 +16,7 @@ import redis
 
 from korpu import catalog, redis_acl
 from korpu_contracts import streams
+from korpu_contracts.vocabulary import Service
 from support.acl_redis import AclRedis, compose_users, embedded_users
 
 ENTRY = (streams.ENTRY_FIELD, "{}")
@@ -87,9 +88,7 @@ def test_a_provider_can_neither_trim_delete_nor_regroup_what_it_does_not_own(
         assert _refused(client, "XRANGE", stream, "-", "+"), stream
         assert _refused(client, "XDEL", stream, "0-1"), stream
     # Its own requests: read through its group, never rewound, destroyed or deleted from.
-    group = {"shelter": streams.GROUP_SHELTER, "employment": streams.GROUP_EMPLOYMENT}.get(
-        provider, streams.GROUP_LEGAL_AID
-    )
+    group = streams.group(Service(provider))
     assert _refused(client, "XGROUP", "DESTROY", own_requests, group)
     assert _refused(client, "XGROUP", "SETID", own_requests, group, "$")
     assert _refused(client, "XDEL", own_requests, "0-1")

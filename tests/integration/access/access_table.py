@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+from korpu import catalog
 from korpu_runtime import provider_access
 from referral.adapters import organizations
 from support.referrals import referral_body
@@ -98,9 +99,12 @@ def _provider(directory_path: str) -> dict[Route, Access]:
 
 
 # Service (as `korpu.catalog.SERVICES` names it) -> every route its app serves.
+# A provider's directory route is its own (`/v1/facilities`); the rest is the kit's.
 ROUTES: dict[str, dict[Route, Access]] = {
     "referral": EVERY_SERVICE | REFERRAL,
-    "shelter": EVERY_SERVICE | _provider("/v1/facilities"),
-    "employment": EVERY_SERVICE | _provider("/v1/programs"),
-    "legal_aid": EVERY_SERVICE | _provider("/v1/lawyers"),
+    **{
+        name: EVERY_SERVICE
+        | _provider(f"/v1/{catalog.bootstrap(name).SERVICE.provider.directory_route}")
+        for name in catalog.PROVIDERS
+    },
 }

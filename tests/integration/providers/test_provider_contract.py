@@ -145,7 +145,7 @@ async def test_a_bad_directory_is_refused_whole_naming_each_bad_field(provider: 
         await provider.service.db.run(lambda conn: kit.load(conn, [good, good]))
 
     named = [error.split(":")[0] for error in refused.value.errors]
-    assert named == [f"{kit.provider.seed_key}[1].colour"]
+    assert named == [f"{kit.provider.service.seed_key}[1].colour"]
     assert await provider.directory() == []
 
 

@@ -144,10 +144,10 @@ async def test_the_agencys_own_answers_for_each_purpose_settle_the_review(
     actor = await _actor(referral_service)
 
     # Still standing on not_required_child for legal aid: the review stays open.
-    await _change(referral_service, actor, referral_id, Purpose.SHELTER, Consent.GRANTED)
+    await _change(referral_service, actor, referral_id, Purpose(Service.SHELTER), Consent.GRANTED)
     view = await cases.view(referral_service, referral_id)
     assert _flags(view) == [("consent_review_due", True)]
-    await _change(referral_service, actor, referral_id, Purpose.LEGAL_AID, Consent.REFUSED)
+    await _change(referral_service, actor, referral_id, Purpose(Service.LEGAL_AID), Consent.REFUSED)
 
     view = await cases.view(referral_service, referral_id)
     assert _flags(view) == [("consent_review_due", False)]
@@ -162,7 +162,11 @@ async def test_the_agencys_own_answers_for_each_purpose_settle_the_review(
     assert await _review(referral_service).run_once(today=BIRTHDAY + dt.timedelta(days=1)) == []
     with pytest.raises(exceptions.NotAChild):
         await _change(
-            referral_service, actor, referral_id, Purpose.SHELTER, Consent.NOT_REQUIRED_CHILD
+            referral_service,
+            actor,
+            referral_id,
+            Purpose(Service.SHELTER),
+            Consent.NOT_REQUIRED_CHILD,
         )
 
 
@@ -173,7 +177,7 @@ async def test_an_answer_after_the_birthday_but_before_the_sweep_raises_and_sett
     referral_id = await cases.submit(referral_service, body, "c-1")
     actor = await _actor(referral_service)
 
-    await _change(referral_service, actor, referral_id, Purpose.SHELTER, Consent.GRANTED)
+    await _change(referral_service, actor, referral_id, Purpose(Service.SHELTER), Consent.GRANTED)
 
     view = await cases.view(referral_service, referral_id)
     assert _flags(view) == [("consent_review_due", False)]

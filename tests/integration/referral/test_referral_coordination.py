@@ -165,10 +165,10 @@ async def test_withdrawal_cancels_every_open_task_and_late_answers_change_nothin
     assert withdrawn.json()["status"] == "withdrawn"
     assert {s["status"] for s in withdrawn.json()["services"].values()} == {"cancelled"}
 
-    for service, stream in streams.REQUESTS_BY_SERVICE.items():
+    for service in requests:  # every service the referral needed
         events = await bus.wait_for_events(
             referral_service.redis_url,
-            stream,
+            streams.REQUESTS_BY_SERVICE[service],
             lambda events: any(e.type == referral.TaskCancelled.TYPE for e in events),
             message=f"{service} never told of the withdrawal",
         )

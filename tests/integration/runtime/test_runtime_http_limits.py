@@ -16,9 +16,8 @@ from referral.entrypoints import http as referral_http
 # A route of each service that takes a body, and the limit it is held to.
 BODY_ROUTES = {
     "referral": ("/v1/referrals", referral_http.MAX_BODY_BYTES),
-    "shelter": ("/v1/tasks/t-1/complete", http.MAX_BODY_BYTES),
-    "employment": ("/v1/tasks/t-1/complete", http.MAX_BODY_BYTES),
-    "legal_aid": ("/v1/tasks/t-1/complete", http.MAX_BODY_BYTES),
+    # Every provider's, the kit's route completing a task.
+    **{name: ("/v1/tasks/t-1/complete", http.MAX_BODY_BYTES) for name in catalog.PROVIDERS},
 }
 
 

@@ -86,7 +86,13 @@ def test_coming_of_age_needs_a_known_birth_date_and_a_birthday_during_the_case()
 
 
 def test_the_review_is_settled_only_when_no_purpose_stands_on_not_required_child() -> None:
-    both = {Purpose.SHELTER: Consent.GRANTED, Purpose.LEGAL_AID: Consent.NOT_REQUIRED_CHILD}
+    both = {
+        Purpose(Service.SHELTER): Consent.GRANTED,
+        Purpose(Service.LEGAL_AID): Consent.NOT_REQUIRED_CHILD,
+    }
     assert not consent.review_settled(both, Consent.GRANTED)
-    settled = {Purpose.SHELTER: Consent.GRANTED, Purpose.LEGAL_AID: Consent.REFUSED}
+    settled = {
+        Purpose(Service.SHELTER): Consent.GRANTED,
+        Purpose(Service.LEGAL_AID): Consent.REFUSED,
+    }
     assert consent.review_settled(settled, Consent.REFUSED)

@@ -69,7 +69,10 @@ def test_a_task_is_asked_for_only_with_consent_or_for_a_child_without_need_of_it
 
 def test_each_need_becomes_one_task_in_order_consent_missing_where_not_consented() -> None:
     needs = [Service.SHELTER, Service.EMPLOYMENT, Service.LEGAL_AID]
-    given = {Purpose.SHELTER: Consent.GRANTED, Purpose.EMPLOYMENT: Consent.REFUSED}
+    given = {
+        Purpose(Service.SHELTER): Consent.GRANTED,
+        Purpose(Service.EMPLOYMENT): Consent.REFUSED,
+    }
     tasks = model.plan_tasks(needs, given, child=False)
     assert [(t.service, t.status, t.reason) for t in tasks] == [
         (Service.SHELTER, TaskStatus.REQUESTED, None),
@@ -79,7 +82,7 @@ def test_each_need_becomes_one_task_in_order_consent_missing_where_not_consented
 
 
 def test_not_required_child_asks_for_a_childs_task_and_never_an_adults() -> None:
-    given = {Purpose.LEGAL_AID: Consent.NOT_REQUIRED_CHILD}
+    given = {Purpose(Service.LEGAL_AID): Consent.NOT_REQUIRED_CHILD}
     [child_task] = model.plan_tasks([Service.LEGAL_AID], given, child=True)
     [adult_task] = model.plan_tasks([Service.LEGAL_AID], given, child=False)
     assert (child_task.status, child_task.reason) == (TaskStatus.REQUESTED, None)
@@ -155,5 +158,5 @@ def test_received_on_the_18th_birthday_is_no_coming_of_age_but_today_being_it_is
 
 
 def test_the_service_a_purpose_is_consent_for() -> None:
-    assert consent.service_of(Purpose.SHELTER) is Service.SHELTER
+    assert consent.service_of(Purpose(Service.SHELTER)) is Service.SHELTER
     assert consent.service_of(Purpose.REPORTING) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from employment.provider import Employment
 from korpu_provider.bootstrap import Entrypoints
 
-SERVICE = Entrypoints(Employment(), http_port=8082, title="Körpü employment service")
+SERVICE = Entrypoints(Employment())
 Settings, SUBSCRIPTIONS = SERVICE.settings, SERVICE.subscriptions
 build_service, build_app, seed = SERVICE.build_service, SERVICE.build_app, SERVICE.seed
 KEYRING, TRAIL, METADATA = SERVICE.keyring, SERVICE.trail, SERVICE.metadata  # for the CLI

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from employment.adapters import programs, tables
 from employment.domain import enrolment, model
-from korpu_contracts import intake, referral, regions, streams
+from korpu_contracts import intake, referral, regions
 from korpu_contracts.vocabulary import Service
 from korpu_provider.answers import Detail
 from korpu_provider.tasks import Row, Tasks
@@ -39,8 +39,6 @@ class Employment:
     """Seats in vocational programs (CoE art. 12(4)); age and language decide who is admitted."""
 
     service = Service.EMPLOYMENT
-    requests, group = streams.EMPLOYMENT_REQUESTS, streams.GROUP_EMPLOYMENT
-    updates = streams.EMPLOYMENT_UPDATES
     schema = tables.schema
     # A tombstone's NOT NULL columns: no request yet, so no child and no language.
     tasks = Tasks(
@@ -48,7 +46,7 @@ class Employment:
         holds="program_id",
         tombstone={"requested": False, "is_child": False, "languages": []},
     )
-    seed_key, directory_route = "programs", "programs"
+    directory_route = "programs"
     entries = TypeAdapter(list[ProgramEntry])
     directory = staticmethod(programs.directory)
     decide = staticmethod(enrolment.decide)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from korpu_provider.bootstrap import Entrypoints
 from legal_aid.provider import LegalAid
 
-SERVICE = Entrypoints(LegalAid(), http_port=8083, title="Körpü legal aid service")
+SERVICE = Entrypoints(LegalAid())
 Settings, SUBSCRIPTIONS = SERVICE.settings, SERVICE.subscriptions
 build_service, build_app, seed = SERVICE.build_service, SERVICE.build_app, SERVICE.seed
 KEYRING, TRAIL, METADATA = SERVICE.keyring, SERVICE.trail, SERVICE.metadata  # for the CLI

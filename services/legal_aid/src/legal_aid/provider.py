@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from sqlalchemy.engine import Connection
 
-from korpu_contracts import intake, referral, streams
+from korpu_contracts import intake, referral
 from korpu_contracts.vocabulary import Service
 from korpu_provider.answers import Detail
 from korpu_provider.tasks import Row, Tasks
@@ -37,11 +37,9 @@ class LegalAid:
     """Lawyers giving free legal aid (CoE art. 15) in their regions, up to a caseload cap."""
 
     service = Service.LEGAL_AID
-    requests, group = streams.LEGAL_AID_REQUESTS, streams.GROUP_LEGAL_AID
-    updates = streams.LEGAL_AID_UPDATES
     schema = tables.schema
     tasks = Tasks(tables.tasks, holds="lawyer_id", tombstone={"languages": [], "is_child": False})
-    seed_key, directory_route = "lawyers", "lawyers"
+    directory_route = "lawyers"
     entries = TypeAdapter(list[LawyerEntry])
     directory = staticmethod(lawyers.directory)
     decide = staticmethod(assignment.decide)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from korpu_provider.bootstrap import Entrypoints
 from shelter.provider import Shelter
 
-SERVICE = Entrypoints(Shelter(), http_port=8081, title="Körpü shelter service")
+SERVICE = Entrypoints(Shelter())
 Settings, SUBSCRIPTIONS = SERVICE.settings, SERVICE.subscriptions
 build_service, build_app, seed = SERVICE.build_service, SERVICE.build_app, SERVICE.seed
 KEYRING, TRAIL, METADATA = SERVICE.keyring, SERVICE.trail, SERVICE.metadata  # for the CLI

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import pydantic
 from sqlalchemy.engine import Connection
 
-from korpu_contracts import intake, referral, regions, streams
+from korpu_contracts import intake, referral, regions
 from korpu_contracts.vocabulary import Service
 from korpu_provider.answers import Detail
 from korpu_provider.tasks import Row, Tasks
@@ -37,11 +37,9 @@ class Shelter:
     """Beds in facilities; the person's categories decide where they may sleep."""
 
     service = Service.SHELTER
-    requests, group = streams.SHELTER_REQUESTS, streams.GROUP_SHELTER
-    updates = streams.SHELTER_UPDATES
     schema = tables.schema
     tasks = Tasks(tables.tasks, holds="facility_id", tombstone={"awaiting_request": True})
-    seed_key, directory_route = "shelters", "facilities"
+    directory_route = "facilities"
     entries = pydantic.TypeAdapter(list[ShelterEntry])
     directory = staticmethod(facilities.directory)
     decide = staticmethod(placement.decide)

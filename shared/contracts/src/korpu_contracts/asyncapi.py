@@ -72,15 +72,18 @@ STREAM_DESCRIPTIONS: Final[dict[str, str]] = {
         "Every change of the coordinated status of one organization's referrals, however "
         "they were sent (HTTP or bus). Only that organization's Redis user may read it."
     ),
-    streams.SHELTER_REQUESTS: "Task requests and cancellations for the shelter service.",
-    streams.EMPLOYMENT_REQUESTS: "Task requests and cancellations for the employment service.",
-    streams.LEGAL_AID_REQUESTS: "Task requests and cancellations for the legal aid service.",
     **{
-        stream: (
+        streams.requests(service): (
+            f"Task requests and cancellations for the {service.replace('_', ' ')} service."
+        )
+        for service in vocabulary.Service
+    },
+    **{
+        streams.updates(service): (
             f"The {service} service's answers about its tasks, read by the referral "
             "coordinator. Only that service may add to it."
         )
-        for service, stream in streams.UPDATES_BY_SERVICE.items()
+        for service in vocabulary.Service
     },
 }
 
@@ -97,9 +100,7 @@ STREAM_PAYLOADS: Final[dict[str, tuple[type[Payload], ...]]] = {
 }
 
 PROVIDER_GROUPS: Final[dict[str, str]] = {
-    vocabulary.Service.SHELTER: streams.GROUP_SHELTER,
-    vocabulary.Service.EMPLOYMENT: streams.GROUP_EMPLOYMENT,
-    vocabulary.Service.LEGAL_AID: streams.GROUP_LEGAL_AID,
+    str(service): streams.group(service) for service in vocabulary.Service
 }
 
 
@@ -113,31 +114,29 @@ def roles() -> list[tuple[str, Action, str, str | None]]:
         (REFERRAL, "send", streams.REFERRAL_STATUS, None),
         (AGENCY, "receive", streams.REFERRAL_STATUS, None),
     ]
-    for service, stream in streams.REQUESTS_BY_SERVICE.items():
-        if service not in PROVIDER_GROUPS:
-            raise ValueError(f"no consumer group for the provider stream {stream}")
+    for service in vocabulary.Service:
+        name, requests, updates = str(service), streams.requests(service), streams.updates(service)
         table += [
-            (REFERRAL, "send", stream, None),
-            (service, "receive", stream, PROVIDER_GROUPS[service]),
-            (service, "send", streams.UPDATES_BY_SERVICE[service], None),
-            (
-                REFERRAL,
-                "receive",
-                streams.UPDATES_BY_SERVICE[service],
-                streams.GROUP_REFERRAL_COORDINATOR,
-            ),
+            (REFERRAL, "send", requests, None),
+            (name, "receive", requests, streams.group(service)),
+            (name, "send", updates, None),
+            (REFERRAL, "receive", updates, streams.GROUP_REFERRAL_COORDINATOR),
         ]
     return table
 
 
 def channel_ids() -> dict[str, str]:
-    """Stream name -> channel id: the constant's name in `streams`, lower case."""
-    names = {
-        value: name.lower()
-        for name, value in vars(streams).items()
-        if name.isupper() and isinstance(value, str) and value in streams.ALL
+    """Stream name -> channel id: `intake`, `intake_replies`, `referral_status`, then
+    `<provider>_requests` and `<provider>_updates` for each provider."""
+    ids = {
+        streams.INTAKE: "intake",
+        streams.INTAKE_REPLIES: "intake_replies",
+        streams.REFERRAL_STATUS: "referral_status",
     }
-    return {stream: names[stream] for stream in streams.ALL}
+    for service in vocabulary.Service:
+        ids[streams.requests(service)] = f"{service}_requests"
+        ids[streams.updates(service)] = f"{service}_updates"
+    return {stream: ids[stream] for stream in streams.ALL}
 
 
 def message_id(event_type: str, version: int) -> str:

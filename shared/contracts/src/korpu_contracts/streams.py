@@ -3,6 +3,8 @@
 import re
 from typing import Final
 
+from korpu_contracts.vocabulary import Service
+
 # The three streams between the referral service and one agency on the bus: one of
 # each per organization, named by its id (`{organization_id}` below is a template,
 # filled by the functions after it). On a Redis with users (korpu.redis_acl), each
@@ -64,40 +66,45 @@ def pattern(template: str) -> str:
     return template.replace("{organization_id}", "*")
 
 
-# Task requests and cancellations, one stream per receiving service.
-SHELTER_REQUESTS: Final = "korpu.shelter.requests"
-EMPLOYMENT_REQUESTS: Final = "korpu.employment.requests"
-LEGAL_AID_REQUESTS: Final = "korpu.legal_aid.requests"
-# Each provider's answers about its tasks, read by the referral coordinator: one stream
-# per provider, so that on a Redis with the per-service users (korpu.redis_acl) a provider
-# can add answers only as itself, and can neither trim, block (an entry with the highest
-# id) nor forge another provider's answers. Rejected: one stream all providers add to,
-# which Redis's permissions cannot split by writer.
-SHELTER_UPDATES: Final = "korpu.shelter.updates"
-EMPLOYMENT_UPDATES: Final = "korpu.employment.updates"
-LEGAL_AID_UPDATES: Final = "korpu.legal_aid.updates"
+# Task requests and cancellations, one stream per receiving service; each provider's
+# answers about its tasks, read by the referral coordinator: one stream per provider, so
+# that on a Redis with the per-service users (korpu.redis_acl) a provider can add answers
+# only as itself, and can neither trim, block (an entry with the highest id) nor forge
+# another provider's answers. Rejected: one stream all providers add to, which Redis's
+# permissions cannot split by writer. Named from the provider's name (`Service`, the one
+# list of providers): deployments rely on these names, so they never change.
 
-REQUESTS_BY_SERVICE: Final[dict[str, str]] = {
-    "shelter": SHELTER_REQUESTS,
-    "employment": EMPLOYMENT_REQUESTS,
-    "legal_aid": LEGAL_AID_REQUESTS,
-}
-UPDATES_BY_SERVICE: Final[dict[str, str]] = {
-    "shelter": SHELTER_UPDATES,
-    "employment": EMPLOYMENT_UPDATES,
-    "legal_aid": LEGAL_AID_UPDATES,
-}
+
+def requests(service: Service) -> str:
+    """The stream of task requests and cancellations `service` reads."""
+    return f"korpu.{Service(service)}.requests"
+
+
+def updates(service: Service) -> str:
+    """The stream `service` answers about its tasks on."""
+    return f"korpu.{Service(service)}.updates"
+
+
+def group(service: Service) -> str:
+    """The consumer group `service` reads its requests through: its own name."""
+    return str(Service(service))
+
+
+REQUESTS_BY_SERVICE: Final[dict[str, str]] = {str(s): requests(s) for s in Service}
+UPDATES_BY_SERVICE: Final[dict[str, str]] = {str(s): updates(s) for s in Service}
+
+# The first providers' names, kept as aliases of the functions above.
+SHELTER_REQUESTS: Final = requests(Service.SHELTER)
+EMPLOYMENT_REQUESTS: Final = requests(Service.EMPLOYMENT)
+LEGAL_AID_REQUESTS: Final = requests(Service.LEGAL_AID)
+SHELTER_UPDATES: Final = updates(Service.SHELTER)
+EMPLOYMENT_UPDATES: Final = updates(Service.EMPLOYMENT)
+LEGAL_AID_UPDATES: Final = updates(Service.LEGAL_AID)
 
 ALL: Final = (
-    INTAKE,
-    INTAKE_REPLIES,
-    REFERRAL_STATUS,
-    SHELTER_REQUESTS,
-    EMPLOYMENT_REQUESTS,
-    LEGAL_AID_REQUESTS,
-    SHELTER_UPDATES,
-    EMPLOYMENT_UPDATES,
-    LEGAL_AID_UPDATES,
+    *PER_ORGANIZATION,
+    *REQUESTS_BY_SERVICE.values(),
+    *UPDATES_BY_SERVICE.values(),
 )
 
 # Who may write each stream: the service whose signature a reader accepts on its
@@ -108,9 +115,7 @@ PRODUCERS: Final[dict[str, tuple[str, ...]]] = {
     INTAKE: (),
     INTAKE_REPLIES: ("referral",),
     REFERRAL_STATUS: ("referral",),
-    SHELTER_REQUESTS: ("referral",),
-    EMPLOYMENT_REQUESTS: ("referral",),
-    LEGAL_AID_REQUESTS: ("referral",),
+    **{stream: ("referral",) for stream in REQUESTS_BY_SERVICE.values()},
     **{stream: (service,) for service, stream in UPDATES_BY_SERVICE.items()},
 }
 
@@ -127,12 +132,12 @@ READERS: Final[dict[str, str]] = {
     **{stream: service for service, stream in REQUESTS_BY_SERVICE.items()},
 }
 
-# Consumer groups: one per reading service role.
+# Consumer groups: one per reading service role (a provider's: `group(service)`).
 GROUP_REFERRAL_INTAKE: Final = "referral-intake"
 GROUP_REFERRAL_COORDINATOR: Final = "referral-coordinator"
-GROUP_SHELTER: Final = "shelter"
-GROUP_EMPLOYMENT: Final = "employment"
-GROUP_LEGAL_AID: Final = "legal_aid"
+GROUP_SHELTER: Final = group(Service.SHELTER)
+GROUP_EMPLOYMENT: Final = group(Service.EMPLOYMENT)
+GROUP_LEGAL_AID: Final = group(Service.LEGAL_AID)
 
 # The single field of every stream entry: one JSON document, the envelope.
 ENTRY_FIELD: Final = "event"

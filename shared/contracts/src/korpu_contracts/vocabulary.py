@@ -1,12 +1,39 @@
 """Closed vocabularies shared by the HTTP contract and the events (README, docs/domain.md)."""
 
+from __future__ import annotations
+
 from enum import StrEnum
 
 
+# The kinds of help Körpü coordinates, one provider service each: THE list of services.
+#
+# Everything naming a provider derives from this list: its streams and consumer group
+# (`streams.requests`, `updates`, `group`), consent purposes (`Purpose`), the AsyncAPI
+# document, the CLI's catalog (`korpu.catalog`), its Redis user, its database, its
+# compose service and its default HTTP port (8081 + its place here). What cannot be
+# derived at import time is written by `korpu generate` (docs/adding-a-provider.md).
+#
+# One line per provider: `NAME = "name", "seed key"`. The name is its package under
+# `services/`, its Redis user, database and stream segment, so it never changes once
+# deployed; the seed key is its section of a seed file (`korpu seed`). Add a new one at
+# the end: the place in the list gives the port. (No docstring: it would land in the
+# published schemas.)
 class Service(StrEnum):
-    SHELTER = "shelter"
-    EMPLOYMENT = "employment"
-    LEGAL_AID = "legal_aid"
+    seed_key: str
+
+    def __new__(cls, name: str, seed_key: str = "") -> Service:
+        # Called once per line, as the class is made (`Service("shelter")` later looks
+        # a member up); the default only lets a type checker read such a lookup.
+        if not seed_key:
+            raise ValueError(f"the provider {name!r} needs its seed key")
+        member = str.__new__(cls, name)
+        member._value_ = name
+        member.seed_key = seed_key
+        return member
+
+    SHELTER = "shelter", "shelters"
+    EMPLOYMENT = "employment", "programs"
+    LEGAL_AID = "legal_aid", "lawyers"
 
 
 # The service that houses the person, and the services whose help is given where the
@@ -38,9 +65,13 @@ class Purpose(StrEnum):
     Kept apart from `Service` so that a purpose never becomes a task.
     """
 
-    SHELTER = Service.SHELTER.value
-    EMPLOYMENT = Service.EMPLOYMENT.value
-    LEGAL_AID = Service.LEGAL_AID.value
+    # One member per service, of the same name and value, made from `Service` (so a
+    # provider is added in one place); spell one `Purpose(Service.SHELTER)`.
+
+    _ignore_ = "purposes service"
+    purposes = vars()
+    for service in Service:
+        purposes[service.name] = service.value
     REPORTING = "reporting"
 
 

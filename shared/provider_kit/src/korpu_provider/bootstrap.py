@@ -11,7 +11,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from sqlalchemy.engine import Connection
 
-from korpu_contracts import referral
+from korpu_contracts import referral, streams, vocabulary
 from korpu_provider import directory, views
 from korpu_provider import http as provider_http
 from korpu_provider.handlers import AnyProvider, Handlers
@@ -20,6 +20,15 @@ from korpu_runtime.consumer import Subscription, by_type
 from korpu_runtime.database import Database
 from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
+
+# The referral service listens on 8080; each provider on the next ports, in the order of
+# the list of services (`korpu_contracts.vocabulary.Service`). `<NAME>_HTTP_PORT` overrides.
+FIRST_PROVIDER_PORT = 8081
+
+
+def default_port(service: vocabulary.Service) -> int:
+    """The provider's HTTP port unless configured: 8081 + its place in the list of services."""
+    return FIRST_PROVIDER_PORT + list(vocabulary.Service).index(service)
 
 
 def settings_class(service: str, http_port: int) -> type[ServiceSettings]:
@@ -41,10 +50,10 @@ class Entrypoints:
     side by side.
     """
 
-    def __init__(self, provider: AnyProvider, http_port: int, title: str) -> None:
+    def __init__(self, provider: AnyProvider, title: str | None = None) -> None:
         self.provider = provider
-        self.settings = settings_class(str(provider.service), http_port)
-        self.title = title
+        self.settings = settings_class(str(provider.service), default_port(provider.service))
+        self.title = title or f"Körpü {provider.service.replace('_', ' ')} service"
         self.handlers = Handlers(provider)
         # For the CLI (`korpu org ... --provider`, `korpu audit --provider`): this
         # provider's organizations, keys and audit trail, in its own database.
@@ -55,8 +64,8 @@ class Entrypoints:
         self.subscriptions = (
             Subscription(
                 name=f"{provider.service}.requests",
-                stream=provider.requests,
-                group=provider.group,
+                stream=streams.requests(provider.service),
+                group=streams.group(provider.service),
                 handler=by_type(
                     {
                         referral.TaskRequested.TYPE: self.handlers.request,

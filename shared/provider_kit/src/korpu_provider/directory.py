@@ -31,7 +31,7 @@ class Loaded:
 
 def validate(provider: AnyProvider, entries: Sequence[Any]) -> list[Any]:
     """All entries or none: raises InvalidDirectory naming every bad field, `shelters[0].beds`."""
-    key = provider.seed_key
+    key = provider.service.seed_key
     try:
         valid = provider.entries.validate_python(entries)
     except pydantic.ValidationError as invalid:

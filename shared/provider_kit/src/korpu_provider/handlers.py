@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from korpu_contracts import referral, registry
+from korpu_contracts import referral, registry, streams
 from korpu_contracts.envelope import Envelope
 from korpu_contracts.vocabulary import FINAL_TASK_STATUSES, Reason, TaskStatus
 from korpu_provider import waitlist
@@ -44,7 +44,7 @@ class Handlers:
     def __init__(self, provider: AnyProvider) -> None:
         self.provider = provider
         self.tasks = provider.tasks
-        self.answers = Answers(provider.service, provider.updates, provider.tasks)
+        self.answers = Answers(provider.service, streams.updates(provider.service), provider.tasks)
 
     def request(self, uow: UnitOfWork, envelope: Envelope) -> None:
         """Give, waitlist or refuse; a task already known is a duplicate and changes nothing."""

@@ -44,15 +44,13 @@ class Provider(Protocol[R, D, E]):
     kit's. The methods with a connection run inside the caller's transaction.
     """
 
+    # Its line in the list of services: its streams, consumer group and seed file key
+    # (`service.seed_key`) are derived from it (`korpu_contracts.streams.requests`, ...).
     service: Service
-    requests: str  # the stream it reads, and its group
-    group: str
-    updates: str  # the stream it answers on
     schema: Schema
     tasks: Tasks
-    # The seed file's key (`shelters`) and its entries' validator, built once; the
-    # case workers' route of the directory (`/v1/facilities`).
-    seed_key: str
+    # The seed entries' validator, built once; the case workers' route of the
+    # directory (`/v1/facilities`).
     entries: pydantic.TypeAdapter[list[E]]
     directory_route: str
 

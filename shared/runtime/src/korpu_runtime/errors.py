@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import sqlalchemy.exc
 from pydantic import ValidationError
 
+from korpu_contracts import vocabulary
+
 # A part of an error's location is either a field name or a key the sender chose (an
 # unknown field, a mapping key), which is input like any value and could be a name.
 # Field names here are snake_case, and so is nearly every misspelling of one, so such a
@@ -22,7 +24,7 @@ HIDDEN_PART = "(not shown)"
 # what it was handed, a value from a request: only its kind is told. Rejected:
 # telling every text, which put a person's name in a log line through a plain
 # `RuntimeError(f"could not store {value!r}")` of a library.
-_TOLD_MODULES = ("korpu_", "referral", "shelter", "employment", "legal_aid", "redis", "faststream")
+_TOLD_MODULES = ("korpu_", "referral", *map(str, vocabulary.Service), "redis", "faststream")
 
 
 def field_path(location: Sequence[int | str]) -> str:
