@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, TypeVar
 
+from korpu_provider.decisions import Room
+
 
 class Waiting(Protocol):
     """What the order needs of a provider's request."""
@@ -33,13 +35,6 @@ class Waiting(Protocol):
     def is_child(self) -> bool: ...
     @property
     def queued_seq(self) -> int: ...
-
-
-class Room(Protocol):
-    """What a freed place needs of a directory entry."""
-
-    @property
-    def has_room(self) -> bool: ...
 
 
 W = TypeVar("W", bound=Waiting)
