@@ -1,5 +1,6 @@
 """Fixtures of the attack tests (defined in support.fixtures)."""
 
+from support.acl_redis import acl_bus
 from support.fixtures import referral_service
 
-__all__ = ["referral_service"]
+__all__ = ["acl_bus", "referral_service"]

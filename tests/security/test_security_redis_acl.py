@@ -1,4 +1,4 @@
-"""On the bus, each service acts only on its own streams: Redis refuses everything else.
+"""On the acl_bus, each service acts only on its own streams: Redis refuses everything else.
 
 Every attack runs on a real redis-server twice: loaded with compose's
 deploy/redis-users.acl, and as `korpu up` starts its embedded one.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import stat
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ import redis
 from korpu import catalog, redis_acl
 from korpu_contracts import streams
 from korpu_contracts.vocabulary import Service
-from support.acl_redis import AclRedis, compose_users, embedded_users
+from support.acl_redis import AclRedis, embedded_users, refused
 
 ENTRY = (streams.ENTRY_FIELD, "{}")
 # The highest stream id: after it, nobody can add to the stream again.
@@ -33,28 +32,13 @@ def _agency_streams(organization_id: str) -> list[str]:
     ]
 
 
-@pytest.fixture(params=["compose", "embedded"])
-def bus(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AclRedis]:
-    start = compose_users if request.param == "compose" else embedded_users
-    with start(tmp_path) as running:
-        yield running
-
-
-def _refused(client: redis.Redis, *command: str) -> bool:
-    try:
-        client.execute_command(*command)
-    except redis.exceptions.NoPermissionError:
-        return True
-    return False
-
-
 def _others(provider: str, by_service: dict[str, str]) -> list[str]:
     return [stream for service, stream in by_service.items() if service != provider]
 
 
 @pytest.mark.parametrize("provider", catalog.PROVIDERS)
-def test_a_provider_adds_only_to_its_own_answers_stream(bus: AclRedis, provider: str) -> None:
-    client = bus.client(provider)
+def test_a_provider_adds_only_to_its_own_answers_stream(acl_bus: AclRedis, provider: str) -> None:
+    client = acl_bus.client(provider)
     assert client.execute_command("XADD", streams.UPDATES_BY_SERVICE[provider], "*", *ENTRY)
     elsewhere = [
         *_others(provider, streams.UPDATES_BY_SERVICE),  # forging another provider's answers
@@ -63,18 +47,18 @@ def test_a_provider_adds_only_to_its_own_answers_stream(bus: AclRedis, provider:
         streams.DEAD_LETTERS_RESOLVED,
     ]
     for stream in elsewhere:
-        assert _refused(client, "XADD", stream, "*", *ENTRY), stream
-        assert _refused(client, "XADD", stream, "MAXLEN", "0", "*", *ENTRY), stream
-        assert _refused(client, "XADD", stream, LAST_ID, *ENTRY), stream
+        assert refused(client, "XADD", stream, "*", *ENTRY), stream
+        assert refused(client, "XADD", stream, "MAXLEN", "0", "*", *ENTRY), stream
+        assert refused(client, "XADD", stream, LAST_ID, *ENTRY), stream
 
 
 @pytest.mark.parametrize("provider", catalog.PROVIDERS)
 def test_a_provider_can_neither_trim_delete_nor_regroup_what_it_does_not_own(
-    bus: AclRedis, provider: str
+    acl_bus: AclRedis, provider: str
 ) -> None:
     # Redis checks permissions before it looks for the key: nothing need exist.
     own_requests = streams.REQUESTS_BY_SERVICE[provider]
-    client = bus.client(provider)
+    client = acl_bus.client(provider)
     foreign = [
         *_others(provider, streams.UPDATES_BY_SERVICE),
         *_others(provider, streams.REQUESTS_BY_SERVICE),
@@ -82,53 +66,53 @@ def test_a_provider_can_neither_trim_delete_nor_regroup_what_it_does_not_own(
         *streams.DEAD_LETTERS_BY_SERVICE.values(),
     ]
     for stream in foreign:
-        assert _refused(client, "XTRIM", stream, "MAXLEN", "0"), stream
-        assert _refused(client, "XGROUP", "CREATE", stream, "spy", "0"), stream
-        assert _refused(client, "XGROUP", "DESTROY", stream, "referral-coordinator"), stream
-        assert _refused(client, "XRANGE", stream, "-", "+"), stream
-        assert _refused(client, "XDEL", stream, "0-1"), stream
+        assert refused(client, "XTRIM", stream, "MAXLEN", "0"), stream
+        assert refused(client, "XGROUP", "CREATE", stream, "spy", "0"), stream
+        assert refused(client, "XGROUP", "DESTROY", stream, "referral-coordinator"), stream
+        assert refused(client, "XRANGE", stream, "-", "+"), stream
+        assert refused(client, "XDEL", stream, "0-1"), stream
     # Its own requests: read through its group, never rewound, destroyed or deleted from.
     group = streams.group(Service(provider))
-    assert _refused(client, "XGROUP", "DESTROY", own_requests, group)
-    assert _refused(client, "XGROUP", "SETID", own_requests, group, "$")
-    assert _refused(client, "XDEL", own_requests, "0-1")
+    assert refused(client, "XGROUP", "DESTROY", own_requests, group)
+    assert refused(client, "XGROUP", "SETID", own_requests, group, "$")
+    assert refused(client, "XDEL", own_requests, "0-1")
     # Nor another reader's errors, nor anything that is not a stream of the topology.
     other = _others(provider, streams.REQUESTS_BY_SERVICE)[0]
-    assert _refused(client, "HGETALL", f"korpu.errors:{other}:{provider}")
-    assert _refused(client, "KEYS", "*")
-    assert _refused(client, "FLUSHALL")
-    assert _refused(client, "CONFIG", "GET", "*")
+    assert refused(client, "HGETALL", f"korpu.errors:{other}:{provider}")
+    assert refused(client, "KEYS", "*")
+    assert refused(client, "FLUSHALL")
+    assert refused(client, "CONFIG", "GET", "*")
 
 
-def test_the_referral_service_cannot_forge_answers_or_agency_submissions(bus: AclRedis) -> None:
-    client = bus.client("referral")
+def test_the_referral_service_cannot_forge_answers_or_agency_submissions(acl_bus: AclRedis) -> None:
+    client = acl_bus.client("referral")
     for stream in (
         *streams.UPDATES_BY_SERVICE.values(),
         streams.intake(SOME_ORGANIZATION),
         streams.DEAD_LETTERS_RESOLVED,
     ):
-        assert _refused(client, "XADD", stream, "*", *ENTRY), stream
-    assert _refused(client, "XTRIM", streams.dead_letters("referral"), "MAXLEN", "0")
-    assert _refused(client, "XDEL", streams.SHELTER_UPDATES, "0-1")
+        assert refused(client, "XADD", stream, "*", *ENTRY), stream
+    assert refused(client, "XTRIM", streams.dead_letters("referral"), "MAXLEN", "0")
+    assert refused(client, "XDEL", streams.SHELTER_UPDATES, "0-1")
 
 
-def test_the_operator_resolves_dead_letters_but_touches_nothing_else(bus: AclRedis) -> None:
-    client = bus.client(redis_acl.OPERATOR)
-    assert _refused(client, "XADD", streams.referral_status(SOME_ORGANIZATION), "*", *ENTRY)
-    assert _refused(client, "XADD", "anything", "*", *ENTRY)
-    assert _refused(client, "XTRIM", streams.SHELTER_REQUESTS, "MAXLEN", "0")
-    assert _refused(client, "FLUSHALL")
-    assert _refused(client, "CONFIG", "SET", "appendonly", "no")
+def test_the_operator_resolves_dead_letters_but_touches_nothing_else(acl_bus: AclRedis) -> None:
+    client = acl_bus.client(redis_acl.OPERATOR)
+    assert refused(client, "XADD", streams.referral_status(SOME_ORGANIZATION), "*", *ENTRY)
+    assert refused(client, "XADD", "anything", "*", *ENTRY)
+    assert refused(client, "XTRIM", streams.SHELTER_REQUESTS, "MAXLEN", "0")
+    assert refused(client, "FLUSHALL")
+    assert refused(client, "CONFIG", "SET", "appendonly", "no")
 
 
-def test_a_client_that_does_not_sign_in_is_refused(bus: AclRedis) -> None:
+def test_a_client_that_does_not_sign_in_isrefused(acl_bus: AclRedis) -> None:
     # Compose's default user may PING (its health check); the embedded one is off.
     add = ["XADD", streams.SHELTER_REQUESTS, "*", *ENTRY]
     done = subprocess.run(
-        ["redis-cli", "-p", str(bus.port), *add], capture_output=True, text=True, check=False
+        ["redis-cli", "-p", str(acl_bus.port), *add], capture_output=True, text=True, check=False
     )
     assert "NOAUTH" in done.stdout or "NOPERM" in done.stdout, done.stdout
-    assert bus.client(redis_acl.OPERATOR).exists(streams.SHELTER_REQUESTS) == 0
+    assert acl_bus.client(redis_acl.OPERATOR).exists(streams.SHELTER_REQUESTS) == 0
 
 
 def test_the_embedded_redis_has_no_open_default_user(tmp_path: Path) -> None:

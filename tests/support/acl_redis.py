@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 
 from korpu import redis_acl
@@ -63,6 +64,23 @@ def embedded_users(data_dir: Path, more_users: Sequence[str] = ()) -> Iterator[A
     passwords = redis_acl.passwords(data_dir / "keys")
     with EmbeddedRedis(data_dir, passwords=passwords, more_users=more_users) as server:
         yield AclRedis(server.port, passwords)
+
+
+@pytest.fixture(params=["compose", "embedded"])
+def acl_bus(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AclRedis]:
+    """Each attack twice: on compose's users file, and as `korpu up` starts its Redis."""
+    start = compose_users if request.param == "compose" else embedded_users
+    with start(tmp_path) as running:
+        yield running
+
+
+def refused(client: redis.Redis, *command: str) -> bool:
+    """Whether Redis refuses `command` to the signed-in user (NOPERM)."""
+    try:
+        client.execute_command(*command)
+    except redis.exceptions.NoPermissionError:
+        return True
+    return False
 
 
 def _answers(running: AclRedis) -> bool:

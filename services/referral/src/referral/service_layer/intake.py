@@ -251,7 +251,7 @@ def _reject(
         organization_id=organization_id, idempotency_key=key, intake_entry_id=entry_id, errors=bad
     )
     uow.publish(
-        streams.intake_replies(_stream_organization(stream)),
+        streams.intake_replies(stream_organization),
         Envelope.wrap(rejected, source=coordinator.SOURCE, subject=f"intake-{entry_id}"),
     )
     log.warning("intake_entry_rejected", fields=[item.field for item in bad])
