@@ -62,21 +62,7 @@ async def test_an_invalid_entry_is_answered_naming_the_bad_fields_and_kept(
 ) -> None:
     body = referral_body()
     body["person"] = {**body["person"], "sex": "woman", "nickname": "Ayka"}
-    envelope = {
-        "id": "e-1",
-        "type": intake.SubmitReferral.TYPE,
-        "dataschemaversion": intake.SubmitReferral.VERSION,
-        "source": "agency/ngo",
-        "time": "2026-11-26T10:00:00Z",
-        "subject": "NGO-7",
-        "correlationid": "NGO-7",
-        "data": bus.submission(referral_service.organization_id, "bus-2", body).model_dump(
-            mode="json"
-        ),
-    }
-    await referral_service.service.redis.xadd(
-        referral_service.intake, referral_service.signed(json.dumps(envelope))
-    )
+    await referral_service.submit_unchecked_on_bus("bus-2", body)
     await referral_service.service.redis.xadd(
         referral_service.intake, referral_service.signed("not json")
     )

@@ -3,14 +3,13 @@ naming `region`, and with no age at all `possibly_minor` must be stated."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from korpu_contracts import intake, referral, streams
+from korpu_contracts import referral, streams
 from korpu_contracts.envelope import Envelope
 from referral.adapters import tables
 from support import bus
@@ -106,21 +105,7 @@ async def test_on_the_bus_a_region_is_a_code_and_an_unknown_one_is_refused_namin
 ) -> None:
     await referral_service.submit_on_bus("bus-ganja", referral_body(region="Гянджа"), "POL-1")
     unknown = {**_without_age(), "region": "Atlantis"}
-    envelope = {
-        "id": "e-1",
-        "type": intake.SubmitReferral.TYPE,
-        "dataschemaversion": intake.SubmitReferral.VERSION,
-        "source": "agency/ngo",
-        "time": "2026-11-26T10:00:00Z",
-        "subject": "NGO-7",
-        "correlationid": "NGO-7",
-        "data": bus.submission(referral_service.organization_id, "bus-bad", unknown).model_dump(
-            mode="json"
-        ),
-    }
-    await referral_service.service.redis.xadd(
-        referral_service.intake, referral_service.signed(json.dumps(envelope))
-    )
+    await referral_service.submit_unchecked_on_bus("bus-bad", unknown)
 
     replies: list[Envelope] = await bus.wait_for_events(
         referral_service.redis_url,
