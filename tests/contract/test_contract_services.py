@@ -38,4 +38,3 @@ def test_every_provider_is_a_consent_purpose_and_reporting_is_no_provider() -> N
     assert Purpose(Service.SHELTER).name == "SHELTER"
     with pytest.raises(ValueError):
         Service("reporting")
-

@@ -22,7 +22,7 @@ import pytest
 import redis
 
 from korpu import catalog, redis_acl
-from korpu.embedded_redis import free_port
+from korpu.embedded_redis import free_ports
 from korpu_contracts import entry_signature, intake, referral, sealed, streams
 from korpu_contracts.envelope import Envelope
 from support.acl_redis import AclRedis, compose_users
@@ -148,7 +148,7 @@ def test_korpu_up_runs_each_service_as_its_own_user_and_prints_no_password(
 ) -> None:
     env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
     env["KORPU_DATA_DIR"] = str(tmp_path)
-    ports = {name: free_port() for name in catalog.SERVICES}
+    ports = free_ports(catalog.SERVICES)
     env.update({f"{name.upper()}_HTTP_PORT": str(port) for name, port in ports.items()})
     printed = tmp_path / "up.out"
     with printed.open("w") as out:

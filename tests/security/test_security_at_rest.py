@@ -29,7 +29,7 @@ import redis
 from ruamel.yaml import YAML
 
 from korpu import catalog
-from korpu.embedded_redis import free_port
+from korpu.embedded_redis import free_port, free_ports
 from korpu_contracts import streams
 from korpu_runtime.database import Database
 from referral.adapters import tables as referral_tables
@@ -149,7 +149,8 @@ def test_after_korpu_up_no_other_local_user_can_read_a_file_of_it_and_the_keys_l
     """Databases with their WAL, logs, Redis's files, the demo keys: owner-only, the
     keys in KORPU_KEYS_DIR and not in the data folder an operator copies for a backup."""
     data_dir, keys_dir = tmp_path / "data", tmp_path / "keys"
-    ports = {f"{name.upper()}_HTTP_PORT": str(free_port()) for name in catalog.SERVICES}
+    chosen = free_ports(catalog.SERVICES)
+    ports = {f"{name.upper()}_HTTP_PORT": str(port) for name, port in chosen.items()}
     up = subprocess.Popen(
         [
             sys.executable,

@@ -13,7 +13,7 @@ import httpx
 import redis
 
 from korpu import catalog, seed
-from korpu.embedded_redis import free_port
+from korpu.embedded_redis import free_ports
 from korpu.supervisor import Stack
 from korpu_runtime.database import Database
 from referral import bootstrap as referral_bootstrap
@@ -57,7 +57,7 @@ def running_stack(
     """
     if redis_url is not None:
         redis.Redis.from_url(redis_url).flushdb()
-    ports = {name: free_port() for name in catalog.SERVICES}
+    ports = free_ports(catalog.SERVICES)
     env = {"KORPU_DATA_DIR": str(data_dir)}
     for service, url in (database_urls or {}).items():
         env[f"{service.upper()}_DATABASE_URL"] = url

@@ -76,11 +76,15 @@ def health_router(service: Service) -> APIRouter:
         # Rejected: FastStream's ASGI health, which stays 204 after its broker failed;
         # and 503 for a Redis outage, which would take the intake away from agencies
         # exactly when the outbox could keep their referrals.
+        # `service` names who answers, so a supervisor never takes another process on
+        # the port it chose (one that got there first) for the one it started.
         checks = await service.readiness()
         essential = [ok for name, ok in checks.items() if name not in service.bus_checks(checks)]
+        named = {"service": service.settings.service}
         if not all(essential):
-            return JSONResponse({"status": "not ready", "checks": checks}, status_code=503)
-        return {"status": "ready" if all(checks.values()) else "degraded", "checks": checks}
+            return JSONResponse({"status": "not ready", **named, "checks": checks}, 503)
+        status = "ready" if all(checks.values()) else "degraded"
+        return {"status": status, **named, "checks": checks}
 
     return router
 

@@ -1,0 +1,58 @@
+"""Steps for a provider's migrations (docs/migrations.md): what every provider's schema holds.
+
+Frozen like any revision: a step here, once released, never changes; a later change
+to the kit's tables is a new step, called by a new revision of every provider.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+
+from korpu_runtime import schema_steps
+
+
+def first_revision(
+    directory: str,
+    directory_columns: list[sa.Column[Any]],
+    task_columns: list[sa.Column[Any]],
+    holds: str,
+) -> None:
+    """A new provider's whole first revision: the runtime's tables, the case workers'
+    access, its directory (`directory`) and its tasks, whose `holds` column refers to it."""
+    schema_steps.create_runtime_tables()
+    schema_steps.add_case_workers_access()
+    op.create_table(
+        directory,
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        *directory_columns,
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name"),
+    )
+    op.create_table(
+        "tasks",
+        sa.Column("queued_seq", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("task_id", sa.String(length=64), nullable=False),
+        sa.Column("referral_id", sa.String(length=64), nullable=False),
+        sa.Column("region", sa.String(length=60), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("reason", sa.String(length=30), nullable=True),
+        sa.Column("announced_position", sa.Integer(), nullable=True),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column(holds, sa.String(length=36), nullable=True),
+        *task_columns,
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint([holds], [f"{directory}.id"]),
+        sa.PrimaryKeyConstraint("queued_seq"),
+        sa.UniqueConstraint("task_id"),
+    )
+    op.create_index("ix_tasks_status", "tasks", ["status"])
+
+
+def append_only() -> None:
+    """A downgrade past a revision that made the audit trail, which is append-only."""
+    raise NotImplementedError("not undone: the audit trail is append-only; restore a backup")
