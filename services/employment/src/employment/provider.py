@@ -47,10 +47,11 @@ class Employment:
         tombstone={"requested": False, "is_child": False, "languages": []},
     )
     directory_route = "programs"
+    completion_frees = True
     entries = TypeAdapter(list[ProgramEntry])
     directory = staticmethod(programs.directory)
     decide = staticmethod(enrolment.decide)
-    take, release = staticmethod(programs.take), staticmethod(programs.release)
+    take = staticmethod(programs.take)
     serves = staticmethod(model.admits)
 
     def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
@@ -85,6 +86,9 @@ class Employment:
         held = programs.directory(conn, lock=False).get(task.program_id or "")
         where = None if held is None else {"id": held.id, "name": held.name, "region": held.region}
         return {"program": where}
+
+    def release(self, conn: Connection, task: Row) -> None:
+        programs.release(conn, task.program_id)
 
     def upsert(self, conn: Connection, entry: ProgramEntry) -> bool:
         return programs.upsert(conn, entry.model_dump())

@@ -40,11 +40,11 @@ class LegalAid:
     schema = tables.schema
     tasks = Tasks(tables.tasks, holds="lawyer_id", tombstone={"languages": [], "is_child": False})
     directory_route = "lawyers"
+    completion_frees = True
     entries = TypeAdapter(list[LawyerEntry])
     directory = staticmethod(lawyers.directory)
     decide = staticmethod(assignment.decide)
     serves = staticmethod(model.covers)
-    release = staticmethod(lawyers.release)
     directory_view = staticmethod(lawyers.view)
 
     def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
@@ -78,6 +78,9 @@ class LegalAid:
             "interpreter_needed": task.interpreter_needed,
             "outcome": task.outcome,
         }
+
+    def release(self, conn: Connection, task: Row) -> None:
+        lawyers.release(conn, task.lawyer_id)
 
     def upsert(self, conn: Connection, entry: LawyerEntry) -> bool:
         return lawyers.upsert(conn, entry.name, entry.regions, entry.languages, entry.max_caseload)

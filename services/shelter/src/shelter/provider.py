@@ -40,10 +40,11 @@ class Shelter:
     schema = tables.schema
     tasks = Tasks(tables.tasks, holds="facility_id", tombstone={"awaiting_request": True})
     directory_route = "facilities"
+    completion_frees = True
     entries = pydantic.TypeAdapter(list[ShelterEntry])
     directory = staticmethod(facilities.directory)
     decide = staticmethod(placement.decide)
-    take, release = staticmethod(facilities.take), staticmethod(facilities.release)
+    take = staticmethod(facilities.take)
     serves = staticmethod(model.serves)
     directory_view = staticmethod(facilities.view)
 
@@ -80,6 +81,9 @@ class Shelter:
             return {"facility": None}
         found = facilities.directory(conn, lock=False)[task.facility_id]
         return {"facility": {"id": found.id, "name": found.name, "region": found.region}}
+
+    def release(self, conn: Connection, task: Row) -> None:
+        facilities.release(conn, task.facility_id)
 
     def upsert(self, conn: Connection, entry: ShelterEntry) -> bool:
         serves = sorted({str(category) for category in entry.serves})

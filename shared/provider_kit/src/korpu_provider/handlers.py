@@ -112,9 +112,8 @@ class Handlers:
         # Answered before the place is given on, so the outbox (sent in id order)
         # tells the story in the order it happened.
         self.answers.tell(uow, task, TaskStatus.CANCELLED, cancelled.reason, cause=envelope)
-        held = getattr(task, self.tasks.holds)
-        if status is TaskStatus.ACCEPTED and held is not None:
-            self._free(uow, held, envelope)
+        if status is TaskStatus.ACCEPTED and getattr(task, self.tasks.holds) is not None:
+            self._free(uow, task, envelope)
         self.announce(uow, directory)
 
     def complete(self, uow: UnitOfWork, task_id: str, outcome: str) -> None:
@@ -132,7 +131,8 @@ class Handlers:
         given = self.provider.given(entry, self.provider.request_of(task))
         detail = {**given, "outcome": outcome}
         self.answers.tell(uow, task, TaskStatus.COMPLETED, None, detail)
-        self._free(uow, entry.id, None)
+        if self.provider.completion_frees:
+            self._free(uow, task, None)
         self.announce(uow, directory)
 
     def fill(self, uow: UnitOfWork) -> int:
@@ -171,20 +171,21 @@ class Handlers:
             detail: Detail = {"waitlist_position": position}
             self.answers.tell(uow, row, TaskStatus.ON_HOLD, Reason(row.reason), detail)
 
-    def _free(self, uow: UnitOfWork, entry_id: str, cause: Envelope | None) -> None:
-        """Give back a place and hand it to the next person waiting for that entry."""
+    def _free(self, uow: UnitOfWork, task: Row, cause: Envelope | None) -> None:
+        """Give back the place `task` held and hand it to the next person waiting for it."""
         conn = uow.conn
-        self.provider.release(conn, entry_id)
+        entry_id = getattr(task, self.tasks.holds)
+        self.provider.release(conn, task)
         while True:
             entry = self.provider.directory(conn, lock=True)[entry_id]
             waiting = [self.provider.request_of(row) for row in self.tasks.waiting(conn)]
             chosen = waitlist.next_for(entry, waiting, self.provider.serves)
             if chosen is None:
                 return
-            task = self.tasks.get(conn, chosen.task_id)
-            assert task is not None
-            self._give(uow, task, entry, cause)
-            log.info("waiting_task_promoted", task_id=task.task_id)
+            promoted = self.tasks.get(conn, chosen.task_id)
+            assert promoted is not None
+            self._give(uow, promoted, entry, cause)
+            log.info("waiting_task_promoted", task_id=promoted.task_id)
 
     def _give(self, uow: UnitOfWork, task: Row, entry: Any, cause: Envelope | None) -> None:
         kept = self.provider.take(uow.conn, entry, self.provider.request_of(task))

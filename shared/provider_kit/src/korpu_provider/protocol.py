@@ -53,6 +53,10 @@ class Provider(Protocol[R, D, E]):
     # directory (`/v1/facilities`).
     entries: pydantic.TypeAdapter[list[E]]
     directory_route: str
+    # Whether a completed task gives its place back: a bed, a seat or a caseload is
+    # free for the next person once the help ends; an examination held or an
+    # allowance paid is spent.
+    completion_frees: bool
 
     def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
         """The task columns written from a request (its region among them)."""
@@ -79,8 +83,8 @@ class Provider(Protocol[R, D, E]):
     def take(self, conn: Connection, entry: D, request: R) -> Detail:
         """Count one more place used; returns what else the task keeps and the answer says."""
 
-    def release(self, conn: Connection, entry_id: str) -> None:
-        """Count one place fewer used."""
+    def release(self, conn: Connection, task: Row) -> None:
+        """Count the place `task` held (its entry: the `Tasks.holds` column) as free again."""
 
     def given(self, entry: D, request: R) -> Detail:
         """What an answer says was given (`{"facility", "region"}`), never another person.
