@@ -24,9 +24,8 @@ SETTLE_SECONDS = 20.0
 ALL = list(catalog.PROVIDERS)
 GRANTED = dict.fromkeys(ALL, "granted")
 CHILD = dict.fromkeys(ALL, "not_required_child")
-# The table's column of each kind of help (the last one is not padded).
-WIDTHS = {"shelter": 58}
-WIDTH = 28
+# The column the answers start at, after the kind of help.
+WIDTH = 22
 
 
 @dataclass(frozen=True)
@@ -152,32 +151,24 @@ def _settle(client: httpx.Client, ids: list[str], promoted_from: str | None = No
 
 
 def _print_table(client: httpx.Client, ids: dict[str, str]) -> None:
+    """One block per referral: its status, then a line per kind of help with the answer."""
     labels = {case.reference: case.label for case in samples()}
-    print()
-    print(f"{'reference':<10} {'who':<36} {'referral':<12} "
-          + _cells({name: name.replace("_", " ") for name in ALL}))  # fmt: skip
     references = {referral_id: reference for reference, referral_id in ids.items()}
     linked = []
     for reference, referral_id in ids.items():
         view = _view(client, referral_id)
-        services = view["services"]
+        print()
+        output.show(f"{reference}  {labels[reference]}: {view['status']}")
         # The answers' details (a facility, a reason) come from the providers, over the bus.
-        output.show(
-            f"{reference:<10} {labels[reference]:<36} {view['status']:<12} "
-            + _cells({name: _cell(services.get(name)) for name in ALL})
-        )
+        for name in ALL:
+            output.show(f"  {name.replace('_', ' '):<{WIDTH}}{_cell(view['services'].get(name))}")
         for flag in view.get("flags", []):
             if flag["kind"] == "possible_duplicate":
                 linked.append((reference, references.get(flag["related_referral_id"], "?")))
+    print()
     for reference, open_case in linked:
         print(f"{reference} is the person of {open_case}, whose case is open: linked to it, "
               "flagged, coordinated once.")  # fmt: skip
-
-
-def _cells(by_service: dict[str, str]) -> str:
-    """One cell per kind of help, in the list's order, padded to its column."""
-    cells = [f"{by_service[name]:<{WIDTHS.get(name, WIDTH)}}" for name in ALL]
-    return " ".join(cells).rstrip()
 
 
 def _print_beds(shelter_url: str) -> None:
@@ -197,11 +188,15 @@ def _cell(answer: dict[str, Any] | None) -> str:
     if answer is None:
         return "-"
     detail = answer.get("detail") or {}
-    given = detail.get("facility") or detail.get("program") or detail.get("lawyer")
-    if answer["status"] == "accepted" and given:
+    if answer["status"] == "accepted" and detail:
+        # What was given comes first in every provider's detail: a facility, a
+        # program, a lawyer, a counsellor, a clinic, a fund.
+        given = str(next(iter(detail.values())))
+        when = f" on {detail['appointment']}" if "appointment" in detail else ""
+        paid = f", {detail['amount']} {detail['currency']}" if "amount" in detail else ""
         extra = " +interpreter" if detail.get("interpreter_needed") else ""
         moved = f" ({detail.get('region')}, out of region)" if detail.get("out_of_region") else ""
-        return f"accepted: {given}{moved}{extra}"
+        return f"accepted: {given}{moved}{when}{paid}{extra}"
     if answer["status"] == "on-hold":
         return f"on-hold (#{detail.get('waitlist_position', '?')})"
     reason = answer.get("reason")
