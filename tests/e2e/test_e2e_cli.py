@@ -32,7 +32,7 @@ def _blocks(printed: str) -> dict[str, str]:
     blocks: dict[str, str] = {}
     for block in printed.split("\n\n"):
         if block.startswith("DEMO-"):
-            blocks[block.split()[0]] = block
+            blocks.setdefault(block.split()[0], block)  # the first: not the linked line
     return blocks
 
 
