@@ -24,19 +24,10 @@ def first_revision(
     access, its directory (`directory`) and its tasks, whose `holds` column refers to it."""
     schema_steps.create_runtime_tables()
     schema_steps.add_case_workers_access()
-    op.create_table(
+    create_directory(directory, *directory_columns)
+    create_tasks(
         directory,
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        *directory_columns,
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("name"),
-    )
-    op.create_table(
-        "tasks",
-        sa.Column("queued_seq", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("task_id", sa.String(length=64), nullable=False),
-        sa.Column("referral_id", sa.String(length=64), nullable=False),
+        holds,
         sa.Column("region", sa.String(length=60), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("reason", sa.String(length=30), nullable=True),
@@ -44,6 +35,30 @@ def first_revision(
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column(holds, sa.String(length=36), nullable=True),
         *task_columns,
+    )
+
+
+def create_directory(name: str, *columns: sa.Column[Any]) -> None:
+    """A directory's table: its id, its unique name, then `columns`."""
+    op.create_table(
+        name,
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        *columns,
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name"),
+    )
+
+
+def create_tasks(directory: str, holds: str, *columns: sa.Column[Any]) -> None:
+    """The `tasks` table: arrival order, task and referral ids, then `columns` (among them
+    `holds`, the directory entry a task holds), then when it came and last changed."""
+    op.create_table(
+        "tasks",
+        sa.Column("queued_seq", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("task_id", sa.String(length=64), nullable=False),
+        sa.Column("referral_id", sa.String(length=64), nullable=False),
+        *columns,
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint([holds], [f"{directory}.id"]),

@@ -1,25 +1,12 @@
-"""The referral service's schema as build 23a1693 made it: the baseline.
-
-A database made by that build (or by a later one before migrations) is
-recognised by the tables in `RECOGNISED_BY` and stamped here, not made again.
-
-Revision 0001, the first.
-"""
-
-from __future__ import annotations
+"""Baseline: the referral service's schema as build 23a1693 made it (docs/migrations.md)."""
 
 import sqlalchemy as sa
 from alembic import op
 
 from korpu_runtime import schema_steps
 
-revision = "0001"
-down_revision = None
-branch_labels = None
-depends_on = None
-
-# The tables of build 23a1693: a database holding them all and no alembic_version
-# is stamped at this revision (korpu_runtime.migrations).
+revision, down_revision = "0001", None
+# A database with these tables and no alembic_version was made by that build: stamped here.
 RECOGNISED_BY = (
     "audit_log",
     "consents",

@@ -1,53 +1,28 @@
-"""The shelter service's schema as build 23a1693 made it: the baseline.
-
-A database made by that build (or by a later one before migrations) is
-recognised by the tables in `RECOGNISED_BY` and stamped here, not made again.
-
-Revision 0001, the first.
-"""
-
-from __future__ import annotations
+"""Baseline: the shelter service's schema as build 23a1693 made it (docs/migrations.md)."""
 
 import sqlalchemy as sa
-from alembic import op
 
+from korpu_provider import revisions
 from korpu_runtime import schema_steps
 
-revision = "0001"
-down_revision = None
-branch_labels = None
-depends_on = None
-
-# The tables of build 23a1693: a database holding them all and no alembic_version
-# is stamped at this revision (korpu_runtime.migrations).
-RECOGNISED_BY = (
-    "facilities",
-    "inbox",
-    "outbox",
-    "parked_entries",
-    "tasks",
-)
+revision, down_revision = "0001", None
+# A database with these tables and no alembic_version was made by that build: stamped here.
+RECOGNISED_BY = ("facilities", "inbox", "outbox", "parked_entries", "tasks")
 
 
 def upgrade() -> None:
     schema_steps.create_runtime_tables()
-    op.create_table(
+    revisions.create_directory(
         "facilities",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("region", sa.String(length=60), nullable=False),
         sa.Column("serves", sa.JSON(), nullable=False),
         sa.Column("beds", sa.Integer(), nullable=False),
         sa.Column("occupied", sa.Integer(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("name"),
     )
-    op.create_table(
-        "tasks",
-        sa.Column("queued_seq", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("task_id", sa.String(length=64), nullable=False),
-        sa.Column("referral_id", sa.String(length=64), nullable=False),
+    revisions.create_tasks(
+        "facilities",
+        "facility_id",
         sa.Column("awaiting_request", sa.Boolean(), nullable=False),
         sa.Column("region", sa.String(length=60), nullable=True),
         sa.Column("is_child", sa.Boolean(), nullable=True),
@@ -58,16 +33,7 @@ def upgrade() -> None:
         sa.Column("announced_position", sa.Integer(), nullable=True),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("facility_id", sa.String(length=36), nullable=True),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["facility_id"],
-            ["facilities.id"],
-        ),
-        sa.PrimaryKeyConstraint("queued_seq"),
-        sa.UniqueConstraint("task_id"),
     )
-    op.create_index("ix_tasks_status", "tasks", ["status"])
 
 
 def downgrade() -> None:
