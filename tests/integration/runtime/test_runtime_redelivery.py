@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from korpu_contracts import referral, registry, streams
+from korpu_contracts.envelope import Envelope, source_of
 from korpu_runtime import tables
 from korpu_runtime.consumer import Message, Subscription
 from korpu_runtime.service import Service
@@ -158,6 +159,38 @@ async def test_a_poison_entry_is_dead_lettered_with_its_error_and_blocks_nothing
 
     [again] = await wait_for(dead_again, timeout=10, message="the replay was not dead-lettered")
     assert again[streams.REPLAY_FIELD.encode()] == letter_id
+
+
+async def test_an_unreadable_entry_is_dead_lettered_at_its_first_failure(
+    make_service: ServiceFactory,
+) -> None:
+    # Nothing a retry could change: not an envelope, a type this build does not read,
+    # a payload failing its schema. Each goes to the dead letters at once, with why.
+    service = make_service("c1")
+    await service.start()
+    good = referral.TaskCancelled(task_id="unread", referral_id="r-1", service="shelter")
+    envelope = json.loads(
+        Envelope.wrap(good, source=source_of("referral"), subject="r-1").to_json()
+    )
+    unknown_type = {**envelope, "type": "korpu.task.teleported"}
+    no_task = {**envelope, "data": {"referral_id": "r-1", "service": "shelter"}}
+    unreadable = [b"not an envelope", json.dumps(unknown_type), json.dumps(no_task)]
+    for body in unreadable:
+        await service.redis.xadd(INPUT, bus.entry(INPUT, body))  # type: ignore[arg-type]
+    await _publish(service, "behind")
+
+    async def dead() -> list[Any]:
+        letters = await service.redis.xrange(streams.dead_letters("shelter"))
+        return letters if len(letters) == len(unreadable) else []
+
+    letters = [fields for _, fields in await wait_for(dead, timeout=5, message="not set aside")]
+    assert [letter[b"deliveries"] for letter in letters] == [b"1"] * len(unreadable)
+    errors = [letter[b"error"].decode() for letter in letters]
+    assert all(error.startswith("unreadable: ") for error in errors), errors
+    assert "ValidationError" in errors[0] and "task_id" in errors[2]
+    assert "UnknownEventType" in errors[1] and "<unknown type, 21 characters>" in errors[1]
+    assert calls == {"behind": 1} and await _handled(service) == ["behind"]
+    await wait_for(lambda: _nothing_pending(service), message="an unreadable entry left pending")
 
 
 async def test_entries_of_a_dead_consumer_are_taken_over(make_service: ServiceFactory) -> None:

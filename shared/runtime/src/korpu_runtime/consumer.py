@@ -50,9 +50,10 @@ EnvelopeHandler = Callable[[UnitOfWork, Envelope], None]
 def by_type(handlers: dict[str, EnvelopeHandler]) -> Handler:
     """One handler for a stream carrying several event types, dispatching on `type`.
 
-    An unknown type raises, so the entry stays pending (and out of the inbox) for
-    a build that knows it. Rejected: acknowledging and dropping it, which would
-    lose, say, a new kind of cancellation sent by a newer publisher.
+    An unknown type raises, so the entry goes to the dead letters (`PERMANENT`), out
+    of the inbox, to be replayed once a build knows it. Rejected: acknowledging and
+    dropping it, which would lose, say, a new kind of cancellation sent by a newer
+    publisher.
     """
 
     def dispatch(uow: UnitOfWork, message: Message) -> None:
@@ -92,15 +93,25 @@ class BatchOutcome:
     # Of `done`, the entries the inbox found already handled: acknowledged, handler not run.
     duplicates: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
-    # Entry id -> why it was refused (`signing.Refused`): not handled, never retried,
-    # dead-lettered at once by the caller.
+    # Entry id -> why it was refused (`signing.Refused`), and why it cannot be read
+    # (`PERMANENT`): no retry can help either, so neither is handled nor retried; the
+    # caller dead-letters them at once.
     refused: dict[str, str] = field(default_factory=dict)
+    unreadable: dict[str, str] = field(default_factory=dict)
     # Entry id -> what went wrong, safe to log and keep (no values, no personal data).
     errors: dict[str, str] = field(default_factory=dict)
     published: int = 0
 
 
 Entry = tuple[str, dict[bytes, bytes]]
+
+# What no retry can change: an entry that is not an envelope, or whose payload fails
+# its schema (`ValidationError`), or whose type or version this build does not read.
+# Dead-lettered at its first failure with the reason; a build that reads it can have
+# it replayed (`korpu dlq replay`). Rejected: retrying them like a database outage,
+# which held a pending slot for minutes and five tries before the same dead letter.
+# A handler's own exception, the database's or Redis's is transient: retried.
+PERMANENT = (ValidationError, registry.UnknownEventType)
 
 
 def process_batch(
@@ -130,6 +141,10 @@ def process_batch(
                 # Told without the entry's content: whoever wrote it chose that.
                 log.error("entry_refused", stream=subscription.stream, reason=str(refused))
                 outcome.refused[entry_id] = f"refused: {refused}"
+            except PERMANENT as unreadable:
+                described = errors.describe(unreadable)
+                log.error("entry_unreadable", stream=subscription.stream, error=described)
+                outcome.unreadable[entry_id] = f"unreadable: {described}"
             except Exception as error:
                 described = errors.describe(error)
                 log.error(

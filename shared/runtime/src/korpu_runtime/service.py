@@ -203,7 +203,7 @@ class Service:
                     self.sealer,
                 )
             )
-        await self._dead_letter_refused(subscription, entries, outcome)
+        await self._dead_letter_at_once(subscription, entries, outcome)
         if outcome.published:
             self.relay.wake()
         errors_key = redelivery.errors_key(subscription)
@@ -219,17 +219,18 @@ class Service:
         await pipe.execute()
         return outcome
 
-    async def _dead_letter_refused(
+    async def _dead_letter_at_once(
         self,
         subscription: consumer.Subscription,
         entries: list[consumer.Entry],
         outcome: consumer.BatchOutcome,
     ) -> None:
-        # At once: no retry can make a forged entry genuine.
+        # At once: no retry can make a forged entry genuine, nor an unreadable one read.
+        self.refused_total += len(outcome.refused)
+        set_aside = {**outcome.refused, **outcome.unreadable}
         for entry in entries:
-            why = outcome.refused.get(entry[0])
+            why = set_aside.get(entry[0])
             if why is not None:
-                self.refused_total += 1
                 await redelivery.dead_letter(
                     self.redis, self.signer, subscription, entry, 1, why, self._park
                 )
