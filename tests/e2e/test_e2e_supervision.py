@@ -9,6 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from korpu.catalog import SERVICES
+from korpu.embedded_redis import free_ports
+from support import cli
 from support.infra import wait_until
 from support.stack import running_stack
 
@@ -36,3 +39,19 @@ def test_a_killed_service_is_restarted_and_ready_again(
 
         wait_until(ready_again, timeout=30, interval=0.2, message="shelter was not restarted")
         assert shelter.restarts == 1
+
+
+def test_korpu_up_starts_again_at_once_after_a_stop_with_a_client_still_connected(
+    tmp_path: Path,
+) -> None:
+    # The services close their kept-alive connections as they stop, which leaves the
+    # ports in TIME_WAIT for a minute: a start right after must still take them.
+    data_dir = tmp_path / "data"
+    ports = {f"{name.upper()}_HTTP_PORT": str(port) for name, port in free_ports(SERVICES).items()}
+    referral = f"http://127.0.0.1:{ports['REFERRAL_HTTP_PORT']}"
+    with cli.korpu_up(data_dir, ports) as up, httpx.Client(base_url=referral) as client:
+        assert client.get("/health/live").status_code == 200  # kept alive
+        up.send_signal(signal.SIGTERM)
+        assert up.wait(timeout=60) == 0
+    with cli.korpu_up(data_dir, ports), httpx.Client(base_url=referral) as client:
+        assert client.get("/health/ready").json()["service"] == "referral"

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 import pytest
@@ -34,7 +34,7 @@ from korpu_contracts import streams
 from korpu_runtime.database import Database
 from referral.adapters import tables as referral_tables
 from referral.bootstrap import KEYRING
-from support import bus
+from support import bus, cli
 from support.referrals import referral_body
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,12 +50,6 @@ TERMINAL_CONTROL = re.compile(
 ATTACK = "\x1b[2J\x1b]0;korpu: all clear\x07\u202eTAKEOVER\x9b31m"
 
 
-def _environment(**extra: str) -> dict[str, str]:
-    # The run's own KORPU_DATA_DIR, REDIS_URL and keys stay out: each test gives its own.
-    drop = {"KORPU_DATA_DIR", "KORPU_KEYS_DIR", "REDIS_URL"}
-    return {**{k: v for k, v in os.environ.items() if k not in drop}, **extra}
-
-
 def _korpu(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "korpu", "--data-dir", str(data_dir), *args],
@@ -63,7 +57,7 @@ def _korpu(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProces
         text=True,
         encoding="utf-8",
         timeout=120,
-        env=_environment(**env),
+        env=cli.environment(**env),
         stdin=subprocess.DEVNULL,
         umask=OPERATOR_UMASK,
         check=False,
@@ -101,24 +95,10 @@ def _ready(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def _stopped_at_the_end(process: subprocess.Popen[Any], how: int) -> Iterator[None]:
-    try:
-        yield
-    finally:
-        if process.poll() is None:
-            process.send_signal(how)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-@contextlib.contextmanager
 def _serving(service: str, data_dir: Path, redis_url: str, log: Path) -> Iterator[str]:
     """`korpu serve SERVICE` on its own, as a container runs it; its output in `log`."""
     port = free_port()
-    env = _environment(
+    env = cli.environment(
         KORPU_DATA_DIR=str(data_dir),
         REDIS_URL=redis_url,
         **{f"{service.upper()}_HTTP_PORT": str(port)},
@@ -133,7 +113,7 @@ def _serving(service: str, data_dir: Path, redis_url: str, log: Path) -> Iterato
             umask=OPERATOR_UMASK,
         )
     url = f"http://127.0.0.1:{port}"
-    with _stopped_at_the_end(process, signal.SIGTERM):
+    with cli.stopped_at_the_end(process, signal.SIGTERM):
         _wait_until(lambda: process.poll() is not None or _ready(url), f"{service} ready")
         assert process.poll() is None, log.read_text()
         yield url
@@ -151,26 +131,9 @@ def test_after_korpu_up_no_other_local_user_can_read_a_file_of_it_and_the_keys_l
     data_dir, keys_dir = tmp_path / "data", tmp_path / "keys"
     chosen = free_ports(catalog.SERVICES)
     ports = {f"{name.upper()}_HTTP_PORT": str(port) for name, port in chosen.items()}
-    up = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "korpu",
-            "--data-dir",
-            str(data_dir),
-            "up",
-        ],
-        # From the environment, as a service manager sets it; the supervisor passes it on.
-        env=_environment(KORPU_KEYS_DIR=str(keys_dir), **ports),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        umask=OPERATOR_UMASK,
-    )
-    with _stopped_at_the_end(up, signal.SIGINT):
-        assert up.stdout is not None
-        _wait_for_line(up.stdout, "Ctrl-C stops everything.")
+    # From the environment, as a service manager sets it; the supervisor passes it on.
+    env = {"KORPU_KEYS_DIR": str(keys_dir), **ports}
+    with cli.korpu_up(data_dir, env, umask=OPERATOR_UMASK) as up:
         created = _korpu(data_dir, "org", "create", "Hotline 152", "--json")
         assert created.returncode == 0, created.stderr
         api_key = json.loads(created.stdout)["api_key"]
@@ -200,15 +163,6 @@ def test_korpu_keys_dir_keeps_the_demo_keys_out_of_the_data_folder(tmp_path: Pat
     assert (keys_dir / "referral-keys.json").is_file()
     assert _open_to_others(keys_dir) == [] and _open_to_others(data_dir) == []
     assert not list(data_dir.rglob("referral-keys*"))
-
-
-def _wait_for_line(stream: IO[str], line: str) -> None:
-    seen = []
-    for text in stream:  # ends when the process does
-        seen.append(text)
-        if text.strip() == line:
-            return
-    raise AssertionError("korpu up stopped:\n" + "".join(seen))
 
 
 def test_a_service_started_on_its_own_tightens_a_folder_an_older_build_left_open(
