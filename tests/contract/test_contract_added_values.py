@@ -138,3 +138,21 @@ def test_the_published_schemas_list_the_known_values_only() -> None:
     schema = schemas.schema_of(model)
     assert schema["$defs"]["TaskStatus"]["enum"] == [status.value for status in TaskStatus]
     assert "Unknown" not in json.dumps(schema)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [providers.TaskUpdated, referral.TaskRequested, referral.TaskCancelled],
+    ids=lambda model: model.TYPE,
+)
+def test_a_tolerant_field_is_written_as_before(model: type[Payload]) -> None:
+    document = goldens.load(goldens.GOLDEN_DIR / f"{model.TYPE}/v{model.VERSION}.json")
+    read = registry.read(Envelope.from_json(json.dumps(document)), model)
+    assert read.model_dump(mode="json") == document["data"]
+
+
+def test_a_status_change_is_written_as_before_and_a_kept_value_as_its_code() -> None:
+    model = referral.ReferralStatusChanged
+    document = goldens.load(goldens.GOLDEN_DIR / f"{model.TYPE}/v{model.VERSION}.json")
+    assert _read(model).model_dump(mode="json") == document["data"]
+    assert _read(model, status="paused").model_dump(mode="json")["status"] == "paused"

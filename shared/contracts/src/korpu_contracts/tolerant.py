@@ -65,13 +65,9 @@ Read = Callable[[Any, core_schema.ValidatorFunctionWrapHandler, ValidationInfo],
 
 
 def _wrapped(read: Read, inner: core_schema.CoreSchema) -> core_schema.CoreSchema:
-    # The schema (and so the published JSON Schema) stays the vocabulary's; a read
-    # `Unknown` is written back as its code, were a reader to pass the event on.
-    return core_schema.with_info_wrap_validator_function(
-        read,
-        inner,
-        serialization=core_schema.plain_serializer_function_ser_schema(str, when_used="json"),
-    )
+    # The schema (and so the published JSON Schema) and the way it is written stay
+    # the vocabulary's or the collection's.
+    return core_schema.with_info_wrap_validator_function(read, inner)
 
 
 @dataclass(frozen=True)
@@ -110,7 +106,12 @@ class Kept:
             return validate(value)
 
         # The vocabulary's schema alone: `Unknown` is never written, so never published.
-        return _wrapped(read, handler.generate_schema(self.known))
+        # Were a reader to pass what it read on, an `Unknown` is written as its code.
+        return core_schema.with_info_wrap_validator_function(
+            read,
+            handler.generate_schema(self.known),
+            serialization=core_schema.plain_serializer_function_ser_schema(str, when_used="json"),
+        )
 
 
 @dataclass(frozen=True)
