@@ -27,10 +27,9 @@ upgrade for each kind of help); open strings (writers would lose the check).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, ClassVar, Final
 
 from pydantic import GetCoreSchemaHandler, ValidationInfo
 from pydantic_core import core_schema
@@ -61,61 +60,65 @@ def _added_later(value: object, known: type[StrEnum]) -> bool:
     return CODE.fullmatch(value) is not None and value not in known._value2member_map_
 
 
-Read = Callable[[Any, core_schema.ValidatorFunctionWrapHandler, ValidationInfo], Any]
+Validate = core_schema.ValidatorFunctionWrapHandler
 
 
-def _wrapped(read: Read, inner: core_schema.CoreSchema) -> core_schema.CoreSchema:
-    # The schema (and so the published JSON Schema) and the way it is written stay
-    # the vocabulary's or the collection's.
-    return core_schema.with_info_wrap_validator_function(read, inner)
+class _WhenReading:
+    """An annotation that takes a value its own way while reading, and validates it else.
 
+    The schema (and so the published JSON Schema) and the way the value is written
+    stay those of the annotated type, unless `schema` and `written_as` say otherwise.
+    """
 
-@dataclass(frozen=True)
-class Fallback:
-    """Read a value added later as `member`."""
+    written_as: ClassVar[core_schema.SerSchema | None] = None
 
-    member: StrEnum
+    def take(self, value: Any, validate: Validate) -> Any:
+        raise NotImplementedError
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        def read(
-            value: Any, validate: core_schema.ValidatorFunctionWrapHandler, info: ValidationInfo
-        ) -> Any:
-            if _reading(info) and _added_later(value, type(self.member)):
-                return self.member
-            return validate(value)
-
-        return _wrapped(read, handler(source))
-
-
-@dataclass(frozen=True)
-class Kept:
-    """Read a value added later as an `Unknown` of that code; the type is `known | Unknown`."""
-
-    known: type[StrEnum]
+    def schema(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return handler(source)
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        def read(
-            value: Any, validate: core_schema.ValidatorFunctionWrapHandler, info: ValidationInfo
-        ) -> Any:
-            if _reading(info) and _added_later(value, self.known):
-                return Unknown(value)
-            return validate(value)
+        def read(value: Any, validate: Validate, info: ValidationInfo) -> Any:
+            return self.take(value, validate) if _reading(info) else validate(value)
 
-        # The vocabulary's schema alone: `Unknown` is never written, so never published.
-        # Were a reader to pass what it read on, an `Unknown` is written as its code.
         return core_schema.with_info_wrap_validator_function(
-            read,
-            handler.generate_schema(self.known),
-            serialization=core_schema.plain_serializer_function_ser_schema(str, when_used="json"),
+            read, self.schema(source, handler), serialization=self.written_as
         )
 
 
 @dataclass(frozen=True)
-class Skipped:
+class Fallback(_WhenReading):
+    """Read a value added later as `member`."""
+
+    member: StrEnum
+
+    def take(self, value: Any, validate: Validate) -> Any:
+        return self.member if _added_later(value, type(self.member)) else validate(value)
+
+
+@dataclass(frozen=True)
+class Kept(_WhenReading):
+    """Read a value added later as an `Unknown` of that code; the type is `known | Unknown`."""
+
+    known: type[StrEnum]
+    # Were a reader to pass on what it read, an `Unknown` is written as its code.
+    written_as: ClassVar[core_schema.SerSchema | None] = (
+        core_schema.plain_serializer_function_ser_schema(str, when_used="json")
+    )
+
+    def take(self, value: Any, validate: Validate) -> Any:
+        return Unknown(value) if _added_later(value, self.known) else validate(value)
+
+    def schema(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        # The vocabulary's alone: `Unknown` is never written, so never published.
+        return handler.generate_schema(self.known)
+
+
+@dataclass(frozen=True)
+class Skipped(_WhenReading):
     """Leave out the items (or mapping entries) naming a value added later.
 
     `known` is what a list holds or a mapping's keys are; `values`, a mapping's values.
@@ -124,21 +127,12 @@ class Skipped:
     known: type[StrEnum]
     values: type[StrEnum] | None = None
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        def read(
-            value: Any, validate: core_schema.ValidatorFunctionWrapHandler, info: ValidationInfo
-        ) -> Any:
-            if not _reading(info):
-                return validate(value)
-            if isinstance(value, dict):
-                return validate({k: v for k, v in value.items() if not self._added(k, v)})
-            if isinstance(value, list):
-                return validate([item for item in value if not _added_later(item, self.known)])
-            return validate(value)
-
-        return _wrapped(read, handler(source))
+    def take(self, value: Any, validate: Validate) -> Any:
+        if isinstance(value, dict):
+            return validate({k: v for k, v in value.items() if not self._added(k, v)})
+        if isinstance(value, list):
+            return validate([item for item in value if not _added_later(item, self.known)])
+        return validate(value)
 
     def _added(self, key: object, value: object) -> bool:
         later_value = self.values is not None and _added_later(value, self.values)
