@@ -4,18 +4,46 @@ Within one version only an added optional field is allowed (README, Architecture
 a removed field, a new required field, a field turned required, a changed type
 or format, a changed constant and a removed enum value each need a new VERSION.
 Tighter or looser bounds (lengths, minimum) are not judged here.
+
+A value added to an enum breaks no one, since readers take a value added after
+they were built (`korpu_contracts.tolerant`), but an older reader will not act on
+it as a newer one does: it is told apart (`added_values`), never silently passed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 Schema = dict[str, Any]
 
 
+class AddedValue(UserWarning):
+    """A value an enum of a committed event version gained: allowed, and told."""
+
+
+@dataclass
+class Differences:
+    """What changed between two schemas, one sentence each naming the dotted field path."""
+
+    breaking: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+
+
+def differences(old_schema: Schema, new_schema: Schema) -> Differences:
+    found = Differences()
+    _compare(_Doc(old_schema), old_schema, _Doc(new_schema), new_schema, "", found)
+    return found
+
+
 def breaking_changes(old_schema: Schema, new_schema: Schema) -> list[str]:
     """Every breaking difference, one sentence each naming the dotted field path."""
-    return _compare(_Doc(old_schema), old_schema, _Doc(new_schema), new_schema, "")
+    return differences(old_schema, new_schema).breaking
+
+
+def added_values(old_schema: Schema, new_schema: Schema) -> list[str]:
+    """Every value a closed set (enum) gained, naming the dotted field path."""
+    return differences(old_schema, new_schema).added
 
 
 class _Doc:
@@ -83,47 +111,51 @@ def _only(doc: _Doc, schema: Schema, kind: str) -> Schema | None:
     return found[0] if len(found) == 1 else None
 
 
-def _compare(old_doc: _Doc, old: Schema, new_doc: _Doc, new: Schema, path: str) -> list[str]:
+def _compare(
+    old_doc: _Doc, old: Schema, new_doc: _Doc, new: Schema, path: str, found: Differences
+) -> None:
     where = path or "the envelope"
     old_kinds, new_kinds = _kinds(old_doc, old), _kinds(new_doc, new)
     if old_kinds != new_kinds:
-        return [f"{where}: type changed from {sorted(old_kinds)} to {sorted(new_kinds)}"]
-    problems: list[str] = []
+        found.breaking.append(
+            f"{where}: type changed from {sorted(old_kinds)} to {sorted(new_kinds)}"
+        )
+        return
     old_values, new_values = _values(old_doc, old), _values(new_doc, new)
     if old_values is not None and new_values is None:
         pass  # a closed set opened up: every old value still validates
-    elif old_values is not None and new_values is not None and old_values - new_values:
-        gone = sorted(map(str, old_values - new_values))
-        problems.append(f"{where}: value(s) {gone} no longer allowed")
+    elif old_values is not None and new_values is not None:
+        if old_values - new_values:
+            gone = sorted(map(str, old_values - new_values))
+            found.breaking.append(f"{where}: value(s) {gone} no longer allowed")
+        if new_values - old_values:
+            added = sorted(map(str, new_values - old_values))
+            found.added.append(f"{where}: value(s) {added} added")
     elif old_values is None and new_values is not None:
-        problems.append(f"{where}: now limited to {sorted(map(str, new_values))}")
+        found.breaking.append(f"{where}: now limited to {sorted(map(str, new_values))}")
     old_object, new_object = _only(old_doc, old, "object"), _only(new_doc, new, "object")
     if old_object is not None and new_object is not None:
-        problems += _compare_objects(old_doc, old_object, new_doc, new_object, path)
+        _compare_objects(old_doc, old_object, new_doc, new_object, path, found)
     old_array, new_array = _only(old_doc, old, "array"), _only(new_doc, new, "array")
     if old_array is not None and new_array is not None and "items" in old_array:
         items = new_array.get("items", {})
-        problems += _compare(old_doc, old_array["items"], new_doc, items, f"{path}[]")
-    return problems
+        _compare(old_doc, old_array["items"], new_doc, items, f"{path}[]", found)
 
 
 def _compare_objects(
-    old_doc: _Doc, old: Schema, new_doc: _Doc, new: Schema, path: str
-) -> list[str]:
+    old_doc: _Doc, old: Schema, new_doc: _Doc, new: Schema, path: str, found: Differences
+) -> None:
     prefix = f"{path}." if path else ""
     old_fields, new_fields = old.get("properties", {}), new.get("properties", {})
     old_required, new_required = set(old.get("required", [])), set(new.get("required", []))
-    problems = [f"{prefix}{name}: removed" for name in old_fields if name not in new_fields]
+    found.breaking += [f"{prefix}{name}: removed" for name in old_fields if name not in new_fields]
     for name in sorted(new_required - old_required):
         change = "became required" if name in old_fields else "added as a required field"
-        problems.append(f"{prefix}{name}: {change}")
+        found.breaking.append(f"{prefix}{name}: {change}")
     for name in old_fields:
         if name in new_fields:
-            problems += _compare(
-                old_doc, old_fields[name], new_doc, new_fields[name], f"{prefix}{name}"
-            )
+            _compare(old_doc, old_fields[name], new_doc, new_fields[name], f"{prefix}{name}", found)
     for keyword, suffix in (("additionalProperties", "*"), ("propertyNames", "<key>")):
         old_sub, new_sub = old.get(keyword), new.get(keyword)
         if isinstance(old_sub, dict) and isinstance(new_sub, dict):
-            problems += _compare(old_doc, old_sub, new_doc, new_sub, f"{prefix}{suffix}")
-    return problems
+            _compare(old_doc, old_sub, new_doc, new_sub, f"{prefix}{suffix}", found)

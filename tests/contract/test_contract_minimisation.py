@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origi
 import pytest
 from pydantic import BaseModel, ConfigDict, StringConstraints, create_model
 
-from korpu_contracts import intake, registry
+from korpu_contracts import intake, registry, tolerant
 from korpu_contracts.envelope import Envelope, Payload
 
 # A field whose name holds one of these could name, locate or contact a person,
@@ -131,6 +131,8 @@ def _walk_type(
         yield from _walk_type(args[1], [], f"{where}{{value}}", f"{key}{{value}}", seen)
     elif origin is Literal or (isinstance(annotation, type) and issubclass(annotation, enum.Enum)):
         return
+    elif annotation is tolerant.Unknown:
+        return  # a vocabulary's value added later, read only if a code (`tolerant.CODE`)
     elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
         yield from _walk_model(annotation, where, seen, frozenset())
     elif annotation is str:

@@ -88,6 +88,17 @@ class Running:
         assert sent is not None
         return sent
 
+    async def send_written(
+        self, payload: referral.TaskRequested | referral.TaskCancelled, **data: Any
+    ) -> None:
+        """`payload` with `data` sent as given, unvalidated: a newer referral service's
+        words this provider's vocabulary lacks (`bus.written`)."""
+        stream, subject = self.requests, payload.referral_id
+        await bus.publish(self.redis_url, stream, payload, subject, written_over=data)
+
+    async def dead_letters(self) -> int:
+        return int(await self.service.redis.xlen(streams.dead_letters(self.name)))
+
     async def send_at_once(self, payloads: list[Any]) -> None:
         """Every payload in one pipeline, so that replicas race for them."""
         await self.send_again(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from providers_harness import PROVIDERS, Running, shuffled, started
 
+from korpu_contracts.vocabulary import Sex
 from korpu_provider.directory import InvalidDirectory
 from korpu_provider.handlers import NotAccepted, UnknownTask
 
@@ -103,6 +104,35 @@ async def test_a_cancellation_before_its_request_ends_it_cancelled_and_takes_no_
 
     assert (latest["a"].status, latest["a"].reason) == ("cancelled", "withdrawn")
     assert latest["b"].status == "accepted"
+
+
+async def test_a_request_in_words_added_later_is_decided_as_one_that_does_not_say_them(
+    provider: Running,
+) -> None:
+    # A referral service upgraded after this provider sends a sex and a safety risk
+    # its vocabulary lacks: read as `unknown` (`korpu_contracts.tolerant`), never
+    # retried nor dead-lettered.
+    await provider.seed(places=2)
+    await provider.send_written(provider.requested("a"), sex="intersex", safety_risk="critical")
+    await provider.send(provider.requested("b").model_copy(update={"sex": Sex.UNKNOWN}))
+
+    latest = await provider.latest()
+
+    assert (latest["a"].status, latest["a"].reason) == (latest["b"].status, latest["b"].reason)
+    assert await provider.dead_letters() == 0
+
+
+async def test_a_cancellation_for_a_reason_added_later_cancels_and_is_told_as_other(
+    provider: Running,
+) -> None:
+    await provider.seed(places=1)
+    await provider.send(provider.requested("a"))
+    await provider.send_written(provider.cancelled("a"), reason="relocated")
+
+    latest = await provider.latest()
+
+    assert (latest["a"].status, latest["a"].reason) == ("cancelled", "other")
+    assert await provider.dead_letters() == 0
 
 
 async def test_a_request_delivered_twice_or_sent_twice_is_decided_once(provider: Running) -> None:

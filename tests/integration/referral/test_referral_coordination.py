@@ -9,7 +9,7 @@ from korpu_contracts.envelope import Envelope
 from korpu_contracts.vocabulary import Reason, Service, TaskStatus
 from korpu_runtime import redelivery
 from referral.entrypoints import consumers
-from support import bus
+from support import bus, cases
 from support.infra import wait_for
 from support.referrals import ReferralService, referral_body
 
@@ -53,6 +53,7 @@ async def _answer(
     request: Envelope,
     status: TaskStatus,
     reason: Reason | None = None,
+    written_over: dict[str, Any] | None = None,
     **detail: Any,
 ) -> None:
     asked = referral.TaskRequested.model_validate(request.data)
@@ -65,7 +66,9 @@ async def _answer(
         detail=detail,
     )
     stream = streams.UPDATES_BY_SERVICE[asked.service]
-    await bus.publish(referral_service.redis_url, stream, update, request.subject)
+    await bus.publish(
+        referral_service.redis_url, stream, update, request.subject, written_over=written_over
+    )
 
 
 async def _view(referral_service: ReferralService, referral_id: str) -> dict[str, Any]:
@@ -215,6 +218,38 @@ async def test_an_answer_about_a_task_never_created_is_left_pending_not_dropped(
     assert errors == [b"UnknownTask: never-created"]
     info = await redis.xinfo_groups(streams.SHELTER_UPDATES)
     assert info[0]["pending"] == 1, "the stray answer was acknowledged, so dropped"
+
+
+async def test_an_answer_in_a_status_added_later_is_taken_and_leaves_the_task_as_it_was(
+    referral_service: ReferralService,
+) -> None:
+    # A shelter upgraded before the referral service answers in a word this build
+    # does not know: acknowledged and logged, never retried nor dead-lettered, the
+    # task and the agency's view unchanged; the shelter's next answer applies.
+    referral_id = await _submit(referral_service)
+    shelter = await _request(referral_service, referral_id, "shelter")
+    redis = referral_service.service.redis
+    told = await redis.xlen(referral_service.status)
+    added_later = {"status": "referred_on", "reason": "tutoring"}
+
+    await _answer(referral_service, shelter, TaskStatus.ON_HOLD, written_over=added_later)
+
+    async def consumed() -> bool:
+        (info,) = await redis.xinfo_groups(streams.SHELTER_UPDATES)
+        return bool(info["pending"] == 0 and info["entries-read"] == 1)
+
+    await wait_for(consumed, message="the answer was not acknowledged")
+    (subscription,) = [s for s in consumers.SUBSCRIPTIONS if s.stream == streams.SHELTER_UPDATES]
+    assert await redis.hgetall(redelivery.errors_key(subscription)) == {}
+    assert await redis.xlen(streams.dead_letters("referral")) == 0
+    view = await _view(referral_service, referral_id)
+    assert view["services"]["shelter"]["status"] == "requested"
+    assert await redis.xlen(referral_service.status) == told
+
+    await _answer(referral_service, shelter, TaskStatus.ACCEPTED, facility="Baku")
+    await cases.wait_for_service_status(
+        referral_service, referral_id, Service.SHELTER, TaskStatus.ACCEPTED
+    )
 
 
 async def test_a_course_and_a_lawyer_are_asked_for_where_the_shelter_housed_the_person(

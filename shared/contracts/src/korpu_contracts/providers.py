@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from korpu_contracts import vocabulary
+from korpu_contracts import tolerant, vocabulary
 from korpu_contracts.envelope import Envelope, Payload
 
 
@@ -28,9 +28,12 @@ class TaskUpdated(Payload):
 
     task_id: str
     referral_id: str
-    service: vocabulary.Service
-    status: vocabulary.TaskStatus
-    reason: vocabulary.Reason | None = None
+    # Read tolerantly (`tolerant`): a service the reader does not know is kept, and
+    # refused as no task's; a status, kept for the reader to leave unapplied; a
+    # reason, read as `other`.
+    service: tolerant.Service
+    status: tolerant.TaskStatus
+    reason: tolerant.Reason | None = None
     detail: dict[str, str | int | bool | None] = Field(default_factory=dict)
     # Optional with a default, so an answer published before it existed still reads
     # (as 0) and the version stays 1. Counted per task by the provider, because only

@@ -6,7 +6,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from korpu_contracts import regions, vocabulary
+from korpu_contracts import regions, tolerant, vocabulary
 from korpu_contracts.envelope import Payload
 
 
@@ -60,13 +60,13 @@ class TaskRequestedV1(Payload):
     service: vocabulary.Service
     region: str
     is_child: bool
-    sex: vocabulary.Sex
+    sex: tolerant.Sex
     age_years: int | None = None
     languages: list[str] = Field(default_factory=list)
     accompanying_children: int = 0
     pregnant: bool = False
     disability: bool = False
-    safety_risk: vocabulary.SafetyRisk = vocabulary.SafetyRisk.UNKNOWN
+    safety_risk: tolerant.SafetyRisk = vocabulary.SafetyRisk.UNKNOWN
 
 
 class TaskRequested(TaskRequestedV1):
@@ -106,15 +106,15 @@ class TaskCancelled(Payload):
     task_id: str
     referral_id: str
     service: vocabulary.Service
-    reason: vocabulary.Reason = vocabulary.Reason.WITHDRAWN
+    reason: tolerant.Reason = vocabulary.Reason.WITHDRAWN
 
 
 class ServiceAnswer(BaseModel):
     # Nested in events, read by agency systems: tolerant, so an added field never breaks them.
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    status: vocabulary.TaskStatus
-    reason: vocabulary.Reason | None = None
+    status: tolerant.TaskStatus
+    reason: tolerant.Reason | None = None
     detail: dict[str, str | int | bool | None] = Field(default_factory=dict)
 
 
@@ -126,9 +126,20 @@ class ReferralStatusChanged(Payload):
     referral_id: str
     organization_id: str
     agency_reference: str
-    status: vocabulary.ReferralStatus
-    services: dict[vocabulary.Service, ServiceAnswer]
+    status: tolerant.ReferralStatus
+    # A value added after the reader was built (`tolerant`): an answer of a service it
+    # does not know, a consent of a purpose or kind it does not know (read as not
+    # given), a flag it does not know, each left out; a status, kept as `Unknown`.
+    services: Annotated[
+        dict[vocabulary.Service, ServiceAnswer], tolerant.Skipped(vocabulary.Service)
+    ]
     # Present when the change is about consent or a flag (null otherwise): consent
     # per purpose as now given, and the flags still open (`vocabulary.Flag`).
-    consent: dict[vocabulary.Purpose, vocabulary.Consent] | None = None
-    flags: list[vocabulary.Flag] | None = None
+    consent: (
+        Annotated[
+            dict[vocabulary.Purpose, vocabulary.Consent],
+            tolerant.Skipped(vocabulary.Purpose, vocabulary.Consent),
+        ]
+        | None
+    ) = None
+    flags: Annotated[list[vocabulary.Flag], tolerant.Skipped(vocabulary.Flag)] | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from korpu_contracts import intake, providers, referral, sealed
+from korpu_contracts import intake, providers, referral, sealed, tolerant
 from korpu_contracts.envelope import Envelope, Payload
 
 PayloadT = TypeVar("PayloadT", bound=Payload)
@@ -78,7 +78,8 @@ def read(envelope: Envelope, expected: type[PayloadT]) -> PayloadT:
     """The payload as the reader's model, upcast from older versions.
 
     Tolerant: fields the reader does not know are ignored, so a publisher may add
-    an optional field without breaking this reader.
+    an optional field without breaking this reader; a vocabulary's value added
+    after this reader was built is read as each field says (`tolerant`).
     """
     if envelope.type != expected.TYPE:
         raise UnknownEventType(envelope.type, f"expected {expected.TYPE}, got")
@@ -94,4 +95,4 @@ def read(envelope: Envelope, expected: type[PayloadT]) -> PayloadT:
         data = UPCASTERS[(envelope.type, version)](data)
         version += 1
     known = {key: value for key, value in data.items() if key in expected.model_fields}
-    return expected.model_validate(known)
+    return expected.model_validate(known, context=tolerant.READING)

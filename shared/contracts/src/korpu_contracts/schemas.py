@@ -51,7 +51,10 @@ def describe(payload: type[Payload]) -> str:
         f"One `{payload.TYPE}` event, data version {payload.VERSION}: the JSON document in "
         f"the `{streams.ENTRY_FIELD}` field of a stream entry. Publishers send exactly these "
         "fields; readers ignore fields they do not know, so an added optional field keeps "
-        "the version."
+        "the version. The values listed for a field are those known at this version: more "
+        "may be added without a new version, and a reader takes one it does not know as "
+        "Körpü's own do (a reason as `other`, a sex or safety risk as `unknown`, an entry of "
+        "`services`, `consent` or `flags` left out, a status kept but never acted on)."
     )
     if payload.CARRIES_PERSONAL_DATA:
         text += (

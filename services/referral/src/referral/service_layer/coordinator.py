@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from korpu_contracts import intake, referral, registry, streams
+from korpu_contracts import intake, referral, registry, streams, tolerant
 from korpu_contracts.envelope import Envelope, source_of
 from korpu_contracts.providers import TaskUpdated
 from korpu_contracts.vocabulary import Reason, ReferralStatus, Service
@@ -191,6 +191,15 @@ def record_task_update(uow: UnitOfWork, envelope: Envelope) -> None:
     tasks = repository.tasks(row.id)
     task = tasks[update.task_id]
     _check_origin(envelope, update, task, row.id)
+    if isinstance(update.status, tolerant.Unknown):
+        # A status added after this build: providers are upgraded first, so one may
+        # answer in a word this service does not know yet. Logged by its code (a
+        # code, never anything personal), acknowledged, and the task left as it was:
+        # the provider's next answer moves it on. Rejected: raising, which retries
+        # the entry and dead-letters it, for every answer in that word until the
+        # upgrade; applying it by a guessed meaning (a task taken as final, or not).
+        log.warning("task_status_not_known", task_id=update.task_id, status=str(update.status))
+        return
     before = dataclasses.replace(task)
     if not task.apply(update.status, update.reason, update.detail, update.revision):
         return
