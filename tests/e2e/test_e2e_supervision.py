@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from korpu.catalog import SERVICES
+from korpu.catalog import PROVIDERS, SERVICES
 from korpu.embedded_redis import free_ports
 from support import cli
 from support.infra import wait_until
@@ -55,3 +56,9 @@ def test_korpu_up_starts_again_at_once_after_a_stop_with_a_client_still_connecte
         assert up.wait(timeout=60) == 0
     with cli.korpu_up(data_dir, ports), httpx.Client(base_url=referral) as client:
         assert client.get("/health/ready").json()["service"] == "referral"
+        # A second terminal in the same folder finds the embedded Redis `korpu up` started
+        # (on a port of its choosing), not whatever listens on Redis's usual port.
+        status = cli.korpu("status", "--json", data_dir=data_dir, unset=["REDIS_URL"])
+        assert status.returncode == 0, status.stderr
+        groups = {g["name"] for s in json.loads(status.stdout)["streams"] for g in s["groups"]}
+        assert {"referral-coordinator", *PROVIDERS} <= groups
