@@ -34,14 +34,18 @@ async def test_no_fund_in_the_persons_region_is_out_of_service_area(assistance: 
     assert (await assistance.funds())["Baku fund"]["committed"] == "0.00"
 
 
-async def test_people_a_fund_cannot_pay_wait_in_order_a_child_ahead_of_the_adults(
-    assistance: Assistance,
-) -> None:
+async def one_paid_and_three_waiting(assistance: Assistance) -> None:
+    """A fund of one allowance; then two adults and, last, a child (who goes ahead of them)."""
     await assistance.seed(fund(budget="700.00"))
-
     await assistance.ask("paid", "first-adult", "second-adult")
     await assistance.ask("child", child=True)
     await assistance.told("second-adult", "on-hold", waitlist_position=3)
+
+
+async def test_people_a_fund_cannot_pay_wait_in_order_a_child_ahead_of_the_adults(
+    assistance: Assistance,
+) -> None:
+    await one_paid_and_three_waiting(assistance)
 
     latest = await assistance.latest()
     assert [(latest[t].status, latest[t].reason) for t in ("paid", "child")] == [
@@ -56,10 +60,7 @@ async def test_people_a_fund_cannot_pay_wait_in_order_a_child_ahead_of_the_adult
 async def test_raising_the_budget_pays_exactly_as_many_as_the_difference_covers_in_order(
     assistance: Assistance,
 ) -> None:
-    await assistance.seed(fund(budget="700.00"))
-    await assistance.ask("paid", "first-adult", "second-adult")
-    await assistance.ask("child", child=True)
-    await assistance.told("second-adult", "on-hold", waitlist_position=3)
+    await one_paid_and_three_waiting(assistance)
 
     # 1800.00 more: two allowances of 700.00, and 400.00 that pays no one.
     loaded = await assistance.seed(fund(budget="2500.00"))

@@ -12,8 +12,7 @@ import sqlalchemy as sa
 from hypothesis import strategies as st
 from hypothesis.stateful import rule
 
-from korpu_contracts.vocabulary import Service, TaskStatus
-from korpu_provider.handlers import NotAccepted
+from korpu_contracts.vocabulary import TaskStatus
 from material_assistance.adapters import funds as fund_table
 from material_assistance.adapters import tables
 from material_assistance.bootstrap import SERVICE
@@ -50,17 +49,7 @@ funds = st.lists(
 
 
 class MaterialAssistanceMachine(provider_machine.ProviderMachine):
-    provider = provider_machine.Provider(
-        service=Service.MATERIAL_ASSISTANCE,
-        tables=tables,
-        request=SERVICE.handlers.request,
-        cancel=SERVICE.handlers.cancel,
-        complete=SERVICE.handlers.complete,
-        not_accepted=NotAccepted,
-        load_directory=SERVICE.load,
-        unit="Fund",
-        capacity="budget",
-    )
+    provider = provider_machine.on_the_kit(SERVICE, tables, unit="Fund", capacity="budget")
     people = people
     entries_drawn = funds
 
