@@ -40,7 +40,9 @@ def _written_exactly(value: object) -> object:
 
 
 # At most a trillion: bounded like every input, and far above any fund's budget.
-Amount = Annotated[Decimal, BeforeValidator(_written_exactly), Field(ge=0, le=Decimal(10) ** 12)]
+DecimalAmount = Annotated[
+    Decimal, BeforeValidator(_written_exactly), Field(ge=0, le=Decimal(10) ** 12)
+]
 
 
 def _accepted(currency: str) -> str:
@@ -66,8 +68,8 @@ class FundEntry(BaseModel):
     currency: Currency
     name: FundName
     region: intake.Region
-    budget: Amount
-    amount_per_person: Annotated[Amount, Field(gt=0)]
+    budget: DecimalAmount
+    amount_per_person: Annotated[DecimalAmount, Field(gt=0)]
 
     @field_validator("budget", "amount_per_person")
     @classmethod
