@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import json
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,9 @@ class SeedError(ValueError):
 
 def read(path: Path) -> dict[str, list[dict[str, Any]]]:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        # A number with a fraction is read as a Decimal, exact: a fund's "budget": 250.10
+        # stays 250.10, never the binary fraction nearest it.
+        document = json.loads(path.read_text(encoding="utf-8"), parse_float=decimal.Decimal)
     except (OSError, json.JSONDecodeError) as error:
         raise SeedError(f"{path}: {error}") from error
     if not isinstance(document, dict):

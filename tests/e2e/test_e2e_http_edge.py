@@ -24,9 +24,8 @@ CHUNK = 64 * 1024
 FEW_MB = 8 * 1024 * 1024
 BODY_ROUTES = {
     "referral": "/v1/referrals",
-    "shelter": "/v1/tasks/t-1/complete",
-    "employment": "/v1/tasks/t-1/complete",
-    "legal_aid": "/v1/tasks/t-1/complete",
+    # Every provider's, from the list of services: a task's completion.
+    **dict.fromkeys(catalog.PROVIDERS, "/v1/tasks/t-1/complete"),
 }
 
 

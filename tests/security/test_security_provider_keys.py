@@ -42,6 +42,16 @@ DIRECTORIES: dict[str, tuple[str, dict[str, Any]]] = {
         "/v1/lawyers",
         {"name": "R. Aliyev", "regions": ["Baku"], "languages": ["az"], "max_caseload": 1},
     ),
+    "material_assistance": (
+        "/v1/funds",
+        {
+            "name": "Baku fund",
+            "region": "Baku",
+            "budget": "700.00",
+            "amount_per_person": "700.00",
+            "currency": "AZN",
+        },
+    ),
 }
 DISCHARGE = {"outcome": "goal_achieved"}
 # The provider scopes, as written in keys and the docs: names a case worker's key holds.

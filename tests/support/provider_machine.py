@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from korpu_contracts import referral
 from korpu_contracts.envelope import Envelope
 from korpu_contracts.vocabulary import Service, TaskStatus
+from korpu_provider.handlers import NotAccepted
 from korpu_runtime.database import Database
 from korpu_runtime.unit_of_work import UnitOfWork
 
@@ -74,6 +75,22 @@ class Provider:
     load_directory: Callable[[Connection, list[dict[str, Any]]], object]
     unit: str  # what a directory entry is: "Shelter"
     capacity: str  # the entry's field counting its places: "beds"
+
+
+def on_the_kit(entrypoints: Any, tables: ModuleType, unit: str, capacity: str) -> Provider:
+    """A provider built on the kit (its `bootstrap.SERVICE`, `korpu_provider.bootstrap`)."""
+    handlers = entrypoints.handlers
+    return Provider(
+        service=entrypoints.provider.service,
+        tables=tables,
+        request=handlers.request,
+        cancel=handlers.cancel,
+        complete=handlers.complete,
+        not_accepted=NotAccepted,
+        load_directory=entrypoints.load,
+        unit=unit,
+        capacity=capacity,
+    )
 
 
 class ProviderMachine(RuleBasedStateMachine):

@@ -13,8 +13,7 @@ from employment.adapters import programs as directory_table
 from employment.adapters import tables
 from employment.bootstrap import SERVICE
 from employment.domain import model
-from korpu_contracts.vocabulary import Service, TaskStatus
-from korpu_provider.handlers import NotAccepted
+from korpu_contracts.vocabulary import TaskStatus
 from korpu_provider.tasks import Row
 from support import provider_machine
 
@@ -45,17 +44,7 @@ programs = st.lists(
 
 
 class EmploymentMachine(provider_machine.ProviderMachine):
-    provider = provider_machine.Provider(
-        service=Service.EMPLOYMENT,
-        tables=tables,
-        request=SERVICE.handlers.request,
-        cancel=SERVICE.handlers.cancel,
-        complete=SERVICE.handlers.complete,
-        not_accepted=NotAccepted,
-        load_directory=SERVICE.load,
-        unit="Program",
-        capacity="seats",
-    )
+    provider = provider_machine.on_the_kit(SERVICE, tables, unit="Program", capacity="seats")
     people = people
     entries_drawn = programs
 

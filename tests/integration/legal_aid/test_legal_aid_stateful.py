@@ -9,8 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from hypothesis import strategies as st
 
-from korpu_contracts.vocabulary import Service, TaskStatus
-from korpu_provider.handlers import NotAccepted
+from korpu_contracts.vocabulary import TaskStatus
 from korpu_provider.tasks import Row as TaskRow
 from legal_aid.adapters import lawyers as directory_table
 from legal_aid.adapters import tables
@@ -45,17 +44,7 @@ lawyers = st.lists(
 
 
 class LegalAidMachine(provider_machine.ProviderMachine):
-    provider = provider_machine.Provider(
-        service=Service.LEGAL_AID,
-        tables=tables,
-        request=SERVICE.handlers.request,
-        cancel=SERVICE.handlers.cancel,
-        complete=SERVICE.handlers.complete,
-        not_accepted=NotAccepted,
-        load_directory=SERVICE.load,
-        unit="Lawyer",
-        capacity="max_caseload",
-    )
+    provider = provider_machine.on_the_kit(SERVICE, tables, unit="Lawyer", capacity="max_caseload")
     people = people
     entries_drawn = lawyers
 

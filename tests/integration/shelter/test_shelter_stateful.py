@@ -11,8 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from hypothesis import strategies as st
 
-from korpu_contracts.vocabulary import Service, TaskStatus
-from korpu_provider.handlers import NotAccepted
+from korpu_contracts.vocabulary import TaskStatus
 from shelter.adapters import facilities as directory_table
 from shelter.adapters import tables
 from shelter.bootstrap import SERVICE
@@ -54,17 +53,7 @@ shelters = st.lists(
 
 
 class ShelterMachine(provider_machine.ProviderMachine):
-    provider = provider_machine.Provider(
-        service=Service.SHELTER,
-        tables=tables,
-        request=SERVICE.handlers.request,
-        cancel=SERVICE.handlers.cancel,
-        complete=SERVICE.handlers.complete,
-        not_accepted=NotAccepted,
-        load_directory=SERVICE.load,
-        unit="Shelter",
-        capacity="beds",
-    )
+    provider = provider_machine.on_the_kit(SERVICE, tables, unit="Shelter", capacity="beds")
     people = people
     entries_drawn = shelters
 

@@ -34,6 +34,7 @@ class Service(StrEnum):
     SHELTER = "shelter", "shelters"
     EMPLOYMENT = "employment", "programs"
     LEGAL_AID = "legal_aid", "lawyers"
+    MATERIAL_ASSISTANCE = "material_assistance", "funds"
 
 
 # The service that houses the person, and the services whose help is given where the

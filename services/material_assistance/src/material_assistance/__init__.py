@@ -1,0 +1,1 @@
+"""Körpü material assistance service."""

@@ -1,0 +1,1 @@
+"""Material assistance's schema migrations (korpu_runtime.migrations); docs/migrations.md."""
