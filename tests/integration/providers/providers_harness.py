@@ -30,6 +30,17 @@ def _lawyer(name: str, places: int) -> dict[str, Any]:
     return {"name": name, "regions": ["Baku"], "languages": ["az"], "max_caseload": places}
 
 
+def _clinic(name: str, places: int) -> dict[str, Any]:
+    # One open day, so that `places` is every appointment it has, as the suite counts.
+    return {
+        "name": name,
+        "region": "Baku",
+        "serves": ["women"],
+        "appointments_per_day": places,
+        "booking_days": 1,
+    }
+
+
 # Each provider's directory entry in Baku with `places` for a woman of 30 speaking
 # Azerbaijani (the person every request below describes). A provider in the list of
 # services without one here fails the suite: every provider runs through it.
@@ -37,6 +48,7 @@ ENTRIES: dict[str, Callable[[str, int], dict[str, Any]]] = {
     "shelter": _shelter,
     "employment": _program,
     "legal_aid": _lawyer,
+    "medical": _clinic,
 }
 # Each provider (`korpu.catalog.PROVIDERS`, from the list of services): its bootstrap and entry.
 PROVIDERS: dict[str, tuple[ModuleType, Any]] = {
