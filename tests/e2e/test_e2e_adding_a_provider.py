@@ -25,12 +25,15 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from korpu_contracts.vocabulary import Service
 from support.compose import check_jsonschema, compose_binary, run
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "tryout"
 LINE = '    TRYOUT = "tryout", "tryouts"\n'
 TEMPLATE = "employment"  # the folder copied under the new name
+# The providers before it, in the order of the list of services.
+PROVIDERS = [str(service) for service in Service]
 
 
 def _copy_repository(target: Path) -> None:
@@ -67,11 +70,11 @@ def _add_the_folder(repo: Path) -> None:
 
 
 def _add_the_line(repo: Path) -> None:
+    """At the end of the list, as the guide says (the ports of the others stay)."""
     vocabulary = repo / "shared/contracts/src/korpu_contracts/vocabulary.py"
     text = vocabulary.read_text(encoding="utf-8")
-    last = '    LEGAL_AID = "legal_aid", "lawyers"\n'
-    assert last in text
-    vocabulary.write_text(text.replace(last, last + LINE), encoding="utf-8")
+    *_, last = re.finditer(r'^    [A-Z_]+ = "\w+", "\w+"\n', text, re.MULTILINE)
+    vocabulary.write_text(text[: last.end()] + LINE + text[last.end() :], encoding="utf-8")
 
 
 def _add_the_seed_section(repo: Path) -> None:
@@ -86,9 +89,8 @@ def _add_the_seed_section(repo: Path) -> None:
 def _add_its_contract_suite_entry(repo: Path) -> None:
     harness = repo / "tests/integration/providers/providers_harness.py"
     text = harness.read_text(encoding="utf-8")
-    last = '    "legal_aid": _lawyer,\n'
-    assert last in text
-    harness.write_text(text.replace(last, last + f'    "{NAME}": _program,\n'), encoding="utf-8")
+    end = text.index("\n}\n", text.index("ENTRIES: dict[")) + 1
+    harness.write_text(text[:end] + f'    "{NAME}": _program,\n' + text[end:], encoding="utf-8")
 
 
 def _environment(repo: Path, **more: str) -> dict[str, str]:
@@ -161,7 +163,7 @@ def test_the_catalog_purposes_and_streams_name_it(repo: Path) -> None:
     shown = _python(repo, "-c", script)
     assert shown.returncode == 0, shown.stderr
     services, keys, purposes, every_stream, readers, producers = json.loads(shown.stdout)
-    assert services == ["shelter", "employment", "legal_aid", NAME, "referral"]
+    assert services == [*PROVIDERS, NAME, "referral"]
     assert keys["tryouts"] == NAME
     assert NAME in purposes
     assert {"korpu.tryout.requests", "korpu.tryout.updates"} <= set(every_stream)
@@ -181,8 +183,10 @@ def test_compose_runs_it_on_its_own_database_port_and_redis_user(repo: Path) -> 
     environment = service["environment"]
     assert environment["TRYOUT_DATABASE_URL"].endswith("@postgres:5432/tryout")
     assert environment["REDIS_URL"] == "redis://tryout:korpu-demo-tryout@redis:6379/0"
-    assert environment["TRYOUT_HTTP_PORT"] == "8084"
-    assert service["expose"] == ["8084"]
+    # The port after the last provider's: 8081 for the first (korpu_provider.bootstrap).
+    port = str(8081 + len(PROVIDERS))
+    assert environment["TRYOUT_HTTP_PORT"] == port
+    assert service["expose"] == [port]
     seed = compose["services"]["seed"]
     assert seed["depends_on"][NAME] == {"condition": "service_healthy"}
     assert seed["environment"]["TRYOUT_DATABASE_URL"] == environment["TRYOUT_DATABASE_URL"]

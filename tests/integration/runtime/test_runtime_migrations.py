@@ -8,6 +8,7 @@ autogenerate comparison finds the difference.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -33,6 +34,21 @@ def _versions(service: str) -> Path:
     found = migrations.versions_of(_metadata(service))
     assert found is not None
     return found
+
+
+def _recognises_an_old_build(service: str) -> bool:
+    """Whether its first revision adopts a database made before migrations (`RECOGNISED_BY`):
+    the services of build 23a1693 do; a provider added since has no such database."""
+    first = next(_versions(service).glob("0001_*.py"))
+    spec = importlib.util.spec_from_file_location(f"{service}_first_revision", first)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return hasattr(module, migrations.RECOGNISED_BY)
+
+
+# The services whose databases may predate migrations.
+ADOPTING = [service for service in SERVICES if _recognises_an_old_build(service)]
 
 
 def _tables(url: str) -> set[str]:
@@ -76,7 +92,7 @@ def test_the_audit_trail_made_by_migrations_refuses_changes(
         engine.dispose()
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", ADOPTING)
 def test_a_database_made_by_build_23a1693_is_stamped_at_the_baseline_and_upgraded(
     service: str, database_url: str, tmp_path: Path
 ) -> None:
@@ -99,7 +115,7 @@ def test_a_database_made_by_build_23a1693_is_stamped_at_the_baseline_and_upgrade
     assert migrations.differences(database_url, _metadata(service)) == []
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", ADOPTING)
 def test_a_database_made_by_a_build_between_23a1693_and_migrations_is_adopted(
     service: str, database_url: str
 ) -> None:
