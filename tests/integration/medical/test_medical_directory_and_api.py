@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from medical_helpers import clinic, day, latest, person, send
 
@@ -16,6 +17,7 @@ from korpu_provider import directory
 from korpu_provider.bootstrap import Entrypoints
 from korpu_runtime.service import Service
 from korpu_runtime.settings import ServiceSettings
+from medical.adapters import clinics
 from support import provider_keys
 
 DEMO_DIRECTORY = Path(__file__).resolve().parents[3] / "deploy" / "demo-directory.json"
@@ -39,6 +41,16 @@ async def client(kit: Entrypoints, app: FastAPI) -> AsyncIterator[httpx.AsyncCli
         transport=transport, base_url="http://medical", headers=headers
     ) as api:
         yield api
+
+
+@pytest.fixture
+async def seen_and_waiting(
+    kit: Entrypoints, settings: ServiceSettings, client: httpx.AsyncClient, redis_db: str
+) -> None:
+    """One appointment in all: "seen" booked it, "waiting" waits."""
+    kit.seed(settings, [SMALL])
+    await send(redis_db, person("seen"), person("waiting"))
+    await latest(redis_db, 2)
 
 
 def test_a_bad_directory_is_refused_whole_naming_every_bad_field(
@@ -85,12 +97,28 @@ async def test_the_demo_clinics_load_once_by_name_with_their_regions_as_codes(
     assert ganja["free"] == 28 * ganja["appointments_per_day"]
 
 
-async def test_a_case_worker_sees_the_booked_day_and_an_examination_held_frees_no_day(
-    kit: Entrypoints, settings: ServiceSettings, client: httpx.AsyncClient, redis_db: str
+async def test_the_database_itself_refuses_a_booking_beyond_a_days_appointments(
+    kit: Entrypoints, settings: ServiceSettings, service: Service
 ) -> None:
-    kit.seed(settings, [SMALL])
-    await send(redis_db, person("seen"), person("waiting"))
-    await latest(redis_db, 2)
+    kit.seed(settings, [SMALL, {**SMALL, "name": "Closed", "appointments_per_day": 0}])
+
+    def book_past_the_cap(conn: sa.Connection) -> None:
+        found = {c.name: c for c in kit.provider.directory(conn, lock=True).values()}
+        small, closed = found["Baku City Hospital"], found["Closed"]
+        assert small.free_day is not None
+        clinics.book(conn, small.id, small.free_day)
+        with pytest.raises(clinics.OverBooking):
+            clinics.book(conn, small.id, small.free_day)
+        with pytest.raises(clinics.OverBooking):
+            clinics.book(conn, closed.id, small.free_day)
+
+    await service.db.run(book_past_the_cap)
+
+
+@pytest.mark.usefixtures("seen_and_waiting")
+async def test_a_case_worker_sees_the_booked_day_and_an_examination_held_frees_no_day(
+    client: httpx.AsyncClient, redis_db: str
+) -> None:
     booked = (await client.get("/v1/tasks/seen")).json()
     assert (booked["status"], booked["appointment"]) == ("accepted", day(1))
     assert booked["clinic"] == {"name": "Baku City Hospital", "region": "AZ-BA"}
@@ -105,13 +133,8 @@ async def test_a_case_worker_sees_the_booked_day_and_an_examination_held_frees_n
     assert (await latest(redis_db, 3))["seen"].status is TaskStatus.COMPLETED
 
 
-async def test_only_a_booked_examination_can_be_marked_held(
-    kit: Entrypoints, settings: ServiceSettings, client: httpx.AsyncClient, redis_db: str
-) -> None:
-    kit.seed(settings, [SMALL])
-    await send(redis_db, person("seen"), person("waiting"))
-    await latest(redis_db, 2)
-
+@pytest.mark.usefixtures("seen_and_waiting")
+async def test_only_a_booked_examination_can_be_marked_held(client: httpx.AsyncClient) -> None:
     unknown = await client.post("/v1/tasks/nobody/complete", json={"outcome": "other"})
     on_hold = await client.post("/v1/tasks/waiting/complete", json={"outcome": "other"})
 

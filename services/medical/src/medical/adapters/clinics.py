@@ -34,13 +34,18 @@ _of_day = sa.and_(_b.clinic_id == sa.bindparam("b_id"), _b.day == _day)
 # The cap is checked again in SQL: a second guard should the lock ever be skipped.
 _BOOK = tables.bookings.update().where(_of_day, _b.booked < _cap).values(booked=_b.booked + 1)
 # A day's first booking: a row with one, when the clinic gives any appointment at all.
-_FIRST = tables.bookings.insert().from_select(
-    ["clinic_id", "day", "booked"],
-    sa.select(_c.id, _day, sa.literal(1)).where(
-        _c.id == sa.bindparam("b_id"),
-        _c.appointments_per_day > 0,
-        ~sa.exists().where(_of_day),
-    ),
+# RETURNING tells whether a row went in: psycopg counts no rows for INSERT ... SELECT.
+_FIRST = (
+    tables.bookings.insert()
+    .from_select(
+        ["clinic_id", "day", "booked"],
+        sa.select(_c.id, _day, sa.literal(1)).where(
+            _c.id == sa.bindparam("b_id"),
+            _c.appointments_per_day > 0,
+            ~sa.exists().where(_of_day),
+        ),
+    )
+    .returning(_b.clinic_id)
 )
 _FREE = tables.bookings.update().where(_of_day, _b.booked > 0).values(booked=_b.booked - 1)
 
@@ -63,7 +68,7 @@ def book(conn: Connection, clinic_id: str, day: dt.date) -> None:
     values = {"b_id": clinic_id, "b_day": day}
     if conn.execute(_BOOK, values).rowcount == 1:
         return
-    if conn.execute(_FIRST, values).rowcount != 1:
+    if conn.execute(_FIRST, values).first() is None:
         raise OverBooking(f"{clinic_id} on {day}")
 
 
