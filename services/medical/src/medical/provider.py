@@ -76,12 +76,17 @@ class Medical:
         return clinics.view(conn, self.today())
 
     def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
-        return {"region": requested.region, "is_child": requested.is_child, "sex": requested.sex}
+        return {
+            "region": requested.region,
+            "is_child": requested.is_child,
+            "sex": str(requested.sex),
+        }
 
     def request_of(self, task: Row) -> model.ExaminationRequest:
         return model.ExaminationRequest(
             task_id=task.task_id,
             region=regions.code_or_as_sent(task.region or ""),
+            # NULL only in a tombstone, which is never decided (korpu_provider.tasks).
             is_child=bool(task.is_child),
             sex=task.sex or "",
             queued_seq=task.queued_seq,

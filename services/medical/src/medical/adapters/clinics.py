@@ -35,6 +35,7 @@ _of_day = sa.and_(_b.clinic_id == sa.bindparam("b_id"), _b.day == _day)
 _BOOK = tables.bookings.update().where(_of_day, _b.booked < _cap).values(booked=_b.booked + 1)
 # A day's first booking: a row with one, when the clinic gives any appointment at all.
 # RETURNING tells whether a row went in: psycopg counts no rows for INSERT ... SELECT.
+# Rejected: one INSERT ... ON CONFLICT DO UPDATE, which each dialect spells its own way.
 _FIRST = (
     tables.bookings.insert()
     .from_select(
