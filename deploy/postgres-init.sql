@@ -6,4 +6,5 @@ CREATE DATABASE referral;
 CREATE DATABASE shelter;
 CREATE DATABASE employment;
 CREATE DATABASE legal_aid;
+CREATE DATABASE medical;
 CREATE DATABASE material_assistance;

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NAME = "tryout"
 LINE = '    TRYOUT = "tryout", "tryouts"\n'
 TEMPLATE = "employment"  # the folder copied under the new name
+# The providers before it, in the order of the list of services.
 
 
 def _copy_repository(target: Path) -> None:
@@ -68,6 +69,7 @@ def _add_the_folder(repo: Path) -> None:
 
 
 def _add_the_line(repo: Path) -> None:
+    """At the end of the list, as the guide says (the ports of the others stay)."""
     vocabulary = repo / "shared/contracts/src/korpu_contracts/vocabulary.py"
     text = vocabulary.read_text(encoding="utf-8")
     # At the end of `Service`, after its last line, as the document says.
@@ -87,9 +89,8 @@ def _add_the_seed_section(repo: Path) -> None:
 def _add_its_contract_suite_entry(repo: Path) -> None:
     harness = repo / "tests/integration/providers/providers_harness.py"
     text = harness.read_text(encoding="utf-8")
-    last = '    "legal_aid": _lawyer,\n'
-    assert last in text
-    harness.write_text(text.replace(last, last + f'    "{NAME}": _program,\n'), encoding="utf-8")
+    end = text.index("\n}\n", text.index("ENTRIES: dict[")) + 1
+    harness.write_text(text[:end] + f'    "{NAME}": _program,\n' + text[end:], encoding="utf-8")
 
 
 def _environment(repo: Path, **more: str) -> dict[str, str]:

@@ -168,6 +168,15 @@ class Employment:
             await client.aclose()
         return int(summary["pending"])
 
+    async def dead_letters(self) -> list[dict[bytes, bytes]]:
+        """The employment service's dead letters, oldest first."""
+        client = aioredis.from_url(self.redis_url)
+        try:
+            letters = await client.xrange(streams.dead_letters("employment"))
+        finally:
+            await client.aclose()
+        return [fields for _, fields in letters]
+
     async def programs(self) -> dict[str, dict[str, Any]]:
         return {
             p["name"]: p

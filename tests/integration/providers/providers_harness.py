@@ -30,6 +30,17 @@ def _lawyer(name: str, places: int) -> dict[str, Any]:
     return {"name": name, "regions": ["Baku"], "languages": ["az"], "max_caseload": places}
 
 
+def _clinic(name: str, places: int) -> dict[str, Any]:
+    # One open day, so that `places` is every appointment it has, as the suite counts.
+    return {
+        "name": name,
+        "region": "Baku",
+        "serves": ["women"],
+        "appointments_per_day": places,
+        "booking_days": 1,
+    }
+
+
 def _fund(name: str, places: int) -> dict[str, Any]:
     # `places` allowances of 700.00 AZN (the amounts as exact decimal strings).
     return {
@@ -48,6 +59,7 @@ ENTRIES: dict[str, Callable[[str, int], dict[str, Any]]] = {
     "shelter": _shelter,
     "employment": _program,
     "legal_aid": _lawyer,
+    "medical": _clinic,
     "material_assistance": _fund,
 }
 # Each provider (`korpu.catalog.PROVIDERS`, from the list of services): its bootstrap and entry.

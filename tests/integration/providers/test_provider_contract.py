@@ -76,7 +76,7 @@ async def test_a_person_who_leaves_the_waitlist_moves_those_behind_up(provider: 
     assert latest["c"].detail == {"waitlist_position": 1}
 
 
-async def test_completing_frees_the_place_where_the_help_gives_it_back_and_only_accepted_completes(
+async def test_only_an_accepted_task_completes_and_its_place_goes_on_when_completion_frees_it(
     provider: Running,
 ) -> None:
     await provider.seed(places=1)
@@ -91,9 +91,12 @@ async def test_completing_frees_the_place_where_the_help_gives_it_back_and_only_
     latest = await provider.latest()
 
     assert (latest["a"].status, latest["a"].detail["outcome"]) == ("completed", "goal_achieved")
-    # A bed, seat or caseload comes back when the help ends; an allowance paid is spent.
+    # A bed, a seat or a caseload is free again once the help ends; an examination
+    # held is spent (`Provider.completion_frees`).
     frees = provider.bootstrap.SERVICE.provider.completion_frees
-    assert latest["b"].status == ("accepted" if frees else "on-hold")
+    assert (latest["b"].status, latest["b"].detail.get("waitlist_position")) == (
+        ("accepted", None) if frees else ("on-hold", 1)
+    )
 
 
 async def test_a_cancellation_before_its_request_ends_it_cancelled_and_takes_no_place(

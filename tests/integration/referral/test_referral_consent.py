@@ -355,7 +355,7 @@ async def test_another_organization_gets_404_and_changes_nothing(
     "body",
     [
         {"purpose": "shelter"},
-        {"purpose": "medical", "consent": "granted"},
+        {"purpose": "fortune_telling", "consent": "granted"},  # no such service
         {"purpose": "shelter", "consent": "maybe"},
         {"purpose": "shelter", "consent": "granted", "reason": "asked again"},
         {"purpose": ["shelter"], "consent": "granted"},

@@ -8,6 +8,7 @@ autogenerate comparison finds the difference.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import shutil
 import subprocess

@@ -48,6 +48,7 @@ class Employment:
     )
     directory_route = "programs"
     completion_frees = True
+    room_comes_with_time = False
     entries = TypeAdapter(list[ProgramEntry])
     directory = staticmethod(programs.directory)
     decide = staticmethod(enrolment.decide)

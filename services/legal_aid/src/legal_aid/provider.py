@@ -41,6 +41,7 @@ class LegalAid:
     tasks = Tasks(tables.tasks, holds="lawyer_id", tombstone={"languages": [], "is_child": False})
     directory_route = "lawyers"
     completion_frees = True
+    room_comes_with_time = False
     entries = TypeAdapter(list[LawyerEntry])
     directory = staticmethod(lawyers.directory)
     decide = staticmethod(assignment.decide)

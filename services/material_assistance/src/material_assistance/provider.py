@@ -100,6 +100,7 @@ class MaterialAssistance:
     # An allowance paid is spent: its completion gives nothing back. A cancellation
     # before it is paid does (`release`).
     completion_frees = False
+    room_comes_with_time = False
     entries = TypeAdapter(list[FundEntry])
     directory = staticmethod(funds.directory)
     decide = staticmethod(allowance.decide)

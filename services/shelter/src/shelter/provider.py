@@ -41,6 +41,7 @@ class Shelter:
     tasks = Tasks(tables.tasks, holds="facility_id", tombstone={"awaiting_request": True})
     directory_route = "facilities"
     completion_frees = True
+    room_comes_with_time = False
     entries = pydantic.TypeAdapter(list[ShelterEntry])
     directory = staticmethod(facilities.directory)
     decide = staticmethod(placement.decide)

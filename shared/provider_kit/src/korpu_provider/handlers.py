@@ -66,6 +66,14 @@ class Handlers:
             reason = Reason(known.reason or Reason.WITHDRAWN)
             self.answers.tell(uow, known, TaskStatus.CANCELLED, reason, cause=envelope)
             return
+        if self.provider.room_comes_with_time and self.fill(uow):
+            # Room that came with no event (a clinic's next day opened) went to the
+            # people waiting, in the kit's order, before anyone new is decided.
+            # Rejected: deciding the newcomer alone, who would take a place owed to
+            # someone already waiting for it; and filling before every provider's
+            # requests, which decides the whole line again for each newcomer.
+            self.announce(uow, directory)
+            directory = self.provider.directory(conn, lock=True)
         task = self.tasks.add(conn, asked.task_id, asked.referral_id, attributes)
         request = self.provider.request_of(task)
         decision = self.provider.decide(request, directory.values())
@@ -138,20 +146,24 @@ class Handlers:
     def fill(self, uow: UnitOfWork) -> int:
         """Give every place the directory has free to the people waiting; how many got one.
 
-        For a directory load, which may add room anywhere: each waiting person in the
-        kit's order is decided again by the domain, as a new request would be.
+        For a directory load, which may add room anywhere, and before a new request,
+        since room may come with time alone (a clinic's next day): each waiting person
+        in the kit's order is decided again by the domain, as a new request would be.
+        The directory is read again only after a place was given, so that a line
+        nobody leaves costs one read and pure decisions.
         """
         promoted = 0
         conn = uow.conn
         waiting = [self.provider.request_of(row) for row in self.tasks.waiting(conn)]
+        directory = self.provider.directory(conn, lock=True) if waiting else {}
         for request in waitlist.ordered(waiting):
-            directory = self.provider.directory(conn, lock=True)
             decision = self.provider.decide(request, directory.values())
             if isinstance(decision, Give):
                 task = self.tasks.get(conn, request.task_id)
                 assert task is not None
                 self._give(uow, task, directory[decision.entry_id], None)
                 promoted += 1
+                directory = self.provider.directory(conn, lock=True)  # one place fewer
         return promoted
 
     def announce(self, uow: UnitOfWork, directory: Mapping[str, Any]) -> None:

@@ -57,6 +57,9 @@ class Provider(Protocol[R, D, E]):
     # free for the next person once the help ends; an examination held or an
     # allowance paid is spent.
     completion_frees: bool
+    # Whether room can come with time alone, with no event (a clinic's next day): the
+    # line is then filled before each new request is decided (`Handlers.request`).
+    room_comes_with_time: bool
 
     def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
         """The task columns written from a request (its region among them)."""

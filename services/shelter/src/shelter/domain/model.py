@@ -4,28 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
+
+from korpu_provider import categories
 
 # Reason codes as plain strings: the domain knows no contract; the service layer maps them.
 NOT_ELIGIBLE = "not_eligible"
 
-FEMALE = "female"
-MALE = "male"
-
-
-class Category(StrEnum):
-    """Target population of a facility (Open Referral capacity entries)."""
-
-    WOMEN = "women"
-    MEN = "men"
-    GIRLS = "girls"
-    BOYS = "boys"
-    FAMILIES = "families"
-
-
-CHILD_CATEGORIES = frozenset({Category.GIRLS, Category.BOYS})
+# The categories are every provider's vocabulary (korpu_provider.categories); the
+# shelter adds its one rule about families (`categories_for`).
+Category = categories.Category
+CHILD_CATEGORIES = categories.CHILDREN
 # Adults are served: a facility serving any houses no child outside a children's unit.
-ADULT_CATEGORIES = frozenset({Category.WOMEN, Category.MEN, Category.FAMILIES})
+ADULT_CATEGORIES = categories.ADULTS
 
 # Why no facility may take the person at all (`unmet`), told in a refusal's detail.
 UNMET_CATEGORY = "served_category"
@@ -40,23 +30,12 @@ def categories_for(is_child: bool, sex: str, accompanying_children: int) -> froz
     parent's. Where a child may sleep at all is `houses_children`'s to say. An
     adult with children goes to a family shelter only, not to a women's or
     men's one, because providers told us single-adult shelters often cannot
-    take a parent with children.
-    When sex is other or unknown we offer both single-sex categories rather than
-    refuse: the facility, not the algorithm, knows whether it can take the person.
+    take a parent with children. Otherwise the person's own categories
+    (`categories.of_person`: both single-sex ones when sex is other or unknown).
     """
-    if is_child:
-        return _by_sex(sex, female=Category.GIRLS, male=Category.BOYS)
-    if accompanying_children > 0:
+    if not is_child and accompanying_children > 0:
         return frozenset({Category.FAMILIES})
-    return _by_sex(sex, female=Category.WOMEN, male=Category.MEN)
-
-
-def _by_sex(sex: str, *, female: Category, male: Category) -> frozenset[Category]:
-    if sex == FEMALE:
-        return frozenset({female})
-    if sex == MALE:
-        return frozenset({male})
-    return frozenset({female, male})
+    return categories.of_person(is_child, sex)
 
 
 @dataclass(frozen=True)

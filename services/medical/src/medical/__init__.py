@@ -1,0 +1,1 @@
+"""Körpü medical service."""
