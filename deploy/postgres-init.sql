@@ -6,3 +6,4 @@ CREATE DATABASE referral;
 CREATE DATABASE shelter;
 CREATE DATABASE employment;
 CREATE DATABASE legal_aid;
+CREATE DATABASE psychological;

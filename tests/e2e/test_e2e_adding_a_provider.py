@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from korpu import catalog
 from support.compose import check_jsonschema, compose_binary, run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,8 +70,8 @@ def _add_the_folder(repo: Path) -> None:
 def _add_the_line(repo: Path) -> None:
     vocabulary = repo / "shared/contracts/src/korpu_contracts/vocabulary.py"
     text = vocabulary.read_text(encoding="utf-8")
-    last = '    LEGAL_AID = "legal_aid", "lawyers"\n'
-    assert last in text
+    # At the end of the list, as the guide says: the place gives the port.
+    last = re.findall(r'^    [A-Z_]+ = "\w+", "\w+"\n', text, flags=re.MULTILINE)[-1]
     vocabulary.write_text(text.replace(last, last + LINE), encoding="utf-8")
 
 
@@ -86,8 +87,7 @@ def _add_the_seed_section(repo: Path) -> None:
 def _add_its_contract_suite_entry(repo: Path) -> None:
     harness = repo / "tests/integration/providers/providers_harness.py"
     text = harness.read_text(encoding="utf-8")
-    last = '    "legal_aid": _lawyer,\n'
-    assert last in text
+    last = re.findall(r'^    "\w+": _\w+,\n', text, flags=re.MULTILINE)[-1]
     harness.write_text(text.replace(last, last + f'    "{NAME}": _program,\n'), encoding="utf-8")
 
 
@@ -161,7 +161,7 @@ def test_the_catalog_purposes_and_streams_name_it(repo: Path) -> None:
     shown = _python(repo, "-c", script)
     assert shown.returncode == 0, shown.stderr
     services, keys, purposes, every_stream, readers, producers = json.loads(shown.stdout)
-    assert services == ["shelter", "employment", "legal_aid", NAME, "referral"]
+    assert services == [*catalog.PROVIDERS, NAME, "referral"]
     assert keys["tryouts"] == NAME
     assert NAME in purposes
     assert {"korpu.tryout.requests", "korpu.tryout.updates"} <= set(every_stream)
@@ -181,8 +181,10 @@ def test_compose_runs_it_on_its_own_database_port_and_redis_user(repo: Path) -> 
     environment = service["environment"]
     assert environment["TRYOUT_DATABASE_URL"].endswith("@postgres:5432/tryout")
     assert environment["REDIS_URL"] == "redis://tryout:korpu-demo-tryout@redis:6379/0"
-    assert environment["TRYOUT_HTTP_PORT"] == "8084"
-    assert service["expose"] == ["8084"]
+    # The next port after the providers already listed (8081 is the first).
+    port = str(8081 + len(catalog.PROVIDERS))
+    assert environment["TRYOUT_HTTP_PORT"] == port
+    assert service["expose"] == [port]
     seed = compose["services"]["seed"]
     assert seed["depends_on"][NAME] == {"condition": "service_healthy"}
     assert seed["environment"]["TRYOUT_DATABASE_URL"] == environment["TRYOUT_DATABASE_URL"]

@@ -30,6 +30,10 @@ def _lawyer(name: str, places: int) -> dict[str, Any]:
     return {"name": name, "regions": ["Baku"], "languages": ["az"], "max_caseload": places}
 
 
+def _counsellor(name: str, places: int) -> dict[str, Any]:
+    return {"name": name, "regions": ["Baku"], "languages": ["az"], "max_caseload": places}
+
+
 # Each provider's directory entry in Baku with `places` for a woman of 30 speaking
 # Azerbaijani (the person every request below describes). A provider in the list of
 # services without one here fails the suite: every provider runs through it.
@@ -37,6 +41,7 @@ ENTRIES: dict[str, Callable[[str, int], dict[str, Any]]] = {
     "shelter": _shelter,
     "employment": _program,
     "legal_aid": _lawyer,
+    "psychological": _counsellor,
 }
 # Each provider (`korpu.catalog.PROVIDERS`, from the list of services): its bootstrap and entry.
 PROVIDERS: dict[str, tuple[ModuleType, Any]] = {

@@ -34,6 +34,7 @@ class Service(StrEnum):
     SHELTER = "shelter", "shelters"
     EMPLOYMENT = "employment", "programs"
     LEGAL_AID = "legal_aid", "lawyers"
+    PSYCHOLOGICAL = "psychological", "counsellors"
 
 
 # The service that houses the person, and the services whose help is given where the
@@ -41,7 +42,7 @@ class Service(StrEnum):
 # region it housed the person in (docs/domain.md, "Where help is given"). A service
 # added later joins FOLLOWS_HOUSING when its help is given in person.
 HOUSING = Service.SHELTER
-FOLLOWS_HOUSING = frozenset({Service.EMPLOYMENT, Service.LEGAL_AID})
+FOLLOWS_HOUSING = frozenset({Service.EMPLOYMENT, Service.LEGAL_AID, Service.PSYCHOLOGICAL})
 
 
 class Sex(StrEnum):

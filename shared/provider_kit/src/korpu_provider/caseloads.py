@@ -1,0 +1,194 @@
+"""A directory of caseworkers (`caseworkers`) in SQL and as a provider: legal aid's lawyers,
+psychological help's counsellors.
+
+`Caseloads` holds the directory's statements, built once per table; `CaseworkerEntry`
+is a seed entry; `CaseworkerProvider` is every method of the `Provider` protocol but
+the provider's line, tables and decision. A provider adds its own columns to the
+directory (`children`) and its own rules (`serves`, `decide`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
+
+import pydantic
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from korpu_contracts import intake, referral, regions
+from korpu_provider import caseworkers
+from korpu_provider.answers import Detail
+from korpu_provider.tasks import Row, Tasks
+
+W = TypeVar("W", bound=caseworkers.Caseworker)
+E = TypeVar("E", bound="CaseworkerEntry")
+
+# The columns every caseworker has; any other column of the directory (`children`) is
+# passed to the provider's entry as it is stored.
+_COMMON = frozenset({"id", "name", "regions", "languages", "max_caseload", "caseload"})
+
+Language = Annotated[str, pydantic.Field(min_length=2, max_length=16)]
+
+
+class CaseworkerEntry(pydantic.BaseModel):
+    """One caseworker as written in a seed file's section.
+
+    Strict, so a misspelt field is an error, never a silently missing one.
+    """
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    name: str = pydantic.Field(min_length=1, max_length=200)
+    # Names or codes the gazetteer knows; stored as codes (korpu_contracts.regions).
+    regions: list[intake.Region] = pydantic.Field(min_length=1)
+    # At least one: an empty list would quietly send an interpreter with every case.
+    languages: list[Language] = pydantic.Field(min_length=1)
+    max_caseload: int = pydantic.Field(ge=0, le=1000)
+
+
+class OverAllocation(RuntimeError):
+    """A caseworker at the cap was given a case: a bug, so the whole entry is undone."""
+
+
+class Caseloads(Generic[W]):
+    """One directory of caseworkers: locked reads, caseloads taken and freed, loads by name."""
+
+    def __init__(self, table: sa.Table, entry: Callable[..., W]) -> None:
+        self._entry = entry
+        self._own = [column.name for column in table.c if column.name not in _COMMON]
+        c = table.c
+        self._table = table
+        # Every entry, in id order, so two replicas never lock in two orders and deadlock.
+        # Rejected: locking only the entries of one region, which needs a JSON query per
+        # dialect and lets a batch that touches two regions lock in two orders. On SQLite
+        # FOR UPDATE is left out; its single writer serialises anyway.
+        self._locked = sa.select(table).order_by(c.id).with_for_update()
+        self._all = sa.select(table).order_by(c.id)
+        self._by_name = sa.select(table).order_by(c.name)
+        self._id_by_name = sa.select(c.id).where(c.name == sa.bindparam("b_name"))
+        # The cap is checked again in SQL: a second guard should the lock ever be skipped.
+        self._take = (
+            table.update()
+            .where(c.id == sa.bindparam("b_id"), c.caseload < c.max_caseload)
+            .values(caseload=c.caseload + 1)
+        )
+        self._release = (
+            table.update()
+            .where(c.id == sa.bindparam("b_id"), c.caseload > 0)
+            .values(caseload=c.caseload - 1)
+        )
+
+    def directory(self, conn: Connection, *, lock: bool) -> dict[str, W]:
+        return {row.id: self._of(row) for row in conn.execute(self._locked if lock else self._all)}
+
+    def take(self, conn: Connection, entry_id: str) -> None:
+        if conn.execute(self._take, {"b_id": entry_id}).rowcount != 1:
+            raise OverAllocation(entry_id)
+
+    def release(self, conn: Connection, entry_id: str) -> None:
+        conn.execute(self._release, {"b_id": entry_id})
+
+    def upsert(self, conn: Connection, entry: CaseworkerEntry) -> bool:
+        """Add or update by name, keeping the caseload; True when added."""
+        values = entry.model_dump(exclude={"name"})
+        found = conn.execute(self._id_by_name, {"b_name": entry.name}).scalar_one_or_none()
+        if found is not None:
+            conn.execute(self._table.update().where(self._table.c.id == found).values(**values))
+            return False
+        new = {"id": str(uuid.uuid4()), "name": entry.name, "caseload": 0, **values}
+        conn.execute(self._table.insert().values(**new))
+        return True
+
+    def view(self, conn: Connection) -> list[dict[str, Any]]:
+        """The case workers' view of the directory, by name, as loaded, with each caseload."""
+        return [
+            {**row._asdict(), "free": max(row.max_caseload - row.caseload, 0)}
+            for row in conn.execute(self._by_name)
+        ]
+
+    def _of(self, row: Row) -> W:
+        return self._entry(
+            id=row.id,
+            name=row.name,
+            regions=frozenset(region(value) for value in row.regions),
+            languages=fold(row.languages),
+            max_caseload=row.max_caseload,
+            caseload=row.caseload,
+            **{name: row._mapping[name] for name in self._own},
+        )
+
+
+# Languages are compared case-blind. Rejected: exact match, which would turn a
+# capital letter into an interpreter sent for nothing.
+def fold(values: Sequence[str]) -> frozenset[str]:
+    return frozenset(value.casefold() for value in values)
+
+
+def region(value: str) -> str:
+    """A region as its code (korpu_contracts.regions), a name stored before codes included."""
+    return regions.code_or_as_sent(value)
+
+
+class CaseworkerProvider(Generic[W, E]):
+    """A provider whose directory is caseworkers: all of `Provider` but its line, tables,
+    entries' validator and `decide`.
+
+    Its tasks keep the coarse attributes a caseworker is chosen by (region, languages,
+    is_child), the caseworker (`tasks.holds`), whether an interpreter was needed, and
+    the outcome.
+    """
+
+    tasks: Tasks
+    caseloads: ClassVar[Caseloads[Any]]
+    # What an answer calls the caseworker given: `{"lawyer": "R. Aliyev"}`.
+    role: ClassVar[str]
+
+    def directory(self, conn: Connection, *, lock: bool) -> dict[str, W]:
+        found: dict[str, W] = self.caseloads.directory(conn, lock=lock)
+        return found
+
+    def serves(self, entry: W, request: caseworkers.CaseRequest) -> bool:
+        return caseworkers.covers(entry, request)
+
+    def release(self, conn: Connection, entry_id: str) -> None:
+        self.caseloads.release(conn, entry_id)
+
+    def directory_view(self, conn: Connection) -> list[dict[str, Any]]:
+        return self.caseloads.view(conn)
+
+    def upsert(self, conn: Connection, entry: E) -> bool:
+        return self.caseloads.upsert(conn, entry)
+
+    def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
+        return {
+            "region": requested.region,
+            "languages": list(requested.languages),
+            "is_child": requested.is_child,
+        }
+
+    def request_of(self, task: Row) -> caseworkers.CaseRequest:
+        return caseworkers.CaseRequest(
+            task_id=task.task_id,
+            region=region(task.region or ""),
+            languages=fold(task.languages),
+            is_child=task.is_child,
+            queued_seq=task.queued_seq,
+        )
+
+    def take(self, conn: Connection, entry: W, request: caseworkers.CaseRequest) -> Detail:
+        self.caseloads.take(conn, entry.id)
+        # Kept on the task and told: translation is part of the minimum assistance.
+        return {"interpreter_needed": caseworkers.needs_interpreter(entry, request)}
+
+    def given(self, entry: W, request: caseworkers.CaseRequest) -> Detail:
+        return {self.role: entry.name}
+
+    def shown(self, conn: Connection, task: Row) -> dict[str, Any]:
+        held = self.directory(conn, lock=False).get(task._mapping[self.tasks.holds] or "")
+        return {
+            self.role: None if held is None else held.name,
+            "interpreter_needed": task.interpreter_needed,
+            "outcome": task.outcome,
+        }
