@@ -126,30 +126,31 @@ def test_a_counsellor_is_for_adults_only_unless_the_seed_file_says_children() ->
 REGIONS = [BAKU, GANJA]
 LANGUAGES = ["az", "ru", "en"]
 
-directories = st.lists(
-    st.builds(
-        lambda i, works_in, speaks, cap, load, children: counsellor(
-            f"C{i}", works_in=works_in, speaks=speaks, cap=cap, load=load, children=children
-        ),
-        st.integers(0, 99),
-        st.lists(st.sampled_from(REGIONS), min_size=1, max_size=2, unique=True).map(tuple),
-        st.lists(st.sampled_from(LANGUAGES), min_size=1, max_size=2, unique=True).map(tuple),
-        st.integers(0, 3),
-        st.integers(0, 4),
-        st.booleans(),
-    ),
-    max_size=5,
-    unique_by=lambda c: c.id,
-)
-people = st.builds(
-    lambda at, speaks, is_child: model.CaseRequest("t-1", at, frozenset(speaks), is_child, 1),
-    st.sampled_from(REGIONS),
-    st.sets(st.sampled_from([*LANGUAGES, "vi"]), max_size=2),
-    st.booleans(),
-)
+
+@st.composite
+def one_counsellor(draw: st.DrawFn, number: int) -> model.Counsellor:
+    return counsellor(
+        f"C{number}",
+        works_in=tuple(draw(st.sets(st.sampled_from(REGIONS), min_size=1))),
+        speaks=tuple(draw(st.sets(st.sampled_from(LANGUAGES), min_size=1, max_size=2))),
+        cap=draw(st.integers(0, 3)),
+        load=draw(st.integers(0, 4)),
+        children=draw(st.booleans()),
+    )
 
 
-@given(person=people, counsellors=directories)
+@st.composite
+def directories(draw: st.DrawFn) -> list[model.Counsellor]:
+    return [draw(one_counsellor(number)) for number in range(draw(st.integers(0, 5)))]
+
+
+@st.composite
+def people(draw: st.DrawFn) -> model.CaseRequest:
+    speaks = draw(st.sets(st.sampled_from([*LANGUAGES, "vi"]), max_size=2))
+    return model.CaseRequest("t-1", draw(st.sampled_from(REGIONS)), speaks, draw(st.booleans()), 1)
+
+
+@given(person=people(), counsellors=directories())
 def test_every_decision_follows_the_rules(
     person: model.CaseRequest, counsellors: list[model.Counsellor]
 ) -> None:

@@ -1,9 +1,10 @@
 """A directory of caseworkers (`caseworkers`) in SQL and as a provider: legal aid's lawyers,
 psychological help's counsellors.
 
-`Caseloads` holds the directory's statements, built once per table; `CaseworkerEntry`
-is a seed entry; `CaseworkerProvider` is every method of the `Provider` protocol but
-the provider's line, tables and decision. A provider adds its own columns to the
+`directory_columns` and `task_columns` are its tables' columns; `Caseloads` holds the
+directory's statements, built once per table; `CaseworkerEntry` is a seed entry;
+`CaseworkerProvider` is every method of the `Provider` protocol but the provider's
+line, tables and decision. A provider adds its own columns to the
 directory (`children`) and its own rules (`serves`, `decide`).
 """
 
@@ -30,6 +31,34 @@ E = TypeVar("E", bound="CaseworkerEntry")
 _COMMON = frozenset({"id", "name", "regions", "languages", "max_caseload", "caseload"})
 
 Language = Annotated[str, pydantic.Field(min_length=2, max_length=16)]
+
+
+def directory_columns(*own: sa.Column[Any]) -> list[sa.Column[Any]]:
+    """A caseworkers directory's columns (after the kit's id and name), then its own.
+
+    `caseload` counts open cases. New columns at every call: a column belongs to one table.
+    """
+    return [
+        sa.Column("regions", sa.JSON, nullable=False),
+        sa.Column("languages", sa.JSON, nullable=False),
+        sa.Column("max_caseload", sa.Integer, nullable=False),
+        sa.Column("caseload", sa.Integer, nullable=False, default=0),
+        *own,
+    ]
+
+
+def task_columns(holds: str, directory: str) -> list[sa.Column[Any]]:
+    """The tasks' own columns for caseworkers: coarse attributes only (languages,
+    is_child, with the kit's region), enough to decide again for the waitlist, never
+    who the person is; the caseworker held (`holds`, an id of `directory`), whether an
+    interpreter was needed, and the outcome."""
+    return [
+        sa.Column("languages", sa.JSON, nullable=False),
+        sa.Column("is_child", sa.Boolean, nullable=False),
+        sa.Column(holds, sa.ForeignKey(f"{directory}.id"), nullable=True),
+        sa.Column("interpreter_needed", sa.Boolean, nullable=True),
+        sa.Column("outcome", sa.String(500), nullable=True),
+    ]
 
 
 class CaseworkerEntry(pydantic.BaseModel):

@@ -19,20 +19,20 @@ depends_on = None
 def upgrade() -> None:
     revisions.first_revision(
         "counsellors",
-        [
+        directory_columns=[
             sa.Column("regions", sa.JSON(), nullable=False),
             sa.Column("languages", sa.JSON(), nullable=False),
             sa.Column("max_caseload", sa.Integer(), nullable=False),
             sa.Column("caseload", sa.Integer(), nullable=False),
             sa.Column("children", sa.Boolean(), nullable=False),
         ],
-        [
+        holds="counsellor_id",
+        task_columns=[
             sa.Column("languages", sa.JSON(), nullable=False),
             sa.Column("is_child", sa.Boolean(), nullable=False),
             sa.Column("interpreter_needed", sa.Boolean(), nullable=True),
             sa.Column("outcome", sa.String(length=500), nullable=True),
         ],
-        holds="counsellor_id",
     )
 
 
