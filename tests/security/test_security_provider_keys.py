@@ -42,6 +42,10 @@ DIRECTORIES: dict[str, tuple[str, dict[str, Any]]] = {
         "/v1/lawyers",
         {"name": "R. Aliyev", "regions": ["Baku"], "languages": ["az"], "max_caseload": 1},
     ),
+    "psychological": (
+        "/v1/counsellors",
+        {"name": "S. Abbasova", "regions": ["Baku"], "languages": ["az"], "max_caseload": 1},
+    ),
 }
 DISCHARGE = {"outcome": "goal_achieved"}
 # The provider scopes, as written in keys and the docs: names a case worker's key holds.

@@ -22,6 +22,10 @@ from korpu import catalog
 from korpu_runtime import migrations
 
 SERVICES = catalog.SERVICES
+# The services build 23a1693 had, whose databases may predate migrations. A provider
+# added since has none to adopt: its first revision recognises nothing
+# (docs/adding-a-provider.md).
+BUILT_BY_23A1693 = ("shelter", "employment", "legal_aid", "referral")
 
 
 def _metadata(service: str) -> sa.MetaData:
@@ -76,7 +80,7 @@ def test_the_audit_trail_made_by_migrations_refuses_changes(
         engine.dispose()
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", BUILT_BY_23A1693)
 def test_a_database_made_by_build_23a1693_is_stamped_at_the_baseline_and_upgraded(
     service: str, database_url: str, tmp_path: Path
 ) -> None:
@@ -99,7 +103,7 @@ def test_a_database_made_by_build_23a1693_is_stamped_at_the_baseline_and_upgrade
     assert migrations.differences(database_url, _metadata(service)) == []
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", BUILT_BY_23A1693)
 def test_a_database_made_by_a_build_between_23a1693_and_migrations_is_adopted(
     service: str, database_url: str
 ) -> None:
