@@ -42,9 +42,8 @@ REPO = Path(__file__).resolve().parents[2]
 # A route of each service that takes a JSON body.
 BODY_ROUTES = {
     "referral": "/v1/referrals",
-    "shelter": "/v1/tasks/t-1/complete",
-    "employment": "/v1/tasks/t-1/complete",
-    "legal_aid": "/v1/tasks/t-1/complete",
+    # Every provider (the kit's routes): a case worker ending a task.
+    **{name: "/v1/tasks/t-1/complete" for name in catalog.PROVIDERS},
 }
 
 
