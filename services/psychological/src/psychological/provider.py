@@ -6,7 +6,8 @@ from __future__ import annotations
 from pydantic import TypeAdapter
 
 from korpu_contracts.vocabulary import Service
-from korpu_provider.caseloads import CaseworkerEntry, CaseworkerProvider
+from korpu_provider.caseloads import CaseworkerEntry
+from korpu_provider.caseworker_provider import CaseworkerProvider
 from korpu_provider.tasks import Tasks
 from psychological.adapters import counsellors, tables
 from psychological.domain import assignment, model
@@ -24,7 +25,7 @@ class Psychological(CaseworkerProvider[model.Counsellor, CounsellorEntry]):
     caseload cap; children only with counsellors for children.
 
     Everything but the rules (`serves`, `decide`) is the kit's, shared with every
-    provider of caseworkers (`korpu_provider.caseloads`).
+    provider of caseworkers (`korpu_provider.caseworker_provider`).
     """
 
     service = Service.PSYCHOLOGICAL
@@ -34,7 +35,7 @@ class Psychological(CaseworkerProvider[model.Counsellor, CounsellorEntry]):
     )
     directory_route = "counsellors"
     entries = TypeAdapter(list[CounsellorEntry])
-    caseloads = counsellors.directory
+    roster = counsellors.directory
     role = "counsellor"
     decide = staticmethod(assignment.decide)
 

@@ -1,30 +1,26 @@
-"""A directory of caseworkers (`caseworkers`) in SQL and as a provider: legal aid's lawyers,
-psychological help's counsellors.
+"""A directory of caseworkers (`caseworkers`: legal aid's lawyers, the counsellors) in SQL.
 
 `directory_columns` and `task_columns` are its tables' columns; `Caseloads` holds the
-directory's statements, built once per table; `CaseworkerEntry` is a seed entry;
-`CaseworkerProvider` is every method of the `Provider` protocol but the provider's
-line, tables and decision. A provider adds its own columns to the
-directory (`children`) and its own rules (`serves`, `decide`).
+directory's statements, built once per table; `CaseworkerEntry` is a seed entry. A
+provider adds its own columns to the directory (`children`). The provider's methods
+built on them: `caseworker_provider`.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import pydantic
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from korpu_contracts import intake, referral, regions
+from korpu_contracts import intake, regions
 from korpu_provider import caseworkers
-from korpu_provider.answers import Detail
-from korpu_provider.tasks import Row, Tasks
+from korpu_provider.tasks import Row
 
 W = TypeVar("W", bound=caseworkers.Caseworker)
-E = TypeVar("E", bound="CaseworkerEntry")
 
 # The columns every caseworker has; any other column of the directory (`children`) is
 # passed to the provider's entry as it is stored.
@@ -158,66 +154,3 @@ def fold(values: Sequence[str]) -> frozenset[str]:
 def region(value: str) -> str:
     """A region as its code (korpu_contracts.regions), a name stored before codes included."""
     return regions.code_or_as_sent(value)
-
-
-class CaseworkerProvider(Generic[W, E]):
-    """A provider whose directory is caseworkers: all of `Provider` but its line, tables,
-    entries' validator and `decide`.
-
-    Its tasks keep the coarse attributes a caseworker is chosen by (region, languages,
-    is_child), the caseworker (`tasks.holds`), whether an interpreter was needed, and
-    the outcome.
-    """
-
-    tasks: Tasks
-    caseloads: ClassVar[Caseloads[Any]]
-    # What an answer calls the caseworker given: `{"lawyer": "R. Aliyev"}`.
-    role: ClassVar[str]
-
-    def directory(self, conn: Connection, *, lock: bool) -> dict[str, W]:
-        found: dict[str, W] = self.caseloads.directory(conn, lock=lock)
-        return found
-
-    def serves(self, entry: W, request: caseworkers.CaseRequest) -> bool:
-        return caseworkers.covers(entry, request)
-
-    def release(self, conn: Connection, entry_id: str) -> None:
-        self.caseloads.release(conn, entry_id)
-
-    def directory_view(self, conn: Connection) -> list[dict[str, Any]]:
-        return self.caseloads.view(conn)
-
-    def upsert(self, conn: Connection, entry: E) -> bool:
-        return self.caseloads.upsert(conn, entry)
-
-    def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
-        return {
-            "region": requested.region,
-            "languages": list(requested.languages),
-            "is_child": requested.is_child,
-        }
-
-    def request_of(self, task: Row) -> caseworkers.CaseRequest:
-        return caseworkers.CaseRequest(
-            task_id=task.task_id,
-            region=region(task.region or ""),
-            languages=fold(task.languages),
-            is_child=task.is_child,
-            queued_seq=task.queued_seq,
-        )
-
-    def take(self, conn: Connection, entry: W, request: caseworkers.CaseRequest) -> Detail:
-        self.caseloads.take(conn, entry.id)
-        # Kept on the task and told: translation is part of the minimum assistance.
-        return {"interpreter_needed": caseworkers.needs_interpreter(entry, request)}
-
-    def given(self, entry: W, request: caseworkers.CaseRequest) -> Detail:
-        return {self.role: entry.name}
-
-    def shown(self, conn: Connection, task: Row) -> dict[str, Any]:
-        held = self.directory(conn, lock=False).get(task._mapping[self.tasks.holds] or "")
-        return {
-            self.role: None if held is None else held.name,
-            "interpreter_needed": task.interpreter_needed,
-            "outcome": task.outcome,
-        }
