@@ -6,5 +6,6 @@ CREATE DATABASE referral;
 CREATE DATABASE shelter;
 CREATE DATABASE employment;
 CREATE DATABASE legal_aid;
+CREATE DATABASE psychological;
 CREATE DATABASE medical;
 CREATE DATABASE material_assistance;

@@ -41,7 +41,18 @@ def test_the_demo_shows_how_each_referral_was_coordinated(tmp_path: Path) -> Non
     done = _korpu("demo", data_dir=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     rows = _blocks(done.stdout)
-    assert "coordinated" in rows["DEMO-001"] and rows["DEMO-001"].count("accepted") == 3
+    # All six kinds of help, each accepted with what was given.
+    first = rows["DEMO-001"]
+    assert ": coordinated\n" in first and first.count("accepted") == 6
+    for given in (
+        "shelter               accepted: Baku Assistance Center shelter",
+        "employment            accepted: Tailoring",
+        "legal aid             accepted: N. Əliyeva",
+        "psychological         accepted: S. Abbasova",
+        "medical               accepted: Baku City Clinical Hospital No. 1 on 20",
+        "material assistance   accepted: Baku one-off allowance fund, 700.00 AZN",
+    ):
+        assert given in first, first
     assert "rejected (not_eligible)" in rows["DEMO-002"]  # a boy of 15: no program takes him
     # ... and is housed where only children are, never with the men of the police shelter.
     assert "Baku children's shelter" in rows["DEMO-002"] and "police" not in rows["DEMO-002"]
@@ -57,7 +68,7 @@ def test_the_demo_shows_how_each_referral_was_coordinated(tmp_path: Path) -> Non
     assert "accepted: Ganja Regional Rehabilitation-Reintegration Center" in rows["DEMO-009"]
     # No age, said not to be a minor: housed and taught as an adult.
     assert "Baku Assistance Center shelter" in rows["DEMO-010"]
-    assert rows["DEMO-010"].count("accepted") == 3 and "rejected" not in rows["DEMO-010"]
+    assert rows["DEMO-010"].count("accepted") == 6 and "rejected" not in rows["DEMO-010"]
     assert (tmp_path / "demo" / "redis" / "appendonlydir").exists()
     # The shelter's case workers read its beds with a key of their own; nobody without one.
     assert "with their key (without one: 401)" in done.stdout

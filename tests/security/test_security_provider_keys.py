@@ -42,6 +42,10 @@ DIRECTORIES: dict[str, tuple[str, dict[str, Any]]] = {
         "/v1/lawyers",
         {"name": "R. Aliyev", "regions": ["Baku"], "languages": ["az"], "max_caseload": 1},
     ),
+    "psychological": (
+        "/v1/counsellors",
+        {"name": "S. Abbasova", "regions": ["Baku"], "languages": ["az"], "max_caseload": 1},
+    ),
     "medical": (
         "/v1/clinics",
         {"name": "Baku clinic", "region": "Baku", "serves": ["women"], "appointments_per_day": 1},

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from korpu_contracts.vocabulary import TaskStatus
 from korpu_provider.tasks import Row as TaskRow
-from legal_aid.adapters import lawyers as directory_table
 from legal_aid.adapters import tables
 from legal_aid.bootstrap import SERVICE
 from legal_aid.domain import model
@@ -51,7 +50,7 @@ class LegalAidMachine(provider_machine.ProviderMachine):
     # --- the promises, read from the database after every step ------------------
 
     def check(self, conn: sa.Connection) -> None:
-        by_id = directory_table.directory(conn, lock=False)
+        by_id = SERVICE.provider.directory(conn, lock=False)
         rows = list(conn.execute(sa.select(tables.tasks)))
         now = {row.task_id: row.status for row in rows}
         assigned_now = {

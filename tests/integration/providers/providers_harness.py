@@ -30,6 +30,10 @@ def _lawyer(name: str, places: int) -> dict[str, Any]:
     return {"name": name, "regions": ["Baku"], "languages": ["az"], "max_caseload": places}
 
 
+def _counsellor(name: str, places: int) -> dict[str, Any]:
+    return {"name": name, "regions": ["Baku"], "languages": ["az"], "max_caseload": places}
+
+
 def _clinic(name: str, places: int) -> dict[str, Any]:
     # One open day, so that `places` is every appointment it has, as the suite counts.
     return {
@@ -59,6 +63,7 @@ ENTRIES: dict[str, Callable[[str, int], dict[str, Any]]] = {
     "shelter": _shelter,
     "employment": _program,
     "legal_aid": _lawyer,
+    "psychological": _counsellor,
     "medical": _clinic,
     "material_assistance": _fund,
 }

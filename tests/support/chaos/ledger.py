@@ -28,6 +28,7 @@ PLACES = {
     "shelter": PlaceKind("facilities", "beds", "occupied", "facility_id"),
     "employment": PlaceKind("programs", "seats", "enrolled", "program_id"),
     "legal_aid": PlaceKind("lawyers", "max_caseload", "caseload", "lawyer_id"),
+    "psychological": PlaceKind("counsellors", "max_caseload", "caseload", "counsellor_id"),
 }
 
 

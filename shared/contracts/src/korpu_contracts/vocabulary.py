@@ -34,6 +34,7 @@ class Service(StrEnum):
     SHELTER = "shelter", "shelters"
     EMPLOYMENT = "employment", "programs"
     LEGAL_AID = "legal_aid", "lawyers"
+    PSYCHOLOGICAL = "psychological", "counsellors"
     MEDICAL = "medical", "clinics"
     MATERIAL_ASSISTANCE = "material_assistance", "funds"
 
@@ -43,7 +44,9 @@ class Service(StrEnum):
 # region it housed the person in (docs/domain.md, "Where help is given"). A service
 # added later joins FOLLOWS_HOUSING when its help is given in person.
 HOUSING = Service.SHELTER
-FOLLOWS_HOUSING = frozenset({Service.EMPLOYMENT, Service.LEGAL_AID, Service.MEDICAL})
+FOLLOWS_HOUSING = frozenset(
+    {Service.EMPLOYMENT, Service.LEGAL_AID, Service.PSYCHOLOGICAL, Service.MEDICAL}
+)
 
 
 class Sex(StrEnum):

@@ -4,29 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import sqlalchemy as sa
-
+from korpu_provider import caseloads
 from korpu_provider.schema import Schema
 
 # Made and changed only by the revisions in migrations/ (docs/migrations.md).
 schema = Schema(Path(__file__).parent / "migrations")
 metadata = schema.metadata
 
-# The directory, loaded by `korpu seed` and upserted by name; `caseload` counts open cases.
-lawyers = schema.directory(
-    "lawyers",
-    sa.Column("regions", sa.JSON, nullable=False),
-    sa.Column("languages", sa.JSON, nullable=False),
-    sa.Column("max_caseload", sa.Integer, nullable=False),
-    sa.Column("caseload", sa.Integer, nullable=False, default=0),
-)
-
-# Coarse attributes only (region, languages, is_child): enough to decide again for
-# the waitlist, never who the person is.
-tasks = schema.tasks(
-    sa.Column("languages", sa.JSON, nullable=False),
-    sa.Column("is_child", sa.Boolean, nullable=False),
-    sa.Column("lawyer_id", sa.ForeignKey("lawyers.id"), nullable=True),
-    sa.Column("interpreter_needed", sa.Boolean, nullable=True),
-    sa.Column("outcome", sa.String(500), nullable=True),
-)
+# The directory, loaded by `korpu seed` and upserted by name.
+lawyers = schema.directory("lawyers", *caseloads.directory_columns())
+tasks = schema.tasks(*caseloads.task_columns("lawyer_id", "lawyers"))

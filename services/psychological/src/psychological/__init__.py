@@ -1,0 +1,1 @@
+"""Körpü psychological service."""

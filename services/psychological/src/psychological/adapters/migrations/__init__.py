@@ -1,0 +1,1 @@
+"""The psychological service's schema migrations (korpu_runtime.migrations); docs/migrations.md."""
