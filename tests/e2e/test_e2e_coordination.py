@@ -43,6 +43,18 @@ DIRECTORY: dict[str, list[dict[str, Any]]] = {
         {"name": "R. Quliyev", "regions": ["Baku", "Ganja", "Sumqayit"],
          "languages": ["az", "ru"], "max_caseload": 50},
     ],
+    "counsellors": [
+        {"name": "S. Abbasova", "regions": ["Baku", "Ganja", "Sumqayit"],
+         "languages": ["az", "ru"], "max_caseload": 50, "children": True},
+    ],
+    "clinics": [
+        {"name": "Baku City Clinical Hospital No. 1", "region": "Baku",
+         "serves": ["women", "men", "girls", "boys"], "appointments_per_day": 20},
+    ],
+    "funds": [
+        {"name": "Baku one-off allowance fund", "region": "Baku", "budget": "7000.00",
+         "amount_per_person": "700.00", "currency": "AZN"},
+    ],
 }  # fmt: skip
 
 # Whatever a person's record holds that must never reach Redis.
@@ -126,6 +138,35 @@ def test_a_consented_referral_is_coordinated_with_three_accepted_tasks(
     assert services["shelter"]["detail"]["facility"] == "Baku Assistance Center"
     assert services["employment"]["detail"]["program"] == "Tailoring"
     assert services["legal_aid"]["detail"]["lawyer"] == "R. Quliyev"
+
+
+def test_a_referral_needing_all_six_kinds_of_help_is_coordinated_with_six_accepted_tasks(
+    agency: httpx.Client,
+) -> None:
+    everything = [str(service) for service in catalog.PROVIDERS]
+    assert len(everything) == 6
+    # Someone no other test refers: the same person again would be linked, not coordinated.
+    person = _person(given_name="Nərmin", family_name="Altıbaşova", date_of_birth="1996-08-21")
+    body = referral_body(
+        person=person, needs=everything, consent=dict.fromkeys(everything, "granted")
+    )
+    view = _settled(agency, _submit(agency, body))
+    services = view["services"]
+    assert {name: answer["status"] for name, answer in services.items()} == dict.fromkeys(
+        everything, "accepted"
+    )
+    assert services["shelter"]["detail"]["facility"] == "Baku Assistance Center"
+    assert services["employment"]["detail"]["program"] == "Tailoring"
+    assert services["legal_aid"]["detail"]["lawyer"] == "R. Quliyev"
+    assert services["psychological"]["detail"]["counsellor"] == "S. Abbasova"
+    medical = services["medical"]["detail"]
+    assert medical["clinic"] == "Baku City Clinical Hospital No. 1"
+    assert dt.date.fromisoformat(medical["appointment"]) > dt.date.today() - dt.timedelta(days=1)
+    assert services["material_assistance"]["detail"] == {
+        "fund": "Baku one-off allowance fund",
+        "amount": "700.00",
+        "currency": "AZN",
+    }
 
 
 def test_ten_men_for_three_beds_then_a_withdrawal_frees_a_bed_for_the_longest_waiting(
