@@ -14,7 +14,6 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import APIRouter
-from prometheus_client.parser import text_string_to_metric_families
 
 from korpu_contracts import referral, registry, streams
 from korpu_runtime import http, metrics, scrape, tables
@@ -24,6 +23,7 @@ from korpu_runtime.settings import ServiceSettings
 from korpu_runtime.unit_of_work import UnitOfWork
 from support import bus
 from support.infra import wait_for
+from support.metrics import metric as value
 
 STREAM = streams.SHELTER_REQUESTS
 GROUP = "test-metrics"
@@ -91,15 +91,6 @@ async def _scrape(service: Service, client: httpx.AsyncClient) -> str:
     answer = await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200, answer.text
     return answer.text
-
-
-def value(text: str, name: str, **labels: str) -> float | None:
-    """The sample `name` with exactly these labels' values (others free), or None."""
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                return float(sample.value)
-    return None
 
 
 async def _publish(service: Service, task_id: str) -> None:

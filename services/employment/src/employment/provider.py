@@ -12,6 +12,7 @@ from employment.domain import enrolment, model
 from korpu_contracts import intake, referral, regions
 from korpu_contracts.vocabulary import Service
 from korpu_provider.answers import Detail
+from korpu_provider.capacity import Room
 from korpu_provider.tasks import Row, Tasks
 
 ProgramName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -53,6 +54,9 @@ class Employment:
     decide = staticmethod(enrolment.decide)
     take = staticmethod(programs.take)
     serves = staticmethod(model.admits)
+
+    def room(self, entry: model.Program) -> Room:
+        return Room(frozenset({entry.region}), entry.free_seats)
 
     def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
         return {

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from korpu_contracts import intake, referral
 from korpu_contracts.vocabulary import Service
 from korpu_provider.answers import Detail
+from korpu_provider.capacity import Room
 from korpu_provider.tasks import Row, Tasks
 from legal_aid.adapters import lawyers, tables
 from legal_aid.domain import assignment, model
@@ -46,6 +47,9 @@ class LegalAid:
     decide = staticmethod(assignment.decide)
     serves = staticmethod(model.covers)
     directory_view = staticmethod(lawyers.view)
+
+    def room(self, entry: model.Lawyer) -> Room:
+        return Room(entry.regions, entry.max_caseload - entry.caseload)
 
     def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
         return {
