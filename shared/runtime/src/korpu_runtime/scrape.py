@@ -80,7 +80,10 @@ def router(service: Service) -> APIRouter:
         response_class=Response,
         responses={
             200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format"},
-            401: {"description": "No scrape token, or a wrong one"},
+            401: {
+                "content": {kinds.PROBLEM_JSON: {"schema": {"type": "object"}}},
+                "description": "No scrape token, or a wrong one",
+            },
         },
     )
     async def metrics(authorization: Annotated[str | None, Header()] = None) -> Response:
