@@ -37,8 +37,6 @@ UNKNOWN = "unknown"
 # A request the edge answered before any route was matched (a rate limit, a body too
 # large, a path no route has): one label value, never the path sent.
 UNROUTED = "unrouted"
-# A consumer that read or claimed within this long counts as a reader of its group.
-READER_SEEN_SECONDS = 60.0
 # At most this many streams are looked at per scrape (one per organization's intake):
 # a scrape stays a few round trips whatever the number of agencies.
 MOST_STREAMS = 500
@@ -152,9 +150,12 @@ class Metrics:
             _GROUP,
             registry=r,
         )
+        # This process's own reader, running or not. Rejected: counting the consumers
+        # Redis saw lately (XINFO CONSUMERS), which Redis 7.0 does not refresh while a
+        # reader waits on a quiet stream, and makes only at the first entry delivered.
         self.readers = prom.Gauge(
             "korpu_consumer_group_readers",
-            f"Consumers that read or claimed in the last {READER_SEEN_SECONDS:.0f} seconds.",
+            "Readers of the group running in this process (0 or 1; replicas add up).",
             _GROUP,
             registry=r,
         )
@@ -237,17 +238,18 @@ class Metrics:
     async def refresh(
         self,
         redis: aioredis.Redis,
-        subscriptions: Iterable[Subscription],
+        reading: Mapping[Subscription, bool],
         run: Callable[[Callable[[Connection], None]], Any],
     ) -> None:
-        """Read the gauges afresh: the bus for `subscriptions`, then the database through
-        `run` (the service's `db.run`). A part that cannot be read (Redis or the database
-        away) is left out of the answer, and the rest still answers."""
+        """Read the gauges afresh: the bus for each subscription (with whether this
+        process's reader of it runs), then the database through `run` (the service's
+        `db.run`). A part that cannot be read in time (Redis or the database away, a long
+        transaction) is left out of the answer, and the rest still answers."""
         async with self._refreshing:
             for gauge in self._read_on_scrape:
                 gauge.clear()
             try:
-                bus = self._read_bus(redis, list(subscriptions)[:MOST_STREAMS])
+                bus = self._read_bus(redis, dict(list(reading.items())[:MOST_STREAMS]))
                 await asyncio.wait_for(bus, READ_SECONDS)
             except Exception:
                 log.warning("metrics_bus_unread", exc_info=True)
@@ -274,27 +276,25 @@ class Metrics:
 
         return read
 
-    async def _read_bus(self, redis: aioredis.Redis, subscriptions: list[Subscription]) -> None:
-        # Three commands per stream, all in one round trip. Rejected: XINFO STREAM FULL,
+    async def _read_bus(self, redis: aioredis.Redis, reading: Mapping[Subscription, bool]) -> None:
+        # Two commands per stream, all in one round trip. Rejected: XINFO STREAM FULL,
         # which lists every pending entry.
         pipe = redis.pipeline(transaction=False)
-        for sub in subscriptions:
+        for sub in reading:
             pipe.xinfo_groups(sub.stream)
-            pipe.xinfo_consumers(sub.stream, sub.group)
             pipe.xpending_range(sub.stream, sub.group, min="-", max="+", count=1)
         answers = await pipe.execute(raise_on_error=False)
         found: dict[tuple[str, str], _Group] = {}
-        for index, sub in enumerate(subscriptions):
-            groups, consumers, oldest = answers[3 * index : 3 * index + 3]
-            key = (stream_label(sub.stream), sub.group)
-            seen = found.setdefault(key, _Group())
-            seen.add(sub.group, groups, consumers, oldest)
+        for index, (sub, running) in enumerate(reading.items()):
+            groups, oldest = answers[2 * index : 2 * index + 2]
+            seen = found.setdefault((stream_label(sub.stream), sub.group), _Group())
+            seen.add(sub.group, groups, oldest, running)
         for (stream, group), seen in found.items():
             self.lag.labels(stream, group).set(seen.lag)
             self.pending.labels(stream, group).set(seen.pending)
             self.pending_idle.labels(stream, group).set(seen.idle)
             self.pending_age.labels(stream, group).set(seen.age)
-            self.readers.labels(stream, group).set(seen.readers)
+            self.readers.labels(stream, group).set(seen.readers or 0)
 
     def render(self) -> bytes:
         return bytes(prom.generate_latest(self.registry))
@@ -303,15 +303,15 @@ class Metrics:
 class _Group:
     """One group over the streams of one template: counts added, oldest the largest.
 
-    A stream or group not made yet (an error from XINFO) counts as empty and unread.
+    A stream or group not made yet (an error from XINFO) counts as empty.
     """
 
     def __init__(self) -> None:
-        self.lag = self.pending = self.readers = 0
+        self.lag = self.pending = 0
         self.idle = self.age = 0.0
-        self._readers: int | None = None
+        self.readers: int | None = None
 
-    def add(self, group: str, groups: Any, consumers: Any, oldest: Any) -> None:
+    def add(self, group: str, groups: Any, oldest: Any, running: bool) -> None:
         if isinstance(groups, list):
             mine = next((g for g in groups if _text(g.get("name")) == group), None)
             if mine is not None:
@@ -319,14 +319,8 @@ class _Group:
                 # pending count is the better guide then.
                 self.lag += int(mine.get("lag") or 0)
                 self.pending += int(mine.get("pending") or 0)
-        if isinstance(consumers, list):
-            recent = READER_SEEN_SECONDS * 1000
-            reading = sum(1 for c in consumers if int(c.get("idle", recent)) < recent)
-            # Of the streams of one template, the one read by fewest says it.
-            self._readers = reading if self._readers is None else min(self._readers, reading)
-        else:
-            self._readers = 0
-        self.readers = self._readers
+        # Of the streams of one template, one not read means the template is not read.
+        self.readers = int(running) if self.readers is None else min(self.readers, int(running))
         if isinstance(oldest, list) and oldest:
             item = oldest[0]
             self.idle = max(self.idle, int(item["time_since_delivered"]) / 1000)

@@ -333,7 +333,12 @@ class Service:
 
     async def read_metrics(self) -> bytes:
         """/metrics's text: the counters, and the gauges read now from Redis and the database."""
-        await self.metrics.refresh(self.redis, self.subscriptions, self.db.run)
+        alive = {
+            subscriber.stream_sub.name: healing.reader_alive(subscriber)  # type: ignore[attr-defined]
+            for subscriber in self.broker.subscribers
+        }
+        reading = {sub: alive.get(sub.stream, False) for sub in self.subscriptions}
+        await self.metrics.refresh(self.redis, reading, self.db.run)
         return self.metrics.render()
 
     @staticmethod
