@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -77,119 +77,89 @@ class Metrics:
     """One service's metrics, in its own registry."""
 
     def __init__(self) -> None:
-        r = self.registry = prom.CollectorRegistry()
-        self.handled = prom.Counter(
-            "korpu_events_handled", "Entries handled and acknowledged.", _EVENT, registry=r
-        )
-        self.duplicates = prom.Counter(
+        self.registry = prom.CollectorRegistry()
+        counter, gauge = self._counter, self._gauge
+        self.handled = counter("korpu_events_handled", "Entries handled and acknowledged.")
+        self.duplicates = counter(
             "korpu_events_duplicate",
             "Entries acknowledged unhandled: the inbox found them handled already.",
-            _EVENT,
-            registry=r,
         )
-        self.failed = prom.Counter(
-            "korpu_events_failed",
-            "Handler failures that leave the entry pending for a retry.",
-            _EVENT,
-            registry=r,
+        self.failed = counter(
+            "korpu_events_failed", "Handler failures that leave the entry pending for a retry."
         )
-        self.retried = prom.Counter(
-            "korpu_events_retried", "Pending entries taken again for a retry.", _EVENT, registry=r
-        )
-        self.dead_lettered = prom.Counter(
+        self.retried = counter("korpu_events_retried", "Pending entries taken again for a retry.")
+        self.dead_lettered = counter(
             "korpu_events_dead_lettered",
             "Entries moved to the dead letters, by why: refused, unreadable, exhausted.",
             (*_EVENT, "reason"),
-            registry=r,
         )
         self.handler_seconds = prom.Histogram(
             "korpu_handler_duration_seconds",
             "Time one entry spent in its handler, its inbox check included.",
             _EVENT,
             buckets=_HANDLER_BUCKETS,
-            registry=r,
+            registry=self.registry,
         )
-        self.published = prom.Counter(
-            "korpu_relay_published",
-            "Outbox rows the relay sent, by stream.",
-            ("stream",),
-            registry=r,
+        self.published = counter(
+            "korpu_relay_published", "Outbox rows the relay sent, by stream.", ("stream",)
         )
-        self.http_requests = prom.Counter(
+        self.http_requests = counter(
             "korpu_http_requests",
             "HTTP answers, by route template, method and status.",
             ("route", "method", "status"),
-            registry=r,
         )
         self.http_seconds = prom.Histogram(
             "korpu_http_request_duration_seconds",
             "Time from a request's arrival to its answer's end, by route template and method.",
             ("route", "method"),
             buckets=_HTTP_BUCKETS,
-            registry=r,
+            registry=self.registry,
         )
         # Read when scraped.
-        self.lag = prom.Gauge(
-            "korpu_consumer_group_lag", "Entries added and not yet read.", _GROUP, registry=r
+        self.lag = gauge("korpu_consumer_group_lag", "Entries added and not yet read.")
+        self.pending = gauge(
+            "korpu_consumer_group_pending", "Entries read and not yet acknowledged."
         )
-        self.pending = prom.Gauge(
-            "korpu_consumer_group_pending",
-            "Entries read and not yet acknowledged.",
-            _GROUP,
-            registry=r,
-        )
-        self.pending_idle = prom.Gauge(
+        self.pending_idle = gauge(
             "korpu_consumer_group_oldest_pending_idle_seconds",
             "Idle time of the oldest pending entry: since it was last delivered or renewed.",
-            _GROUP,
-            registry=r,
         )
-        self.pending_age = prom.Gauge(
+        self.pending_age = gauge(
             "korpu_consumer_group_oldest_pending_age_seconds",
             "Age of the oldest pending entry: since it was added to the stream.",
-            _GROUP,
-            registry=r,
         )
         # This process's own reader, running or not. Rejected: counting the consumers
         # Redis saw lately (XINFO CONSUMERS), which Redis 7.0 does not refresh while a
         # reader waits on a quiet stream, and makes only at the first entry delivered.
-        self.readers = prom.Gauge(
+        self.readers = gauge(
             "korpu_consumer_group_readers",
             "Readers of the group running in this process (0 or 1; replicas add up).",
-            _GROUP,
-            registry=r,
         )
-        self.outbox_backlog = prom.Gauge(
-            "korpu_outbox_backlog", "Outbox rows committed and not yet sent.", registry=r
+        self.outbox_backlog = gauge(
+            "korpu_outbox_backlog", "Outbox rows committed and not yet sent.", ()
         )
-        self.outbox_oldest = prom.Gauge(
+        self.outbox_oldest = gauge(
             "korpu_outbox_oldest_unsent_age_seconds",
             "Age of the oldest outbox row not yet sent; 0 when none waits.",
-            registry=r,
+            (),
         )
-        self.free_places = prom.Gauge(
+        self.free_places = gauge(
             "korpu_provider_free_places",
             "Places a provider could give now (beds, seats, cases), by region served.",
             ("region",),
-            registry=r,
         )
-        self.waiting = prom.Gauge(
-            "korpu_provider_waiting",
-            "People on a provider's waitlist, by region.",
-            ("region",),
-            registry=r,
+        self.waiting = gauge(
+            "korpu_provider_waiting", "People on a provider's waitlist, by region.", ("region",)
         )
-        self.unanswered = prom.Gauge(
+        self.unanswered = gauge(
             "korpu_tasks_unanswered",
             "Tasks sent to a provider that has not answered yet.",
             ("provider",),
-            registry=r,
         )
-        self.unanswered_oldest = prom.Gauge(
+        self.unanswered_oldest = gauge(
             "korpu_tasks_oldest_unanswered_age_seconds",
             "Age of the oldest task a provider has not answered.",
             ("provider",),
-            registry=r,
         )
         self._read_on_scrape = [
             self.lag, self.pending, self.pending_idle, self.pending_age, self.readers,
@@ -197,6 +167,12 @@ class Metrics:
         ]  # fmt: skip
         self.readings: list[Reading] = []
         self._refreshing = asyncio.Lock()
+
+    def _counter(self, name: str, text: str, labels: Sequence[str] = _EVENT) -> prom.Counter:
+        return prom.Counter(name, text, labels, registry=self.registry)
+
+    def _gauge(self, name: str, text: str, labels: Sequence[str] = _GROUP) -> prom.Gauge:
+        return prom.Gauge(name, text, labels, registry=self.registry)
 
     # --- as work happens ---------------------------------------------------------
 
