@@ -209,3 +209,15 @@ async def test_the_scrape_token_is_made_once_for_its_owner_alone(tmp_path: Path)
     assert scrape.token(path) == first and first is not None and len(first) >= 32
     assert path.stat().st_mode & 0o777 == 0o600
     assert path.parent.stat().st_mode & 0o777 == 0o700
+
+
+async def test_a_group_whose_reader_stopped_shows_no_reader(
+    running: tuple[Service, httpx.AsyncClient],
+) -> None:
+    service, client = running
+    ours = {"stream": STREAM, "group": GROUP}
+    assert value(await _scrape(service, client), "korpu_consumer_group_readers", **ours) == 1
+    await service.healer.stop()  # or it would start the reader again within a second
+    (subscriber,) = service.broker.subscribers
+    await subscriber.stop()
+    assert value(await _scrape(service, client), "korpu_consumer_group_readers", **ours) == 0
