@@ -49,9 +49,9 @@ REFUSED, UNREADABLE, EXHAUSTED = "refused", "unreadable", "exhausted"
 _HANDLER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _EVENT = ("stream", "type", "group")
+_GROUP = ("stream", "group")
 # A method is the client's text: any other is counted as `other`.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_GROUP = ("stream", "group")
 
 # A reading of the service's own database when scraped (a provider's room, the referral
 # service's unanswered tasks): it sets its gauges, in one transaction with the others.
