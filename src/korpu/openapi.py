@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 from korpu import catalog
@@ -13,11 +14,16 @@ FOLDER = Path(__file__).resolve().parents[2] / "docs" / "openapi"
 def documents() -> dict[str, str]:
     """File name -> the document as its app serves it at /openapi.json."""
     found = {}
-    for name in catalog.SERVICES:
-        module = catalog.bootstrap(name)
-        # Building the app connects to nothing until it starts.
-        app = module.build_app(module.Settings(database_url="sqlite://", redis_url="redis://x"))
-        found[f"{name}.json"] = json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n"
+    # Building the app connects to nothing until it starts, but makes the keys it reads
+    # (signing, scraping): in a folder thrown away after, never the operator's.
+    with tempfile.TemporaryDirectory() as keys_dir:
+        for name in catalog.SERVICES:
+            module = catalog.bootstrap(name)
+            settings = module.Settings(
+                database_url="sqlite://", redis_url="redis://x", keys_dir=keys_dir
+            )
+            app = module.build_app(settings)
+            found[f"{name}.json"] = json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n"
     return found
 
 

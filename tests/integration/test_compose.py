@@ -27,6 +27,9 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DEMO_DIRECTORY = ROOT / "deploy" / "demo-directory.json"
 POSTGRES_INIT = ROOT / "deploy" / "postgres-init.sql"
+PROMETHEUS_FILE = ROOT / "deploy" / "prometheus" / "prometheus.yml"
+PROFILE = "observability"
+OBSERVABILITY = ("prometheus", "grafana")
 
 # service name -> (environment prefix, HTTP port), from the list of services
 SERVICES = {
@@ -193,9 +196,70 @@ def test_every_service_has_its_own_database(services: dict[str, dict[str, Any]])
 
 
 def test_only_referral_is_published_on_the_host(services: dict[str, dict[str, Any]]) -> None:
+    # Besides Prometheus and Grafana, with their profile, on the same loopback interface.
     published = {name for name, service in services.items() if service.get("ports")}
-    assert published == {"referral"}
+    assert published == {"referral", *OBSERVABILITY}
     assert [str(p) for p in services["referral"]["ports"]] == ["${KORPU_BIND:-127.0.0.1}:8080:8080"]
+    for name in OBSERVABILITY:
+        assert all(str(p).startswith("${KORPU_BIND:-127.0.0.1}:") for p in services[name]["ports"])
+
+
+# --- 5. the observability profile --------------------------------------------
+
+
+def test_compose_binary_accepts_the_observability_profile() -> None:
+    result = run(compose_binary(), "-f", COMPOSE_FILE, "--profile", PROFILE, "config", "-q")
+    assert result.returncode == 0, result.stderr
+    listed = run(compose_binary(), "-f", COMPOSE_FILE, "--profile", PROFILE, "config", "--services")
+    assert set(OBSERVABILITY) <= set(listed.stdout.split()), listed.stdout + listed.stderr
+    without = run(compose_binary(), "-f", COMPOSE_FILE, "config", "--services")
+    assert not set(OBSERVABILITY) & set(without.stdout.split()), "only with the profile"
+
+
+def test_prometheus_scrapes_every_service_with_the_token_they_check(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    prometheus = services["prometheus"]
+    assert prometheus["profiles"] == [PROFILE]
+    mounted = dict(reversed(v.split(":")[:2]) for v in prometheus["volumes"])
+    config_folder = ROOT / mounted["/etc/prometheus"]
+    assert config_folder == PROMETHEUS_FILE.parent
+    config = YAML(typ="safe", pure=True).load(PROMETHEUS_FILE.read_text("utf-8"))
+    (job,) = config["scrape_configs"]
+    (targets,) = [group["targets"] for group in job["static_configs"]]
+    assert sorted(targets) == sorted(f"{name}:{port}" for name, (_, port) in SERVICES.items())
+    assert all((config_folder / rules).is_file() for rules in config["rule_files"])
+
+    # The secret Prometheus reads is the one every service checks a scrape against.
+    (secret,) = prometheus["secrets"]
+    token_path = f"/run/secrets/{secret}"
+    assert job["authorization"]["credentials_file"] == token_path
+    assert (ROOT / compose["secrets"][secret]["file"]).is_file()
+    for name in SERVICES:
+        assert secret in services[name]["secrets"], name
+        assert env(services[name])["KORPU_METRICS_TOKEN_FILE"] == token_path, name
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_dashboard(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    grafana = services["grafana"]
+    assert grafana["profiles"] == [PROFILE]
+    mounted = dict(reversed(v.split(":")[:2]) for v in grafana["volumes"])
+    provisioning = ROOT / mounted["/etc/grafana/provisioning"]
+    dashboards = YAML(typ="safe", pure=True).load(
+        (provisioning / "dashboards" / "korpu.yml").read_text("utf-8")
+    )
+    (provider,) = dashboards["providers"]
+    dashboard_folder = ROOT / mounted[provider["options"]["path"]]
+    assert (dashboard_folder / "korpu.json").is_file()
+    sources = YAML(typ="safe", pure=True).load(
+        (provisioning / "datasources" / "prometheus.yml").read_text("utf-8")
+    )
+    (source,) = sources["datasources"]
+    assert source["url"] == "http://prometheus:9090"
+    assert "9090:9090" in str(services["prometheus"]["ports"][0])
+    assert env(grafana)["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
 
 
 def test_seed_runs_once_against_the_services_databases(

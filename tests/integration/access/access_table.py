@@ -45,7 +45,15 @@ class Open:
     body: dict[str, Any] | None = None
 
 
-Access: TypeAlias = Keyed | Open
+@dataclass(frozen=True)
+class Scraper:
+    """For the holder of the scrape token alone (korpu_runtime.scrape); any API key,
+    an agency's or a case worker's, is refused like no key at all."""
+
+    body: None = None
+
+
+Access: TypeAlias = Keyed | Open | Scraper
 
 _HEALTH = Open("liveness and readiness for the supervisor and orchestrators; holds no data")
 _DESCRIPTION = Open("the API's own description; holds no data")
@@ -60,6 +68,7 @@ EVERY_SERVICE: dict[Route, Access] = {
     ("GET", "/docs/swagger-ui-bundle.js"): _DESCRIPTION,
     ("GET", "/docs/swagger-ui.css"): _DESCRIPTION,
     ("GET", "/docs/favicon.png"): _DESCRIPTION,
+    ("GET", "/metrics"): Scraper(),
 }
 
 _LAST_QUARTER = {"from": "2026-01-01", "to": "2026-03-31"}

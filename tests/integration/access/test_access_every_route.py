@@ -14,12 +14,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from access_table import ROUTES, Access, Keyed, Open, Route
+from access_table import ROUTES, Access, Keyed, Open, Route, Scraper
 from fastapi import FastAPI, routing
 from sqlalchemy.engine import Connection
 
 from korpu import catalog
 from korpu_contracts import referral, streams
+from korpu_runtime import scrape
 from korpu_runtime.database import Database
 from korpu_runtime.http import PROBLEM_JSON
 from korpu_runtime.service import Service
@@ -41,6 +42,8 @@ class Callers:
     # who -> a key with every scope of another service, made in that service's own
     # database: an agency's key at a provider, one provider's key at another.
     foreign: dict[str, str] = field(default_factory=dict)
+    # The service's scrape token (korpu_runtime.scrape).
+    scrape_token: list[str] = field(default_factory=list)
 
 
 def _served(app: FastAPI) -> set[Route]:
@@ -101,6 +104,9 @@ async def running(
             else:
                 callers = await _provider_callers(service_name, app.state.service, client, redis_db)
             callers.foreign.update(_foreign_keys(service_name, tmp_path))
+            token = scrape.token(settings.metrics_token_file)
+            assert token is not None, "a service outside production makes its scrape token"
+            callers.scrape_token.append(token)
             yield service_name, client, callers
 
 
@@ -257,6 +263,26 @@ async def _check_open(
     return []
 
 
+async def _check_scraper(
+    client: httpx.AsyncClient, route: Route, access: Scraper, callers: Callers
+) -> list[str]:
+    outsiders = [
+        ("no token", None),
+        ("a wrong token", "not-the-scrape-token"),
+        ("an API key of the service's own organization", callers.owner),
+        *callers.foreign.items(),
+    ]
+    failures = []
+    for who, key in outsiders:
+        wrong = _refused_as(await _call(client, route, access, callers, key), 401)
+        if wrong is not None:
+            failures.append(f"{who}: {wrong}")
+    allowed = await _call(client, route, access, callers, callers.scrape_token[0])
+    if allowed.status_code != 200:
+        failures.append(f"the scrape token: answered {allowed.status_code}")
+    return failures
+
+
 @pytest.mark.parametrize("running", catalog.SERVICES, indirect=True)
 async def test_every_route_refuses_whoever_the_table_does_not_let_in(
     running: tuple[str, httpx.AsyncClient, Callers],
@@ -266,6 +292,8 @@ async def test_every_route_refuses_whoever_the_table_does_not_let_in(
     for route, access in ROUTES[service].items():
         if isinstance(access, Keyed):
             found = await _check_keyed(client, route, access, callers)
+        elif isinstance(access, Scraper):
+            found = await _check_scraper(client, route, access, callers)
         else:
             found = await _check_open(client, route, access, callers)
         failures += [f"{service} {route[0]} {route[1]}: {failure}" for failure in found]

@@ -10,9 +10,11 @@ from __future__ import annotations
 import pytest
 from providers_harness import PROVIDERS, Running, shuffled, started
 
+from korpu_contracts import regions
 from korpu_contracts.vocabulary import Sex
 from korpu_provider.directory import InvalidDirectory
 from korpu_provider.handlers import NotAccepted, UnknownTask
+from support.metrics import metric
 
 
 async def test_a_request_with_room_is_accepted_and_says_what_was_given(provider: Running) -> None:
@@ -228,3 +230,24 @@ async def test_two_replicas_racing_for_the_last_places_never_give_more_than_ther
         int(u.detail["waitlist_position"] or 0) for u in latest.values() if u.status == "on-hold"
     )
     assert positions == list(range(1, 18))
+
+
+async def test_its_metrics_show_free_places_and_the_people_waiting_by_region_and_no_one(
+    provider: Running,
+) -> None:
+    baku = regions.code_of("Baku")
+    await provider.seed(places=2)
+    await provider.send(provider.requested("task-1f7a"))
+    await provider.settled()
+    text = (await provider.service.read_metrics()).decode()
+    assert metric(text, "korpu_provider_free_places", region=baku) == 1
+    assert metric(text, "korpu_provider_waiting", region=baku) is None
+
+    await provider.send(*(provider.requested(t) for t in ("task-2c9e", "task-3b4d", "task-4e0f")))
+    await provider.settled()
+    text = (await provider.service.read_metrics()).decode()
+    assert metric(text, "korpu_provider_free_places", region=baku) == 0
+    assert metric(text, "korpu_provider_waiting", region=baku) == 2
+    # Counts only: no task, referral or directory entry is named.
+    for named in ("task-", "referral-", "Baku"):
+        assert named not in text

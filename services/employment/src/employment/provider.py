@@ -12,6 +12,7 @@ from employment.domain import enrolment, model
 from korpu_contracts import intake, referral, regions
 from korpu_contracts.vocabulary import Service
 from korpu_provider.answers import Detail
+from korpu_provider.capacity import FreePlaces
 from korpu_provider.tasks import Row, Tasks
 
 ProgramName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -54,6 +55,9 @@ class Employment:
     decide = staticmethod(enrolment.decide)
     take = staticmethod(programs.take)
     serves = staticmethod(model.admits)
+
+    def free_places(self, entry: model.Program) -> FreePlaces:
+        return FreePlaces(frozenset({entry.region}), entry.free_seats)
 
     def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
         return {

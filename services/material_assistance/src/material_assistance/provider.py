@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from korpu_contracts import intake, referral
 from korpu_contracts.vocabulary import Service
 from korpu_provider.answers import Detail
+from korpu_provider.capacity import FreePlaces
 from korpu_provider.tasks import Row, Tasks
 from material_assistance.adapters import funds, tables
 from material_assistance.domain import allowance, model, money
@@ -139,6 +140,9 @@ class MaterialAssistance:
             "currency": task.currency,
             "outcome": task.outcome,
         }
+
+    def free_places(self, entry: model.Fund) -> FreePlaces:
+        return FreePlaces(frozenset({entry.region}), entry.allowances_left)
 
     def release(self, conn: Connection, task: Row) -> None:
         # Exactly what the task holds, whatever the fund's allowance became since.

@@ -13,6 +13,7 @@ from korpu_contracts import intake, referral, regions
 from korpu_contracts.vocabulary import Service
 from korpu_provider import categories
 from korpu_provider.answers import Detail
+from korpu_provider.capacity import FreePlaces
 from korpu_provider.tasks import Row, Tasks
 from medical.adapters import clinics, tables
 from medical.domain import booking, model
@@ -103,6 +104,9 @@ class Medical:
         # Kept on the task and told: the day is what the person needs to know, and
         # what a cancellation gives back.
         return {"appointment": day.isoformat()}
+
+    def free_places(self, entry: model.Clinic) -> FreePlaces:
+        return FreePlaces(frozenset({entry.region}), entry.free)
 
     def release(self, conn: Connection, task: Row) -> None:
         clinics.free(conn, task.clinic_id, dt.date.fromisoformat(task.appointment))

@@ -20,6 +20,7 @@ from referral.adapters import (
     organizations,
     sealing,
     tables,
+    unanswered,
 )
 from referral.entrypoints import (
     coming_of_age,
@@ -110,6 +111,7 @@ def build_service(settings: Settings | None = None) -> Service:
     intake_keys.current(settings.keys_dir, create=settings.env != "production")
     intake_keys.attach(service.db.engine, intake_keys.Opener(settings.keys_dir))
     service.sealer = keys
+    service.metrics.readings.append(unanswered.read)
     service.parts.append(
         retention.PersonalDataRetention(
             service.db,

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from korpu_contracts import intake, referral, regions
 from korpu_contracts.vocabulary import Service
 from korpu_provider.answers import Detail
+from korpu_provider.capacity import FreePlaces
 from korpu_provider.tasks import Row, Tasks
 from shelter.adapters import facilities, tables
 from shelter.domain import model, placement
@@ -48,6 +49,9 @@ class Shelter:
     take = staticmethod(facilities.take)
     serves = staticmethod(model.serves)
     directory_view = staticmethod(facilities.view)
+
+    def free_places(self, entry: model.Facility) -> FreePlaces:
+        return FreePlaces(frozenset({entry.region}), entry.free_beds)
 
     def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
         return {

@@ -12,7 +12,7 @@ from pydantic_settings import SettingsConfigDict
 from sqlalchemy.engine import Connection
 
 from korpu_contracts import referral, streams, vocabulary
-from korpu_provider import directory, views
+from korpu_provider import capacity, directory, views
 from korpu_provider import http as provider_http
 from korpu_provider.handlers import AnyProvider, Handlers
 from korpu_runtime import http
@@ -77,7 +77,9 @@ class Entrypoints:
 
     def build_service(self, settings: ServiceSettings | None = None) -> Service:
         metadata = self.provider.schema.metadata
-        return Service(settings or self.settings(), metadata, self.subscriptions)
+        service = Service(settings or self.settings(), metadata, self.subscriptions)
+        service.metrics.readings.append(capacity.reading(self.provider))
+        return service
 
     def build_app(self, settings: ServiceSettings | None = None) -> FastAPI:
         service = self.build_service(settings)

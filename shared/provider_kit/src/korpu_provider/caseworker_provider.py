@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from korpu_contracts import referral
 from korpu_provider import caseloads, caseworkers
 from korpu_provider.answers import Detail
+from korpu_provider.capacity import FreePlaces
 from korpu_provider.tasks import Row, Tasks
 
 W = TypeVar("W", bound=caseworkers.Caseworker)
@@ -40,6 +41,9 @@ class CaseworkerProvider(Generic[W, E]):
 
     def serves(self, entry: W, request: caseworkers.CaseRequest) -> bool:
         return caseworkers.covers(entry, request)
+
+    def free_places(self, entry: W) -> FreePlaces:
+        return FreePlaces(entry.regions, entry.max_caseload - entry.caseload)
 
     def release(self, conn: Connection, task: Row) -> None:
         self.roster.release(conn, task._mapping[self.tasks.holds])

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from korpu_contracts import referral
 from korpu_contracts.vocabulary import Service
 from korpu_provider.answers import Detail
+from korpu_provider.capacity import FreePlaces
 from korpu_provider.decisions import Decision, Give, Refuse, Wait
 from korpu_provider.schema import Schema
 from korpu_provider.tasks import Row, Tasks
@@ -85,6 +86,10 @@ class Provider(Protocol[R, D, E]):
 
     def take(self, conn: Connection, entry: D, request: R) -> Detail:
         """Count one more place used; returns what else the task keeps and the answer says."""
+
+    def free_places(self, entry: D) -> FreePlaces:
+        """The entry's room now, for /metrics: the regions it serves and how many more
+        people it could take (`korpu_provider.capacity`)."""
 
     def release(self, conn: Connection, task: Row) -> None:
         """Count the place `task` held (its entry: the `Tasks.holds` column) as free again."""

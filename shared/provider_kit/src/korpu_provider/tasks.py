@@ -86,6 +86,11 @@ class Tasks:
         self._waiting = (
             sa.select(tasks).where(c.status == TaskStatus.ON_HOLD.value).order_by(c.queued_seq)
         )
+        self._waiting_by_region = (
+            sa.select(c.region, sa.func.count())
+            .where(c.status == TaskStatus.ON_HOLD.value)
+            .group_by(c.region)
+        )
         self._insert = tasks.insert()
         self._update = tasks.update().where(c.task_id == sa.bindparam(_TASK_ID))
         # korpu_runtime's revision rule, with its statement built once.
@@ -131,6 +136,10 @@ class Tasks:
     def waiting(self, conn: Connection) -> list[Row]:
         """Everyone on the waitlist as stored, in arrival order."""
         return list(conn.execute(self._waiting))
+
+    def waiting_by_region(self, conn: Connection) -> dict[str, int]:
+        """How many wait, by the region each asked for (counts only, for the metrics)."""
+        return {str(region): int(count) for region, count in conn.execute(self._waiting_by_region)}
 
     def next_revision(self, conn: Connection, task_id: str) -> int:
         """Count one more answer about the task; returns its `TaskUpdated.revision`.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -100,6 +101,8 @@ class BatchOutcome:
     unreadable: dict[str, str] = field(default_factory=dict)
     # Entry id -> what went wrong, safe to log and keep (no values, no personal data).
     errors: dict[str, str] = field(default_factory=dict)
+    # Entry id -> seconds its handling took (`korpu_runtime.metrics`).
+    seconds: dict[str, float] = field(default_factory=dict)
     published: int = 0
 
 
@@ -133,6 +136,7 @@ def process_batch(
     uow = UnitOfWork(conn, outbox, inbox)
     outcome = BatchOutcome()
     for entry_id, fields in entries:
+        started = time.perf_counter()
         with structlog.contextvars.bound_contextvars(stream_entry_id=entry_id):
             try:
                 with conn.begin_nested():
@@ -159,6 +163,7 @@ def process_batch(
                 outcome.done.append(entry_id)
                 if not handled:
                     outcome.duplicates.append(entry_id)
+        outcome.seconds[entry_id] = time.perf_counter() - started
     outcome.published = uow.published
     return outcome
 

@@ -13,7 +13,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from korpu_runtime import api_keys, edge, errors, http_docs, problems, ratelimit, server
+from korpu_runtime import (
+    api_keys,
+    edge,
+    errors,
+    http_docs,
+    metrics,
+    problems,
+    ratelimit,
+    scrape,
+    server,
+)
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.service import Service
 
@@ -97,8 +107,8 @@ def build_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     keyring: api_keys.Keyring | None = None,
 ) -> FastAPI:
-    """The service's ASGI app: its routes, health, its own /docs, problem answers, the
-    edge's limits (body, time, rate, repeated keys), and its logging set up.
+    """The service's ASGI app: its routes, health, /metrics, its own /docs, problem answers,
+    the edge's limits (body, time, rate, repeated keys), and its logging set up.
 
     With the service's `keyring`, a key's own rate limit (`korpu org keys limit`)
     replaces the default for that key (ratelimit.RaisedLimits).
@@ -149,7 +159,10 @@ def build_app(
         edge.BodyLimit, limit=max_body_bytes, timeout=settings.http_body_timeout_seconds
     )
     app.add_middleware(edge.AnswerHeaders)
+    # Outermost: every answer is counted, the edge's own refusals included.
+    app.add_middleware(metrics.HttpMetrics, metrics=service.metrics)
     app.include_router(health_router(service))
+    app.include_router(scrape.router(service))
     app.include_router(http_docs.router(title, app.openapi_url or "/openapi.json"))
     for router in routers:
         app.include_router(router)

@@ -24,9 +24,10 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from korpu_contracts import streams
-from korpu_runtime import background, parking, signing
+from korpu_runtime import background, metrics, parking, signing
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.consumer import BatchOutcome, Entry, Subscription
+from korpu_runtime.metrics import Metrics
 
 log = runtime_logging.get(__name__)
 SCAN = 100
@@ -183,10 +184,12 @@ class Redelivery(background.Periodic):
         consume: Consume,
         park: Park,
         signer: signing.Signer,
+        metrics: Metrics | None = None,
     ) -> None:
         self.redis, self.subscription, self.consumer = redis, subscription, consumer
         self.policy, self.consume, self.park = policy, consume, park
-        self.signer = signer
+        # Its own when none is given (a test's sweeper): counted, shown nowhere.
+        self.signer, self.metrics = signer, metrics or Metrics()
         self.loop = background.Loop(
             f"redelivery:{subscription.name}", policy.claim_idle_ms / 4000, self.sweep
         )
@@ -216,10 +219,12 @@ class Redelivery(background.Periodic):
                 await dead_letter(
                     self.redis, self.signer, sub, (entry_id, fields), deliveries, why, self.park
                 )
+                self.metrics.dead(sub, (entry_id, fields), metrics.EXHAUSTED)
             else:
                 log.info(
                     "entry_redelivered", stream=sub.stream, entry=entry_id, deliveries=deliveries
                 )
+                self.metrics.retrying(sub, (entry_id, fields))
                 await self.consume(sub, [(entry_id, fields)])
             handled += 1
         await self._forget_gone_consumers()

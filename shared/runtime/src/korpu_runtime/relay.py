@@ -15,6 +15,7 @@ from korpu_contracts import streams
 from korpu_runtime import background, signing
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.database import Database
+from korpu_runtime.metrics import Metrics
 
 log = runtime_logging.get(__name__)
 
@@ -45,6 +46,7 @@ class Relay:
         owner: str,
         signer: signing.Signer,
         claim_seconds: float = 10.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = database
         self._signer = signer
@@ -53,6 +55,7 @@ class Relay:
         self._poll = poll_seconds
         self._owner = owner
         self._claim_for = timedelta(seconds=claim_seconds)
+        self._metrics = metrics or Metrics()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -123,6 +126,7 @@ class Relay:
             sent += len(rows)
             self.published_total += len(rows)
             self.streams_written.update(row.stream for row in rows)
+            self._metrics.sent(row.stream for row in rows)
 
     def _claim(self, conn: Connection) -> list[sa.Row[int, str, str]]:
         outbox, now = self._outbox.c, datetime.now(UTC)

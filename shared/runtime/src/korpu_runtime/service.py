@@ -19,6 +19,7 @@ from korpu_runtime import (
     background,
     consumer,
     healing,
+    metrics,
     parking,
     private,
     redelivery,
@@ -78,6 +79,9 @@ class Service:
             settings.keys_dir, settings.service, create=settings.env != "production"
         )
         self.verifier = signing.Verifier(settings.keys_dir)
+        # What /metrics shows (`metrics`): a service adds its own readings (a provider's room).
+        self.metrics = metrics.Metrics()
+        self.metrics.readings.append(self.metrics.outbox(self.outbox))
         # Entries refused since the start (`signing`): never handled, dead-lettered at once.
         self.refused_total = 0
         self.relay = Relay(
@@ -88,6 +92,7 @@ class Service:
             owner=settings.consumer_name,
             signer=self.signer,
             claim_seconds=settings.relay_claim_seconds,
+            metrics=self.metrics,
         )
         self.retention = Retention(
             self.db,
@@ -135,6 +140,7 @@ class Service:
             self.consume,
             self._park,
             self.signer,
+            self.metrics,
         )
 
     async def subscribe(self, subscription: consumer.Subscription) -> bool:
@@ -203,6 +209,7 @@ class Service:
                     self.sealer,
                 )
             )
+        self.metrics.consumed(subscription, entries, outcome)
         await self._dead_letter_at_once(subscription, entries, outcome)
         if outcome.published:
             self.relay.wake()
@@ -227,6 +234,10 @@ class Service:
     ) -> None:
         # At once: no retry can make a forged entry genuine, nor an unreadable one read.
         self.refused_total += len(outcome.refused)
+        reasons = {
+            **{entry_id: metrics.REFUSED for entry_id in outcome.refused},
+            **{entry_id: metrics.UNREADABLE for entry_id in outcome.unreadable},
+        }
         set_aside = {**outcome.refused, **outcome.unreadable}
         for entry in entries:
             why = set_aside.get(entry[0])
@@ -234,6 +245,7 @@ class Service:
                 await redelivery.dead_letter(
                     self.redis, self.signer, subscription, entry, 1, why, self._park
                 )
+                self.metrics.dead(subscription, entry, reasons[entry[0]])
 
     async def _park(self, token: str, body: bytes) -> None:
         await self.db.run(lambda conn: parking.park(conn, token, body, self.sealer))
@@ -318,6 +330,16 @@ class Service:
                     await self.consume(subscription, entries)
             except Exception:
                 log.warning("unseen_reads_left_pending", stream=subscription.stream, exc_info=True)
+
+    async def read_metrics(self) -> bytes:
+        """/metrics's text: the counters, and the gauges read now from Redis and the database."""
+        alive = {
+            subscriber.stream_sub.name: healing.reader_alive(subscriber)  # type: ignore[attr-defined]
+            for subscriber in self.broker.subscribers
+        }
+        reading = {sub: alive.get(sub.stream, False) for sub in self.subscriptions}
+        await self.metrics.refresh(self.redis, reading, self.db.run)
+        return self.metrics.render()
 
     @staticmethod
     def bus_checks(checks: dict[str, bool]) -> set[str]:

@@ -44,6 +44,11 @@ class ServiceSettings(BaseSettings):
     # Secrets (signing keys, the demo's data keys): apart from the data so a backup of
     # one is not a backup of the other. Defaults to `<data_dir>/keys`.
     keys_dir: Path = Field(default=Path(), validation_alias=AliasChoices("KORPU_KEYS_DIR"))
+    # The bearer token Prometheus scrapes /metrics with (`korpu_runtime.scrape`), one line
+    # in a file only its owner reads. Defaults to `<keys_dir>/metrics-scrape-token`.
+    metrics_token_file: Path = Field(
+        default=Path(), validation_alias=AliasChoices("KORPU_METRICS_TOKEN_FILE")
+    )
     database_url: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
@@ -92,6 +97,8 @@ class ServiceSettings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / (self.service + '.db')}"
         if self.keys_dir == Path():
             self.keys_dir = self.data_dir / "keys"
+        if self.metrics_token_file == Path():
+            self.metrics_token_file = self.keys_dir / "metrics-scrape-token"
         if not self.consumer_name:
             self.consumer_name = unique_consumer_name(self.service)
         return self
