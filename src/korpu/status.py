@@ -1,7 +1,9 @@
-"""`korpu status`: each stream's length and how far behind each consumer group is."""
+"""`korpu status`: each stream's length, each consumer group's lag, and what is wrong."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from typing import Any
 
 import redis
@@ -14,12 +16,74 @@ PAGE = 1000
 # What the report describes, the dead letters last.
 STREAMS = (*streams.ALL, *streams.DEAD_LETTERS_BY_SERVICE.values())
 
+# What `korpu status --check` calls a problem: the conditions the Prometheus alert rules
+# (deploy/prometheus/) fire on, with the same thresholds where one look can tell.
+# An entry delivered and not acknowledged for this long: its reader died or is stuck.
+PENDING_TOO_LONG_S = 300
+# The rules alert on lag growing for 5 minutes, which one look cannot see; a backlog of
+# this many entries stands in for it here (rejected: two looks minutes apart, which a
+# cron job would wait for at every run).
+LAG_TOO_HIGH = 1000
+# A group none of whose consumers read for this long has no reader: its services are
+# down or frozen. A running service reads every fraction of a second; a consumer of a
+# stopped one stays listed for an hour (korpu_runtime.redelivery), so "no consumer" alone
+# (rejected) would miss a stopped system for that hour.
+READER_GONE_S = 60
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One condition an alert rule would fire on."""
+
+    check: str  # no_reader, pending_too_long, lag_too_high, dead_letters
+    stream: str
+    group: str | None
+    value: float | None  # the idle seconds, age, lag or count found (None: no consumer)
+    limit: float | None
+    message: str
+
 
 def collect(client: redis.Redis) -> dict[str, Any]:
+    at = dt.datetime.now(dt.UTC).isoformat()
     described = [_stream(client, name) for name in names(client)]
     letters = set(streams.DEAD_LETTERS_BY_SERVICE.values())
     count = sum(stream["length"] for stream in described if stream["name"] in letters)
-    return {"streams": described, "dead_letters": count}
+    report = {"at": at, "streams": described, "dead_letters": count}
+    return {**report, "problems": [dataclasses.asdict(p) for p in problems(report)]}
+
+
+def problems(report: dict[str, Any]) -> list[Problem]:
+    """What is wrong in a report, stream by stream."""
+    found = []
+    letters = set(streams.DEAD_LETTERS_BY_SERVICE.values())
+    for stream in report["streams"]:
+        name, count = stream["name"], stream["length"]
+        if name in letters and count:
+            message = f"{name}: {count} dead letter(s) (see `korpu dlq list`)"
+            found.append(Problem("dead_letters", name, None, count, 0, message))
+        for group in stream["groups"]:
+            found += _group_problems(name, group)
+    return found
+
+
+def _group_problems(stream: str, group: dict[str, Any]) -> list[Problem]:
+    idle = min((consumer["idle_s"] for consumer in group["consumers"]), default=None)
+    oldest, lag = group["oldest_pending_age_s"], group["lag"]
+    since = "no consumer" if idle is None else f"no consumer read for {dlq.age(idle)}"
+    # (holds, check, value, limit, what is wrong)
+    candidates = [
+        (idle is None or idle > READER_GONE_S, "no_reader", idle, READER_GONE_S,
+         f"no reader ({since})"),
+        (oldest is not None and oldest > PENDING_TOO_LONG_S, "pending_too_long", oldest,
+         PENDING_TOO_LONG_S, f"an entry pending for {dlq.age(oldest or 0)}"),
+        (lag > LAG_TOO_HIGH, "lag_too_high", lag, LAG_TOO_HIGH, f"lag {lag} entries"),
+    ]  # fmt: skip
+    where = f"{stream}, group {group['name']}"
+    return [
+        Problem(check, stream, group["name"], value, limit, f"{where}: {text}")
+        for holds, check, value, limit, text in candidates
+        if holds
+    ]
 
 
 def names(client: redis.Redis) -> list[str]:
@@ -106,4 +170,7 @@ def table(report: dict[str, Any]) -> str:
             )
     count = report["dead_letters"]
     lines.append(f"dead letters: {count}" + (" (see `korpu dlq list`)" if count else ""))
+    found = report["problems"]
+    lines.append(f"problems: {len(found)}" if found else "problems: none")
+    lines.extend(f"  {problem['message']}" for problem in found)
     return "\n".join(lines)
