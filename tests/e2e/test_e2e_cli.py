@@ -87,3 +87,14 @@ def test_seed_refuses_a_bad_file_with_a_clear_error(tmp_path: Path) -> None:
     loaded = _korpu("seed", str(good), data_dir=tmp_path)
     assert loaded.returncode == 0, loaded.stderr
     assert "5 shelters" in loaded.stdout
+    # For a script: how many each directory loaded, under the file's own keys.
+    again = _korpu("seed", str(good), "--json", data_dir=tmp_path)
+    assert again.returncode == 0, again.stderr
+    directory, [(top, loaded_counts)] = (
+        json.loads(good.read_text()),
+        json.loads(again.stdout).items(),
+    )
+    assert top == "loaded" and set(directory) <= set(loaded_counts)
+    assert loaded_counts == {key: len(directory.get(key, [])) for key in loaded_counts}
+    refused = _korpu("seed", str(bad), "--json", data_dir=tmp_path)
+    assert (refused.returncode, refused.stdout) == (2, "") and "beds" in refused.stderr
