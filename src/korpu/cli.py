@@ -10,10 +10,13 @@ import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from korpu import audit, catalog, duplicates, keys, migrate, operations, output
 from korpu_runtime import private
+
+if TYPE_CHECKING:
+    from korpu.supervisor import Stack
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -50,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands")
 
     up = commands.add_parser("up", help="run every service as its own process")
+    output.add_json(up)
     up.set_defaults(run=_up)
 
     demo = commands.add_parser("demo", help="run the services, load a demo, show the plans")
@@ -66,22 +70,25 @@ def _parser() -> argparse.ArgumentParser:
     seed.set_defaults(run=_seed)
 
     openapi = commands.add_parser("openapi", help="write each service's OpenAPI document")
+    output.add_json(openapi)
     openapi.add_argument("--check", action="store_true", help="fail when docs/openapi is stale")
-    openapi.set_defaults(run=lambda args: _openapi(args.check))
+    openapi.set_defaults(run=lambda args: _openapi(args.check, args.json))
 
     generate = commands.add_parser(
         "generate",
         help="write every file made from the list of services: compose, databases, Redis "
         "users, AsyncAPI, event schemas, OpenAPI (docs/adding-a-provider.md)",
     )
+    output.add_json(generate)
     generate.add_argument("--check", action="store_true", help="fail when a file is stale")
-    generate.set_defaults(run=lambda args: _generate(args.check))
+    generate.set_defaults(run=lambda args: _generate(args.check, args.json))
 
     redis_acl = commands.add_parser(
         "redis-acl", help="write deploy/redis-users.acl, each service's Redis user"
     )
+    output.add_json(redis_acl)
     redis_acl.add_argument("--check", action="store_true", help="fail when the file is stale")
-    redis_acl.set_defaults(run=lambda args: _redis_acl(args.check))
+    redis_acl.set_defaults(run=lambda args: _redis_acl(args.check, args.json))
 
     org = commands.add_parser(
         "org", help="organizations: agencies, or a provider's case workers (--provider)"
@@ -245,7 +252,7 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _up(_args: argparse.Namespace) -> int:
+def _up(args: argparse.Namespace) -> int:
     from korpu.supervisor import Stack, StartError
 
     stopped = threading.Event()
@@ -253,18 +260,38 @@ def _up(_args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: stopped.set())
     try:
         with Stack(_data_dir(), redis_url=os.environ.get("REDIS_URL")) as stack:
-            print(f"Redis: {stack.redis_address}")
-            if stack.redis_passwords_file is not None:
-                print(f"       a user per service, passwords in {stack.redis_passwords_file}")
-            for name, process in stack.processes.items():
-                print(f"{name:<10} {process.url}  (log: {process.log_path})")
-            print("Ctrl-C stops everything.")
+            _started(stack, args.json)
             stopped.wait()
-            print("Stopping...")
+            # With --json, stdout holds the one document; the rest is for a person.
+            print("Stopping...", file=sys.stderr if args.json else sys.stdout)
     except StartError as error:
         output.show(f"korpu up: {error}", sys.stderr)
         return 1
     return 0
+
+
+def _started(stack: Stack, as_json: bool) -> None:
+    """What `korpu up` started, once every service is ready: for a person, or a script."""
+    passwords = stack.redis_passwords_file
+    if as_json:
+        services = {
+            name: {"url": process.url, "log": str(process.log_path)}
+            for name, process in stack.processes.items()
+        }
+        output.document(
+            {
+                "redis": stack.redis_address,  # never its password
+                "redis_passwords_file": passwords and str(passwords),
+                "services": services,
+            }
+        )
+        return
+    print(f"Redis: {stack.redis_address}")
+    if passwords is not None:
+        print(f"       a user per service, passwords in {passwords}")
+    for name, process in stack.processes.items():
+        print(f"{name:<10} {process.url}  (log: {process.log_path})")
+    print("Ctrl-C stops everything.", flush=True)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -293,22 +320,22 @@ def _seed(args: argparse.Namespace) -> int:
     return 0
 
 
-def _openapi(check: bool) -> int:
+def _openapi(check: bool, as_json: bool) -> int:
     from korpu import openapi
 
-    return openapi.write_or_check(check)
+    return openapi.write_or_check(check, as_json)
 
 
-def _generate(check: bool) -> int:
+def _generate(check: bool, as_json: bool) -> int:
     from korpu import generate
 
-    return generate.write_or_check(check)
+    return generate.write_or_check(check, as_json)
 
 
-def _redis_acl(check: bool) -> int:
+def _redis_acl(check: bool, as_json: bool) -> int:
     from korpu import redis_acl
 
-    return redis_acl.write_or_check(check)
+    return redis_acl.write_or_check(check, as_json)
 
 
 def _recover(args: argparse.Namespace) -> int:

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.new is not None:
         if not args.service:
             return _fail("--new needs --service: each service has its own revisions", 2)
-        return _new(args.service, args.new)
+        return _new(args.service, args.new, args.json)
     lines, results, behind = [], [], False
     for service in [args.service] if args.service else list(catalog.SERVICES):
         url = catalog.settings(service).database_url
@@ -86,13 +86,16 @@ def _migrated(done: migrations.Migrated) -> str:
     return f"{done.before or 'new'} -> {done.after}"
 
 
-def _new(service: str, message: str) -> int:
+def _new(service: str, message: str, as_json: bool) -> int:
     folder = versions_dir(service)
     numbers = [int(m.group(1)) for p in folder.glob("*.py") if (m := re.match(r"(\d{4})_", p.name))]
     written = migrations.new_revision(
         catalog.bootstrap(service).METADATA, message, f"{max(numbers, default=0) + 1:04d}"
     )
-    print(f"{written}: read it, adjust it, and run the schema test")
+    if as_json:
+        output.document({"written": [str(written)], "stale": []})
+    else:
+        print(f"{written}: read it, adjust it, and run the schema test")
     return 0
 
 

@@ -68,6 +68,17 @@ def document(value: object) -> None:
     print(json.dumps(value), flush=True)
 
 
+def files(command: str, written: list[str], stale: list[str], as_json: bool) -> None:
+    """What a command making files did: a line per file, or one JSON document."""
+    if as_json:
+        document({"written": written, "stale": stale})
+        return
+    for path in written:
+        print(f"wrote {path}")
+    for path in stale:
+        print(f"stale: {path} (run `{command}`)")
+
+
 def progress(command: str, text: object) -> None:
     """One line of progress on stderr: stdout stays the result, parseable with --json."""
     print(safe(f"korpu {command}: {text}", lines=False), file=sys.stderr, flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from typing import Any
 
 import redis
@@ -24,10 +25,11 @@ PENDING_TOO_LONG_S = 300
 # this many entries stands in for it here (rejected: two looks minutes apart, which a
 # cron job would wait for at every run).
 LAG_TOO_HIGH = 1000
-# A group none of whose consumers read for this long has no reader: its services are
-# down or frozen. A running service reads every fraction of a second; a consumer of a
-# stopped one stays listed for an hour (korpu_runtime.redelivery), so "no consumer" alone
-# (rejected) would miss a stopped system for that hour.
+# A group has no reader when an entry has waited this long to be delivered to it and no
+# consumer of it read meanwhile: a running reader takes a new entry within a fraction of
+# a second. Rejected: "no consumer" alone. Redis (7.0) lists a consumer only once it was
+# given an entry, and an empty read does not reset its idle time, so every live reader of
+# a quiet stream would count as missing; and a stopped reader's consumer stays listed.
 READER_GONE_S = 60
 
 
@@ -38,7 +40,7 @@ class Problem:
     check: str  # no_reader, pending_too_long, lag_too_high, dead_letters
     stream: str
     group: str | None
-    value: float | None  # the idle seconds, age, lag or count found (None: no consumer)
+    value: float | None  # the seconds waited, age, lag or count found
     limit: float | None
     message: str
 
@@ -68,12 +70,15 @@ def problems(report: dict[str, Any]) -> list[Problem]:
 
 def _group_problems(stream: str, group: dict[str, Any]) -> list[Problem]:
     idle = min((consumer["idle_s"] for consumer in group["consumers"]), default=None)
+    waiting = group["oldest_undelivered_age_s"]
     oldest, lag = group["oldest_pending_age_s"], group["lag"]
+    unread = waiting is not None and waiting > READER_GONE_S
+    gone = idle is None or idle > READER_GONE_S
     since = "no consumer" if idle is None else f"no consumer read for {dlq.age(idle)}"
     # (holds, check, value, limit, what is wrong)
     candidates = [
-        (idle is None or idle > READER_GONE_S, "no_reader", idle, READER_GONE_S,
-         f"no reader ({since})"),
+        (unread and gone, "no_reader", waiting, READER_GONE_S,
+         f"no reader (an entry waiting {dlq.age(waiting or 0)}, {since})"),
         (oldest is not None and oldest > PENDING_TOO_LONG_S, "pending_too_long", oldest,
          PENDING_TOO_LONG_S, f"an entry pending for {dlq.age(oldest or 0)}"),
         (lag > LAG_TOO_HIGH, "lag_too_high", lag, LAG_TOO_HIGH, f"lag {lag} entries"),
@@ -115,6 +120,9 @@ def _group(client: redis.Redis, stream: str, info: dict[str, Any]) -> dict[str, 
         "lag": _lag(client, stream, info),
         "pending": int(info["pending"]),
         "oldest_pending_age_s": _oldest_pending_idle_s(client, stream, name),
+        "oldest_undelivered_age_s": _oldest_undelivered_age_s(
+            client, stream, str(info["last-delivered-id"])
+        ),
         "consumers": [
             {"name": c["name"], "pending": int(c["pending"]), "idle_s": int(c["idle"]) / 1000}
             for c in consumers
@@ -140,6 +148,16 @@ def _lag(client: redis.Redis, stream: str, info: dict[str, Any]) -> int:
     return count
 
 
+def _oldest_undelivered_age_s(client: redis.Redis, stream: str, after: str) -> float | None:
+    """Seconds since the oldest entry not yet delivered to the group was added (its id's
+    time); None when every entry was delivered."""
+    first = client.xrange(stream, f"({after}", "+", count=1)
+    if not first:
+        return None
+    added_ms = int(str(first[0][0]).split("-")[0])
+    return max(time.time() * 1000 - added_ms, 0) / 1000
+
+
 def _oldest_pending_idle_s(client: redis.Redis, stream: str, group: str) -> float | None:
     """Seconds since the oldest pending entry was last delivered; None when nothing is pending.
 
@@ -159,10 +177,12 @@ def table(report: dict[str, Any]) -> str:
     for stream in report["streams"]:
         lines.append(f"{stream['name']:<32} length {stream['length']}")
         for group in stream["groups"]:
-            oldest = group["oldest_pending_age_s"]
+            oldest, waiting = group["oldest_pending_age_s"], group["oldest_undelivered_age_s"]
+            waited = "" if waiting is None else f" (oldest waiting {dlq.age(waiting)})"
             idle = "" if oldest is None else f" (oldest idle {dlq.age(oldest)})"
             lines.append(
-                f"  group {group['name']}: lag {group['lag']}, pending {group['pending']}{idle}"
+                f"  group {group['name']}: lag {group['lag']}{waited}, "
+                f"pending {group['pending']}{idle}"
             )
             lines.extend(
                 f"    {c['name']}: {c['pending']} pending, idle {dlq.age(c['idle_s'])}"

@@ -205,7 +205,10 @@ def test_status_shows_lengths_lag_pending_consumers_and_dead_letters(
     shelter = by_name[stream]
     assert set(shelter) == {"name", "length", "groups"} and shelter["length"] == 3
     [info] = shelter["groups"]
-    assert set(info) == {"name", "lag", "pending", "oldest_pending_age_s", "consumers"}
+    assert set(info) == {
+        "name", "lag", "pending", "oldest_pending_age_s", "oldest_undelivered_age_s", "consumers"
+    }  # fmt: skip
+    assert 0 <= info["oldest_undelivered_age_s"] < 60  # the second of three, added just now
     assert (info["name"], info["lag"], info["pending"]) == (group, 2, 1)
     assert info["oldest_pending_age_s"] >= 0
     [consumer] = info["consumers"]
@@ -236,6 +239,7 @@ def test_nothing_pending_reads_null_not_zero(redis_db: str, client: redis.Redis)
     report = _json("status", redis_url=redis_db)
     [updates] = [entry for entry in report["streams"] if entry["name"] == streams.SHELTER_UPDATES]
     assert updates["groups"][0]["oldest_pending_age_s"] is None
+    assert updates["groups"][0]["oldest_undelivered_age_s"] is None
     assert updates["groups"][0]["lag"] == 0 and updates["groups"][0]["consumers"] == []
 
 
@@ -326,23 +330,19 @@ def test_status_check_is_quiet_and_0_on_a_quiet_system(redis_db: str, client: re
 
 def test_status_check_exits_1_on_a_group_nobody_reads(redis_db: str, client: redis.Redis) -> None:
     _read_everything(client, streams.SHELTER_REQUESTS, streams.GROUP_SHELTER)
-    # A group made, with entries waiting, and no consumer ever came.
+    # A group with an entry added two minutes ago, and no consumer ever came for it.
     stream, group = streams.LEGAL_AID_REQUESTS, streams.GROUP_LEGAL_AID
     client.xgroup_create(stream, group, id="0", mkstream=True)
-    client.xadd(stream, {streams.ENTRY_FIELD: _event("waiting")})
-    code, stderr, problems = _check(redis_db)
-    assert code == 1
-    assert stderr == f"korpu status: {stream}, group {group}: no reader (no consumer)\n"
-    assert problems == [
-        {
-            "check": "no_reader",
-            "stream": stream,
-            "group": group,
-            "value": None,
-            "limit": 60,
-            "message": f"{stream}, group {group}: no reader (no consumer)",
-        }
-    ]
+    assert _check(redis_db) == (0, "", [])  # a group with nothing to read needs no reader
+    added_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000) - 120_000
+    client.xadd(stream, {streams.ENTRY_FIELD: _event("waiting")}, id=f"{added_ms}-0")
+    code, stderr, [problem] = _check(redis_db)
+    message = f"{stream}, group {group}: no reader (an entry waiting 2m, no consumer)"
+    assert (code, stderr) == (1, f"korpu status: {message}\n")
+    assert set(problem) == {"check", "stream", "group", "value", "limit", "message"}
+    assert (problem["check"], problem["stream"], problem["group"]) == ("no_reader", stream, group)
+    assert (problem["limit"], problem["message"]) == (60, message)
+    assert problem["value"] >= 120
 
 
 def test_status_check_exits_1_on_a_dead_letter_an_old_pending_entry_and_a_long_lag(
