@@ -120,9 +120,10 @@ def status_command(client: redis.Redis, args: argparse.Namespace) -> int:
     if args.json:
         output.document(report)
     elif args.check:
-        # Quiet when all is well, as cron expects; each problem one line otherwise.
+        # Quiet when all is well, as cron expects; each problem one line otherwise, even
+        # when a group's name (anyone's with access to Redis) holds a newline.
         for problem in report["problems"]:
-            output.show(f"korpu status: {problem['message']}", sys.stderr)
+            print(output.safe(f"korpu status: {problem['message']}", lines=False), file=sys.stderr)
     else:
         # Group and consumer names are anyone's with access to Redis: shown safe.
         output.show(status.table(report))

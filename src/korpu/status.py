@@ -9,7 +9,7 @@ from typing import Any
 
 import redis
 
-from korpu import dlq
+from korpu import dlq, output
 from korpu_contracts import streams
 
 # Entries per XRANGE call when the lag has to be counted here.
@@ -193,4 +193,5 @@ def table(report: dict[str, Any]) -> str:
     found = report["problems"]
     lines.append(f"problems: {len(found)}" if found else "problems: none")
     lines.extend(f"  {problem['message']}" for problem in found)
-    return "\n".join(lines)
+    # Names are anyone's with access to Redis: each line stays one line, made safe.
+    return "\n".join(output.safe(line, lines=False) for line in lines)

@@ -345,6 +345,21 @@ def test_status_check_exits_1_on_a_group_nobody_reads(redis_db: str, client: red
     assert problem["value"] >= 120
 
 
+def test_a_problem_is_one_line_without_escape_sequences_whatever_a_group_is_named(
+    redis_db: str, client: redis.Redis
+) -> None:
+    # Anyone with access to Redis names groups; the operator's terminal stays theirs.
+    named = "x\x1b]0;pwned\x07\nkorpu status: all is well\x1b[2J"
+    client.xgroup_create(streams.SHELTER_REQUESTS, named, id="0", mkstream=True)
+    added_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000) - 120_000
+    client.xadd(streams.SHELTER_REQUESTS, {streams.ENTRY_FIELD: "{}"}, id=f"{added_ms}-0")
+    code, stderr, [problem] = _check(redis_db)
+    assert code == 1 and problem["group"] == named  # JSON carries it, escaped by JSON
+    assert stderr.count("\n") == 1 and "\x1b" not in stderr and "\x07" not in stderr
+    table = _korpu("status", redis_url=redis_db).stdout
+    assert "\x1b" not in table and "\nkorpu status: all is well" not in table
+
+
 def test_status_check_exits_1_on_a_dead_letter_an_old_pending_entry_and_a_long_lag(
     redis_db: str, client: redis.Redis
 ) -> None:
