@@ -45,7 +45,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--limit", type=int, default=DEFAULT_LIMIT, help=f"the newest N (default {DEFAULT_LIMIT})"
     )
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    output.add_json(parser)
     parser.set_defaults(run=command)
 
 

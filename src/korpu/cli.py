@@ -4,17 +4,19 @@ keys, duplicates, generate, redis-acl, openapi."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from korpu import audit, catalog, duplicates, keys, migrate, operations, output
 from korpu_runtime import private
+
+if TYPE_CHECKING:
+    from korpu.supervisor import Stack
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,7 +32,15 @@ def main(argv: list[str] | None = None) -> None:
     if not hasattr(args, "run"):
         parser.print_help()
         raise SystemExit(2)
-    raise SystemExit(args.run(args) or 0)
+    try:
+        code = args.run(args) or 0
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Its reader went (`korpu status --watch --json | head -3`): done, quietly. Rejected:
+        # Python's traceback and its complaint at exit, in a script's log.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    raise SystemExit(code)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands")
 
     up = commands.add_parser("up", help="run every service as its own process")
+    output.add_json(up)
     up.set_defaults(run=_up)
 
     demo = commands.add_parser("demo", help="run the services, load a demo, show the plans")
@@ -55,53 +66,74 @@ def _parser() -> argparse.ArgumentParser:
 
     seed = commands.add_parser("seed", help="load the provider directory from a JSON file")
     seed.add_argument("file", type=Path)
+    output.add_json(seed)
     seed.set_defaults(run=_seed)
 
     openapi = commands.add_parser("openapi", help="write each service's OpenAPI document")
+    output.add_json(openapi)
     openapi.add_argument("--check", action="store_true", help="fail when docs/openapi is stale")
-    openapi.set_defaults(run=lambda args: _openapi(args.check))
+    openapi.set_defaults(run=lambda args: _openapi(args.check, args.json))
 
     generate = commands.add_parser(
         "generate",
         help="write every file made from the list of services: compose, databases, Redis "
         "users, AsyncAPI, event schemas, OpenAPI (docs/adding-a-provider.md)",
     )
+    output.add_json(generate)
     generate.add_argument("--check", action="store_true", help="fail when a file is stale")
-    generate.set_defaults(run=lambda args: _generate(args.check))
+    generate.set_defaults(run=lambda args: _generate(args.check, args.json))
 
     redis_acl = commands.add_parser(
         "redis-acl", help="write deploy/redis-users.acl, each service's Redis user"
     )
+    output.add_json(redis_acl)
     redis_acl.add_argument("--check", action="store_true", help="fail when the file is stale")
-    redis_acl.set_defaults(run=lambda args: _redis_acl(args.check))
+    redis_acl.set_defaults(run=lambda args: _redis_acl(args.check, args.json))
 
     org = commands.add_parser(
         "org", help="organizations: agencies, or a provider's case workers (--provider)"
     ).add_subparsers(title="org commands")
     _org_parser(org)
 
-    status = commands.add_parser("status", help="streams, consumer groups, lag, dead letters")
-    status.add_argument("--json", action="store_true", help="print JSON")
+    status = commands.add_parser(
+        "status", help="streams, consumer groups, lag, dead letters, and what is wrong"
+    )
+    output.add_json(status)
+    how = status.add_mutually_exclusive_group()
+    how.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when an alert rule would fire (each problem a line on stderr), else 0",
+    )
+    how.add_argument("--watch", action="store_true", help="look again every few seconds")
+    status.add_argument(
+        "--interval",
+        type=operations.interval,
+        metavar="S",
+        help=f"with --watch: seconds between looks (default {operations.WATCH_INTERVAL_S:g})",
+    )
     status.set_defaults(run=operations.with_redis(operations.status_command))
 
     dlq = commands.add_parser("dlq", help="dead letters").add_subparsers(title="dlq commands")
     listing = dlq.add_parser("list", help="every dead letter, oldest first")
-    listing.add_argument("--json", action="store_true", help="print JSON")
+    output.add_json(listing)
     listing.set_defaults(run=operations.with_redis(operations.dlq_list))
     show = dlq.add_parser("show", help="one dead letter in full, with its event")
     show.add_argument("id")
-    show.add_argument("--json", action="store_true", help="print JSON")
+    output.add_json(show)
     show.set_defaults(run=operations.with_redis(operations.dlq_show))
     replay = dlq.add_parser("replay", help="put dead letters back on their streams")
     which = replay.add_mutually_exclusive_group(required=True)
     which.add_argument("id", nargs="?")
     which.add_argument("--all", action="store_true", help="every dead letter")
+    output.add_json(replay)
     replay.set_defaults(run=operations.with_redis(operations.dlq_replay))
     discard = dlq.add_parser("discard", help="drop a dead letter that must never be processed")
     discard.add_argument("id")
     discard.add_argument(
         "--reason", required=True, type=operations.reason_text, help="why (1-500 characters)"
     )
+    output.add_json(discard)
     discard.set_defaults(run=operations.with_redis(operations.dlq_discard))
 
     recover = commands.add_parser(
@@ -110,7 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     recover.add_argument(
         "--since", required=True, help="ISO 8601 time (UTC if no zone) or a span: 30m, 2h, 1d"
     )
-    recover.add_argument("--json", action="store_true", help="print JSON")
+    output.add_json(recover)
     recover.set_defaults(run=_recover)
 
     erase = commands.add_parser(
@@ -120,7 +152,7 @@ def _parser() -> argparse.ArgumentParser:
     erase.add_argument(
         "--reason", required=True, help="the decision's reference, never the person's name"
     )
-    erase.add_argument("--json", action="store_true", help="print JSON")
+    output.add_json(erase)
     erase.set_defaults(run=_erase)
 
     audit.add_parser(commands)
@@ -136,11 +168,11 @@ def _org_parser(org: Any) -> None:
     create = org.add_parser("create", help="create an organization and its first API key")
     create.add_argument("name")
     org_keys.add_provider_option(create)
-    create.add_argument("--json", action="store_true", help="print JSON")
+    output.add_json(create)
     create.set_defaults(run=org_keys.command("create", org_keys.create_org))
     listing = org.add_parser("list", help="every organization: id, name, creation")
     org_keys.add_provider_option(listing)
-    listing.add_argument("--json", action="store_true", help="print JSON")
+    output.add_json(listing)
     listing.set_defaults(run=org_keys.command("list", org_keys.list_orgs))
 
     keys = org.add_parser("keys", help="an organization's API keys").add_subparsers(
@@ -149,7 +181,7 @@ def _org_parser(org: Any) -> None:
     listing = keys.add_parser("list", help="every key: prefix, scopes, last use, revocation")
     listing.add_argument("org_id")
     org_keys.add_provider_option(listing)
-    listing.add_argument("--json", action="store_true", help="print JSON")
+    output.add_json(listing)
     listing.set_defaults(run=org_keys.command("keys list", org_keys.list_keys))
     create = keys.add_parser("create", help="another key (the others stay valid); shown once")
     create.add_argument("org_id")
@@ -171,7 +203,7 @@ def _org_parser(org: Any) -> None:
         action="store_true",
         help="an agency's bus key, to sign its intake entries with (shown once)",
     )
-    create.add_argument("--json", action="store_true", help="print JSON")
+    output.add_json(create)
     create.set_defaults(run=org_keys.command("keys create", org_keys.create_key))
     limit = keys.add_parser("limit", help="set a key's own rate limit, or back to the default")
     limit.add_argument("key_id")
@@ -179,18 +211,21 @@ def _org_parser(org: Any) -> None:
     rate = limit.add_mutually_exclusive_group(required=True)
     rate.add_argument("--rate-per-minute", metavar="N", help="requests a minute, 1 or more")
     rate.add_argument("--default", action="store_true", help="the service's default again")
+    output.add_json(limit)
     limit.set_defaults(run=org_keys.command("keys limit", org_keys.limit_key))
     revoke = keys.add_parser("revoke", help="refuse a key from now on")
     revoke.add_argument("key_id")
     org_keys.add_provider_option(revoke)
     revoke.add_argument("--reason", help="why (1-500 characters, required)")
     revoke.add_argument("--bus", action="store_true", help="KEY_ID is an agency's bus key")
+    output.add_json(revoke)
     revoke.set_defaults(run=org_keys.command("keys revoke", org_keys.revoke_key))
     users = org.add_parser(
         "redis-users",
         help="set the organizations' Redis users (one per bus key's organization) on the "
         "Redis in use again, signed in as its admin (after it restarted without them)",
     )
+    output.add_json(users)
     users.set_defaults(run=org_keys.command("redis-users", org_keys.redis_users))
 
 
@@ -217,7 +252,7 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _up(_args: argparse.Namespace) -> int:
+def _up(args: argparse.Namespace) -> int:
     from korpu.supervisor import Stack, StartError
 
     stopped = threading.Event()
@@ -225,18 +260,38 @@ def _up(_args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: stopped.set())
     try:
         with Stack(_data_dir(), redis_url=os.environ.get("REDIS_URL")) as stack:
-            print(f"Redis: {stack.redis_address}")
-            if stack.redis_passwords_file is not None:
-                print(f"       a user per service, passwords in {stack.redis_passwords_file}")
-            for name, process in stack.processes.items():
-                print(f"{name:<10} {process.url}  (log: {process.log_path})")
-            print("Ctrl-C stops everything.")
+            _started(stack, args.json)
             stopped.wait()
-            print("Stopping...")
+            # With --json, stdout holds the one document; the rest is for a person.
+            print("Stopping...", file=sys.stderr if args.json else sys.stdout)
     except StartError as error:
         output.show(f"korpu up: {error}", sys.stderr)
         return 1
     return 0
+
+
+def _started(stack: Stack, as_json: bool) -> None:
+    """What `korpu up` started, once every service is ready: for a person, or a script."""
+    passwords = stack.redis_passwords_file
+    if as_json:
+        services = {
+            name: {"url": process.url, "log": str(process.log_path)}
+            for name, process in stack.processes.items()
+        }
+        output.document(
+            {
+                "redis": stack.redis_address,  # never its password
+                "redis_passwords_file": passwords and str(passwords),
+                "services": services,
+            }
+        )
+        return
+    print(f"Redis: {stack.redis_address}")
+    if passwords is not None:
+        print(f"       a user per service, passwords in {passwords}")
+    for name, process in stack.processes.items():
+        print(f"{name:<10} {process.url}  (log: {process.log_path})")
+    print("Ctrl-C stops everything.", flush=True)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -258,40 +313,50 @@ def _seed(args: argparse.Namespace) -> int:
     except seed.SeedError as error:
         output.show(f"korpu seed: {error}", sys.stderr)
         return 2
-    print(", ".join(f"{count} {key}" for key, count in counts.items()) + " loaded")
+    if args.json:
+        output.document({"loaded": counts})
+    else:
+        print(", ".join(f"{count} {key}" for key, count in counts.items()) + " loaded")
     return 0
 
 
-def _openapi(check: bool) -> int:
+def _openapi(check: bool, as_json: bool) -> int:
     from korpu import openapi
 
-    return openapi.write_or_check(check)
+    return openapi.write_or_check(check, as_json)
 
 
-def _generate(check: bool) -> int:
+def _generate(check: bool, as_json: bool) -> int:
     from korpu import generate
 
-    return generate.write_or_check(check)
+    return generate.write_or_check(check, as_json)
 
 
-def _redis_acl(check: bool) -> int:
+def _redis_acl(check: bool, as_json: bool) -> int:
     from korpu import redis_acl
 
-    return redis_acl.write_or_check(check)
+    return redis_acl.write_or_check(check, as_json)
 
 
 def _recover(args: argparse.Namespace) -> int:
     from korpu import recover
 
+    def told(done: recover.Recovered, number: int) -> None:
+        where = "" if done.found else " (no database yet)"
+        of = f"({number} of {len(catalog.SERVICES)})"
+        output.progress(
+            "recover", f"{done.service}: {done.events} events to send again{where} {of}"
+        )
+
     try:
         since = recover.parse_since(args.since)
-        results = recover.recover(since)
+        results = recover.recover(since, told)
     except recover.RecoverError as error:
         output.show(f"korpu recover: {error}", sys.stderr)
         return 2
     if args.json:
         services = {r.service: {"events": r.events, "database_found": r.found} for r in results}
-        output.show(json.dumps({"since": since.isoformat(), "services": services}))
+        output.document({"since": since.isoformat(), "services": services})
         return 0
     print(f"Events written since {since.isoformat()}, to be sent again:")
     for result in results:

@@ -38,7 +38,7 @@ def add_parser(commands: Any) -> None:
     listing.add_argument(
         "--all", action="store_true", help="decided and withdrawn ones too, with how each ended"
     )
-    listing.add_argument("--json", action="store_true", help="print JSON")
+    output.add_json(listing)
     listing.set_defaults(run=list_command)
     resolve = parser.add_parser("resolve", help="decide one: the same person, or two people")
     resolve.add_argument("referral", help="the referral in review, as `list` shows it")
@@ -53,7 +53,7 @@ def add_parser(commands: Any) -> None:
         action="store_true",
         help="coordinate it as a new case: its tasks are requested now",
     )
-    resolve.add_argument("--json", action="store_true", help="print JSON")
+    output.add_json(resolve)
     resolve.set_defaults(run=resolve_command)
 
 

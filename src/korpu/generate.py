@@ -24,7 +24,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from korpu import catalog, openapi, redis_acl
+from korpu import catalog, openapi, output, redis_acl
 from korpu_contracts import asyncapi, schemas, vocabulary
 from korpu_provider.bootstrap import default_port
 
@@ -199,29 +199,32 @@ def _read(path: Path) -> str | None:
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
-def write_or_check(check: bool) -> int:
+def write_or_check(check: bool, as_json: bool = False) -> int:
     # The event schemas' folder as `python -m korpu_contracts.schemas` keeps it (a file
     # no version makes any more is removed).
     stale = [SCHEMAS_DIR / name for name in schemas.stale(SCHEMAS_DIR)]
-    if stale and not check:
-        for name in schemas.write(SCHEMAS_DIR):
-            print(f"wrote {(SCHEMAS_DIR / name).relative_to(REPOSITORY)}")
+    written = (
+        [SCHEMAS_DIR / name for name in schemas.write(SCHEMAS_DIR)] if stale and not check else []
+    )
+    code = 0
     for path, text_of in artefacts().items():
         current = _read(path)
         try:
             text = text_of(current)
         except GenerationError as error:
             print(f"korpu generate: {error}", file=sys.stderr)
-            return 2
+            code = 2
+            break
         if current == text:
             continue
         stale.append(path)
         if not check:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-            print(f"wrote {path.relative_to(REPOSITORY)}")
-    if check:
-        for path in stale:
-            print(f"stale: {path.relative_to(REPOSITORY)} (run `korpu generate`)")
-        return 1 if stale else 0
-    return 0
+            written.append(path)
+
+    def shown(paths: list[Path]) -> list[str]:
+        return [str(path.relative_to(REPOSITORY)) for path in paths]
+
+    output.files("korpu generate", shown(written), shown(stale) if check else [], as_json)
+    return code or (1 if check and stale else 0)

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from korpu import output
+
 
 def add_parser(commands: Any) -> None:
     keys = commands.add_parser("keys", help="keys sealing personal data at rest").add_subparsers(
@@ -26,11 +28,12 @@ def add_parser(commands: Any) -> None:
         action="store_true",
         help="a REFERRAL_BLIND_INDEX_KEY instead of a REFERRAL_DATA_KEYS entry",
     )
+    output.add_json(generate)
     generate.set_defaults(run=_generate)
     rotate = keys.add_parser(
         "rotate", help="seal every row under the current (first) key, services running"
     )
-    rotate.add_argument("--json", action="store_true", help="print JSON")
+    output.add_json(rotate)
     rotate.set_defaults(run=_rotate)
     _add_signing(keys)
     _add_intake(keys)
@@ -41,18 +44,21 @@ def _add_intake(keys: Any) -> None:
         "intake", help="the key agencies on the bus seal referrals to (HPKE)"
     ).add_subparsers(title="intake key commands")
     show = intake.add_parser("show", help="print the public key to give agencies, with its id")
-    show.add_argument("--json", action="store_true", help="print JSON")
+    output.add_json(show)
     show.set_defaults(run=_intake_show)
     generate = intake.add_parser(
         "generate", help="a new key pair, given to agencies from now on; the old still opens"
     )
+    output.add_json(generate)
     generate.set_defaults(run=_intake_generate)
     listing = intake.add_parser("list", help="every intake key, oldest first")
+    output.add_json(listing)
     listing.set_defaults(run=_intake_list)
     retire = intake.add_parser(
         "retire", help="remove an old key: referrals sealed to it are refused"
     )
     retire.add_argument("key_id")
+    output.add_json(retire)
     retire.set_defaults(run=_intake_retire)
 
 
@@ -84,6 +90,9 @@ def _intake_generate(args: argparse.Namespace) -> int:
     from referral.adapters import intake_keys
 
     key_id = intake_keys.generate(_keys_dir())
+    if args.json:
+        output.document({"key_id": key_id})
+        return 0
     print(f"New intake key {key_id}: `korpu keys intake show` prints it for agencies.")
     print("Referrals sealed to older keys open until those are retired.")
     return 0
@@ -93,6 +102,15 @@ def _intake_list(args: argparse.Namespace) -> int:
     from referral.adapters import intake_keys
 
     found = intake_keys.public_keys(_keys_dir())
+    if args.json:
+        # The newest is the one given to agencies.
+        output.document(
+            [
+                {"key_id": key.key_id, "given_to_agencies": number == len(found)}
+                for number, key in enumerate(found, 1)
+            ]
+        )
+        return 0
     if not found:
         print("No intake key (the referral service makes its first at its first start).")
     for number, key in enumerate(found, 1):
@@ -108,6 +126,9 @@ def _intake_retire(args: argparse.Namespace) -> int:
     except (LookupError, ValueError) as error:
         print(f"korpu keys intake retire: {error}", file=sys.stderr)
         return 1
+    if args.json:
+        output.document({"retired": args.key_id})
+        return 0
     print(f"Retired the intake key {args.key_id}: referrals sealed to it are refused.")
     return 0
 
@@ -120,12 +141,15 @@ def _add_signing(keys: Any) -> None:
         "generate", help="a new key for each service named (all by default): also a rotation"
     )
     generate.add_argument("services", nargs="*", metavar="SERVICE")
+    output.add_json(generate)
     generate.set_defaults(run=_signing_generate)
     listing = signing.add_parser("list", help="every service's keys, oldest first")
+    output.add_json(listing)
     listing.set_defaults(run=_signing_list)
     retire = signing.add_parser("retire", help="remove an old key: its entries are refused")
     retire.add_argument("service")
     retire.add_argument("key_id")
+    output.add_json(retire)
     retire.set_defaults(run=_signing_retire)
 
 
@@ -143,8 +167,14 @@ def _signing_generate(args: argparse.Namespace) -> int:
     if unknown:
         print(f"korpu keys signing: unknown service {', '.join(unknown)}", file=sys.stderr)
         return 2
-    for service in args.services or catalog.SERVICES:
-        key_id = signing.generate(_keys_dir(), service)
+    made = {
+        service: signing.generate(_keys_dir(), service)
+        for service in args.services or catalog.SERVICES
+    }
+    if args.json:
+        output.document({"generated": made, "used_within_s": signing.RESCAN_SECONDS})
+        return 0
+    for service, key_id in made.items():
         print(f"{service}: new signing key {key_id} (used within {signing.RESCAN_SECONDS:.0f} s)")
     return 0
 
@@ -153,6 +183,11 @@ def _signing_list(args: argparse.Namespace) -> int:
     from korpu_runtime import signing
 
     found = signing.list_keys(_keys_dir())
+    if args.json:
+        output.document(
+            [{"service": k.service, "key_id": k.key_id, "private": k.has_private} for k in found]
+        )
+        return 0
     if not found:
         print("No signing keys (each service makes its first at its first start).")
     for key in found:
@@ -169,6 +204,9 @@ def _signing_retire(args: argparse.Namespace) -> int:
     except (LookupError, ValueError) as error:
         print(f"korpu keys signing retire: {error}", file=sys.stderr)
         return 1
+    if args.json:
+        output.document({"service": args.service, "retired": args.key_id})
+        return 0
     print(f"Retired {args.service}'s key {args.key_id}: entries signed with it are refused.")
     return 0
 
@@ -176,10 +214,15 @@ def _signing_retire(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace) -> int:
     from referral.adapters import key_store, sealing
 
+    # A key for the operator's secret store: printed as the text form prints it, once.
     if args.blind_index:
-        print(key_store.generate_index_key())
-        return 0
-    print(sealing.DataKey.generate().line())
+        key, name = key_store.generate_index_key(), "blind_index_key"
+    else:
+        key, name = sealing.DataKey.generate().line(), "data_key"
+    if args.json:
+        output.document({name: key})
+    else:
+        print(key)
     return 0
 
 
@@ -187,11 +230,17 @@ def _rotate(args: argparse.Namespace) -> int:
     from referral import bootstrap
     from referral.adapters import audit, sealing
 
+    # The referral service seals batch by batch and tells nothing until done: a line
+    # every few seconds says it still works, then one per table.
+    output.progress("keys rotate", "sealing every row under the newest key; services keep running")
     try:
-        rotated = bootstrap.rotate_keys(bootstrap.Settings(), audit.operator())
+        with output.still_working("keys rotate", "re-encrypting"):
+            rotated = bootstrap.rotate_keys(bootstrap.Settings(), audit.operator())
     except (sealing.KeyConfigError, sealing.CannotOpen) as error:
         print(f"korpu keys rotate: {error}", file=sys.stderr)
         return 1
+    for table, count in rotated.counts().items():
+        output.progress("keys rotate", f"{table}: {count} re-encrypted under {rotated.key_id}")
     if args.json:
         result: dict[str, Any] = {
             "key_id": rotated.key_id,

@@ -6,7 +6,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from korpu import catalog
+from korpu import catalog, output
 
 FOLDER = Path(__file__).resolve().parents[2] / "docs" / "openapi"
 
@@ -27,8 +27,8 @@ def documents() -> dict[str, str]:
     return found
 
 
-def write_or_check(check: bool) -> int:
-    stale = []
+def write_or_check(check: bool, as_json: bool = False) -> int:
+    written, stale = [], []
     for file_name, text in documents().items():
         path = FOLDER / file_name
         if check:
@@ -37,7 +37,6 @@ def write_or_check(check: bool) -> int:
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-            print(f"wrote {path}")
-    for name in stale:
-        print(f"stale: {name} (run `korpu openapi`)")
+            written.append(str(path))
+    output.files("korpu openapi", written, stale, as_json)
     return 1 if stale else 0

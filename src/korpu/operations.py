@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -89,13 +90,65 @@ def reason_text(text: str) -> str:
     return text.strip()
 
 
+# `korpu status --watch`: seconds between two looks, by default and at the extremes.
+WATCH_INTERVAL_S = 2.0
+WATCH_LIMITS_S = (0.1, 3600.0)
+# Home and clear to the end of the screen: a redraw in place, on a terminal only.
+_CLEAR = "\x1b[H\x1b[J"
+
+
+def interval(text: str) -> float:
+    low, high = WATCH_LIMITS_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not low <= seconds <= high:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"give seconds from {low:g} to {high:g}")
+    return seconds
+
+
 def status_command(client: redis.Redis, args: argparse.Namespace) -> int:
     from korpu import status
 
+    if args.interval is not None and not args.watch:
+        output.show("korpu status: --interval goes with --watch", sys.stderr)
+        return 2
+    if args.watch:
+        return _watch(client, args.json, args.interval or WATCH_INTERVAL_S)
     report = status.collect(client)
-    # Group and consumer names are anyone's with access to Redis: shown safe.
-    output.show(json.dumps(report) if args.json else status.table(report))
-    return 0
+    if args.json:
+        output.document(report)
+    elif args.check:
+        # Quiet when all is well, as cron expects; each problem one line otherwise, even
+        # when a group's name (anyone's with access to Redis) holds a newline.
+        for problem in report["problems"]:
+            print(output.safe(f"korpu status: {problem['message']}", lines=False), file=sys.stderr)
+    else:
+        # Group and consumer names are anyone's with access to Redis: shown safe.
+        output.show(status.table(report))
+    return 1 if args.check and report["problems"] else 0
+
+
+def _watch(client: redis.Redis, as_json: bool, seconds: float) -> int:
+    """A look every `seconds` until Ctrl-C: redrawn in place on a terminal, one JSON
+    document a line with --json, else one report after the other."""
+    from korpu import status
+
+    in_place = sys.stdout.isatty() and not as_json
+    try:
+        while True:
+            report = status.collect(client)
+            if as_json:
+                output.document(report)
+            else:
+                print(_CLEAR if in_place else "", end="")
+                heading = f"korpu status, every {seconds:g} s, at {report['at']} (Ctrl-C stops)"
+                output.show(f"{heading}\n{status.table(report)}" + ("" if in_place else "\n"))
+                sys.stdout.flush()
+            time.sleep(seconds)
+    except KeyboardInterrupt:
+        return 0
 
 
 def dlq_list(client: redis.Redis, args: argparse.Namespace) -> int:
@@ -121,6 +174,7 @@ def dlq_replay(client: redis.Redis, args: argparse.Namespace) -> int:
     from korpu import dlq
 
     ids = [letter.id for letter in dlq.list_all(client)] if args.all else [args.id]
+    replayed, forged = [], []
     for letter_id in ids:
         try:
             letter, new_id = dlq.replay(client, letter_id)
@@ -132,9 +186,16 @@ def dlq_replay(client: redis.Redis, args: argparse.Namespace) -> int:
             if not args.all:
                 raise
             output.show(f"korpu: not replayed, forged dead letter {error}", sys.stderr)
+            forged.append(letter_id)
             continue
-        output.show(f"replayed {letter.id} to {letter.origin_stream} as {new_id}")
-    if not ids:
+        replayed.append(
+            {"id": letter.id, "origin_stream": letter.origin_stream, "entry_id": new_id}
+        )
+        if not args.json:
+            output.show(f"replayed {letter.id} to {letter.origin_stream} as {new_id}")
+    if args.json:
+        output.document({"replayed": replayed, "forged": forged})
+    elif not ids:
         print("No dead letters.")
     return 0
 
@@ -143,5 +204,9 @@ def dlq_discard(client: redis.Redis, args: argparse.Namespace) -> int:
     from korpu import dlq
 
     letter = dlq.discard(client, args.id, args.reason)
-    output.show(f"discarded {letter.id} (from {letter.origin_stream}): {args.reason}")
+    if args.json:
+        shown = {"id": letter.id, "origin_stream": letter.origin_stream, "reason": args.reason}
+        output.document({"discarded": shown})
+    else:
+        output.show(f"discarded {letter.id} (from {letter.origin_stream}): {args.reason}")
     return 0

@@ -15,7 +15,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -212,7 +212,7 @@ def _create_bus_key(args: argparse.Namespace, org_id: str) -> int:
     bus_key = _once(AGENCIES, work)
     key_id = bus_key.partition(":")[0]
     password = agency_users.grant(_keys_dir(), org_id, key_id)
-    redis_note = _set_redis_users()
+    redis_note = _set_redis_users().message
     shown = {
         "key_id": key_id,
         "org_id": org_id,
@@ -243,42 +243,59 @@ def _keys_dir() -> Path:
     return ServiceSettings(service="operator").keys_dir
 
 
-def _set_redis_users(sign_out: str | None = None) -> str:
+class RedisUsers(NamedTuple):
+    """What came of setting the organizations' Redis users, for a script and for a person."""
+
+    state: str  # set, later (no Redis known yet), open, unreachable or refused
+    message: str
+
+
+def _set_redis_users(sign_out: str | None = None) -> RedisUsers:
     """The organizations' Redis users set on the Redis in use (korpu.agency_users), signed
-    in as `admin`; what came of it, in one line. The bus keys stand whatever it says."""
+    in as `admin`. The bus keys stand whatever comes of it."""
     import redis
 
     from korpu import agency_users, embedded_redis, operations, redis_acl
 
     url = operations.known_redis_url(redis_acl.ADMIN)
     if url is None:
-        return "Redis users: set when `korpu up` next starts its Redis."
+        return RedisUsers("later", "Redis users: set when `korpu up` next starts its Redis.")
     address = embedded_redis.without_password(url)
     try:
         with redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5) as client:
             if agency_users.is_open(client):
-                return (
+                return RedisUsers(
+                    "open",
                     f"Redis users: none made, Redis at {address} lets anyone in as its "
-                    "default user (the bus key's signature still shows who sent what)."
+                    "default user (the bus key's signature still shows who sent what).",
                 )
             applied = agency_users.apply(client, _keys_dir(), sign_out=sign_out)
     except (redis.ConnectionError, redis.TimeoutError):
-        return (
+        return RedisUsers(
+            "unreachable",
             f"Redis users: not set, Redis at {address} cannot be reached; run "
-            "`korpu org redis-users` when it can (`korpu up` sets them as it starts)."
+            "`korpu org redis-users` when it can (`korpu up` sets them as it starts).",
         )
     except redis.ResponseError as error:
-        return (
+        return RedisUsers(
+            "refused",
             f"Redis users: not set at {address} ({' '.join(str(error).split())}); "
-            "run `korpu org redis-users` with REDIS_URL signed in as its `admin` user."
+            "run `korpu org redis-users` with REDIS_URL signed in as its `admin` user.",
         )
     kept = "" if applied.saved else " (Redis keeps no ACL file: set them again after it restarts)"
-    return f"Redis users: set for {len(applied.set)} organization(s) at {address}{kept}."
+    return RedisUsers(
+        "set", f"Redis users: set for {len(applied.set)} organization(s) at {address}{kept}."
+    )
 
 
 def redis_users(args: argparse.Namespace) -> int:
     """`korpu org redis-users`: the organizations' Redis users set again from the keys folder."""
-    output.show(_set_redis_users())
+    outcome = _set_redis_users()
+    if args.json:
+        # The message names the Redis's address (never its password) and counts: no secret.
+        output.document(outcome._asdict())
+    else:
+        output.show(outcome.message)
     return 0
 
 
@@ -300,6 +317,9 @@ def revoke_key(args: argparse.Namespace) -> int:
 
     key = _once(service, work)
     assert key.revoked_at is not None
+    if args.json:
+        output.document(_shown(key))
+        return 0
     output.show(
         f"Key {key.id} ({_shown(key)['prefix']}…) revoked at {_when(key.revoked_at)}: "
         f"{key.revoked_reason}"
@@ -323,9 +343,12 @@ def _revoke_bus_key(args: argparse.Namespace) -> int:
     from korpu import agency_users
 
     organization_id = _once(AGENCIES, work)
-    print(f"Bus key {args.key_id} of {organization_id} revoked: its entries are refused.")
+    if args.json:
+        output.document({"id": args.key_id, "kind": "bus", "org_id": organization_id})
+    else:
+        print(f"Bus key {args.key_id} of {organization_id} revoked: its entries are refused.")
     if agency_users.withdraw(_keys_dir(), args.key_id) is not None:
-        output.show(_set_redis_users(sign_out=organization_id), sys.stderr)
+        output.show(_set_redis_users(sign_out=organization_id).message, sys.stderr)
     return 0
 
 
@@ -342,6 +365,9 @@ def limit_key(args: argparse.Namespace) -> int:
         return changed
 
     key = _once(args.provider or AGENCIES, work)
+    if args.json:
+        output.document(_shown(key))
+        return 0
     shown = "the default" if key.rate_per_minute is None else f"{key.rate_per_minute} a minute"
     print(f"Key {key.id} ({_shown(key)['prefix']}…): rate limit {shown}")
     return 0

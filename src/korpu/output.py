@@ -11,8 +11,14 @@ which leaves C1 controls (a single-byte CSI on many terminals) and bidi controls
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import json
 import re
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from typing import TextIO
 
 # Whole escape sequences first, so their parameters do not remain as text:
@@ -45,3 +51,53 @@ def safe(text: object, *, lines: bool = True) -> str:
 def show(text: object, file: TextIO | None = None) -> None:
     """`print` for anything that holds stored or bus data (or echoes the command line)."""
     print(safe(text), file=file or sys.stdout)
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON document on stdout (errors: stderr)"
+    )
+
+
+def document(value: object) -> None:
+    """`value` as one line of JSON on stdout, for scripts.
+
+    Every control and non-ASCII character is a `\\u` escape (json's default), so a value
+    from Redis or a database reaches the terminal as text, never as a sequence.
+    """
+    print(json.dumps(value), flush=True)
+
+
+def files(command: str, written: list[str], stale: list[str], as_json: bool) -> None:
+    """What a command making files did: a line per file, or one JSON document."""
+    if as_json:
+        document({"written": written, "stale": stale})
+        return
+    for path in written:
+        print(f"wrote {path}")
+    for path in stale:
+        print(f"stale: {path} (run `{command}`)")
+
+
+def progress(command: str, text: object) -> None:
+    """One line of progress on stderr: stdout stays the result, parseable with --json."""
+    print(safe(f"korpu {command}: {text}", lines=False), file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def still_working(command: str, doing: str, every: float = 5.0) -> Iterator[None]:
+    """While the block runs, a progress line every `every` seconds: it has not hung."""
+    done = threading.Event()
+    started = time.monotonic()
+
+    def tell() -> None:
+        while not done.wait(every):
+            progress(command, f"still {doing} ({time.monotonic() - started:.0f} s)")
+
+    thread = threading.Thread(target=tell, name="progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()

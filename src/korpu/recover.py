@@ -12,6 +12,7 @@ would race the relays that are running.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,25 +61,33 @@ class Recovered:
     retention_hours: float = 0.0
 
 
-def recover(since: datetime) -> list[Recovered]:
-    results = []
+def recover(
+    since: datetime, told: Callable[[Recovered, int], None] = lambda *_: None
+) -> list[Recovered]:
+    """Each service's events since `since` marked unsent; `told` each one's, as it is done,
+    with its number."""
+    results: list[Recovered] = []
     for service in catalog.SERVICES:
-        settings = catalog.settings(service)
-        url = sa.make_url(settings.database_url)
-        if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
-            results.append(Recovered(service, 0, found=False))
-            continue
-        database = Database(settings.database_url, workers=1)
-        try:
-            count = database.transaction(lambda conn: _mark_unsent(conn, since))
-        except sa.exc.SQLAlchemyError as error:
-            # The error's type only: a driver's message may quote the statement's values.
-            reason = type(error).__name__
-            raise RecoverError(f"{service}: database unreachable ({reason})") from None
-        finally:
-            database.close()
-        results.append(Recovered(service, count, retention_hours=settings.outbox_retention_hours))
+        results.append(_recover_one(service, since))
+        told(results[-1], len(results))
     return results
+
+
+def _recover_one(service: str, since: datetime) -> Recovered:
+    settings = catalog.settings(service)
+    url = sa.make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+        return Recovered(service, 0, found=False)
+    database = Database(settings.database_url, workers=1)
+    try:
+        count = database.transaction(lambda conn: _mark_unsent(conn, since))
+    except sa.exc.SQLAlchemyError as error:
+        # The error's type only: a driver's message may quote the statement's values.
+        reason = type(error).__name__
+        raise RecoverError(f"{service}: database unreachable ({reason})") from None
+    finally:
+        database.close()
+    return Recovered(service, count, retention_hours=settings.outbox_retention_hours)
 
 
 def _mark_unsent(conn: sa.Connection, since: datetime) -> int:

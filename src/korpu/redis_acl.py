@@ -37,7 +37,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from korpu import catalog, status
+from korpu import catalog, output, status
 from korpu_contracts import asyncapi, streams
 from korpu_runtime.consumer import Subscription
 from korpu_runtime.redelivery import errors_key
@@ -217,16 +217,16 @@ def compose_file() -> str:
     return render(passwords, default_user=True)
 
 
-def write_or_check(check: bool) -> int:
+def write_or_check(check: bool, as_json: bool = False) -> int:
     text = compose_file()
-    if check:
-        if not COMPOSE_FILE.exists() or COMPOSE_FILE.read_text(encoding="utf-8") != text:
-            print(f"stale: {COMPOSE_FILE} (run `korpu redis-acl`)")
-            return 1
-        return 0
-    COMPOSE_FILE.write_text(text, encoding="utf-8")
-    print(f"wrote {COMPOSE_FILE}")
-    return 0
+    stale = not COMPOSE_FILE.exists() or COMPOSE_FILE.read_text(encoding="utf-8") != text
+    if not check:
+        COMPOSE_FILE.write_text(text, encoding="utf-8")
+    written = [] if check else [str(COMPOSE_FILE)]
+    output.files(
+        "korpu redis-acl", written, [str(COMPOSE_FILE)] if check and stale else [], as_json
+    )
+    return 1 if check and stale else 0
 
 
 def passwords(keys_dir: Path) -> dict[str, str]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,3 +101,33 @@ def test_seed_refuses_a_bad_file_with_a_clear_error(tmp_path: Path) -> None:
     loaded = _korpu("seed", str(good), data_dir=tmp_path)
     assert loaded.returncode == 0, loaded.stderr
     assert "5 shelters" in loaded.stdout
+    # For a script: how many each directory loaded, under the file's own keys.
+    again = _korpu("seed", str(good), "--json", data_dir=tmp_path)
+    assert again.returncode == 0, again.stderr
+    directory, [(top, loaded_counts)] = (
+        json.loads(good.read_text()),
+        json.loads(again.stdout).items(),
+    )
+    assert top == "loaded" and set(directory) <= set(loaded_counts)
+    assert loaded_counts == {key: len(directory.get(key, [])) for key in loaded_counts}
+    refused = _korpu("seed", str(bad), "--json", data_dir=tmp_path)
+    assert (refused.returncode, refused.stdout) == (2, "") and "beds" in refused.stderr
+
+
+def test_every_command_but_demo_and_serve_takes_json() -> None:
+    from korpu import cli
+
+    def leaves(parser: argparse.ArgumentParser, path: str) -> Iterator[tuple[str, Any]]:
+        choices = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not choices:
+            yield path, parser
+        for action in choices:
+            for name, child in action.choices.items():
+                yield from leaves(child, f"{path} {name}".strip())
+
+    commands = dict(leaves(cli._parser(), ""))
+    assert {"status", "dlq replay", "dlq discard", "org keys revoke", "seed"} <= set(commands)
+    without = {
+        path for path, parser in commands.items() if "--json" not in parser._option_string_actions
+    }
+    assert without == {"demo", "serve"}

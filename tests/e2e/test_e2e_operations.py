@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -15,7 +16,7 @@ import pytest
 import redis
 
 from korpu_contracts import streams
-from support import bus
+from support import bus, cli
 
 
 def _korpu(*args: str, redis_url: str) -> subprocess.CompletedProcess[str]:
@@ -189,7 +190,8 @@ def test_status_shows_lengths_lag_pending_consumers_and_dead_letters(
     client.xreadgroup(group, "shelter-host-1", {stream: ">"}, count=1)
     _dead_letter(client, _event("dead"))
     report = _json("status", redis_url=redis_db)
-    assert set(report) == {"streams", "dead_letters"} and report["dead_letters"] == 1
+    assert set(report) == {"at", "streams", "dead_letters", "problems"}
+    assert report["dead_letters"] == 1
     by_name = {entry["name"]: entry for entry in report["streams"]}
     # Every stream of the topology, those made per organization as many as exist (none).
     fixed = [name for name in streams.ALL if name not in streams.PER_ORGANIZATION]
@@ -203,7 +205,10 @@ def test_status_shows_lengths_lag_pending_consumers_and_dead_letters(
     shelter = by_name[stream]
     assert set(shelter) == {"name", "length", "groups"} and shelter["length"] == 3
     [info] = shelter["groups"]
-    assert set(info) == {"name", "lag", "pending", "oldest_pending_age_s", "consumers"}
+    assert set(info) == {
+        "name", "lag", "pending", "oldest_pending_age_s", "oldest_undelivered_age_s", "consumers"
+    }  # fmt: skip
+    assert 0 <= info["oldest_undelivered_age_s"] < 60  # the second of three, added just now
     assert (info["name"], info["lag"], info["pending"]) == (group, 2, 1)
     assert info["oldest_pending_age_s"] >= 0
     [consumer] = info["consumers"]
@@ -234,6 +239,7 @@ def test_nothing_pending_reads_null_not_zero(redis_db: str, client: redis.Redis)
     report = _json("status", redis_url=redis_db)
     [updates] = [entry for entry in report["streams"] if entry["name"] == streams.SHELTER_UPDATES]
     assert updates["groups"][0]["oldest_pending_age_s"] is None
+    assert updates["groups"][0]["oldest_undelivered_age_s"] is None
     assert updates["groups"][0]["lag"] == 0 and updates["groups"][0]["consumers"] == []
 
 
@@ -267,3 +273,153 @@ def test_letters_of_two_services_with_one_id_are_told_apart_by_service(
     assert discarded.returncode == 0, discarded.stderr
     assert client.xlen(streams.dead_letters("shelter")) == 0
     assert client.xlen(streams.dead_letters("legal_aid")) == 1
+
+
+def test_replay_and_discard_print_one_json_document(redis_db: str, client: redis.Redis) -> None:
+    replayed_id = _dead_letter(client, _event("replay-me"))
+    discarded_id = _dead_letter(client, _event("never"), origin_stream=streams.LEGAL_AID_REQUESTS)
+    replayed = _json("dlq", "replay", replayed_id, redis_url=redis_db)
+    [(new_id, _fields)] = client.xrange(streams.SHELTER_REQUESTS)
+    assert replayed == {
+        "replayed": [
+            {"id": replayed_id, "origin_stream": streams.SHELTER_REQUESTS, "entry_id": new_id}
+        ],
+        "forged": [],
+    }
+    discarded = _json("dlq", "discard", discarded_id, "--reason", "a test referral",
+                      redis_url=redis_db)  # fmt: skip
+    assert discarded == {
+        "discarded": {
+            "id": discarded_id,
+            "origin_stream": streams.LEGAL_AID_REQUESTS,
+            "reason": "a test referral",
+        }
+    }
+    assert _json("dlq", "replay", "--all", redis_url=redis_db) == {"replayed": [], "forged": []}
+    # An error is still one line on stderr, its exit code unchanged, nothing on stdout.
+    gone = _korpu("dlq", "discard", discarded_id, "--reason", "x", "--json", redis_url=redis_db)
+    assert (gone.returncode, gone.stdout, gone.stderr.count("\n")) == (1, "", 1)
+
+
+def _read_everything(client: redis.Redis, stream: str, group: str) -> None:
+    """A reader that took every entry of `stream` (one at least) and acknowledged it: a quiet
+    group. (A reader finding nothing to read is not listed as the group's consumer.)"""
+    client.xgroup_create(stream, group, id="0", mkstream=True)
+    client.xadd(stream, {streams.ENTRY_FIELD: _event("done")})
+    for _stream, entries in client.xreadgroup(group, "host-1", {stream: ">"}):
+        client.xack(stream, group, *(entry_id for entry_id, _fields in entries))
+
+
+def _check(redis_url: str) -> tuple[int, str, list[dict[str, Any]]]:
+    """`korpu status --check`: exit code, its stderr; and the problems of `--check --json`."""
+    text = _korpu("status", "--check", redis_url=redis_url)
+    assert text.stdout == "", "--check prints the problems on stderr only"
+    as_json = _korpu("status", "--check", "--json", redis_url=redis_url)
+    assert as_json.returncode == text.returncode, as_json.stderr
+    return text.returncode, text.stderr, json.loads(as_json.stdout)["problems"]
+
+
+def test_status_check_is_quiet_and_0_on_a_quiet_system(redis_db: str, client: redis.Redis) -> None:
+    _read_everything(client, streams.SHELTER_REQUESTS, streams.GROUP_SHELTER)
+    assert _check(redis_db) == (0, "", [])
+    report = _json("status", redis_url=redis_db)
+    assert set(report) == {"at", "streams", "dead_letters", "problems"}
+    assert report["problems"] == []
+    assert _korpu("status", redis_url=redis_db).stdout.endswith("problems: none\n")
+
+
+def test_status_check_exits_1_on_a_group_nobody_reads(redis_db: str, client: redis.Redis) -> None:
+    _read_everything(client, streams.SHELTER_REQUESTS, streams.GROUP_SHELTER)
+    # A group with an entry added two minutes ago, and no consumer ever came for it.
+    stream, group = streams.LEGAL_AID_REQUESTS, streams.GROUP_LEGAL_AID
+    client.xgroup_create(stream, group, id="0", mkstream=True)
+    assert _check(redis_db) == (0, "", [])  # a group with nothing to read needs no reader
+    added_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000) - 120_000
+    client.xadd(stream, {streams.ENTRY_FIELD: _event("waiting")}, id=f"{added_ms}-0")
+    code, stderr, [problem] = _check(redis_db)
+    message = f"{stream}, group {group}: no reader (an entry waiting 2m, no consumer)"
+    assert (code, stderr) == (1, f"korpu status: {message}\n")
+    assert set(problem) == {"check", "stream", "group", "value", "limit", "message"}
+    assert (problem["check"], problem["stream"], problem["group"]) == ("no_reader", stream, group)
+    assert (problem["limit"], problem["message"]) == (60, message)
+    assert problem["value"] >= 120
+
+
+def test_a_problem_is_one_line_without_escape_sequences_whatever_a_group_is_named(
+    redis_db: str, client: redis.Redis
+) -> None:
+    # Anyone with access to Redis names groups; the operator's terminal stays theirs.
+    named = "x\x1b]0;pwned\x07\nkorpu status: all is well\x1b[2J"
+    client.xgroup_create(streams.SHELTER_REQUESTS, named, id="0", mkstream=True)
+    added_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000) - 120_000
+    client.xadd(streams.SHELTER_REQUESTS, {streams.ENTRY_FIELD: "{}"}, id=f"{added_ms}-0")
+    code, stderr, [problem] = _check(redis_db)
+    assert code == 1 and problem["group"] == named  # JSON carries it, escaped by JSON
+    assert stderr.count("\n") == 1 and "\x1b" not in stderr and "\x07" not in stderr
+    table = _korpu("status", redis_url=redis_db).stdout
+    assert "\x1b" not in table and "\nkorpu status: all is well" not in table
+
+
+def test_status_check_exits_1_on_a_dead_letter_an_old_pending_entry_and_a_long_lag(
+    redis_db: str, client: redis.Redis
+) -> None:
+    _read_everything(client, streams.SHELTER_REQUESTS, streams.GROUP_SHELTER)
+    _dead_letter(client, _event("dead"))
+    # An entry delivered to a reader and never acknowledged, 400 s ago (XCLAIM's IDLE).
+    stuck, group = streams.EMPLOYMENT_REQUESTS, streams.GROUP_EMPLOYMENT
+    client.xgroup_create(stuck, group, id="0", mkstream=True)
+    entry_id = client.xadd(stuck, {streams.ENTRY_FIELD: _event("stuck")})
+    client.xreadgroup(group, "employment-host-1", {stuck: ">"})
+    client.xclaim(stuck, group, "employment-host-1", 0, [entry_id], idle=400_000)
+    # 1001 entries no reader took yet, behind one that was.
+    behind = streams.LEGAL_AID_REQUESTS
+    _read_everything(client, behind, streams.GROUP_LEGAL_AID)
+    with client.pipeline() as pipe:
+        for number in range(1001):
+            pipe.xadd(behind, {streams.ENTRY_FIELD: str(number)})
+        pipe.execute()
+    code, stderr, problems = _check(redis_db)
+    assert code == 1
+    found = {(p["check"], p["stream"]): p for p in problems}
+    assert set(found) == {
+        ("dead_letters", streams.dead_letters("shelter")),
+        ("pending_too_long", stuck),
+        ("lag_too_high", behind),
+    }
+    assert found["dead_letters", streams.dead_letters("shelter")]["value"] == 1
+    assert found["pending_too_long", stuck]["value"] >= 400
+    assert found["pending_too_long", stuck]["limit"] == 300
+    assert (found["lag_too_high", behind]["value"], found["lag_too_high", behind]["limit"]) == (
+        1001,
+        1000,
+    )
+    assert stderr.count("\n") == 3 and all(
+        line.startswith("korpu status: ") for line in stderr.splitlines()
+    )
+    assert "pending for 6m" in stderr and "lag 1001 entries" in stderr
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["ndjson", "text"])
+def test_status_watch_looks_again_until_ctrl_c_and_exits_0(redis_db: str, as_json: bool) -> None:
+    args = ["status", "--watch", "--interval", "0.2", *(["--json"] if as_json else [])]
+    watch = subprocess.Popen(
+        [sys.executable, "-m", "korpu", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        env={**os.environ, "REDIS_URL": redis_db},
+    )  # fmt: skip
+    with cli.stopped_at_the_end(watch, signal.SIGKILL):
+        assert watch.stdout is not None
+        looks: list[str] = []
+        for line in watch.stdout:  # ends if the process does
+            if line.startswith("{" if as_json else "korpu status, every 0.2 s"):
+                looks.append(line)
+            if len(looks) == 2:
+                break
+        assert len(looks) == 2, watch.stderr and watch.stderr.read()
+        watch.send_signal(signal.SIGINT)
+        _rest, stderr = watch.communicate(timeout=30)
+    assert watch.returncode == 0 and stderr == ""
+    if as_json:
+        first, second = (json.loads(line) for line in looks)
+        assert set(first) == set(second) == {"at", "streams", "dead_letters", "problems"}
+        assert first["at"] < second["at"]

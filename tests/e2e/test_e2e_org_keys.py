@@ -48,6 +48,14 @@ def test_an_operator_rotates_a_key_and_revokes_the_old_one(tmp_path: Path) -> No
     revoked = _korpu("org", "keys", "revoke", first_id, "--reason", "rotated", data_dir=tmp_path)
     assert revoked.returncode == 0, revoked.stderr
     assert "revoked" in revoked.stdout and org["api_key"] not in revoked.stdout
+    # --json: the key as `keys list --json` shows it, revoked; never the key itself.
+    again = _korpu("org", "keys", "revoke", new["key_id"], "--reason", "left", "--json",
+                   data_dir=tmp_path)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    shown = json.loads(again.stdout)
+    assert set(shown) == set(keys[1])
+    assert (shown["id"], shown["revoked_reason"]) == (new["key_id"], "left")
+    assert shown["revoked_at"] is not None and new["api_key"] not in again.stdout
     text = _korpu("org", "keys", "list", org["org_id"], data_dir=tmp_path)
     assert text.returncode == 0, text.stderr
     rows = {line.split()[0]: line for line in text.stdout.splitlines()[1:]}
@@ -66,6 +74,8 @@ def test_bad_input_exits_2_and_unknown_ids_exit_1_with_one_line(tmp_path: Path) 
         (("org", "keys", "list", unknown), 1),
         (("org", "keys", "create", unknown), 1),
         (("org", "keys", "revoke", unknown, "--reason", "lost"), 1),
+        (("org", "keys", "revoke", unknown, "--reason", "lost", "--json"), 1),
+        (("org", "keys", "limit", unknown, "--default", "--json"), 1),
     ]
     for args, code in cases:
         done = _korpu(*args, data_dir=tmp_path)
@@ -133,6 +143,12 @@ def test_an_operator_gives_a_shelter_its_case_workers_keys_in_the_shelters_own_d
         "org", "keys", "limit", busy_id, "--provider", "shelter", "--rate-per-minute", "1200"
     )
     assert raised.returncode == 0 and "1200 a minute" in raised.stdout, raised.stderr
+    raised_json = run(
+        "org", "keys", "limit", busy_id, "--provider", "shelter", "--rate-per-minute", "1200",
+        "--json",
+    )  # fmt: skip
+    assert raised_json.returncode == 0, raised_json.stderr
+    assert json.loads(raised_json.stdout)["rate_per_minute"] == 1200
     rates = json.loads(
         run("org", "keys", "list", org["org_id"], "--provider", "shelter", "--json").stdout
     )

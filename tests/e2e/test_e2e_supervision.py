@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -62,3 +64,35 @@ def test_korpu_up_starts_again_at_once_after_a_stop_with_a_client_still_connecte
         assert status.returncode == 0, status.stderr
         groups = {g["name"] for s in json.loads(status.stdout)["streams"] for g in s["groups"]}
         assert {"referral-coordinator", *PROVIDERS} <= groups
+
+
+def test_korpu_up_json_says_where_everything_runs_and_the_running_system_checks_healthy(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    ports = {f"{name.upper()}_HTTP_PORT": str(port) for name, port in free_ports(SERVICES).items()}
+    up = subprocess.Popen(
+        [sys.executable, "-m", "korpu", "--data-dir", str(data_dir), "up", "--json"],
+        env=cli.environment(**ports), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    with cli.stopped_at_the_end(up, signal.SIGKILL):
+        assert up.stdout is not None
+        started = json.loads(up.stdout.readline())  # once every service is ready
+        assert set(started) == {"redis", "redis_passwords_file", "services"}
+        assert set(started["services"]) == set(SERVICES)
+        for name, where in started["services"].items():
+            assert where["url"] == f"http://127.0.0.1:{ports[f'{name.upper()}_HTTP_PORT']}"
+            assert httpx.get(f"{where['url']}/health/ready").status_code == 200
+        passwords = json.loads(Path(started["redis_passwords_file"]).read_text())
+        assert not any(password in started["redis"] for password in passwords.values())
+
+        # Every group read by a live service, nothing pending, no dead letter: healthy.
+        def check() -> subprocess.CompletedProcess[str]:
+            return cli.korpu("status", "--check", data_dir=data_dir, unset=["REDIS_URL"])
+
+        wait_until(lambda: check().returncode == 0, timeout=30, interval=1,
+                   message=f"korpu status --check on a quiet system: {check().stderr}")  # fmt: skip
+        up.send_signal(signal.SIGINT)
+        assert up.wait(timeout=60) == 0
+        assert up.stdout.read() == ""  # the one document was all
