@@ -101,7 +101,7 @@ class ServiceProcess:
 
 
 class Stack:
-    """Redis (embedded when no URL is given) and the four services.
+    """Redis (embedded when no URL is given) and every service (`catalog.SERVICES`).
 
     The embedded Redis has a user per service (`korpu.redis_acl`), with passwords made
     once per data folder and kept in its keys folder; each service process gets a

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import redis
 
-from korpu import catalog, status
+from korpu import status
 from support.agency import Burst
 from support.chaos import operator, system, verdict, workload
 from support.chaos.report import Report
@@ -76,7 +76,7 @@ def test_three_replicas_of_each_provider_on_one_postgresql_never_allocate_a_plac
     own_redis: PrivateRedis, own_postgres: PausableCluster, tmp_path: Path, report: Report
 ) -> None:
     databases = own_postgres.service_databases("chaos_replicas")
-    replicas = dict.fromkeys(catalog.PROVIDERS, REPLICAS)
+    replicas = dict.fromkeys(workload.NEEDS, REPLICAS)
     with system.running(tmp_path / "data", own_redis.url, databases, replicas=replicas) as (
         stack,
         agency,
@@ -85,10 +85,10 @@ def test_three_replicas_of_each_provider_on_one_postgresql_never_allocate_a_plac
         referral_ids = burst.join()
         verdict.settle_and_check(report, agency, BURST, referral_ids, own_redis.url)
         found = operator.status(own_redis.url)
-        readers = {name: _consumers(found, name) for name in catalog.PROVIDERS}
+        readers = {name: _consumers(found, name) for name in workload.NEEDS}
         report.check(
             all(count == REPLICAS for count in readers.values())
-            and all(len(stack.instances(name)) == REPLICAS for name in catalog.PROVIDERS),
+            and all(len(stack.instances(name)) == REPLICAS for name in workload.NEEDS),
             f"{REPLICAS} processes of each provider, each reading in its group: {readers}",
         )
     assert not report.problems, report.text()

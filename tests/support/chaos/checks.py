@@ -133,4 +133,4 @@ def quiet(found: dict[str, Any]) -> bool:
 
 
 def provider_ledgers() -> list[ledger.ProviderLedger]:
-    return [ledger.read_provider(service) for service in catalog.PROVIDERS]
+    return [ledger.read_provider(service) for service in workload.NEEDS]

@@ -29,6 +29,10 @@ PLACES = {
     "employment": PlaceKind("programs", "seats", "enrolled", "program_id"),
     "legal_aid": PlaceKind("lawyers", "max_caseload", "caseload", "lawyer_id"),
     "psychological": PlaceKind("counsellors", "max_caseload", "caseload", "counsellor_id"),
+    # Whole allowances: integer division in SQLite and PostgreSQL alike.
+    "material_assistance": PlaceKind(
+        "funds", "budget / amount_per_person", "committed / amount_per_person", "fund_id"
+    ),
 }
 
 
