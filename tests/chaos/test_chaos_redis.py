@@ -84,7 +84,7 @@ def test_redis_wiped_mid_burst_then_korpu_recover_sends_everything_again(
         # ask (medical) had none to send.
         busy = (*workload.NEEDS, "referral")
         report.check(
-            all(events[name] > 0 for name in busy) and set(events) >= set(busy),
+            set(events) >= set(busy) and all(events[name] > 0 for name in busy),
             f"korpu recover --since <before the burst> marked events to send again: {events}",
         )
         referral_ids = burst.join()
