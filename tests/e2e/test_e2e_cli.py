@@ -62,6 +62,11 @@ def test_the_demo_shows_how_each_referral_was_coordinated(tmp_path: Path) -> Non
     # Ganja has no bed for a man: housed in Baku, said so, and his course and lawyer follow.
     assert "Baku police shelter (AZ-BA, out of region)" in rows["DEMO-003"]
     assert "IT basics" in rows["DEMO-003"] and "R. Quliyev" in rows["DEMO-003"]
+    # ... and so do his counsellor and his examination, in Baku; his allowance is paid
+    # where he was referred, from Ganja's fund.
+    assert "psychological         accepted: S. Abbasova" in rows["DEMO-003"]
+    assert "medical               accepted: Baku City Clinical Hospital No. 1" in rows["DEMO-003"]
+    assert "accepted: Ganja one-off allowance fund" in rows["DEMO-003"]
     assert "withdrawn" in rows["DEMO-004"]
     assert any("on-hold" in rows[ref] for ref in ("DEMO-005", "DEMO-006", "DEMO-007"))
     # Aysel of DEMO-001 again: a duplicate, coordinated nowhere, linked to her open case.
