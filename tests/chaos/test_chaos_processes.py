@@ -48,11 +48,12 @@ def _running_again(process: ServiceProcess, old: subprocess.Popen[bytes]) -> Cal
 def _each_service_in_turn(
     stack: Stack, agency_burst: Burst, report: Report, blow: Blow, what: str
 ) -> list[str]:
-    """One blow per service, a fifth of the burst apart; the referral service last."""
+    """One blow per service, spread evenly over the burst; the referral service last."""
     hit: dict[str, subprocess.Popen[bytes]] = {}
+    turns = len(catalog.SERVICES) + 1  # the last blow well before the burst ends
     for turn, name in enumerate(catalog.SERVICES, start=1):
         wait_until(
-            _accepted(agency_burst, turn * BURST // 5),
+            _accepted(agency_burst, turn * BURST // turns),
             timeout=90,
             interval=0.01,
             message=f"the burst stalled before {name}'s turn",
