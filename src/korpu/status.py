@@ -121,7 +121,7 @@ def _group(client: redis.Redis, stream: str, info: dict[str, Any]) -> dict[str, 
         "pending": int(info["pending"]),
         "oldest_pending_age_s": _oldest_pending_idle_s(client, stream, name),
         "oldest_undelivered_age_s": _oldest_undelivered_age_s(
-            client, stream, str(info["last-delivered-id"])
+            client, stream, _text(info["last-delivered-id"])
         ),
         "consumers": [
             {"name": c["name"], "pending": int(c["pending"]), "idle_s": int(c["idle"]) / 1000}
@@ -141,11 +141,16 @@ def _lag(client: redis.Redis, stream: str, info: dict[str, Any]) -> int:
     lag = info.get("lag")
     if lag is not None:
         return int(lag)
-    count, after = 0, str(info["last-delivered-id"])
+    count, after = 0, _text(info["last-delivered-id"])
     while page := client.xrange(stream, f"({after}", "+", count=PAGE):
         count += len(page)
-        after = str(page[-1][0])
+        after = _text(page[-1][0])
     return count
+
+
+def _text(value: bytes | str | None) -> str:
+    """An id as text, from a client that decodes answers or one that does not."""
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _oldest_undelivered_age_s(client: redis.Redis, stream: str, after: str) -> float | None:
@@ -154,7 +159,7 @@ def _oldest_undelivered_age_s(client: redis.Redis, stream: str, after: str) -> f
     first = client.xrange(stream, f"({after}", "+", count=1)
     if not first:
         return None
-    added_ms = int(str(first[0][0]).split("-")[0])
+    added_ms = int(_text(first[0][0]).split("-")[0])
     return max(time.time() * 1000 - added_ms, 0) / 1000
 
 
