@@ -15,7 +15,7 @@ from types import TracebackType
 import httpx
 
 from korpu import agency_users, catalog, redis_acl
-from korpu.embedded_redis import EmbeddedRedis, free_port, without_password
+from korpu.embedded_redis import EmbeddedRedis, free_ports, without_password
 from korpu_runtime import private
 from korpu_runtime.settings import ServiceSettings
 
@@ -155,18 +155,35 @@ class Stack:
             self.redis_url = self.embedded.url_for(redis_acl.OPERATOR)
         log_dir = private.folder(self.data_dir / "logs")
         self._migrate()
+        ports = self._ports()
         for name in catalog.SERVICES:
             for replica in range(1, self.replicas.get(name, 1) + 1):
-                self._start_replica(name, replica, log_dir)
+                self._start_replica(name, replica, ports[instance_name(name, replica)], log_dir)
         self._wait_ready()
         self._watcher = threading.Thread(target=self._watch, name="supervisor", daemon=True)
         self._watcher.start()
 
-    def _start_replica(self, name: str, replica: int, log_dir: Path) -> None:
+    def _ports(self) -> dict[str, int]:
+        """Every instance's port: as given, else the service's own for its first replica,
+        else a free one, never one another instance has (a port chosen free is only
+        bound when its process starts, so two chosen apart could be the same)."""
+        wanted = {
+            instance_name(name, replica): self.ports.get(instance_name(name, replica))
+            or (catalog.settings(name).http_port if replica == 1 else None)
+            for name in catalog.SERVICES
+            for replica in range(1, self.replicas.get(name, 1) + 1)
+        }
+        ports = {instance: port for instance, port in wanted.items() if port is not None}
+        missing = [instance for instance, port in wanted.items() if port is None]
+        while missing:
+            for instance, port in free_ports(missing).items():
+                if port not in ports.values():
+                    ports[instance] = port
+            missing = [instance for instance in missing if instance not in ports]
+        return ports
+
+    def _start_replica(self, name: str, replica: int, port: int, log_dir: Path) -> None:
         instance = instance_name(name, replica)
-        port = self.ports.get(instance) or (
-            catalog.settings(name).http_port if replica == 1 else free_port()
-        )
         if not _port_free(port):
             # Checked first: a service of another run answering on the port would
             # otherwise pass for ours at the readiness check.
