@@ -22,13 +22,20 @@ PROVIDERS: tuple[str, ...] = tuple(str(service) for service in vocabulary.Servic
 REFERRAL = "referral"
 # Start order: providers first, so the referral service's first requests find readers.
 SERVICES: tuple[str, ...] = (*PROVIDERS, REFERRAL)
+# The operators' web console (korpu.console): a process `korpu up` starts after the
+# services, with its own database, but no service: it reads no stream and has no outbox.
+CONSOLE = "console"
+PROCESSES: tuple[str, ...] = (*SERVICES, CONSOLE)
 # Which key of a seed file each provider loads.
 DIRECTORY_KEYS: dict[str, str] = {service.seed_key: str(service) for service in vocabulary.Service}
 
 
 def bootstrap(service: str) -> ModuleType:
+    """The module that builds a process: its `Settings`, `METADATA` and `build_app`."""
+    if service == CONSOLE:
+        return importlib.import_module("korpu.console.bootstrap")
     if service not in SERVICES:
-        raise ValueError(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
+        raise ValueError(f"unknown service {service!r}; one of {', '.join(PROCESSES)}")
     return importlib.import_module(f"{service}.bootstrap")
 
 

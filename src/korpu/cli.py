@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from korpu import audit, catalog, duplicates, keys, migrate, operations, output
+from korpu import audit, catalog, duplicates, keys, migrate, operations, output, users
 from korpu_runtime import private
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
 
     serve = commands.add_parser("serve", help="run one service in this process")
-    serve.add_argument("service", choices=catalog.SERVICES)
+    serve.add_argument("service", choices=catalog.PROCESSES)
     serve.set_defaults(run=_serve)
 
     seed = commands.add_parser("seed", help="load the provider directory from a JSON file")
@@ -142,6 +142,9 @@ def _parser() -> argparse.ArgumentParser:
     recover.add_argument(
         "--since", required=True, help="ISO 8601 time (UTC if no zone) or a span: 30m, 2h, 1d"
     )
+    recover.add_argument(
+        "--dry-run", action="store_true", help="change nothing: count what would be sent again"
+    )
     output.add_json(recover)
     recover.set_defaults(run=_recover)
 
@@ -159,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     keys.add_parser(commands)
     duplicates.add_parser(commands)
     migrate.add_parser(commands)
+    users.add_parser(commands)
     return parser
 
 
@@ -290,7 +294,7 @@ def _started(stack: Stack, as_json: bool) -> None:
     if passwords is not None:
         print(f"       a user per service, passwords in {passwords}")
     for name, process in stack.processes.items():
-        print(f"{name:<10} {process.url}  (log: {process.log_path})")
+        print(f"{name:<20} {process.url}  (log: {process.log_path})")
     print("Ctrl-C stops everything.", flush=True)
 
 
@@ -350,19 +354,26 @@ def _recover(args: argparse.Namespace) -> int:
 
     try:
         since = recover.parse_since(args.since)
-        results = recover.recover(since, told)
+        results = recover.recover(since, told, dry_run=args.dry_run)
     except recover.RecoverError as error:
         output.show(f"korpu recover: {error}", sys.stderr)
         return 2
     if args.json:
         services = {r.service: {"events": r.events, "database_found": r.found} for r in results}
-        output.document({"since": since.isoformat(), "services": services})
+        output.document({"since": since.isoformat(), "dry_run": args.dry_run, "services": services})
         return 0
-    print(f"Events written since {since.isoformat()}, to be sent again:")
+    if args.dry_run:
+        print(f"Dry run: nothing changed. Events written since {since.isoformat()} that would")
+        print("be sent again:")
+    else:
+        print(f"Events written since {since.isoformat()}, to be sent again:")
     for result in results:
         found = "" if result.found else "  (no database yet)"
         output.show(f"  {result.service:<10} {result.events}{found}")
-    print("Running services send them within a few seconds; readers drop what they already did.")
+    if not args.dry_run:
+        print(
+            "Running services send them within a few seconds; readers drop what they already did."
+        )
     shortest = min((r.retention_hours for r in results if r.found), default=0.0)
     if shortest and since < datetime.now(UTC) - timedelta(hours=shortest):
         print(f"Note: events published more than {shortest:g} hours ago were purged.")

@@ -89,7 +89,7 @@ def run(data_dir: Path, directory: Path | None) -> int:
     os.environ["KORPU_DATA_DIR"] = str(demo_dir.resolve())
     print(f"Starting Körpü in {demo_dir} ...")
     # Free ports: the demo needs no fixed address, and may run beside a `korpu up`.
-    ports = free_ports(catalog.SERVICES)
+    ports = free_ports(catalog.PROCESSES)
     with Stack(demo_dir, redis_url=os.environ.get("REDIS_URL"), ports=ports) as stack:
         counts = seed.load(seed.read(directory or DEFAULT_DIRECTORY))
         print("Directory loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))

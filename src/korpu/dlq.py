@@ -12,7 +12,7 @@ from typing import Any, cast
 import redis
 
 from korpu_contracts import streams
-from korpu_runtime import signing
+from korpu_runtime import audit, signing
 
 # An error is often a traceback: the table shows its start, `show` prints it whole.
 ERROR_WIDTH = 60
@@ -72,6 +72,20 @@ class DeadLetter:
     def entry_id(self) -> str:
         """The id in its stream (`id` is `<service>/<entry id>` where two services share it)."""
         return self.id.rpartition("/")[2]
+
+    @property
+    def event_type(self) -> str:
+        """The type its envelope names; "" for a parked entry or one that is not JSON."""
+        if self.parked:
+            return ""
+        event = _parsed(self.event)
+        found = event.get("type") if isinstance(event, dict) else None
+        return found if isinstance(found, str) else ""
+
+    @property
+    def dead_at_ms(self) -> int:
+        """When it was written, from its id: no date parsing needed."""
+        return int(self.entry_id.split("-")[0])
 
     def summary(self) -> dict[str, Any]:
         """Every field but the event, which may be large, and its signature."""
@@ -140,7 +154,37 @@ def get(client: redis.Redis, letter_id: str, stream: str | None = None) -> DeadL
     return dataclasses.replace(found[0], id=letter_id)
 
 
-def replay(client: redis.Redis, letter_id: str) -> tuple[DeadLetter, str]:
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    """Which letters an operator means: every field set must match (all, when none is)."""
+
+    stream: str = ""  # its origin stream
+    type: str = ""  # its event's type
+    error: str = ""  # a part of its error, any case
+    since_ms: int | None = None
+    until_ms: int | None = None
+
+    def matches(self, letter: DeadLetter) -> bool:
+        return (
+            (not self.stream or letter.origin_stream == self.stream)
+            and (not self.type or letter.event_type == self.type)
+            and (not self.error or self.error.casefold() in letter.error.casefold())
+            and (self.since_ms is None or letter.dead_at_ms >= self.since_ms)
+            and (self.until_ms is None or letter.dead_at_ms <= self.until_ms)
+        )
+
+
+def select(client: redis.Redis, selection: Selection) -> list[DeadLetter]:
+    """The letters `selection` matches, oldest first."""
+    return [letter for letter in list_all(client) if selection.matches(letter)]
+
+
+def resolver() -> str:
+    """Who resolves a letter from the command line: the login and host, as in the audit."""
+    return audit.operator().id
+
+
+def replay(client: redis.Redis, letter_id: str, by: str = "") -> tuple[DeadLetter, str]:
     """Put the original event back on its stream; returns the letter and the new entry id.
 
     Only a genuine letter, and only to the stream it names: its reader wrote and
@@ -157,17 +201,18 @@ def replay(client: redis.Redis, letter_id: str) -> tuple[DeadLetter, str]:
         if letter.parked:
             fields[streams.PARKED_FIELD] = letter.parked
         pipe.xadd(letter.origin_stream, fields)  # type: ignore[arg-type]
-        _resolve(pipe, letter, "replayed", "")
+        _resolve(pipe, letter, "replayed", "", by or resolver())
 
     letter, results = _resolved_atomically(client, letter_id, queue)
     return letter, str(results[0])
 
 
-def discard(client: redis.Redis, letter_id: str, reason: str) -> DeadLetter:
-    """Drop a letter that must never be processed, keeping why in the resolved stream."""
+def discard(client: redis.Redis, letter_id: str, reason: str, by: str = "") -> DeadLetter:
+    """Drop a letter that must never be processed, keeping why (and who) in the resolved
+    stream."""
 
     def queue(pipe: redis.client.Pipeline, letter: DeadLetter) -> None:
-        _resolve(pipe, letter, "discarded", reason)
+        _resolve(pipe, letter, "discarded", reason, by or resolver())
 
     return _resolved_atomically(client, letter_id, queue)[0]
 
@@ -203,10 +248,13 @@ def _entries(
     return cast(list[tuple[str, dict[str, str]]], client.xrange(stream, start, end))
 
 
-def _resolve(pipe: redis.client.Pipeline, letter: DeadLetter, action: str, reason: str) -> None:
+def _resolve(
+    pipe: redis.client.Pipeline, letter: DeadLetter, action: str, reason: str, by: str
+) -> None:
     pipe.xdel(letter.stream, letter.entry_id)
     at = dt.datetime.now(dt.UTC).isoformat()
-    record = {"id": letter.id, "action": action, "reason": reason, "at": at}
+    # `by`: a console user's name (`console:<name>`), or a command line's login@host.
+    record = {"id": letter.id, "action": action, "reason": reason, "at": at, "by": by}
     pipe.xadd(streams.DEAD_LETTERS_RESOLVED, record)  # type: ignore[arg-type]
 
 
@@ -236,13 +284,16 @@ def describe(letter: DeadLetter) -> str:
         f"{key + ':':<15} {'-' if value is None else value}"
         for key, value in letter.summary().items()
     ]
+    return "\n".join([*lines, "event:", describe_event(letter)])
+
+
+def describe_event(letter: DeadLetter) -> str:
+    """The event pretty-printed when it is JSON; for a parked entry, only where it is."""
     if letter.parked:
         where = letter.origin_stream
-        note = f"(carries personal data: parked in the database of the service reading {where})"
-        return "\n".join([*lines, "event:", note])
+        return f"(carries personal data: parked in the database of the service reading {where})"
     event = _parsed(letter.event)
-    body = event if isinstance(event, str) else json.dumps(event, indent=2, ensure_ascii=False)
-    return "\n".join([*lines, "event:", body])
+    return event if isinstance(event, str) else json.dumps(event, indent=2, ensure_ascii=False)
 
 
 def age(seconds: float) -> str:

@@ -21,7 +21,7 @@ def add_parser(commands: Any) -> None:
     migrate = commands.add_parser(
         "migrate", help="upgrade every service's database schema (as each service does at start)"
     )
-    migrate.add_argument("--service", choices=catalog.SERVICES, help="only this service")
+    migrate.add_argument("--service", choices=catalog.PROCESSES, help="only this service")
     what = migrate.add_mutually_exclusive_group()
     what.add_argument(
         "--check", action="store_true", help="change nothing; exit 1 if a database is behind"
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
             return _fail("--new needs --service: each service has its own revisions", 2)
         return _new(args.service, args.new, args.json)
     lines, results, behind = [], [], False
-    for service in [args.service] if args.service else list(catalog.SERVICES):
+    for service in [args.service] if args.service else list(catalog.PROCESSES):
         url = catalog.settings(service).database_url
         try:
             if args.check:

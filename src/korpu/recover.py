@@ -62,25 +62,28 @@ class Recovered:
 
 
 def recover(
-    since: datetime, told: Callable[[Recovered, int], None] = lambda *_: None
+    since: datetime,
+    told: Callable[[Recovered, int], None] = lambda *_: None,
+    dry_run: bool = False,
 ) -> list[Recovered]:
     """Each service's events since `since` marked unsent; `told` each one's, as it is done,
-    with its number."""
+    with its number. A dry run changes nothing and counts what would be sent again."""
     results: list[Recovered] = []
     for service in catalog.SERVICES:
-        results.append(_recover_one(service, since))
+        results.append(_recover_one(service, since, dry_run))
         told(results[-1], len(results))
     return results
 
 
-def _recover_one(service: str, since: datetime) -> Recovered:
+def _recover_one(service: str, since: datetime, dry_run: bool) -> Recovered:
     settings = catalog.settings(service)
     url = sa.make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
         return Recovered(service, 0, found=False)
     database = Database(settings.database_url, workers=1)
     try:
-        count = database.transaction(lambda conn: _mark_unsent(conn, since))
+        work = _count_sent if dry_run else _mark_unsent
+        count = database.transaction(lambda conn: work(conn, since))
     except sa.exc.SQLAlchemyError as error:
         # The error's type only: a driver's message may quote the statement's values.
         reason = type(error).__name__
@@ -90,17 +93,28 @@ def _recover_one(service: str, since: datetime) -> Recovered:
     return Recovered(service, count, retention_hours=settings.outbox_retention_hours)
 
 
+_OUTBOX = sa.table(
+    "outbox",
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("published_at", sa.DateTime(timezone=True)),
+    sa.column("claimed_by"),
+    sa.column("claimed_until", sa.DateTime(timezone=True)),
+)
+
+
+def _sent_since(since: datetime) -> list[sa.ColumnElement[bool]]:
+    return [_OUTBOX.c.created_at >= since, _OUTBOX.c.published_at.is_not(None)]
+
+
 def _mark_unsent(conn: sa.Connection, since: datetime) -> int:
-    outbox = sa.table(
-        "outbox",
-        sa.column("created_at", sa.DateTime(timezone=True)),
-        sa.column("published_at", sa.DateTime(timezone=True)),
-        sa.column("claimed_by"),
-        sa.column("claimed_until", sa.DateTime(timezone=True)),
-    )
     result = conn.execute(
-        outbox.update()
-        .where(outbox.c.created_at >= since, outbox.c.published_at.is_not(None))
+        _OUTBOX.update()
+        .where(*_sent_since(since))
         .values(published_at=None, claimed_by=None, claimed_until=None)
     )
     return int(result.rowcount or 0)
+
+
+def _count_sent(conn: sa.Connection, since: datetime) -> int:
+    found = conn.execute(sa.select(sa.func.count()).select_from(_OUTBOX).where(*_sent_since(since)))
+    return int(found.scalar_one())

@@ -101,7 +101,8 @@ class ServiceProcess:
 
 
 class Stack:
-    """Redis (embedded when no URL is given) and every service (`catalog.SERVICES`).
+    """Redis (embedded when no URL is given), every service (`catalog.SERVICES`), then the
+    console.
 
     The embedded Redis has a user per service (`korpu.redis_acl`), with passwords made
     once per data folder and kept in its keys folder; each service process gets a
@@ -156,7 +157,7 @@ class Stack:
         log_dir = private.folder(self.data_dir / "logs")
         self._migrate()
         ports = self._ports()
-        for name in catalog.SERVICES:
+        for name in catalog.PROCESSES:
             for replica in range(1, self.replicas.get(name, 1) + 1):
                 self._start_replica(name, replica, ports[instance_name(name, replica)], log_dir)
         self._wait_ready()
@@ -170,7 +171,7 @@ class Stack:
         wanted = {
             instance_name(name, replica): self.ports.get(instance_name(name, replica))
             or (catalog.settings(name).http_port if replica == 1 else None)
-            for name in catalog.SERVICES
+            for name in catalog.PROCESSES
             for replica in range(1, self.replicas.get(name, 1) + 1)
         }
         ports = {instance: port for instance, port in wanted.items() if port is not None}
@@ -184,6 +185,11 @@ class Stack:
 
     def _start_replica(self, name: str, replica: int, port: int, log_dir: Path) -> None:
         instance = instance_name(name, replica)
+        env = self._env(name, port)
+        if name == catalog.CONSOLE:
+            # Where every instance started before it answers (its overview asks each).
+            urls = {other: process.url for other, process in self.processes.items()}
+            env["CONSOLE_SERVICE_URLS"] = json.dumps(urls)
         if not _port_free(port):
             # Checked first: a service of another run answering on the port would
             # otherwise pass for ours at the readiness check.
@@ -191,7 +197,7 @@ class Stack:
                 f"port {port} for {instance} is taken (another `korpu up`?); "
                 f"set {name.upper()}_HTTP_PORT to another port"
             )
-        process = ServiceProcess(name, self._env(name, port), port, log_dir, replica)
+        process = ServiceProcess(name, env, port, log_dir, replica)
         self.processes[instance] = process
         process.start()
 
@@ -213,7 +219,7 @@ class Stack:
                 stdin=subprocess.DEVNULL,
                 umask=private.UMASK,
             )
-            for name in catalog.SERVICES
+            for name in catalog.PROCESSES
         }
         for name, run in runs.items():
             out, err = run.communicate(timeout=READY_TIMEOUT_SECONDS)
@@ -241,7 +247,9 @@ class Stack:
     def _env(self, name: str, port: int) -> dict[str, str]:
         env = dict(os.environ)
         env.update(self.extra_env)
-        redis_url = self.embedded.url_for(name) if self.embedded else self.redis_url
+        # The console signs in to Redis as the operator: it does what `korpu dlq` does.
+        user = redis_acl.OPERATOR if name == catalog.CONSOLE else name
+        redis_url = self.embedded.url_for(user) if self.embedded else self.redis_url
         env["REDIS_URL"] = str(redis_url)
         env["KORPU_DATA_DIR"] = str(self.data_dir)
         if env.get("KORPU_KEYS_DIR"):
@@ -280,8 +288,9 @@ class Stack:
         self._stopping.set()
         if self._watcher is not None:
             self._watcher.join()
-        # The referral service first: it stops taking referrals before its providers go.
-        for name in reversed(catalog.SERVICES):
+        # The console, then the referral service: it stops taking referrals before its
+        # providers go.
+        for name in reversed(catalog.PROCESSES):
             for process in self.instances(name):
                 process.terminate()
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS

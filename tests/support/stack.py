@@ -57,7 +57,7 @@ def running_stack(
     """
     if redis_url is not None:
         redis.Redis.from_url(redis_url).flushdb()
-    ports = free_ports(catalog.SERVICES)
+    ports = free_ports(catalog.PROCESSES)
     env = {"KORPU_DATA_DIR": str(data_dir)}
     for service, url in (database_urls or {}).items():
         env[f"{service.upper()}_DATABASE_URL"] = url

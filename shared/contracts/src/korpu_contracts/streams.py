@@ -173,7 +173,8 @@ def dead_letters(service: str) -> str:
     return f"korpu.deadletters.{service}"
 
 
-# What operators did with dead letters: fields id, action (replayed|discarded), reason, at.
+# What operators did with dead letters: fields id, action (replayed|discarded), reason, at,
+# by (who: a console user `console:<name>`, or the login@host of a command line).
 DEAD_LETTERS_RESOLVED: Final = "korpu.deadletters.resolved"
 # A replayed entry carries this extra field naming the dead letter it came from.
 REPLAY_FIELD: Final = "replay_of"

@@ -138,6 +138,7 @@ def build_app(
         swagger_ui_oauth2_redirect_url=None,
     )
     app.state.service = service
+    app.state.settings = settings
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -162,7 +163,7 @@ def build_app(
     # Outermost: every answer is counted, the edge's own refusals included.
     app.add_middleware(metrics.HttpMetrics, metrics=service.metrics)
     app.include_router(health_router(service))
-    app.include_router(scrape.router(service))
+    app.include_router(scrape.router(service.settings, service.read_metrics))
     app.include_router(http_docs.router(title, app.openapi_url or "/openapi.json"))
     for router in routers:
         app.include_router(router)
@@ -170,8 +171,9 @@ def build_app(
 
 
 def uvicorn_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
-    """How `serve` runs the app: its service's limits on request heads and idle connections."""
-    settings = app.state.service.settings
+    """How `serve` runs the app: its service's limits on request heads and idle connections
+    (`app.state.settings`, which every process's app sets)."""
+    settings = app.state.settings
     return server.config(
         app,
         host,

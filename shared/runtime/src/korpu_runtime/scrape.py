@@ -17,6 +17,7 @@ import contextlib
 import hmac
 import os
 import secrets
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +28,7 @@ from korpu_runtime import logging as runtime_logging
 from korpu_runtime import private
 from korpu_runtime import problems as kinds
 from korpu_runtime.problems import Problem
-from korpu_runtime.service import Service
+from korpu_runtime.settings import ServiceSettings
 
 log = runtime_logging.get(__name__)
 
@@ -67,9 +68,10 @@ def token(path: Path) -> str | None:
     return None
 
 
-def router(service: Service) -> APIRouter:
-    path = service.settings.metrics_token_file
-    if service.settings.env != "production" and make(path):
+def router(settings: ServiceSettings, read: Callable[[], Awaitable[bytes]]) -> APIRouter:
+    """/metrics answering `read()` (a service's `read_metrics`, the console's own)."""
+    path = settings.metrics_token_file
+    if settings.env != "production" and make(path):
         log.info("metrics_token_made", path=str(path))
     elif token(path) is None:
         log.warning("metrics_token_missing", path=str(path), effect="every scrape is refused")
@@ -94,6 +96,6 @@ def router(service: Service) -> APIRouter:
             raise Problem(kinds.UNAUTHORIZED, detail="Send `Authorization: Bearer <scrape token>`.")
         if expected is None or not hmac.compare_digest(sent.strip().encode(), expected.encode()):
             raise Problem(kinds.UNAUTHORIZED, detail="Unknown scrape token.")
-        return Response(await service.read_metrics(), media_type=CONTENT_TYPE)
+        return Response(await read(), media_type=CONTENT_TYPE)
 
     return api

@@ -1,0 +1,208 @@
+"""Dead letters: find them by stream, type, error and time; open one; replay or discard.
+
+The same operations as `korpu dlq` (korpu.dlq), with the operator's name on each in
+`korpu.deadletters.resolved` and in the console's audit trail. Replaying a filtered
+set takes two steps: a dry run saying how many, then the replay of exactly that many
+(if the set changed meanwhile, the dry run is shown again with the new count).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any
+
+import redis
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.engine import Connection
+
+from korpu import dlq, recover
+from korpu.console import accounts, web
+
+PAGE_SIZE = 50
+# The most a filtered replay moves at once: a larger set is replayed in several.
+MOST_AT_ONCE = 1000
+# A dead letter's id as `korpu dlq` names it: `<ms>-<seq>`, maybe `<service>/` first.
+LETTER_ID = re.compile(r"^([a-z_]{1,40}/)?\d{1,15}-\d{1,10}$")
+Text = Annotated[str, Query(max_length=200)]
+FILTER = ("stream", "type", "error", "since", "until")
+
+
+def router() -> APIRouter:
+    api = APIRouter()
+
+    @api.get("/dead-letters")
+    def listing(
+        request: Request,
+        _session: web.Viewer,
+        parts: web.Parts,
+        stream: Text = "",
+        type: Text = "",
+        error: Text = "",
+        since: Text = "",
+        until: Text = "",
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+        done: Text = "",
+    ) -> Response:
+        form = {"stream": stream, "type": type, "error": error, "since": since, "until": until}
+        selection, problem = _selection(form)
+        letters = dlq.select(parts.redis, selection) if selection else []
+        pages = max(1, math.ceil(len(letters) / PAGE_SIZE))
+        shown = letters[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        return web.render(
+            request,
+            "dead_letters.html",
+            letters=shown,
+            total=len(letters),
+            page=page,
+            pages=pages,
+            form=form,
+            problem=problem,
+            done=done,
+            streams=sorted({letter.origin_stream for letter in letters}),
+            now_ms=_now_ms(),
+        )
+
+    @api.get("/dead-letter")
+    def one(request: Request, _session: web.Viewer, parts: web.Parts, id: Text = "") -> Response:
+        letter = _letter(parts.redis, id)
+        return web.render(
+            request, "dead_letter.html", letter=letter, event=dlq.describe_event(letter)
+        )
+
+    @api.post("/dead-letters/replay")
+    def replay(
+        request: Request, found: web.Operator, parts: web.Parts, form: web.Action
+    ) -> Response:
+        letter_id = form.get("id", "")
+        _letter(parts.redis, letter_id)  # 404 for an unknown or malformed id
+
+        def act(conn: Connection) -> tuple[dlq.DeadLetter, str]:
+            # The record first, in the transaction the replay runs in: a replay that
+            # fails leaves no record; one that succeeds is never unrecorded.
+            accounts.record(conn, found.user, "dead_letter_replayed", letter_id, {})
+            return dlq.replay(parts.redis, letter_id, by=_by(found))
+
+        letter, entry = _resolving(parts, act)
+        done = f"Replayed {letter.id} to {letter.origin_stream} as entry {entry}."
+        return RedirectResponse(f"/dead-letters?done={_quoted(done)}", status_code=303)
+
+    @api.post("/dead-letters/discard")
+    def discard(
+        request: Request, found: web.Operator, parts: web.Parts, form: web.Action
+    ) -> Response:
+        letter_id, reason = form.get("id", ""), form.get("reason", "").strip()
+        letter = _letter(parts.redis, letter_id)
+        if not 1 <= len(reason) <= 500:
+            return web.render(
+                request, "dead_letter.html", 400, letter=letter,
+                event=dlq.describe_event(letter),
+                problem="Give a reason of 1 to 500 characters to discard it.",
+            )  # fmt: skip
+
+        def act(conn: Connection) -> dlq.DeadLetter:
+            accounts.record(
+                conn, found.user, "dead_letter_discarded", letter_id, {"reason": reason}
+            )
+            return dlq.discard(parts.redis, letter_id, reason, by=_by(found))
+
+        _resolving(parts, act)
+        done = f"Discarded {letter_id}: it will never be processed."
+        return RedirectResponse(f"/dead-letters?done={_quoted(done)}", status_code=303)
+
+    @api.post("/dead-letters/replay-selected")
+    def replay_selected(
+        request: Request, found: web.Operator, parts: web.Parts, form: web.Action
+    ) -> Response:
+        chosen = {
+            key: form.get(key, "")[:200] for key in ("stream", "type", "error", "since", "until")
+        }
+        selection, problem = _selection(chosen)
+        if selection is None:
+            raise web.Forbidden(problem or "Unreadable filter.")
+        letters = dlq.select(parts.redis, selection)[:MOST_AT_ONCE]
+        expected = form.get("expected", "")
+        if not expected.isdigit() or int(expected) != len(letters):
+            changed = expected.isdigit()
+            return web.render(
+                request, "replay_dry_run.html", letters=letters, form=chosen,
+                changed=changed, most=MOST_AT_ONCE,
+            )  # fmt: skip
+        replayed, skipped = _replay_all(parts, found, letters)
+        done = f"Replayed {replayed} dead letter(s)" + (
+            f"; {skipped} skipped (resolved meanwhile, or forged)." if skipped else "."
+        )
+        return RedirectResponse(f"/dead-letters?done={_quoted(done)}", status_code=303)
+
+    return api
+
+
+def _replay_all(
+    parts: web.Console, found: accounts.Session, letters: list[dlq.DeadLetter]
+) -> tuple[int, int]:
+    replayed: list[str] = []
+    for letter in letters:
+        try:
+            dlq.replay(parts.redis, letter.id, by=_by(found))
+        except (dlq.UnknownDeadLetter, dlq.ForgedDeadLetter):
+            continue
+        replayed.append(letter.id)
+    detail: dict[str, Any] = {"count": len(replayed), "ids": replayed[:100]}
+    parts.db.transaction(
+        lambda conn: accounts.record(conn, found.user, "dead_letters_replayed", None, detail)
+    )
+    return len(replayed), len(letters) - len(replayed)
+
+
+def _resolving(parts: web.Console, act: Any) -> Any:
+    try:
+        return parts.db.transaction(act)
+    except dlq.UnknownDeadLetter:
+        raise web.NotFound("No such dead letter: replayed or discarded already?") from None
+    except dlq.ForgedDeadLetter as error:
+        raise web.Forbidden(f"Not replayed: a forged dead letter ({error}).") from None
+    except redis.RedisError:
+        raise web.Unavailable("Redis cannot be reached: nothing was done.") from None
+
+
+def _letter(client: redis.Redis, letter_id: str) -> dlq.DeadLetter:
+    if not LETTER_ID.match(letter_id):
+        raise web.NotFound("No such dead letter.")
+    try:
+        return dlq.get(client, letter_id)
+    except dlq.UnknownDeadLetter:
+        raise web.NotFound("No such dead letter: replayed or discarded already?") from None
+
+
+def _selection(form: dict[str, str]) -> tuple[dlq.Selection | None, str]:
+    """The filter as typed; None and why when a time cannot be read."""
+    try:
+        since = recover.parse_since(form["since"]) if form["since"].strip() else None
+        until = recover.parse_since(form["until"]) if form["until"].strip() else None
+    except recover.RecoverError as error:
+        return None, str(error)
+    selection = dlq.Selection(
+        stream=form["stream"].strip(),
+        type=form["type"].strip(),
+        error=form["error"].strip(),
+        since_ms=None if since is None else int(since.timestamp() * 1000),
+        until_ms=None if until is None else int(until.timestamp() * 1000),
+    )
+    return selection, ""
+
+
+def _by(found: accounts.Session) -> str:
+    return f"console:{found.user.name}"
+
+
+def _quoted(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text[:300], safe="")
+
+
+def _now_ms() -> int:
+    import time
+
+    return int(time.time() * 1000)

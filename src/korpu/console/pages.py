@@ -1,0 +1,11 @@
+"""Every page of the console, in the order of its menu."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from korpu.console import deadletters, overview, recovery
+
+
+def routers() -> list[APIRouter]:
+    return [overview.router(), deadletters.router(), recovery.router()]

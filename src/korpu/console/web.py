@@ -1,0 +1,175 @@
+"""What every page shares: the console's parts, who is signed in, CSRF, and rendering.
+
+Pages are built from these dependencies (full-stack-fastapi-template's `api/deps.py`):
+a route asks for `Viewer` to be seen by anyone signed in, `Operator` to act, and a
+form's route checks its CSRF token with `acting`. Roles are enforced here, on the
+server: a viewer's request to act gets 403 whatever the page showed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Any
+
+import redis
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from korpu import dlq
+from korpu.console import accounts
+from korpu.console.settings import ConsoleSettings
+from korpu_runtime.database import Database
+
+COOKIE = "korpu_console_session"
+# The sign-in form's own CSRF token, before there is a session (double submit).
+SIGN_IN_COOKIE = "korpu_console_sign_in"
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES.env.filters["age"] = dlq.age
+
+
+@dataclasses.dataclass
+class Console:
+    """The console's parts, built once in `bootstrap` and found on `app.state.console`."""
+
+    settings: ConsoleSettings
+    db: Database
+    redis: redis.Redis
+    # Each (stream, group)'s lags seen lately: whether a lag grows (`overview`).
+    lags: dict[tuple[str, str], list[tuple[float, int]]] = dataclasses.field(default_factory=dict)
+
+
+class SignInNeeded(Exception):
+    """No live session: a page sends the person to sign in, nothing else."""
+
+
+class Forbidden(Exception):
+    """Signed in, but this needs an operator, or the form's CSRF token is wrong."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+class NotFound(Exception):
+    """What a page names is not there (404, said on a page)."""
+
+
+class Unavailable(Exception):
+    """Redis or a service cannot be reached: nothing was done (503, said on a page)."""
+
+
+def console(request: Request) -> Console:
+    found: Console = request.app.state.console
+    return found
+
+
+def session(request: Request) -> accounts.Session:
+    token = request.cookies.get(COOKIE)
+    if not token or len(token) > 100:
+        raise SignInNeeded()
+    parts = console(request)
+    found = parts.db.transaction(lambda conn: accounts.session(conn, parts.settings, token))
+    if found is None:
+        raise SignInNeeded()
+    request.state.session = found
+    return found
+
+
+def operator(found: Annotated[accounts.Session, Depends(session)]) -> accounts.Session:
+    if not found.user.may_act:
+        raise Forbidden("Only an operator may do this; your role is viewer.")
+    return found
+
+
+Viewer = Annotated[accounts.Session, Depends(session)]
+Operator = Annotated[accounts.Session, Depends(operator)]
+Parts = Annotated[Console, Depends(console)]
+
+
+async def acting(request: Request, found: Operator) -> dict[str, str]:
+    """The form of an operator's action, once its CSRF token and origin are checked."""
+    form = await request.form()
+    check_origin(request)
+    sent = form.get("csrf")
+    if not isinstance(sent, str) or not hmac.compare_digest(sent, found.csrf_token):
+        raise Forbidden("The form was not sent from this console's page (CSRF check failed).")
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+Action = Annotated[dict[str, str], Depends(acting)]
+
+
+def check_origin(request: Request) -> None:
+    """A browser names the page that sent a form: it must be one of ours. (SameSite
+    cookies and the token already refuse another site; this is the third lock.)"""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and origin != own_origin(request):
+        raise Forbidden("The form was sent from another site.")
+
+
+def own_origin(request: Request) -> str:
+    return f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+
+
+def secure_cookies(request: Request) -> bool:
+    """Secure unless served over plain HTTP on this machine (the demo), where a browser
+    would drop a Secure cookie from a non-loopback name: 127.0.0.1 and localhost only."""
+    if request.url.scheme == "https":
+        return True
+    host = request.url.hostname or ""
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        secure=secure_cookies(request),
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    found = getattr(request.state, "session", None)
+    context = {"session": found, "user": found and found.user, **context}
+    return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
+
+
+def to_sign_in(request: Request) -> Response:
+    """A page asked for without a session: to the sign-in page, coming back after."""
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    if request.headers.get("hx-request"):
+        # htmx refreshing a part of a page: the whole page goes to sign in.
+        return Response(status_code=401, headers={"HX-Redirect": "/sign-in"})
+    if request.method != "GET":
+        target = "/"
+    return RedirectResponse(f"/sign-in?next={_local(target)}", status_code=303)
+
+
+def _local(target: str) -> str:
+    """Only a path of this console: `next` never sends anyone to another site."""
+    from urllib.parse import quote
+
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = "/"
+    return quote(target, safe="/")
+
+
+def local_target(target: str | None) -> str:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
