@@ -1,5 +1,5 @@
-"""The `korpu` command: up, demo, serve, migrate, org, seed, status, dlq, recover, audit, erase,
-keys, duplicates, generate, redis-acl, openapi."""
+"""The `korpu` command: up, demo, serve, migrate, org, seed, status, dlq, trace, recover, audit,
+erase, keys, duplicates, generate, redis-acl, openapi."""
 
 from __future__ import annotations
 
@@ -135,6 +135,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     output.add_json(discard)
     discard.set_defaults(run=operations.with_redis(operations.dlq_discard))
+
+    trace = commands.add_parser(
+        "trace",
+        help="every event about a referral, event or correlation id, and where each stands now",
+    )
+    trace.add_argument("id", type=operations.trace_id)
+    output.add_json(trace)
+    trace.set_defaults(run=operations.with_redis(operations.trace_command))
 
     recover = commands.add_parser(
         "recover", help="send again every event written since TIME (after Redis lost its data)"

@@ -1,4 +1,4 @@
-"""`korpu status` and `korpu dlq`: the operator's commands, on the Redis the services use."""
+"""`korpu status`, `korpu dlq` and `korpu trace`: the operator's commands, on the bus."""
 
 from __future__ import annotations
 
@@ -209,4 +209,31 @@ def dlq_discard(client: redis.Redis, args: argparse.Namespace) -> int:
         output.document({"discarded": shown})
     else:
         output.show(f"discarded {letter.id} (from {letter.origin_stream}): {args.reason}")
+    return 0
+
+
+def trace_id(text: str) -> str:
+    from korpu import trace
+
+    try:
+        return trace.checked(text)
+    except trace.BadQuery as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def trace_command(client: redis.Redis, args: argparse.Namespace) -> int:
+    from korpu import trace
+
+    found = trace.find(client, args.id)
+    if not found.steps:
+        # One line, as cron and scripts expect: what was looked through, and that it was cut.
+        cut = ", stopped at the bound" if found.truncated else ""
+        where = f"{found.scanned} entries and outbox rows read{cut}"
+        output.show(f"korpu trace: nothing found for {found.query} ({where})", sys.stderr)
+        return 1
+    if args.json:
+        output.document(found.to_dict())
+    else:
+        # Group and consumer names are anyone's with access to Redis: shown safe.
+        output.show(trace.table(found))
     return 0

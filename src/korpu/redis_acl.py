@@ -96,7 +96,9 @@ ADMIN_COMMANDS = (
     "acl|save",
     "client|kill",
 )
-STATUS = ("exists", "xlen", "xinfo|groups", "xinfo|consumers", "xrange", "xpending")
+# What `korpu status` and `korpu trace` read; `xrevrange` for the trace, which reads each
+# stream newest first so that its bound leaves out the oldest entries, not the stuck ones.
+STATUS = ("exists", "xlen", "xinfo|groups", "xinfo|consumers", "xrange", "xrevrange", "xpending")
 RESOLVE = ("watch", "xrange", "xdel")
 
 _GLOB = re.compile(r"([*?\[\]\\])")
