@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from korpu.console import deadletters, overview, recovery
+from korpu.console import deadletters, overview, recovery, tracing
 
 
 def routers() -> list[APIRouter]:
-    return [overview.router(), deadletters.router(), recovery.router()]
+    return [overview.router(), deadletters.router(), tracing.router(), recovery.router()]
