@@ -1,5 +1,5 @@
 """The `korpu` command: up, demo, serve, migrate, org, seed, status, dlq, trace, recover, audit,
-erase, keys, duplicates, generate, redis-acl, openapi."""
+erase, keys, duplicates, generate, redis-acl, openapi, users, console."""
 
 from __future__ import annotations
 
@@ -12,7 +12,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from korpu import audit, catalog, duplicates, keys, migrate, operations, output, users
+from korpu import (
+    audit,
+    catalog,
+    console_keys,
+    duplicates,
+    keys,
+    migrate,
+    operations,
+    output,
+    users,
+)
 from korpu_runtime import private
 
 if TYPE_CHECKING:
@@ -171,6 +181,10 @@ def _parser() -> argparse.ArgumentParser:
     duplicates.add_parser(commands)
     migrate.add_parser(commands)
     users.add_parser(commands)
+    console = commands.add_parser(
+        "console", help="the operators' console: its own keys at the providers"
+    ).add_subparsers(title="console commands")
+    console_keys.add_parser(console)
     return parser
 
 

@@ -93,13 +93,15 @@ REFERRAL: dict[Route, Access] = {
 
 
 def _provider(directory_path: str) -> dict[Route, Access]:
-    """A provider's case workers' API: its directory, a task, the end of a task.
+    """A provider's case workers' API: its directory, its capacity, a task, the end of a task.
 
     Not `owned`: every organization of a provider is that provider's case workers,
     and sees all its tasks; no other service's key is known to it.
     """
     return {
         ("GET", directory_path): Keyed(provider_access.DIRECTORY_READ),
+        # Counts by region only, for the operators' console (docs/capacity.md).
+        ("GET", "/v1/capacity"): Keyed(provider_access.DIRECTORY_READ),
         ("GET", "/v1/tasks/{task_id}"): Keyed(provider_access.TASKS_READ),
         ("POST", "/v1/tasks/{task_id}/complete"): Keyed(
             provider_access.TASKS_ACT, body={"outcome": "goal_achieved"}

@@ -1,4 +1,4 @@
-"""Dead letters from the page: an operator replays or discards, a viewer is refused by the server."""
+"""Dead letters from the page: an operator replays or discards; the server refuses a viewer."""
 
 from __future__ import annotations
 

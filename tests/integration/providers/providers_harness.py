@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+import httpx
 import redis.asyncio as aioredis
 import sqlalchemy as sa
 
 from korpu import catalog
 from korpu_contracts import providers, referral, registry, streams
 from korpu_contracts.envelope import Envelope, source_of
+from korpu_provider import http as provider_http
+from korpu_runtime import http as runtime_http
 from korpu_runtime.service import Service
 from support import bus, infra
 
@@ -153,6 +156,14 @@ class Running:
         """A case worker ends the help given (what `POST /v1/tasks/{id}/complete` runs)."""
         handlers = self.bootstrap.SERVICE.handlers
         await self.service.transaction(lambda uow: handlers.complete(uow, task_id, "goal_achieved"))
+
+    def client(self) -> httpx.AsyncClient:
+        """A client of the provider's HTTP API, served on this running service (no second
+        service is started: the app's lifespan is not entered)."""
+        kit = self.bootstrap.SERVICE
+        routes = provider_http.router(kit.provider, kit.handlers, self.service)
+        app = runtime_http.build_app(self.service, [routes], title=kit.title)
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kit")
 
     async def directory(self) -> list[dict[str, Any]]:
         return list(await self.service.db.run(self.bootstrap.SERVICE.provider.directory_view))

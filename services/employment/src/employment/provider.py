@@ -50,6 +50,7 @@ class Employment:
     directory_route = "programs"
     completion_frees = True
     room_comes_with_time = False
+    place_unit = "seats"
     entries = TypeAdapter(list[ProgramEntry])
     directory = staticmethod(programs.directory)
     decide = staticmethod(enrolment.decide)
@@ -57,7 +58,7 @@ class Employment:
     serves = staticmethod(model.admits)
 
     def free_places(self, entry: model.Program) -> FreePlaces:
-        return FreePlaces(frozenset({entry.region}), entry.free_seats)
+        return FreePlaces(frozenset({entry.region}), entry.free_seats, entry.seats, entry.enrolled)
 
     def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
         return {

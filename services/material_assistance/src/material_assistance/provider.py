@@ -102,6 +102,9 @@ class MaterialAssistance:
     # before it is paid does (`release`).
     completion_frees = False
     room_comes_with_time = False
+    # Allowances at the fund's amount per person today: what its budget pays in all,
+    # what its commitments come to, what is left to pay.
+    place_unit = "allowances"
     entries = TypeAdapter(list[FundEntry])
     directory = staticmethod(funds.directory)
     decide = staticmethod(allowance.decide)
@@ -142,7 +145,12 @@ class MaterialAssistance:
         }
 
     def free_places(self, entry: model.Fund) -> FreePlaces:
-        return FreePlaces(frozenset({entry.region}), entry.allowances_left)
+        return FreePlaces(
+            frozenset({entry.region}),
+            entry.allowances_left,
+            entry.allowances,
+            entry.allowances_taken,
+        )
 
     def release(self, conn: Connection, task: Row) -> None:
         # Exactly what the task holds, whatever the fund's allowance became since.

@@ -65,6 +65,9 @@ class Medical:
     completion_frees = False
     # Each night opens a day: the people waiting get it before the next newcomer.
     room_comes_with_time = True
+    # The appointments of its open days from tomorrow (`model.open_days`), not a
+    # standing capacity: each night one day closes and another opens.
+    place_unit = "appointments"
     entries = pydantic.TypeAdapter(list[ClinicEntry])
     decide = staticmethod(booking.decide)
     serves = staticmethod(model.serves)
@@ -106,7 +109,7 @@ class Medical:
         return {"appointment": day.isoformat()}
 
     def free_places(self, entry: model.Clinic) -> FreePlaces:
-        return FreePlaces(frozenset({entry.region}), entry.free)
+        return FreePlaces(frozenset({entry.region}), entry.free, entry.capacity, entry.taken)
 
     def release(self, conn: Connection, task: Row) -> None:
         clinics.free(conn, task.clinic_id, dt.date.fromisoformat(task.appointment))

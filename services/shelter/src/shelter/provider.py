@@ -43,6 +43,7 @@ class Shelter:
     directory_route = "facilities"
     completion_frees = True
     room_comes_with_time = False
+    place_unit = "beds"
     entries = pydantic.TypeAdapter(list[ShelterEntry])
     directory = staticmethod(facilities.directory)
     decide = staticmethod(placement.decide)
@@ -51,7 +52,7 @@ class Shelter:
     directory_view = staticmethod(facilities.view)
 
     def free_places(self, entry: model.Facility) -> FreePlaces:
-        return FreePlaces(frozenset({entry.region}), entry.free_beds)
+        return FreePlaces(frozenset({entry.region}), entry.free_beds, entry.beds, entry.occupied)
 
     def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
         return {

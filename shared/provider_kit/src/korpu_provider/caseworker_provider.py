@@ -34,6 +34,8 @@ class CaseworkerProvider(Generic[W, E]):
     # A case closed frees the caseworker for the next person; time alone frees nobody.
     completion_frees = True
     room_comes_with_time = False
+    # A caseworker's caseload cap, in cases; one serving several regions counts in each.
+    place_unit = "cases"
 
     def directory(self, conn: Connection, *, lock: bool) -> dict[str, W]:
         found: dict[str, W] = self.roster.directory(conn, lock=lock)
@@ -43,7 +45,9 @@ class CaseworkerProvider(Generic[W, E]):
         return caseworkers.covers(entry, request)
 
     def free_places(self, entry: W) -> FreePlaces:
-        return FreePlaces(entry.regions, entry.max_caseload - entry.caseload)
+        return FreePlaces(
+            entry.regions, entry.max_caseload - entry.caseload, entry.max_caseload, entry.caseload
+        )
 
     def release(self, conn: Connection, task: Row) -> None:
         self.roster.release(conn, task._mapping[self.tasks.holds])

@@ -1,4 +1,5 @@
-"""The case workers' API of every provider: the directory and its use, a task, completing it.
+"""The case workers' API of every provider: the directory and its use, its capacity by
+region, a task, completing it.
 
 Every route asks for a key of one of the provider's organizations holding the
 route's scope (korpu_runtime.provider_access names them) and leaves an entry in
@@ -13,8 +14,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Connection
 
+from korpu_contracts import capacity as capacity_contract
 from korpu_contracts import providers
-from korpu_provider import views
+from korpu_provider import capacity, views
 from korpu_provider.handlers import AnyProvider, Handlers, NotAccepted, UnknownTask
 from korpu_runtime import provider_access as access
 from korpu_runtime.api_keys import Principal
@@ -42,6 +44,21 @@ def router(provider: AnyProvider, handlers: Handlers, service: Service) -> APIRo
         return await service.db.run(
             lambda conn: keys.directory(conn, who, request, provider.directory_view)
         )
+
+    @api.get("/capacity", responses=access.CAPACITY_RESPONSES)
+    async def capacity_by_region(
+        request: Request, who: Principal = reads_directory
+    ) -> capacity_contract.Capacity:
+        """Capacity, places taken and free, and people waiting, by region: counts only."""
+
+        def read(conn: Connection) -> capacity_contract.Capacity:
+            # Recorded as every read through the API is, though it names no one: the
+            # trail then tells who looked at what, the console's key included.
+            # Rejected: leaving it out as /metrics is, which is a scraper's, not a key's.
+            keys.record(conn, who, request, access.CAPACITY_VIEWED)
+            return capacity.by_region(provider, conn)
+
+        return await service.db.run(read)
 
     @api.get("/tasks/{task_id}", response_model=None, responses=access.TASK_RESPONSES)
     async def task(

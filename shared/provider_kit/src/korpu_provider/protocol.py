@@ -61,6 +61,9 @@ class Provider(Protocol[R, D, E]):
     # Whether room can come with time alone, with no event (a clinic's next day): the
     # line is then filled before each new request is decided (`Handlers.request`).
     room_comes_with_time: bool
+    # What one place is, as `GET /v1/capacity` names it: "beds", "seats", "cases",
+    # "appointments" (open days ahead), "allowances" (the budget's, at today's amount).
+    place_unit: str
 
     def attributes(self, requested: referral.TaskRequested) -> dict[str, Any]:
         """The task columns written from a request (its region among them)."""
@@ -88,8 +91,9 @@ class Provider(Protocol[R, D, E]):
         """Count one more place used; returns what else the task keeps and the answer says."""
 
     def free_places(self, entry: D) -> FreePlaces:
-        """The entry's room now, for /metrics: the regions it serves and how many more
-        people it could take (`korpu_provider.capacity`)."""
+        """The entry's room now, for /metrics and `GET /v1/capacity`: the regions it serves,
+        how many more people it could take, and its places in all and in use
+        (`korpu_provider.capacity`)."""
 
     def release(self, conn: Connection, task: Row) -> None:
         """Count the place `task` held (its entry: the `Tasks.holds` column) as free again."""

@@ -140,15 +140,19 @@ class Keyring:
     scopes: tuple[str, ...]  # every scope, in the order they are shown
     default_scopes: tuple[str, ...]  # a first key's, and a key's created without --scope
 
-    def create_organization(self, conn: Connection, name: str) -> tuple[str, str]:
-        """A new organization and its first key, with the default scopes; returned once."""
+    def create_organization(
+        self, conn: Connection, name: str, scopes: Iterable[str] | None = None
+    ) -> tuple[str, str]:
+        """A new organization and its first key, with `scopes` (by default the default
+        scopes); returned once."""
         organization_id = str(uuid.uuid4())
         conn.execute(
             self.tables.organizations.insert().values(
                 id=organization_id, name=name, created_at=now()
             )
         )
-        _, api_key = self.create_key(conn, organization_id, self.default_scopes)
+        wanted = self.default_scopes if scopes is None else scopes
+        _, api_key = self.create_key(conn, organization_id, wanted)
         return organization_id, api_key
 
     def known(self, scopes: Iterable[str]) -> tuple[str, ...]:

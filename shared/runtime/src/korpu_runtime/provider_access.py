@@ -7,7 +7,8 @@ provider, or an agency's key of the referral service, means nothing to another.
 
 Scopes (a new organization's first key holds all three; docs/api-keys.md):
 - `directory:read`: the directory and its use (facilities and occupancy, programs
-  and seats, lawyers and caseloads);
+  and seats, lawyers and caseloads), and its capacity by region (counts only: the
+  operators' console holds a key with this scope alone, docs/capacity.md);
 - `tasks:read`: one task's state (which referral it serves, where it stands);
 - `tasks:act`: what changes a task (`POST /v1/tasks/{id}/complete`: a discharge, a
   program completed, a case ended). Apart from reading, so a screen that follows
@@ -39,6 +40,7 @@ DEFAULT_SCOPES = SCOPES
 
 # What was done, past tense like the referral service's trail.
 DIRECTORY_VIEWED = "directory_viewed"
+CAPACITY_VIEWED = "capacity_viewed"
 TASK_VIEWED = "task_viewed"
 TASK_COMPLETED = "task_completed"
 # A completion refused (an unknown task, one not accepted): detail says which.
@@ -139,6 +141,7 @@ def _keyed(scope: str) -> tuple[tuple[int, str], ...]:
 _NO_SUCH_TASK = (404, "No such task at this provider")
 # The problem documents each route answers, for the OpenAPI document.
 DIRECTORY_RESPONSES = _problems(*_keyed(DIRECTORY_READ))
+CAPACITY_RESPONSES = DIRECTORY_RESPONSES
 TASK_RESPONSES = _problems(*_keyed(TASKS_READ), _NO_SUCH_TASK)
 ACT_RESPONSES = _problems(
     *_keyed(TASKS_ACT),

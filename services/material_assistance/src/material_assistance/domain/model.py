@@ -37,6 +37,23 @@ class Fund:
         return self.remaining // self.amount_per_person if self.amount_per_person > 0 else 0
 
     @property
+    def allowances(self) -> int:
+        """How many allowances of today's amount the whole budget pays."""
+        return self.budget // self.amount_per_person if self.amount_per_person > 0 else 0
+
+    @property
+    def allowances_taken(self) -> int:
+        """What is committed, in allowances of today's amount, a part counted as one.
+
+        An allowance committed at an older amount is money held all the same; counted
+        in today's allowances, so that the three counts share one unit. Rejected:
+        counting the tasks holding money, which the fund alone does not know.
+        """
+        if self.amount_per_person <= 0:
+            return 0
+        return -(-self.committed // self.amount_per_person)
+
+    @property
     def has_room(self) -> bool:
         return self.allowances_left > 0
 

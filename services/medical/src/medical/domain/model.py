@@ -59,6 +59,16 @@ class Clinic:
         """Free appointments on all its open days together."""
         return sum(max(0, self.appointments_per_day - self.booked.get(d, 0)) for d in self.days)
 
+    @property
+    def capacity(self) -> int:
+        """Appointments on all its open days together, at today's cap."""
+        return self.appointments_per_day * len(self.days)
+
+    @property
+    def taken(self) -> int:
+        """Appointments booked on its open days (beyond a lowered cap included)."""
+        return sum(self.booked.get(d, 0) for d in self.days)
+
 
 @dataclass(frozen=True)
 class ExaminationRequest:
