@@ -9,3 +9,4 @@ CREATE DATABASE legal_aid;
 CREATE DATABASE psychological;
 CREATE DATABASE medical;
 CREATE DATABASE material_assistance;
+CREATE DATABASE console;

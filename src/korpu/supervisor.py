@@ -14,7 +14,7 @@ from types import TracebackType
 
 import httpx
 
-from korpu import agency_users, catalog, redis_acl
+from korpu import agency_users, catalog, console_keys, redis_acl
 from korpu.embedded_redis import EmbeddedRedis, free_ports, without_password
 from korpu_runtime import private
 from korpu_runtime.settings import ServiceSettings
@@ -156,6 +156,9 @@ class Stack:
             self.redis_url = self.embedded.url_for(redis_acl.OPERATOR)
         log_dir = private.folder(self.data_dir / "logs")
         self._migrate()
+        # The console's own read-only key at each provider (its Capacity page), made in
+        # the providers' databases now that they exist; kept from one start to the next.
+        console_keys.ensure(ServiceSettings(service="korpu", data_dir=self.data_dir).keys_dir)
         ports = self._ports()
         for name in catalog.PROCESSES:
             for replica in range(1, self.replicas.get(name, 1) + 1):

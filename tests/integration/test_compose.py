@@ -155,7 +155,7 @@ def test_postgres_creates_one_database_per_service(services: dict[str, dict[str,
     created = set(
         re.findall(r"CREATE\s+DATABASE\s+(\w+)", POSTGRES_INIT.read_text(), flags=re.IGNORECASE)
     )
-    assert created == set(SERVICES)
+    assert created == {*SERVICES, catalog.CONSOLE}
 
 
 @pytest.mark.parametrize("name", list(SERVICES))
@@ -195,11 +195,14 @@ def test_every_service_has_its_own_database(services: dict[str, dict[str, Any]])
     assert len(set(urls.values())) == len(SERVICES), urls
 
 
-def test_only_referral_is_published_on_the_host(services: dict[str, dict[str, Any]]) -> None:
+def test_only_referral_and_the_console_are_published_on_the_host(
+    services: dict[str, dict[str, Any]],
+) -> None:
     # Besides Prometheus and Grafana, with their profile, on the same loopback interface.
     published = {name for name, service in services.items() if service.get("ports")}
-    assert published == {"referral", *OBSERVABILITY}
+    assert published == {"referral", "console", *OBSERVABILITY}
     assert [str(p) for p in services["referral"]["ports"]] == ["${KORPU_BIND:-127.0.0.1}:8080:8080"]
+    assert [str(p) for p in services["console"]["ports"]] == ["${KORPU_BIND:-127.0.0.1}:8090:8090"]
     for name in OBSERVABILITY:
         assert all(str(p).startswith("${KORPU_BIND:-127.0.0.1}:") for p in services[name]["ports"])
 
@@ -348,3 +351,19 @@ def test_redis_runs_with_the_acl_file_every_service_has_a_user_in(
     acl_file = COMPOSE_FILE.parent / mounted[acl_target]
     users = {line.split()[1] for line in acl_file.read_text().splitlines() if line.strip()}
     assert {"default", "operator", "admin", *SERVICES} <= users
+
+
+def test_the_console_reaches_every_service_as_the_operator_after_they_are_healthy(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    console = services["console"]
+    env = console["environment"]
+    assert env["REDIS_URL"].startswith("redis://operator:")
+    urls = json.loads(env["CONSOLE_SERVICE_URLS"])
+    assert urls == {name: f"http://{name}:{port}" for name, (_, port) in SERVICES.items()}
+    # Trace and recover read every service's outbox; its own accounts are in its own.
+    for prefix, _ in SERVICES.values():
+        assert env[f"{prefix}_DATABASE_URL"].endswith(f"/{prefix.lower()}")
+    assert env["CONSOLE_DATABASE_URL"].endswith("/console")
+    assert set(console["depends_on"]) == set(SERVICES)
+    assert "korpu console keys" in " ".join(console["command"])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from korpu.console import deadletters, overview, recovery, tracing
+from korpu.console import capacities, deadletters, overview, recovery, tracing
 
 
 def routers() -> list[APIRouter]:
-    return [overview.router(), deadletters.router(), tracing.router(), recovery.router()]
+    pages = (overview, deadletters, tracing, capacities, recovery)
+    return [page.router() for page in pages]
