@@ -38,6 +38,11 @@ def add_parser(commands: Any) -> None:
         choices=catalog.PROVIDERS,
         help="that provider's trail: what its case workers' keys read and did",
     )
+    parser.add_argument(
+        "--console",
+        action="store_true",
+        help="the operators' console's trail: sign-ins, refusals, replays, discards, recoveries",
+    )
     parser.add_argument("--task", help="with --provider: only entries about this task id")
     parser.add_argument("--organization", help="only entries by this organization id")
     parser.add_argument("--since", help="from this time: ISO 8601, or back from now: 30m, 2h, 1d")
@@ -55,7 +60,7 @@ def command(args: argparse.Namespace) -> int:
     except BadInput as error:
         output.show(f"korpu audit: {error}", sys.stderr)
         return 2
-    service = args.provider or "referral"
+    service = catalog.CONSOLE if args.console else args.provider or "referral"
     subject = catalog.trail(service).subject
     found = catalog.once(service, lambda conn: catalog.trail(service).entries(conn, where))
     if args.json:
@@ -77,6 +82,9 @@ def _filter(args: argparse.Namespace) -> trail.Filter:
 
     if args.limit < 1:
         raise BadInput("--limit must be at least 1")
+    if args.console and (args.provider or args.referral or args.task):
+        raise BadInput("the console's trail is about accounts and dead letters: no --provider, "
+                       "--referral or --task")  # fmt: skip
     if args.provider and args.referral:
         raise BadInput("a provider's trail knows tasks, not referrals: use --task")
     if args.task and not args.provider:

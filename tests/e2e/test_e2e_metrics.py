@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from korpu import catalog
-from korpu.catalog import SERVICES
+from korpu.catalog import PROCESSES, SERVICES
 from korpu.embedded_redis import free_ports
 from korpu_runtime import scrape
 from support import cli
@@ -20,8 +20,9 @@ pytestmark = pytest.mark.slow
 
 def test_every_service_korpu_up_starts_shows_its_groups_lag_and_pending(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    ports = free_ports(SERVICES)
-    env = {f"{name.upper()}_HTTP_PORT": str(port) for name, port in ports.items()}
+    chosen = free_ports(PROCESSES)
+    env = {f"{name.upper()}_HTTP_PORT": str(port) for name, port in chosen.items()}
+    ports = {name: chosen[name] for name in SERVICES}
     with cli.korpu_up(data_dir, env):
         token = scrape.token(data_dir / "keys" / "metrics-scrape-token")
         assert token is not None, "korpu up's services made no scrape token in the keys folder"

@@ -148,7 +148,7 @@ def test_korpu_up_runs_each_service_as_its_own_user_and_prints_no_password(
 ) -> None:
     env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
     env["KORPU_DATA_DIR"] = str(tmp_path)
-    ports = free_ports(catalog.SERVICES)
+    ports = free_ports(catalog.PROCESSES)
     env.update({f"{name.upper()}_HTTP_PORT": str(port) for name, port in ports.items()})
     printed = tmp_path / "up.out"
     with printed.open("w") as out:
@@ -167,10 +167,11 @@ def test_korpu_up_runs_each_service_as_its_own_user_and_prints_no_password(
         )
         assert up.poll() is None, printed.read_text()
         passwords = json.loads((tmp_path / "keys" / redis_acl.PASSWORDS_FILE).read_text())
-        # Each service process signs in as itself (Redis, also a child, has no REDIS_URL).
+        # Each service process signs in as itself, the console as the operator (Redis,
+        # also a child, has no REDIS_URL).
         urls = [_environ(pid).get("REDIS_URL") for pid in _children(up.pid)]
         users = sorted(url.split("://", 1)[1].split(":", 1)[0] for url in urls if url)
-        assert users == sorted(catalog.SERVICES)
+        assert users == sorted([*catalog.SERVICES, redis_acl.OPERATOR])
         for url in filter(None, urls):
             user = url.split("://", 1)[1].split(":", 1)[0]
             assert url.startswith(f"redis://{user}:{passwords[user]}@127.0.0.1:")

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from korpu.catalog import PROVIDERS, SERVICES
+from korpu.catalog import PROCESSES, PROVIDERS
 from korpu.embedded_redis import free_ports
 from support import cli
 from support.infra import wait_until
@@ -50,7 +50,7 @@ def test_korpu_up_starts_again_at_once_after_a_stop_with_a_client_still_connecte
     # The services close their kept-alive connections as they stop, which leaves the
     # ports in TIME_WAIT for a minute: a start right after must still take them.
     data_dir = tmp_path / "data"
-    ports = {f"{name.upper()}_HTTP_PORT": str(port) for name, port in free_ports(SERVICES).items()}
+    ports = {f"{name.upper()}_HTTP_PORT": str(port) for name, port in free_ports(PROCESSES).items()}
     referral = f"http://127.0.0.1:{ports['REFERRAL_HTTP_PORT']}"
     with cli.korpu_up(data_dir, ports) as up, httpx.Client(base_url=referral) as client:
         assert client.get("/health/live").status_code == 200  # kept alive
@@ -70,7 +70,7 @@ def test_korpu_up_json_says_where_everything_runs_and_the_running_system_checks_
     tmp_path: Path,
 ) -> None:
     data_dir = tmp_path / "data"
-    ports = {f"{name.upper()}_HTTP_PORT": str(port) for name, port in free_ports(SERVICES).items()}
+    ports = {f"{name.upper()}_HTTP_PORT": str(port) for name, port in free_ports(PROCESSES).items()}
     up = subprocess.Popen(
         [sys.executable, "-m", "korpu", "--data-dir", str(data_dir), "up", "--json"],
         env=cli.environment(**ports), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -80,10 +80,14 @@ def test_korpu_up_json_says_where_everything_runs_and_the_running_system_checks_
         assert up.stdout is not None
         started = json.loads(up.stdout.readline())  # once every service is ready
         assert set(started) == {"redis", "redis_passwords_file", "services"}
-        assert set(started["services"]) == set(SERVICES)
+        assert set(started["services"]) == set(PROCESSES)
         for name, where in started["services"].items():
             assert where["url"] == f"http://127.0.0.1:{ports[f'{name.upper()}_HTTP_PORT']}"
             assert httpx.get(f"{where['url']}/health/ready").status_code == 200
+        # The console, at its listed address, shows nothing but its sign-in form.
+        console = httpx.get(started["services"]["console"]["url"] + "/")
+        assert console.status_code == 303
+        assert console.headers["location"].startswith("/sign-in")
         passwords = json.loads(Path(started["redis_passwords_file"]).read_text())
         assert not any(password in started["redis"] for password in passwords.values())
 

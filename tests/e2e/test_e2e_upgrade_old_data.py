@@ -110,7 +110,7 @@ def test_a_data_folder_of_build_23a1693_is_upgraded_in_place_with_every_case_int
     shelter_org = ("org", "create", "Baku case workers", "--provider", "shelter", "--json")
     case_worker = _json(cli.korpu(*shelter_org, data_dir=data))["api_key"]
 
-    ports = free_ports(catalog.SERVICES)
+    ports = free_ports(catalog.PROCESSES)
     with Stack(data, redis_url=redis_db, ports=ports) as stack:
         agency = httpx.Client(
             base_url=stack.processes["referral"].url,
@@ -211,7 +211,7 @@ def test_korpu_up_upgrades_an_old_data_folder_before_starting_the_services(
 ) -> None:
     data = tmp_path / "data"
     shutil.copytree(FIXTURE, data)
-    ports = free_ports(catalog.SERVICES)
+    ports = free_ports(catalog.PROCESSES)
     with Stack(data, redis_url=redis_db, ports=ports):
         said = capsys.readouterr().err
     for name in DATABASES:

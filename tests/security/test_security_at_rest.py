@@ -129,7 +129,7 @@ def test_after_korpu_up_no_other_local_user_can_read_a_file_of_it_and_the_keys_l
     """Databases with their WAL, logs, Redis's files, the demo keys: owner-only, the
     keys in KORPU_KEYS_DIR and not in the data folder an operator copies for a backup."""
     data_dir, keys_dir = tmp_path / "data", tmp_path / "keys"
-    chosen = free_ports(catalog.SERVICES)
+    chosen = free_ports(catalog.PROCESSES)
     ports = {f"{name.upper()}_HTTP_PORT": str(port) for name, port in chosen.items()}
     # From the environment, as a service manager sets it; the supervisor passes it on.
     env = {"KORPU_KEYS_DIR": str(keys_dir), **ports}

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from korpu import operations, redis_acl
 from korpu.console import pages, signin, tables, web
 from korpu.console.settings import ConsoleSettings
 from korpu_runtime import edge, metrics, problems, ratelimit, scrape
@@ -21,6 +22,8 @@ from korpu_runtime.database import Database
 
 Settings = ConsoleSettings
 METADATA = tables.METADATA
+# Read by `korpu audit --console` (korpu.catalog.trail).
+TRAIL = tables.TRAIL
 # Forms are short: a name, a password, a reason of 500 characters, a filter.
 MAX_BODY_BYTES = 8 * 1024
 STATIC = Path(__file__).parent / "static"
@@ -30,8 +33,11 @@ def build_app(settings: ConsoleSettings) -> FastAPI:
     if not settings.service_urls:
         settings.service_urls = _default_urls()
     db = Database(settings.database_url, workers=2)
+    # Like every operator's command: REDIS_URL when set, else the Redis `korpu up` started
+    # for this data folder, signed in as the operator.
+    url = operations.known_redis_url(redis_acl.OPERATOR) or settings.redis_url
     client = redis.Redis.from_url(
-        settings.redis_url, decode_responses=True, socket_connect_timeout=3, socket_timeout=10
+        url, decode_responses=True, socket_connect_timeout=3, socket_timeout=10
     )
     parts = web.Console(settings, db, client)
     readings = metrics.Metrics()

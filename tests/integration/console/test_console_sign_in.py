@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import redis
 
@@ -138,3 +140,21 @@ def _session_cookie(header: str) -> str:
 
 def _message(page: str) -> str:
     return page.split('role="alert">', 1)[1].split("<", 1)[0]
+
+
+def test_every_sign_in_and_refusal_is_in_the_console_s_audit_trail(
+    console: ConsoleProcess,
+) -> None:
+    password = console.account("ilaha", "operator")
+    with console.client() as http:
+        assert sign_in(http, "ilaha", "not the password at all").status_code == 401
+        assert sign_in(http, "ilaha", password).status_code == 303
+    read = console.korpu("audit", "--console", "--since", "10m", "--json")
+    assert read.returncode == 0, read.stderr
+    mine = [entry for entry in json.loads(read.stdout) if entry["target"] == "ilaha"]
+    assert [(entry["action"], entry["detail"].get("why")) for entry in mine] == [
+        ("user_created", None),
+        ("sign_in_refused", "wrong_password"),
+        ("signed_in", None),
+    ]
+    assert password not in read.stdout

@@ -57,10 +57,10 @@ def test_a_service_is_ready_only_when_the_answer_on_its_port_is_its_own(
 
 def test_replicas_get_ports_of_their_own_none_another_instance_has(tmp_path: Path) -> None:
     for _ in range(20):
-        given = free_ports(catalog.SERVICES)
+        given = free_ports(catalog.PROCESSES)
         replicas = dict.fromkeys(catalog.PROVIDERS, 3)
         stack = Stack(tmp_path, redis_url="redis://127.0.0.1:1/0", ports=given, replicas=replicas)
         ports = stack._ports()
-        assert len(ports) == len(catalog.SERVICES) + 2 * len(catalog.PROVIDERS)
+        assert len(ports) == len(catalog.PROCESSES) + 2 * len(catalog.PROVIDERS)
         assert len(set(ports.values())) == len(ports)
-        assert {name: ports[name] for name in catalog.SERVICES} == given
+        assert {name: ports[name] for name in catalog.PROCESSES} == given
