@@ -36,7 +36,16 @@ def chromium_browser(chromium: str) -> Iterator[sync_api.Browser]:
 
 @pytest.fixture
 def page(chromium_browser: sync_api.Browser) -> Iterator[sync_api.Page]:
-    """A fresh browser profile (no cookies) at the screenshots' width."""
+    """A fresh browser profile (no cookies) at the screenshots' width; at the end, no script
+    failed and the Content-Security-Policy blocked nothing (htmx runs under it)."""
     context = chromium_browser.new_context(viewport=browser.VIEWPORT)
-    yield context.new_page()
+    opened = context.new_page()
+    broken: list[str] = []
+    opened.on("pageerror", lambda error: broken.append(str(error)))
+    opened.on(
+        "console",
+        lambda line: broken.append(line.text) if "Content Security Policy" in line.text else None,
+    )
+    yield opened
     context.close()
+    assert broken == []

@@ -66,6 +66,9 @@ def test_nothing_of_the_queues_before_sign_in_then_an_operator_sees_streams_and_
         for row in services.all()
     }
     assert readiness == dict.fromkeys(catalog.SERVICES, "ready")
+    # It reads the queues again by itself (htmx, under the page's CSP), no reload.
+    read_at = page.get_by_text("Refreshed every").inner_text()
+    expect(page.get_by_text("Refreshed every")).not_to_have_text(read_at, timeout=15_000)
 
 
 def test_a_request_the_shelter_failed_is_replayed_from_its_page_and_then_answered(
@@ -130,10 +133,10 @@ def _dead_letter_of_a_failed_shelter_request(
     with system.shelter_directory_away():
         referral_id = system.submit(referral)
 
-        def new_letter() -> str | None:
+        def new_letter() -> str:
             page.reload()
             added = _letters(page) - before
-            return added.pop() if added else None
+            return added.pop() if added else ""
 
         letter = wait_until(new_letter, timeout=30, interval=0.3, message="no dead letter")
     return referral_id, letter
