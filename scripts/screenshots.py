@@ -73,32 +73,34 @@ def _referrals(system: browser.System) -> None:
     print(f"{len(ids)} referrals answered", file=sys.stderr)
 
 
-def _dead_letter(page: sync_api.Page, system: browser.System) -> None:
-    """One referral whose shelter request failed and was given up at once (ONE_TRY)."""
+def _dead_letter(page: sync_api.Page, system: browser.System) -> str:
+    """One referral whose shelter request failed and was given up at once (ONE_TRY); its id."""
     with system.shelter_directory_away():
-        system.submit(LATE)
+        late: str = system.submit(LATE)
 
         def listed() -> int:
             page.goto(f"{system.console}/dead-letters")
             return page.locator("table tbody tr").count()
 
         wait_until(listed, timeout=30, interval=0.5, message="no dead letter")
+    return late
 
 
 def _take(page: sync_api.Page, system: browser.System, password: str, out: Path) -> None:
     page.goto(f"{system.console}/")
     _save(page, out, "sign-in")
     browser.sign_in(page, system.console, OPERATOR, password)
-    _dead_letter(page, system)
+    late = _dead_letter(page, system)
     for name in PAGES:
-        if _open(page, system.console, name):
+        if _open(page, system.console, name, late):
             _save(page, out, name)
         else:
             print(f"  {name}: no such page in this build, skipped", file=sys.stderr)
 
 
-def _open(page: sync_api.Page, console: str, name: str) -> bool:
-    """The page as a person would see it after using it; False when the build has none."""
+def _open(page: sync_api.Page, console: str, name: str, late: str) -> bool:
+    """The page as a person would see it after using it; False when the build has none.
+    The trace is the dead-lettered referral's: "where is it stuck?"."""
     if name == "overview":
         answer: Any = page.goto(f"{console}/")
     elif name == "dead-letter":
@@ -111,6 +113,8 @@ def _open(page: sync_api.Page, console: str, name: str) -> bool:
         page.get_by_role("button", name="Count (dry run)").click()
         page.wait_for_load_state()
         return True
+    elif name == "trace":
+        answer = page.goto(f"{console}/trace?id={late}")
     else:
         answer = page.goto(f"{console}/{name}")
     return answer is not None and answer.status != 404
