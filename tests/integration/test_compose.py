@@ -230,7 +230,8 @@ def test_prometheus_scrapes_every_service_with_the_token_they_check(
     config = YAML(typ="safe", pure=True).load(PROMETHEUS_FILE.read_text("utf-8"))
     (job,) = config["scrape_configs"]
     (targets,) = [group["targets"] for group in job["static_configs"]]
-    assert sorted(targets) == sorted(f"{name}:{port}" for name, (_, port) in SERVICES.items())
+    every = [f"{name}:{port}" for name, (_, port) in SERVICES.items()]
+    assert sorted(targets) == sorted([*every, "console:8090"])
     assert all((config_folder / rules).is_file() for rules in config["rule_files"])
 
     # The secret Prometheus reads is the one every service checks a scrape against.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import redis
 from fastapi import APIRouter, Query, Request
@@ -25,6 +26,7 @@ PAGE_SIZE = 50
 MOST_AT_ONCE = 1000
 # A dead letter's id as `korpu dlq` names it: `<ms>-<seq>`, maybe `<service>/` first.
 LETTER_ID = re.compile(r"^([a-z_]{1,40}/)?\d{1,15}-\d{1,10}$")
+ENTRY_ID = re.compile(r"^\d{1,15}-\d{1,10}$")
 Text = Annotated[str, Query(max_length=200)]
 FILTER = ("stream", "type", "error", "since", "until")
 
@@ -43,7 +45,11 @@ def router() -> APIRouter:
         since: Text = "",
         until: Text = "",
         page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-        done: Text = "",
+        replayed: Text = "",
+        discarded: Text = "",
+        entry: Text = "",
+        count: Annotated[int | None, Query(ge=0, le=MOST_AT_ONCE)] = None,
+        skipped: Annotated[int, Query(ge=0, le=MOST_AT_ONCE)] = 0,
     ) -> Response:
         form = {"stream": stream, "type": type, "error": error, "since": since, "until": until}
         selection, problem = _selection(form)
@@ -59,7 +65,7 @@ def router() -> APIRouter:
             pages=pages,
             form=form,
             problem=problem,
-            done=done,
+            done=_told(replayed, discarded, entry, count, skipped),
             streams=sorted({letter.origin_stream for letter in letters}),
             now_ms=_now_ms(),
         )
@@ -85,8 +91,8 @@ def router() -> APIRouter:
             return dlq.replay(parts.redis, letter_id, by=_by(found))
 
         letter, entry = _resolving(parts, act)
-        done = f"Replayed {letter.id} to {letter.origin_stream} as entry {entry}."
-        return RedirectResponse(f"/dead-letters?done={_quoted(done)}", status_code=303)
+        told = urlencode({"replayed": letter.id, "entry": entry})
+        return RedirectResponse(f"/dead-letters?{told}", status_code=303)
 
     @api.post("/dead-letters/discard")
     def discard(
@@ -108,8 +114,8 @@ def router() -> APIRouter:
             return dlq.discard(parts.redis, letter_id, reason, by=_by(found))
 
         _resolving(parts, act)
-        done = f"Discarded {letter_id}: it will never be processed."
-        return RedirectResponse(f"/dead-letters?done={_quoted(done)}", status_code=303)
+        told = urlencode({"discarded": letter_id})
+        return RedirectResponse(f"/dead-letters?{told}", status_code=303)
 
     @api.post("/dead-letters/replay-selected")
     def replay_selected(
@@ -130,10 +136,8 @@ def router() -> APIRouter:
                 changed=changed, most=MOST_AT_ONCE,
             )  # fmt: skip
         replayed, skipped = _replay_all(parts, found, letters)
-        done = f"Replayed {replayed} dead letter(s)" + (
-            f"; {skipped} skipped (resolved meanwhile, or forged)." if skipped else "."
-        )
-        return RedirectResponse(f"/dead-letters?done={_quoted(done)}", status_code=303)
+        told = urlencode({"count": replayed, "skipped": skipped})
+        return RedirectResponse(f"/dead-letters?{told}", status_code=303)
 
     return api
 
@@ -196,10 +200,18 @@ def _by(found: accounts.Session) -> str:
     return f"console:{found.user.name}"
 
 
-def _quoted(text: str) -> str:
-    from urllib.parse import quote
-
-    return quote(text[:300], safe="")
+def _told(replayed: str, discarded: str, entry: str, count: int | None, skipped: int) -> str:
+    """What the last action did, said after its redirect. Made here from ids checked
+    against their shapes: a link cannot make the page say anything else (rejected:
+    the sentence itself in the query, which anyone could write into a link)."""
+    if LETTER_ID.match(replayed) and ENTRY_ID.match(entry):
+        return f"Replayed {replayed} as entry {entry} of its stream."
+    if LETTER_ID.match(discarded):
+        return f"Discarded {discarded}: it will never be processed."
+    if count is not None:
+        also = f"; {skipped} skipped (resolved meanwhile, or forged)" if skipped else ""
+        return f"Replayed {count} dead letter(s){also}."
+    return ""
 
 
 def _now_ms() -> int:

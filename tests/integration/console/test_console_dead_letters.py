@@ -192,3 +192,11 @@ def test_a_filtered_set_is_replayed_only_after_a_dry_run_of_the_same_count(
 def test_an_unknown_or_malformed_letter_is_a_404(viewer: SignedIn) -> None:
     assert viewer.http.get("/dead-letter?id=1-0").status_code == 404
     assert viewer.http.get("/dead-letter?id=../../etc").status_code == 404
+
+
+def test_a_link_cannot_make_the_page_say_what_was_done(viewer: SignedIn) -> None:
+    said = viewer.http.get("/dead-letters?done=All+letters+deleted&replayed=call+us&entry=1-0")
+    assert said.status_code == 200
+    assert "All letters deleted" not in said.text
+    assert "call us" not in said.text
+    assert 'role="status"' not in said.text
