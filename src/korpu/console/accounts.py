@@ -54,6 +54,7 @@ class SignInRefused(Exception):
 class User:
     name: str
     role: Role
+    language: str | None = None
 
     @property
     def may_act(self) -> bool:
@@ -232,7 +233,9 @@ def session(conn: Connection, settings: ConsoleSettings, token: str) -> Session 
     now = _now()
     s, u = tables.sessions.c, tables.users.c
     row = conn.execute(
-        sa.select(s.token_hash, s.csrf_token, s.expires_at, s.last_seen_at, u.name, u.role)
+        sa.select(
+            s.token_hash, s.csrf_token, s.expires_at, s.last_seen_at, u.name, u.role, u.language
+        )
         .join(tables.users, u.name == s.user_name)
         .where(s.token_hash == _hash(token), u.disabled_at.is_(None))
     ).first()
@@ -246,7 +249,14 @@ def session(conn: Connection, settings: ConsoleSettings, token: str) -> Session 
         conn.execute(
             tables.sessions.update().where(s.token_hash == row.token_hash).values(last_seen_at=now)
         )
-    return Session(User(row.name, Role(row.role)), row.csrf_token, _aware(row.expires_at))
+    user = User(row.name, Role(row.role), row.language)
+    return Session(user, row.csrf_token, _aware(row.expires_at))
+
+
+def set_language(conn: Connection, user: User, language: str) -> None:
+    conn.execute(
+        tables.users.update().where(tables.users.c.name == user.name).values(language=language)
+    )
 
 
 def sign_out(conn: Connection, token: str, user: User) -> None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.engine import Connection
 
-from korpu.console import accounts, web
+from korpu.console import accounts, i18n, web
 
 SIGN_IN_SECONDS = 15 * 60
 
@@ -71,6 +71,32 @@ def router() -> APIRouter:
         parts.db.transaction(lambda conn: accounts.sign_out(conn, token, found.user))
         answer = RedirectResponse("/sign-in", status_code=303)
         answer.delete_cookie(web.COOKIE, path="/")
+        return answer
+
+    @api.post("/language")
+    def language(
+        request: Request,
+        parts: web.Parts,
+        language: Annotated[str, Form(max_length=5)] = "",
+        csrf: Annotated[str, Form(max_length=100)] = "",
+        next: Annotated[str, Form(max_length=500)] = "/",
+    ) -> Response:
+        """Each person's pick: kept with the account when signed in, in a cookie before."""
+        web.check_origin(request)
+        if language not in i18n.LANGUAGES:
+            raise web.Forbidden(i18n.N_("That language is not one the console speaks."))
+        try:
+            found: accounts.Session | None = web.session(request)
+        except web.SignInNeeded:
+            found = None
+        expected = found.csrf_token if found else request.cookies.get(web.SIGN_IN_COOKIE, "")
+        if not expected or not hmac.compare_digest(csrf, expected):
+            raise web.Forbidden(i18n.N_("The form was not sent from this console's page."))
+        if found is not None:
+            user = found.user
+            parts.db.transaction(lambda conn: accounts.set_language(conn, user, language))
+        answer = RedirectResponse(web.local_target(next), status_code=303)
+        web.set_cookie(answer, request, i18n.COOKIE, language, 365 * 24 * 3600)
         return answer
 
     return api

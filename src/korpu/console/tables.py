@@ -29,6 +29,8 @@ users = sa.Table(
     # Wrong passwords in a row, and until when the account is locked after too many.
     sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
     sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+    # The language the person picked for the console (korpu.console.i18n); None: not yet.
+    sa.Column("language", sa.String(5), nullable=True),
 )
 
 sessions = sa.Table(

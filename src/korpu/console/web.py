@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from korpu import dlq
-from korpu.console import accounts
+from korpu.console import accounts, i18n
 from korpu.console.settings import ConsoleSettings
 from korpu_runtime.database import Database
 
@@ -29,6 +29,7 @@ COOKIE = "korpu_console_session"
 SIGN_IN_COOKIE = "korpu_console_sign_in"
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.filters["age"] = dlq.age
+i18n.install(TEMPLATES.env)
 
 
 @dataclasses.dataclass
@@ -141,9 +142,28 @@ def set_cookie(response: Response, request: Request, name: str, value: str, max_
     )
 
 
+def language_of(request: Request) -> str:
+    """The person's own pick; before sign-in the cookie's, else the browser's, else English."""
+    found: accounts.Session | None = getattr(request.state, "session", None)
+    if found is not None and found.user.language in i18n.LANGUAGES:
+        return str(found.user.language)
+    picked = request.cookies.get(i18n.COOKIE, "")
+    if picked in i18n.LANGUAGES:
+        return picked
+    return i18n.best(request.headers.get("accept-language"))
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     found = getattr(request.state, "session", None)
-    context = {"session": found, "user": found and found.user, **context}
+    language = language_of(request)
+    i18n.use(language)
+    context = {
+        "session": found,
+        "user": found and found.user,
+        "language": language,
+        "languages": i18n.LANGUAGES,
+        **context,
+    }
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
 
 

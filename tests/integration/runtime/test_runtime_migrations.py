@@ -7,8 +7,6 @@ autogenerate comparison finds the difference.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -31,7 +29,7 @@ SERVICES_BEFORE_MIGRATIONS = [s for s in SERVICES if (OLD_BUILD / f"{s}.db").exi
 
 
 def _metadata(service: str) -> sa.MetaData:
-    found: sa.MetaData = importlib.import_module(f"{service}.adapters.tables").metadata
+    found: sa.MetaData = catalog.bootstrap(service).METADATA
     return found
 
 
@@ -50,7 +48,7 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", catalog.PROCESSES)
 def test_after_upgrade_head_the_schema_is_what_the_tables_declare(
     service: str, database_url: str
 ) -> None:
@@ -60,13 +58,13 @@ def test_after_upgrade_head_the_schema_is_what_the_tables_declare(
     assert migrations.differences(database_url, _metadata(service)) == []
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", catalog.PROCESSES)
 def test_the_audit_trail_made_by_migrations_refuses_changes(
     service: str, database_url: str
 ) -> None:
     migrations.migrate(database_url, _versions(service))
     engine = sa.create_engine(database_url)
-    subject = "referral_id" if service == "referral" else "task_id"
+    subject = {"referral": "referral_id", catalog.CONSOLE: "target"}.get(service, "task_id")
     try:
         with engine.begin() as conn:
             conn.execute(
