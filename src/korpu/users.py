@@ -21,7 +21,25 @@ def add_parser(commands: Any) -> None:
     )
     create = users.add_parser("create", help="an account: viewer (sees) or operator (also acts)")
     create.add_argument("name")
-    create.add_argument("--role", required=True, choices=("viewer", "operator"))
+    create.add_argument(
+        "--role", required=True, choices=("viewer", "operator", "case_worker", "coordinator")
+    )
+    create.add_argument(
+        "--provider",
+        choices=catalog.PROVIDERS,
+        help="a case worker's provider (with --organization)",
+    )
+    create.add_argument(
+        "--organization",
+        help="the organization a case worker (at --provider) or coordinator (at the referral "
+        "service) acts for; the account gets a key of its own there",
+    )
+    create.add_argument(
+        "--entry",
+        action="append",
+        default=[],
+        help="a case worker's facility, program, lawyer, ... (repeat; none: all of them)",
+    )
     _password_source(create)
     output.add_json(create)
     create.set_defaults(run=_create)
@@ -51,9 +69,57 @@ def _create(args: argparse.Namespace) -> int:
     from korpu.console import accounts
 
     role = accounts.Role(args.role)
-    return _with_password(
-        args, "create", lambda conn, password: accounts.create(conn, args.name, role, password)
-    )
+    try:
+        made = _key_for(args, role)
+    except accounts.AccountError as error:
+        output.show(f"korpu users create: {error}", sys.stderr)
+        return 1
+    tie, sealed = made if made is not None else (None, None)
+
+    def create(conn: Any, password: str) -> Any:
+        return accounts.create(conn, args.name, role, password, tie, sealed)
+
+    code = _with_password(args, "create", create)
+    if code != 0 and tie is not None:
+        _revoke(tie, "the console account was not created")
+    return code
+
+
+def _key_for(args: argparse.Namespace, role: Any) -> tuple[Any, bytes] | None:
+    """A case worker's or coordinator's own key at its service, made now, and sealed."""
+    from korpu.console import accounts, delegation
+    from korpu.console.settings import ConsoleSettings
+
+    accounts.check_name(args.name)
+    if role not in accounts.TIED:
+        if args.provider or args.organization or args.entry:
+            raise accounts.AccountError(f"a {role} acts for no organization")
+        return None
+    if role is accounts.Role.CASE_WORKER and not args.provider:
+        raise accounts.AccountError("a case worker needs --provider and --organization")
+    if not args.organization:
+        raise accounts.AccountError(f"a {role} needs --organization")
+    if role is accounts.Role.COORDINATOR and (args.provider or args.entry):
+        raise accounts.AccountError("a coordinator acts at the referral service: no --provider")
+    service = args.provider or catalog.REFERRAL
+    keyring = catalog.keyring(service)
+    scopes = delegation.SCOPES[str(role)]
+
+    def make(conn: Any) -> tuple[str, str]:
+        if not keyring.exists(conn, args.organization):
+            raise accounts.AccountError(f"no organization {args.organization} at {service}")
+        found: tuple[str, str] = keyring.create_key(conn, args.organization, scopes)
+        return found
+
+    key_id, api_key = catalog.once(service, make)
+    tie = delegation.Tie(service, args.organization, key_id, tuple(args.entry))
+    sealed = delegation.Sealer(ConsoleSettings().keys_dir).seal(api_key, args.name)
+    return tie, sealed
+
+
+def _revoke(tie: Any, reason: str) -> None:
+    keyring = catalog.keyring(tie.service)
+    catalog.once(tie.service, lambda conn: keyring.revoke(conn, tie.key_id, reason))
 
 
 def _password(args: argparse.Namespace) -> int:
@@ -125,10 +191,12 @@ def _disable(args: argparse.Namespace) -> int:
     from korpu.console import accounts
 
     try:
-        catalog.once(catalog.CONSOLE, lambda conn: accounts.disable(conn, args.name))
+        tie = catalog.once(catalog.CONSOLE, lambda conn: accounts.disable(conn, args.name))
     except accounts.AccountError as error:
         output.show(f"korpu users disable: {error}", sys.stderr)
         return 1
+    if tie is not None:
+        _revoke(tie, "the console account was disabled")
     if args.json:
         output.document({"name": args.name, "disabled": True})
     else:

@@ -18,7 +18,7 @@ import argon2
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from korpu.console import tables
+from korpu.console import delegation, tables
 from korpu.console.settings import ConsoleSettings
 from korpu_runtime import audit
 
@@ -38,8 +38,16 @@ _NOBODY = _hasher.hash(secrets.token_urlsafe(16))
 
 
 class Role(enum.StrEnum):
-    VIEWER = "viewer"  # sees every page
+    VIEWER = "viewer"  # sees the queues' pages
     OPERATOR = "operator"  # also replays, discards and recovers
+    # Acts for one provider organization (korpu.console.delegation): its tasks only.
+    CASE_WORKER = "case_worker"
+    # The national coordinator: every case, the action-needed queue, identification.
+    COORDINATOR = "coordinator"
+
+
+# The roles that act through a service's API with a key of their own.
+TIED = (Role.CASE_WORKER, Role.COORDINATOR)
 
 
 class AccountError(ValueError):
@@ -55,10 +63,17 @@ class User:
     name: str
     role: Role
     language: str | None = None
+    tie: delegation.Tie | None = None
 
     @property
     def may_act(self) -> bool:
+        """Replays, discards, recovers: an operator alone."""
         return self.role is Role.OPERATOR
+
+    @property
+    def watches_queues(self) -> bool:
+        """The queues' pages: operators and viewers, not case workers or coordinators."""
+        return self.role in (Role.VIEWER, Role.OPERATOR)
 
     def actor(self) -> audit.Actor:
         return audit.Actor(ACTOR_KIND, self.name)
@@ -91,8 +106,18 @@ def new_password() -> str:
     return secrets.token_urlsafe(18)
 
 
-def create(conn: Connection, name: str, role: Role, password: str) -> User:
+def create(
+    conn: Connection,
+    name: str,
+    role: Role,
+    password: str,
+    tie: delegation.Tie | None = None,
+    sealed_key: bytes | None = None,
+) -> User:
+    """An account; a case worker's or coordinator's with its `tie` and sealed key."""
     check_name(name)
+    if (role in TIED) != (tie is not None and sealed_key is not None):
+        raise AccountError(f"a {role} acts for an organization, and only they do")
     exists = conn.execute(sa.select(tables.users.c.name).where(tables.users.c.name == name))
     if exists.first() is not None:
         raise AccountError(f"{name!r} exists already")
@@ -103,10 +128,43 @@ def create(conn: Connection, name: str, role: Role, password: str) -> User:
             "role": str(role),
             "password_hash": _hasher.hash(check_password(password)),
             "created_at": _now(),
+            **_tie_values(tie),
+            "sealed_key": sealed_key,
         },
     )
-    tables.TRAIL.record(conn, audit.operator(), "user_created", name, {"role": str(role)})
-    return User(name, role)
+    detail = {"role": str(role), **({} if tie is None else _tie_detail(tie))}
+    tables.TRAIL.record(conn, audit.operator(), "user_created", name, detail)
+    return User(name, role, tie=tie)
+
+
+def _tie_values(tie: delegation.Tie | None) -> dict[str, Any]:
+    if tie is None:
+        return {}
+    return {
+        "service": tie.service,
+        "organization_id": tie.organization_id,
+        "key_id": tie.key_id,
+        "entries": list(tie.entries),
+    }
+
+
+def _tie_detail(tie: delegation.Tie) -> dict[str, Any]:
+    return {"service": tie.service, "organization_id": tie.organization_id, "key_id": tie.key_id}
+
+
+def _tie(row: Any) -> delegation.Tie | None:
+    if row.service is None:
+        return None
+    entries = tuple(str(entry) for entry in row.entries or ())
+    return delegation.Tie(row.service, row.organization_id, row.key_id, entries)
+
+
+def sealed_key(conn: Connection, name: str) -> bytes | None:
+    """The account's own key at its service, sealed (korpu.console.delegation)."""
+    found = conn.execute(
+        sa.select(tables.users.c.sealed_key).where(tables.users.c.name == name)
+    ).scalar_one_or_none()
+    return None if found is None else bytes(found)
 
 
 def set_password(conn: Connection, name: str, password: str) -> None:
@@ -122,28 +180,38 @@ def set_password(conn: Connection, name: str, password: str) -> None:
     tables.TRAIL.record(conn, audit.operator(), "password_set", name)
 
 
-def disable(conn: Connection, name: str) -> None:
-    """No more sign-ins, and every session of the person ends now."""
-    changed = conn.execute(
-        tables.users.update().where(tables.users.c.name == name).values(disabled_at=_now())
-    )
-    if not changed.rowcount:
+def disable(conn: Connection, name: str) -> delegation.Tie | None:
+    """No more sign-ins, and every session of the person ends now; the account's tie, whose
+    key the caller revokes at its service."""
+    row = conn.execute(sa.select(tables.users).where(tables.users.c.name == name)).first()
+    if row is None:
         raise AccountError(f"no user {name!r}")
+    conn.execute(
+        tables.users.update()
+        .where(tables.users.c.name == name)
+        .values(disabled_at=_now(), sealed_key=None)
+    )
     conn.execute(tables.sessions.delete().where(tables.sessions.c.user_name == name))
     tables.TRAIL.record(conn, audit.operator(), "user_disabled", name)
+    return _tie(row)
 
 
 def listing(conn: Connection) -> list[dict[str, Any]]:
     c = tables.users.c
     rows = conn.execute(
-        sa.select(c.name, c.role, c.created_at, c.disabled_at, c.locked_until).order_by(c.name)
-    )
+        sa.select(
+            c.name, c.role, c.created_at, c.disabled_at, c.locked_until, c.service,
+            c.organization_id,
+        ).order_by(c.name)
+    )  # fmt: skip
     return [
         {
             "name": row.name,
             "role": row.role,
             "created_at": _aware(row.created_at).isoformat(),
             "disabled": row.disabled_at is not None,
+            "service": row.service,
+            "organization_id": row.organization_id,
             "locked_until": _aware(row.locked_until).isoformat()
             if row.locked_until and _aware(row.locked_until) > _now()
             else None,
@@ -179,6 +247,8 @@ def sign_in(
         updates["password_hash"] = _hasher.hash(password)
     conn.execute(tables.users.update().where(tables.users.c.name == name).values(**updates))
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    # From now, after the password's check (which takes its time), not from the request.
+    now = _now()
     expires = now + dt.timedelta(hours=settings.session_hours)
     conn.execute(
         tables.sessions.insert(),
@@ -191,7 +261,7 @@ def sign_in(
             "last_seen_at": now,
         },
     )
-    user = User(name, Role(row.role))
+    user = User(name, Role(row.role), row.language, _tie(row))
     tables.TRAIL.record(conn, user.actor(), "signed_in", name)
     return Session(user, csrf, expires), token
 
@@ -234,7 +304,17 @@ def session(conn: Connection, settings: ConsoleSettings, token: str) -> Session 
     s, u = tables.sessions.c, tables.users.c
     row = conn.execute(
         sa.select(
-            s.token_hash, s.csrf_token, s.expires_at, s.last_seen_at, u.name, u.role, u.language
+            s.token_hash,
+            s.csrf_token,
+            s.expires_at,
+            s.last_seen_at,
+            u.name,
+            u.role,
+            u.language,
+            u.service,
+            u.organization_id,
+            u.entries,
+            u.key_id,
         )
         .join(tables.users, u.name == s.user_name)
         .where(s.token_hash == _hash(token), u.disabled_at.is_(None))
@@ -249,7 +329,7 @@ def session(conn: Connection, settings: ConsoleSettings, token: str) -> Session 
         conn.execute(
             tables.sessions.update().where(s.token_hash == row.token_hash).values(last_seen_at=now)
         )
-    user = User(row.name, Role(row.role), row.language)
+    user = User(row.name, Role(row.role), row.language, _tie(row))
     return Session(user, row.csrf_token, _aware(row.expires_at))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import redis
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -61,6 +61,7 @@ def build_app(settings: ConsoleSettings) -> FastAPI:
     app.add_exception_handler(problems.Problem, _problem)
     app.add_exception_handler(web.SignInNeeded, _sign_in_needed)
     app.add_exception_handler(web.Forbidden, _forbidden)
+    app.add_exception_handler(web.Elsewhere, _elsewhere)
     app.add_exception_handler(web.NotFound, _not_found)
     app.add_exception_handler(web.Unavailable, _unavailable)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -134,6 +135,11 @@ async def _sign_in_needed(request: Request, _error: Exception) -> Response:
 async def _forbidden(request: Request, error: Exception) -> Response:
     assert isinstance(error, web.Forbidden)
     return web.render(request, "error.html", 403, title="Not allowed", message=error.why)
+
+
+async def _elsewhere(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, web.Elsewhere)
+    return RedirectResponse(error.target, status_code=303)
 
 
 async def _not_found(request: Request, error: Exception) -> Response:

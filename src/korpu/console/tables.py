@@ -31,6 +31,13 @@ users = sa.Table(
     sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
     # The language the person picked for the console (korpu.console.i18n); None: not yet.
     sa.Column("language", sa.String(5), nullable=True),
+    # A case worker's or coordinator's tie (korpu.console.delegation): the service and
+    # organization the person acts for, and their own key there, sealed.
+    sa.Column("service", sa.String(40), nullable=True),
+    sa.Column("organization_id", sa.String(36), nullable=True),
+    sa.Column("entries", sa.JSON, nullable=True),
+    sa.Column("key_id", sa.String(36), nullable=True),
+    sa.Column("sealed_key", sa.LargeBinary, nullable=True),
 )
 
 sessions = sa.Table(

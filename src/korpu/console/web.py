@@ -12,7 +12,7 @@ import dataclasses
 import hmac
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import redis
 from fastapi import Depends, Request
@@ -80,13 +80,29 @@ def session(request: Request) -> accounts.Session:
     return found
 
 
-def operator(found: Annotated[accounts.Session, Depends(session)]) -> accounts.Session:
+def operator(found: Annotated[accounts.Session, Depends(queues)]) -> accounts.Session:
     if not found.user.may_act:
         raise Forbidden("Only an operator may do this; your role is viewer.")
     return found
 
 
-Viewer = Annotated[accounts.Session, Depends(session)]
+def queues(
+    request: Request, found: Annotated[accounts.Session, Depends(session)]
+) -> accounts.Session:
+    """The queues' pages are for operators and viewers; a case worker or coordinator
+    asking for one is sent to their own pages (`HOME`), and refused any action on them."""
+    if not found.user.watches_queues:
+        _elsewhere(request, found)
+    return found
+
+
+def _elsewhere(request: Request, found: accounts.Session) -> NoReturn:
+    if request.method == "GET":
+        raise Elsewhere(HOME[found.user.role])
+    raise Forbidden("This is not for your role.")
+
+
+Viewer = Annotated[accounts.Session, Depends(queues)]
 Operator = Annotated[accounts.Session, Depends(operator)]
 Parts = Annotated[Console, Depends(console)]
 
@@ -193,3 +209,61 @@ def local_target(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return target
+
+
+# Each role's first page.
+HOME = {
+    accounts.Role.VIEWER: "/",
+    accounts.Role.OPERATOR: "/",
+    accounts.Role.CASE_WORKER: "/tasks",
+    accounts.Role.COORDINATOR: "/cases",
+}
+
+
+class Elsewhere(Exception):
+    """A page of another role's: to the person's own first page."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.target = target
+
+
+def tied(role: accounts.Role) -> Any:
+    """The dependency admitting `role` alone (a case worker, a coordinator)."""
+
+    def admitted(
+        request: Request, found: Annotated[accounts.Session, Depends(session)]
+    ) -> accounts.Session:
+        if found.user.role is not role:
+            _elsewhere(request, found)
+        return found
+
+    return admitted
+
+
+CaseWorker = Annotated[accounts.Session, Depends(tied(accounts.Role.CASE_WORKER))]
+Coordinator = Annotated[accounts.Session, Depends(tied(accounts.Role.COORDINATOR))]
+
+
+@dataclasses.dataclass(frozen=True)
+class Delegate:
+    """Where a tied person's service answers, and their own key there (never shown)."""
+
+    base_url: str
+    headers: dict[str, str]
+
+
+def delegate(parts: Console, found: accounts.Session) -> Delegate:
+    """The person's own key at their service, opened for this request only."""
+    from korpu.console import delegation
+
+    tie = found.user.tie
+    if tie is None or tie.service not in parts.settings.service_urls:
+        raise Unavailable("Your account's service is not known to the console.")
+    name = found.user.name
+    sealed = parts.db.transaction(lambda conn: accounts.sealed_key(conn, name))
+    if sealed is None:
+        raise Forbidden("Your account has no key: ask an operator to make it again.")
+    api_key = delegation.Sealer(parts.settings.keys_dir).open(sealed, name)
+    base = parts.settings.service_urls[tie.service]
+    return Delegate(base, {"Authorization": f"Bearer {api_key}"})

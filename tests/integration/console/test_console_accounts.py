@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -90,18 +89,28 @@ def test_an_unknown_name_and_a_disabled_account_are_refused_alike(db: Database) 
     assert whys == ["disabled", "unknown_name"]
 
 
-def test_a_session_ends_when_idle_too_long_and_at_sign_out(db: Database) -> None:
-    settings = _settings(session_idle_minutes=1 / 60)  # one second
+def test_a_session_ends_when_idle_too_long_and_at_sign_out(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(session_idle_minutes=30)
     db.transaction(lambda conn: accounts.create(conn, "nigar", accounts.Role.VIEWER, PASSWORD))
-    _, token = db.transaction(lambda conn: accounts.sign_in(conn, settings, "nigar", PASSWORD))
-    assert db.transaction(lambda conn: accounts.session(conn, settings, token)) is not None
-    time.sleep(1.2)
-    assert db.transaction(lambda conn: accounts.session(conn, settings, token)) is None
-    lasting = _settings()
-    session, token = db.transaction(lambda conn: accounts.sign_in(conn, lasting, "nigar", PASSWORD))
+    session, token = db.transaction(
+        lambda conn: accounts.sign_in(conn, settings, "nigar", PASSWORD)
+    )
     assert session.expires_at - dt.datetime.now(dt.UTC) <= dt.timedelta(hours=8)
+    assert db.transaction(lambda conn: accounts.session(conn, settings, token)) is not None
+    # 29 minutes later the session lives (and is seen again); 31 idle minutes after that, not.
+    start = dt.datetime.now(dt.UTC)
+    monkeypatch.setattr(accounts, "_now", lambda: start + dt.timedelta(minutes=29))
+    assert db.transaction(lambda conn: accounts.session(conn, settings, token)) is not None
+    monkeypatch.setattr(accounts, "_now", lambda: start + dt.timedelta(minutes=60))
+    assert db.transaction(lambda conn: accounts.session(conn, settings, token)) is None
+    monkeypatch.undo()
+    session, token = db.transaction(
+        lambda conn: accounts.sign_in(conn, settings, "nigar", PASSWORD)
+    )
     db.transaction(lambda conn: accounts.sign_out(conn, token, session.user))
-    assert db.transaction(lambda conn: accounts.session(conn, lasting, token)) is None
+    assert db.transaction(lambda conn: accounts.session(conn, settings, token)) is None
 
 
 def test_a_weak_password_or_an_odd_name_is_refused(db: Database) -> None:
