@@ -23,7 +23,7 @@ SCOPES = (SUBMIT, READ, PERSONS, STATISTICS, COORDINATE)
 # What a new organization's first key, and a key created without --scope, holds.
 DEFAULT_SCOPES = (SUBMIT, READ, PERSONS)
 # What the national coordinator's first key holds: it refers no one itself.
-COORDINATOR_SCOPES = (COORDINATE, STATISTICS)
+COORDINATOR_SCOPES = (STATISTICS, COORDINATE)
 
 KEYRING = api_keys.Keyring(tables.keys, SCOPES, DEFAULT_SCOPES)
 
