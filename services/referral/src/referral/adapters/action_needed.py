@@ -95,7 +95,11 @@ def coming_of_age_items(conn: Connection) -> list[action_needed.Item]:
 
 
 def recovery_ending(conn: Connection, first: dt.date, last: dt.date) -> list[tuple[str, dt.date]]:
-    """Open cases whose recovery period ends from `first` to `last`: (id, last day)."""
+    """Open cases whose recovery period ends from `first` to `last`: (id, last day).
+
+    Not a referral in review: it may be a person already in another organization's
+    care, whose own case holds their period; it waits as `possible_duplicate`.
+    """
     referrals = tables.referrals
     query = sa.select(referrals.c.id, referrals.c.recovery_ends_on).where(
         referrals.c.recovery_ends_on >= first,

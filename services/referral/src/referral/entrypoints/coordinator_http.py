@@ -8,17 +8,17 @@ view and decision is in the audit trail (service_layer/oversight.py).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
 
-from korpu_contracts.vocabulary import ActionNeeded, Identification, ReferralStatus
+from korpu_contracts.vocabulary import Identification, ReferralStatus
 from korpu_runtime.http import Problem
-from referral.adapters import audit, case_index, recognition
+from referral.adapters import audit, case_index
 from referral.domain import action_needed as rules_of
 from referral.domain import exceptions
 from referral.domain import recognition as recognition_rules
+from referral.entrypoints import coordinator_answers as answers
 from referral.entrypoints import http as referral_http
 from referral.service_layer import duplicate_review, oversight
 
@@ -31,137 +31,6 @@ COMMON = (referral_http.UNAUTHORIZED, CANNOT_COORDINATE)
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-class IdentificationShown(BaseModel):
-    status: Identification
-    decided_on: dt.date | None = Field(description="the competent authority's decision; null")
-
-
-class RecoveryShown(BaseModel):
-    ends_on: dt.date | None = Field(description="the last day of the period")
-
-
-class Organization(BaseModel):
-    id: str
-    name: str
-
-
-class CaseLine(BaseModel):
-    """One case of the list: no name, birth date, phone or note, ever."""
-
-    id: str
-    organization: Organization
-    agency_reference: str
-    status: str
-    region: str
-    received_at: dt.datetime
-    flags: list[case_index.CaseFlag]
-    waiting_since: dt.datetime | None = Field(
-        description="when the case was received, while a service has not yet given its help "
-        "(a task requested or on a waitlist); null when none waits"
-    )
-    waiting_seconds: float | None
-    identification: IdentificationShown
-    recovery_period: RecoveryShown
-
-
-class CasePage(BaseModel):
-    cases: list[CaseLine]
-    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null: last")
-
-
-class Extension(BaseModel):
-    days: int
-    reason: recognition_rules.ExtensionReason
-    ends_on: dt.date
-    extended_at: dt.datetime
-
-
-class CaseDetail(CaseLine):
-    """The case's line, what its organization sees of it, and its period's extensions."""
-
-    view: dict[str, Any] = Field(description="the agency's view (`GET /v1/referrals/{id}`)")
-    recovery_extensions: list[Extension]
-    action_needed: list[QueueItem]
-
-
-class QueueItem(BaseModel):
-    kind: ActionNeeded
-    referral_id: str
-    service: str | None = None
-    since: dt.datetime = Field(description="when the wait began")
-    due: dt.datetime | None = Field(description="the limit passed or coming; null when none")
-    band_days: int | None = Field(default=None, description="the waitlist band passed")
-
-
-class Queue(BaseModel):
-    items: list[QueueItem]
-    counted: str
-
-
-class IdentificationDecision(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    status: Literal["identified", "not_identified"]
-    decided_on: dt.date = Field(description="the date of the competent authority's decision")
-
-
-class RecoveryExtension(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    extend_days: int = Field(ge=1, le=recognition_rules.MOST_EXTENSION_DAYS)
-    reason: recognition_rules.ExtensionReason = Field(
-        description="a code: free text could hold personal data"
-    )
-
-
-class DuplicateResolution(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    resolution: duplicate_review.Resolution
-
-
-CaseDetail.model_rebuild()
-
-QUEUE_COUNTED = (
-    "Tasks unanswered past their service's response deadline; people at high risk on the "
-    "housing service's waitlist; waitlists past a band; referrals matched to another "
-    "organization's open case; children come of age with their case open; recovery periods "
-    "ending within days. An item leaves the queue once acted on."
-)
-
-
-def _line(case: case_index.Case, now: dt.datetime) -> CaseLine:
-    row = case.row
-    received = _utc(row.created_at)
-    return CaseLine(
-        id=row.id,
-        organization=Organization(id=row.organization_id, name=case.organization_name),
-        agency_reference=row.agency_reference,
-        status=row.status,
-        region=row.region,
-        received_at=received,
-        flags=case.flags,
-        waiting_since=received if case.waiting else None,
-        waiting_seconds=(now - received).total_seconds() if case.waiting else None,
-        **recognition.shown(row),
-    )
-
-
-def _item(item: rules_of.Item) -> QueueItem:
-    return QueueItem(
-        kind=item.kind,
-        referral_id=item.referral_id,
-        service=item.service,
-        since=item.since,
-        due=item.due,
-        band_days=item.band_days,
-    )
-
-
-def _utc(at: dt.datetime) -> dt.datetime:
-    return at.astimezone(dt.UTC) if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
 def _rules(request: Request) -> rules_of.Rules:
@@ -181,7 +50,7 @@ async def list_cases(
     waiting_over_hours: Annotated[float | None, Query(gt=0)] = None,
     limit: Annotated[int, Query(ge=1, le=case_index.MOST)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> CasePage:
+) -> answers.CasePage:
     """Every organization's cases, newest first: searched by agency reference, status,
     region, flag, identification and time waiting. No personal data; recorded."""
     filters = case_index.Filters(
@@ -204,17 +73,21 @@ async def list_cases(
             "`cursor` is not one this API gave.",
             errors=[{"field": "cursor", "message": "not a cursor this API gave"}],
         ) from None
-    return CasePage(cases=[_line(case, now) for case in found], next_cursor=next_cursor)
+    return answers.CasePage(
+        cases=[answers.line(case, now) for case in found], next_cursor=next_cursor
+    )
 
 
 @api.get("/queue", responses=referral_http.problems(*COMMON))
 async def action_needed(
     request: Request, service: referral_http.ServiceDep, caller: referral_http.Coordinator
-) -> Queue:
+) -> answers.Queue:
     """The Action needed queue, the longest waiting first. Recorded."""
     actor, rules, now = audit.of(caller), _rules(request), _now()
     items = await service.db.run(lambda conn: oversight.queue(conn, actor, rules, now))
-    return Queue(items=[_item(item) for item in items], counted=QUEUE_COUNTED)
+    return answers.Queue(
+        items=[answers.item(item) for item in items], counted=answers.QUEUE_COUNTED
+    )
 
 
 @api.get("/cases/{referral_id}", responses=referral_http.problems(*COMMON, NO_SUCH_CASE))
@@ -223,7 +96,7 @@ async def read_case(
     request: Request,
     service: referral_http.ServiceDep,
     caller: referral_http.Coordinator,
-) -> CaseDetail:
+) -> answers.CaseDetail:
     """One case of any organization: its line, its services and history, its period's
     extensions and its open items. No personal data; recorded."""
     return await _detail(referral_id, request, service, audit.of(caller))
@@ -234,7 +107,7 @@ async def _detail(
     request: Request,
     service: referral_http.ServiceDep,
     actor: audit.Actor | None,
-) -> CaseDetail:
+) -> answers.CaseDetail:
     """The case as now; `actor`: recorded as their view (None: the answer to their change,
     recorded with it)."""
     rules, now = _rules(request), _now()
@@ -243,19 +116,19 @@ async def _detail(
         raise Problem(404, "Not found", "No such referral.")
     case, view, extensions = found
     items = await service.db.run(lambda conn: oversight.queue_of(conn, referral_id, rules, now))
-    return CaseDetail(
-        **_line(case, now).model_dump(),
+    return answers.CaseDetail(
+        **answers.line(case, now).model_dump(),
         view=view,
         recovery_extensions=[
-            Extension(
+            answers.Extension(
                 days=e.days,
                 reason=recognition_rules.ExtensionReason(e.reason),
                 ends_on=e.ends_on,
-                extended_at=_utc(e.extended_at),
+                extended_at=answers.utc(e.extended_at),
             )
             for e in extensions
         ],
-        action_needed=[_item(item) for item in items],
+        action_needed=[answers.item(item) for item in items],
     )
 
 
@@ -265,11 +138,11 @@ async def _detail(
 )
 async def record_identification(
     referral_id: str,
-    body: IdentificationDecision,
+    body: answers.IdentificationDecision,
     request: Request,
     service: referral_http.ServiceDep,
     caller: referral_http.Coordinator,
-) -> CaseDetail:
+) -> answers.CaseDetail:
     """Record the competent authority's decision: identified or not, and its date."""
     actor, status, today = audit.of(caller), Identification(body.status), _now().date()
     try:
@@ -291,11 +164,11 @@ async def record_identification(
 )
 async def extend_recovery(
     referral_id: str,
-    body: RecoveryExtension,
+    body: answers.RecoveryExtension,
     request: Request,
     service: referral_http.ServiceDep,
     caller: referral_http.Coordinator,
-) -> CaseDetail:
+) -> answers.CaseDetail:
     """Extend the recovery and reflection period by `extend_days`, for a reason given as a code."""
     actor, today = audit.of(caller), _now().date()
     try:
@@ -324,11 +197,11 @@ async def extend_recovery(
 )
 async def resolve_duplicate(
     referral_id: str,
-    body: DuplicateResolution,
+    body: answers.DuplicateResolution,
     request: Request,
     service: referral_http.ServiceDep,
     caller: referral_http.Coordinator,
-) -> CaseDetail:
+) -> answers.CaseDetail:
     """Say whether a referral matched to another organization's open case is the same
     person (closed, `duplicate`) or another (coordinated now), as `korpu duplicates` does."""
     actor = audit.of(caller)
