@@ -328,3 +328,44 @@ async def test_the_case_list_searches_every_organization_and_never_shows_a_perso
     for headers, status in refusals:
         answer = await desk.client.get("/v1/coordinator/cases", headers=headers)
         assert answer.status_code == status, answer.text
+
+
+async def test_statistics_count_identified_and_potential_victims_apart(desk: Desk) -> None:
+    ids = []
+    for n in range(10):
+        born = str(dt.date(1990, 1, 1) + dt.timedelta(days=n))
+        body = _shelter_only(f"POL-S{n}", date_of_birth=born)
+        referral_id = await cases.submit(desk.agency, body, f"statistics-{n}")
+        await cases.answer(
+            desk.agency, referral_id, Service.SHELTER, TaskStatus.ACCEPTED, revision=1
+        )
+        ids.append(referral_id)
+    for referral_id in ids:
+        await cases.wait_for_service_status(
+            desk.agency, referral_id, Service.SHELTER, TaskStatus.ACCEPTED
+        )
+    received = dt.datetime(2026, 2, 10, 9, 0, tzinfo=dt.UTC)
+    referrals = tables.referrals
+    await desk.service.db.run(
+        lambda conn: conn.execute(
+            referrals.update().where(referrals.c.id.in_(ids)).values(created_at=received)
+        )
+    )
+    for referral_id in ids[:5]:
+        recorded = await desk.client.post(
+            f"/v1/coordinator/cases/{referral_id}/identification",
+            json={"status": "identified", "decided_on": "2026-03-01"},
+            headers=desk.as_coordinator(),
+        )
+        assert recorded.status_code == 200, recorded.text
+
+    answer = await desk.client.get(
+        "/v1/statistics",
+        params={"from": "2026-01-01", "to": "2026-03-31"},
+        headers=desk.as_coordinator(),
+    )
+    assert answer.status_code == 200, answer.text
+    (quarter,) = answer.json()["quarters"]
+    assert quarter["people_assisted"] == 10
+    counted = {c["status"]: c["people"] for c in quarter["identification"]}
+    assert counted == {"identified": 5, "potential": 5, "not_identified": 0}

@@ -8,6 +8,7 @@ import pytest
 
 from korpu_contracts.vocabulary import ActionNeeded, Identification, TaskStatus
 from referral.domain import action_needed, recognition
+from referral.service_layer import statistics
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 RULES = action_needed.Rules()
@@ -84,3 +85,23 @@ def test_an_extension_counts_from_the_periods_end_or_from_today_once_it_has_pass
     assert recognition.extended(dt.date(2026, 5, 20), 30, today) == dt.date(2026, 7, 1)
     with pytest.raises(recognition.InvalidDecision):
         recognition.extended(dt.date(2026, 6, 10), 0, today)
+
+
+def _assisted(identified: int, potential: int) -> list[statistics._Case]:
+    quarter = statistics.Quarter(2026, 1)
+    return [
+        statistics._Case(quarter, "AZ-BA", "female", "adult", status, {"shelter"})
+        for status, n in (
+            (Identification.IDENTIFIED, identified),
+            (Identification.POTENTIAL, potential),
+        )
+        for _ in range(n)
+    ]
+
+
+def test_one_potential_victim_among_identified_ones_is_never_given_away_by_subtraction() -> None:
+    figures = statistics._quarter_figures(statistics.Quarter(2026, 1), _assisted(6, 1))
+    shown = {str(status): count.people for status, count in figures.identification}
+    assert shown == {"identified": None, "potential": None, "not_identified": 0}
+    figures = statistics._quarter_figures(statistics.Quarter(2026, 1), _assisted(3, 0))
+    assert all(count.suppressed for _, count in figures.identification)

@@ -206,8 +206,12 @@ def _quarter_figures(quarter: Quarter, cases: list[_Case]) -> QuarterFigures:
 
 def _identification(cases: list[_Case], total: Count) -> list[tuple[Identification, Count]]:
     found = collections.Counter(case.identification for case in cases)
-    group = {str(status): found[status] for status in Identification}
-    hidden = cells_to_hide(group, total_shown=not total.suppressed)
+    if total.suppressed:
+        hidden = {str(status) for status in Identification}  # a 0 would tell as much
+    else:
+        # A 0 is shown, as an empty cell is left out: nobody to protect in it.
+        group = {str(status): n for status, n in found.items() if n}
+        hidden = cells_to_hide(group, total_shown=True)
     return [
         (status, Count(None if str(status) in hidden else found[status]))
         for status in Identification
