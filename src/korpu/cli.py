@@ -194,6 +194,12 @@ def _org_parser(org: Any) -> None:
     create = org.add_parser("create", help="create an organization and its first API key")
     create.add_argument("name")
     org_keys.add_provider_option(create)
+    create.add_argument(
+        "--coordinator",
+        action="store_true",
+        help="the national coordinator: its first key holds cases:coordinate and "
+        "statistics:read, and refers no one",
+    )
     output.add_json(create)
     create.set_defaults(run=org_keys.command("create", org_keys.create_org))
     listing = org.add_parser("list", help="every organization: id, name, creation")

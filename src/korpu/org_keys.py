@@ -62,11 +62,13 @@ def command(name: str, run: Callable[[argparse.Namespace], int]) -> Callable[...
     return wrapped
 
 
-def create_organization(service: str, name: str) -> tuple[str, str]:
-    """A new organization of `service` and its first key (default scopes): (id, key)."""
+def create_organization(
+    service: str, name: str, scopes: tuple[str, ...] | None = None
+) -> tuple[str, str]:
+    """A new organization of `service` and its first key (by default the default scopes)."""
     keyring = catalog.keyring(service)
     try:
-        return _once(service, lambda conn: keyring.create_organization(conn, name))
+        return _once(service, lambda conn: keyring.create_organization(conn, name, scopes))
     except sa.exc.IntegrityError:
         raise NotFound(f"an organization named {name!r} exists already") from None
 
@@ -76,17 +78,32 @@ def create_org(args: argparse.Namespace) -> int:
     if not 1 <= len(name) <= NAME_LIMIT or not name.isprintable():
         raise BadInput(f"NAME must be 1 to {NAME_LIMIT} printable characters")
     service = args.provider or AGENCIES
-    organization_id, api_key = create_organization(service, name)
+    scopes = _coordinator_scopes() if getattr(args, "coordinator", False) else None
+    if scopes is not None and args.provider:
+        raise BadInput("--coordinator is an organization of the referral service: no --provider")
+    organization_id, api_key = create_organization(service, name, scopes)
     result: dict[str, Any] = {"org_id": organization_id, "api_key": api_key}
     if args.provider:
         result["provider"] = args.provider
+    if scopes is not None:
+        result["scopes"] = list(scopes)
     if args.json:
         print(json.dumps(result))
     else:
         where = f" ({args.provider})" if args.provider else ""
+        where = f" (national coordinator: {' '.join(scopes)})" if scopes else where
         output.show(f"Organization {name}{where}: {organization_id}")
         print(f"API key (shown once, stored hashed): {api_key}")
     return 0
+
+
+def _coordinator_scopes() -> tuple[str, ...]:
+    """The national coordinator's first key: every case across organizations, no person.
+    Rejected: marking the organization itself, which no route reads; the key's scopes are
+    what every route checks, as `statistics:read` is given."""
+    from referral.adapters import organizations
+
+    return organizations.COORDINATOR_SCOPES
 
 
 def list_orgs(args: argparse.Namespace) -> int:

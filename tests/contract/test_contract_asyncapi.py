@@ -112,6 +112,7 @@ def test_operations_say_who_sends_and_receives_on_which_stream() -> None:
         *(("referral", "receive", stream) for stream in UPDATES),
         ("referral", "send", streams.INTAKE_REPLIES),
         ("referral", "send", streams.REFERRAL_STATUS),
+        ("referral", "send", streams.ESCALATIONS),
         *(("referral", "send", stream) for stream in REQUESTS),
         *((service, "receive", stream) for service, stream in PROVIDERS.items()),
         *((service, "send", streams.UPDATES_BY_SERVICE[service]) for service in PROVIDERS),

@@ -58,6 +58,7 @@ ALLOWED_STRINGS: dict[str, str] = {
     "TaskCancelled.task_id": "a generated id",
     "TaskCancelled.referral_id": "the pseudonymous case id",
     "ReferralStatusChanged.referral_id": "the pseudonymous case id",
+    "Escalated.referral_id": "the pseudonymous case id",
     "ReferralStatusChanged.organization_id": "an id the referral service generated",
     "ReferralStatusChanged.agency_reference": "the agency's own case number, echoed to it",
     "ServiceAnswer.detail{key}": "what was given: facility, region, program, lawyer, position",

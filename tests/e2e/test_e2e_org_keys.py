@@ -164,3 +164,22 @@ def test_an_operator_gives_a_shelter_its_case_workers_keys_in_the_shelters_own_d
     # The shelter's trail is its own, read with --provider; nothing was read or done yet.
     trail = run("audit", "--provider", "shelter", "--json")
     assert trail.returncode == 0 and json.loads(trail.stdout) == [], trail.stderr
+
+
+def test_an_operator_makes_the_national_coordinator_whose_key_refers_no_one(
+    tmp_path: Path,
+) -> None:
+    created = _korpu(
+        "org", "create", "National coordinator", "--coordinator", "--json", data_dir=tmp_path
+    )
+    assert created.returncode == 0, created.stderr
+    org = json.loads(created.stdout)
+    assert org["scopes"] == ["statistics:read", "cases:coordinate"]
+    listed = _korpu("org", "keys", "list", org["org_id"], "--json", data_dir=tmp_path)
+    (key,) = json.loads(listed.stdout)
+    assert key["scopes"] == ["statistics:read", "cases:coordinate"]
+    refused = _korpu(
+        "org", "create", "Shelter desk", "--coordinator", "--provider", "shelter",
+        data_dir=tmp_path,
+    )  # fmt: skip
+    assert refused.returncode == 2

@@ -8,6 +8,7 @@ sessions still to come change entries here, not the test.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -86,6 +87,21 @@ REFERRAL: dict[Route, Access] = {
     ),
     ("GET", "/v1/submissions/{idempotency_key}"): Keyed(organizations.READ, owned=True),
     ("GET", "/v1/statistics"): Keyed(organizations.STATISTICS, query=_LAST_QUARTER),
+    # The national coordinator's, across organizations: never `owned`, since every
+    # organization's case is theirs to see; the key's scope is the whole of the door.
+    ("GET", "/v1/coordinator/cases"): Keyed(organizations.COORDINATE),
+    ("GET", "/v1/coordinator/queue"): Keyed(organizations.COORDINATE),
+    ("GET", "/v1/coordinator/cases/{referral_id}"): Keyed(organizations.COORDINATE),
+    ("POST", "/v1/coordinator/cases/{referral_id}/identification"): Keyed(
+        organizations.COORDINATE,
+        body={"status": "identified", "decided_on": str(dt.date.today())},
+    ),
+    ("POST", "/v1/coordinator/cases/{referral_id}/recovery-period"): Keyed(
+        organizations.COORDINATE, body={"extend_days": 14, "reason": "health"}
+    ),
+    ("POST", "/v1/coordinator/cases/{referral_id}/duplicate-resolution"): Keyed(
+        organizations.COORDINATE, body={"resolution": "different_people"}
+    ),
     ("GET", "/v1/intake-key"): Open(
         "the public key agencies seal referrals to; a public key, holds no data"
     ),

@@ -94,6 +94,10 @@ async def running(
         redis_url=redis_db,
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
         consumer_name="access-test",
+        # Every route is called by a dozen callers from one address: the limit has its
+        # own tests, and a service with many routes would meet it here.
+        rate_limit_per_minute=1_000_000,
+        rate_limit_burst=1_000_000,
     )
     app: FastAPI = module.build_app(settings)
     async with app.router.lifespan_context(app):

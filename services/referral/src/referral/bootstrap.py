@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pydantic
 from fastapi import FastAPI
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from korpu_contracts import vocabulary
 from korpu_runtime import http
 from korpu_runtime.database import Database
 from korpu_runtime.service import Service
@@ -18,13 +20,17 @@ from referral.adapters import (
     key_store,
     open_cap,
     organizations,
+    recognition,
     sealing,
     tables,
     unanswered,
 )
+from referral.domain import action_needed
+from referral.domain import recognition as recognition_rules
 from referral.entrypoints import (
     coming_of_age,
     consumers,
+    escalation,
     intake_streams,
     match_reindex,
     retention,
@@ -65,6 +71,41 @@ class Settings(ServiceSettings):
     # How many referrals one organization may have open (not yet closed) at once;
     # past it a submission is refused, over HTTP and on the bus (adapters/open_cap.py).
     max_open_referrals: int = Field(default=open_cap.DEFAULT, ge=1)
+    # The national coordinator's Action needed queue (domain/action_needed.py). Hours a
+    # provider has to answer a task, per service, as JSON (`{"shelter": 24, "legal_aid":
+    # 48}`), over the defaults (shelter 24); a service not named has the default hours.
+    response_deadline_hours: dict[str, float] = Field(default_factory=dict)
+    default_response_deadline_hours: float = Field(
+        default=action_needed.DEFAULT_RESPONSE_HOURS, gt=0
+    )
+    # Days on a waitlist after which a case is shown again (`[30, 90]`).
+    waitlist_bands_days: list[int] = Field(
+        default_factory=lambda: list(action_needed.WAITLIST_BANDS_DAYS)
+    )
+    # The recovery and reflection period of a new case, in days: at least the
+    # Convention's 30 (art. 13); and how many days before its end it is shown.
+    recovery_period_days: int = Field(default=recognition_rules.RECOVERY_DAYS, ge=30)
+    recovery_warning_days: int = Field(default=action_needed.RECOVERY_WARNING_DAYS, ge=0)
+    # How often new items of the queue are looked for and escalated (an event each).
+    escalation_interval_seconds: float = Field(default=60.0, gt=0)
+
+    @pydantic.field_validator("response_deadline_hours")
+    @classmethod
+    def _known_services(cls, hours: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(hours) - {str(service) for service in vocabulary.Service})
+        if unknown:
+            raise ValueError(f"not a service: {', '.join(unknown)}")
+        if any(value <= 0 for value in hours.values()):
+            raise ValueError("hours are more than 0")
+        return hours
+
+    def action_rules(self) -> action_needed.Rules:
+        return action_needed.Rules(
+            response_hours={**action_needed.RESPONSE_HOURS, **self.response_deadline_hours},
+            default_response_hours=self.default_response_deadline_hours,
+            waitlist_bands_days=tuple(sorted(self.waitlist_bands_days)),
+            recovery_warning_days=self.recovery_warning_days,
+        )
 
 
 def keyring(settings: Settings) -> sealing.Keyring:
@@ -106,12 +147,15 @@ def build_service(settings: Settings | None = None) -> Service:
     service = Service(settings, tables.metadata, consumers.SUBSCRIPTIONS)
     sealing.attach(service.db.engine, keys)
     open_cap.attach(service.db.engine, settings.max_open_referrals)
+    recognition.attach(service.db.engine, settings.recovery_period_days)
     # The key agencies seal referrals to: made at the first start outside production,
     # as the signing keys are; in production made by the operator beforehand.
     intake_keys.current(settings.keys_dir, create=settings.env != "production")
     intake_keys.attach(service.db.engine, intake_keys.Opener(settings.keys_dir))
     service.sealer = keys
     service.metrics.readings.append(unanswered.read)
+    rules = settings.action_rules()
+    service.metrics.readings.append(escalation.reading(rules))
     service.parts.append(
         retention.PersonalDataRetention(
             service.db,
@@ -124,12 +168,21 @@ def build_service(settings: Settings | None = None) -> Service:
             service.transaction, interval_seconds=settings.consent_review_interval_seconds
         )
     )
+    service.parts.append(
+        escalation.Escalation(
+            service.transaction,
+            service.metrics,
+            rules,
+            interval_seconds=settings.escalation_interval_seconds,
+        )
+    )
     service.parts.append(match_reindex.MatchReindex(service.db))
     service.parts.append(intake_streams.IntakeStreams(service))
     return service
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
     service = build_service(settings)
     app = http.build_app(
         service,
@@ -139,6 +192,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
         keyring=KEYRING,
     )
     referral_http.install(app)
+    app.state.action_rules = settings.action_rules()  # the coordinator's queue (coordinator_http)
     return app
 
 

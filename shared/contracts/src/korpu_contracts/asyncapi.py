@@ -72,6 +72,12 @@ STREAM_DESCRIPTIONS: Final[dict[str, str]] = {
         "Every change of the coordinated status of one organization's referrals, however "
         "they were sent (HTTP or bus). Only that organization's Redis user may read it."
     ),
+    streams.ESCALATIONS: (
+        "Cases entering the national coordinator's Action needed queue: a task unanswered "
+        "past its service's response deadline, a person at high risk waiting for a bed, a "
+        "waitlist past a band, a possible duplicate across organizations, a child come of "
+        "age, a recovery period about to end. Once per item; no personal data."
+    ),
     **{
         streams.requests(service): (
             f"Task requests and cancellations for the {service.replace('_', ' ')} service."
@@ -92,6 +98,7 @@ STREAM_PAYLOADS: Final[dict[str, tuple[type[Payload], ...]]] = {
     streams.INTAKE: (intake.SubmitReferral,),
     streams.INTAKE_REPLIES: (referral.ReferralAccepted, referral.ReferralRejected),
     streams.REFERRAL_STATUS: (referral.ReferralStatusChanged,),
+    streams.ESCALATIONS: (referral.Escalated,),
     **{
         stream: (referral.TaskRequested, referral.TaskCancelled)
         for stream in streams.REQUESTS_BY_SERVICE.values()
@@ -113,6 +120,7 @@ def roles() -> list[tuple[str, Action, str, str | None]]:
         (AGENCY, "receive", streams.INTAKE_REPLIES, None),
         (REFERRAL, "send", streams.REFERRAL_STATUS, None),
         (AGENCY, "receive", streams.REFERRAL_STATUS, None),
+        (REFERRAL, "send", streams.ESCALATIONS, None),
     ]
     for service in vocabulary.Service:
         name, requests, updates = str(service), streams.requests(service), streams.updates(service)
@@ -132,6 +140,7 @@ def channel_ids() -> dict[str, str]:
         streams.INTAKE: "intake",
         streams.INTAKE_REPLIES: "intake_replies",
         streams.REFERRAL_STATUS: "referral_status",
+        streams.ESCALATIONS: "escalations",
     }
     for service in vocabulary.Service:
         ids[streams.requests(service)] = f"{service}_requests"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -143,3 +144,22 @@ class ReferralStatusChanged(Payload):
         | None
     ) = None
     flags: Annotated[list[vocabulary.Flag], tolerant.Skipped(vocabulary.Flag)] | None = None
+
+
+class Escalated(Payload):
+    """A case entered the national coordinator's Action needed queue (stream
+    `streams.ESCALATIONS`): once per item, when the sweep first finds it.
+
+    No personal data: the case id, why, which service, since when. `since` is
+    when the wait began (a task requested, put on a waitlist, a review raised);
+    `due` the deadline passed or coming (a response deadline, a band, the end of
+    the recovery period), null when there is none.
+    """
+
+    TYPE: ClassVar[str] = "korpu.referral.escalated"
+
+    referral_id: str
+    kind: tolerant.ActionNeeded
+    service: tolerant.Service | None = None
+    since: dt.datetime
+    due: dt.datetime | None = None

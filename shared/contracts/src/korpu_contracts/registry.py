@@ -23,6 +23,7 @@ MODELS: dict[tuple[str, int], type[Payload]] = {
         referral.TaskRequested,
         referral.TaskCancelled,
         referral.ReferralStatusChanged,
+        referral.Escalated,
         providers.TaskUpdated,
     )
 }

@@ -101,8 +101,13 @@ SHELTER_UPDATES: Final = updates(Service.SHELTER)
 EMPLOYMENT_UPDATES: Final = updates(Service.EMPLOYMENT)
 LEGAL_AID_UPDATES: Final = updates(Service.LEGAL_AID)
 
+# Cases entering the national coordinator's Action needed queue (`referral.Escalated`),
+# for the operators' console and any alerting that reads the bus. No personal data.
+ESCALATIONS: Final = "korpu.referral.escalations"
+
 ALL: Final = (
     *PER_ORGANIZATION,
+    ESCALATIONS,
     *REQUESTS_BY_SERVICE.values(),
     *UPDATES_BY_SERVICE.values(),
 )
@@ -115,6 +120,7 @@ PRODUCERS: Final[dict[str, tuple[str, ...]]] = {
     INTAKE: (),
     INTAKE_REPLIES: ("referral",),
     REFERRAL_STATUS: ("referral",),
+    ESCALATIONS: ("referral",),
     **{stream: ("referral",) for stream in REQUESTS_BY_SERVICE.values()},
     **{stream: (service,) for service, stream in UPDATES_BY_SERVICE.items()},
 }

@@ -149,3 +149,4 @@ SafetyRisk = Annotated[vocabulary.SafetyRisk, Fallback(vocabulary.SafetyRisk.UNK
 TaskStatus = Annotated[vocabulary.TaskStatus | Unknown, Kept(vocabulary.TaskStatus)]
 ReferralStatus = Annotated[vocabulary.ReferralStatus | Unknown, Kept(vocabulary.ReferralStatus)]
 Service = Annotated[vocabulary.Service | Unknown, Kept(vocabulary.Service)]
+ActionNeeded = Annotated[vocabulary.ActionNeeded | Unknown, Kept(vocabulary.ActionNeeded)]

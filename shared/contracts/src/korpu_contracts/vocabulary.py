@@ -49,6 +49,34 @@ FOLLOWS_HOUSING = frozenset(
 )
 
 
+class ActionNeeded(StrEnum):
+    """Why a case is in the national coordinator's Action needed queue (and escalated)."""
+
+    # A task its provider has not answered within the service's response deadline.
+    TASK_OVERDUE = "task_overdue"
+    # A person at high risk whom the housing service has put on its waitlist.
+    HIGH_RISK_WAITING = "high_risk_waiting"
+    # A task on a waitlist for longer than a band (a month, three months).
+    WAITLIST_BAND = "waitlist_band"
+    # A person matched to another organization's open case, waiting for a decision.
+    POSSIBLE_DUPLICATE = "possible_duplicate"
+    # A child who turned 18 with the case open: consent must be asked again.
+    COMING_OF_AGE = "coming_of_age"
+    # The recovery and reflection period ends within days.
+    RECOVERY_ENDING = "recovery_ending"
+
+
+class Identification(StrEnum):
+    """A case's identification as a victim of trafficking, as the competent authority decided.
+
+    `potential` until the decision is recorded by the national coordinator.
+    """
+
+    POTENTIAL = "potential"
+    IDENTIFIED = "identified"
+    NOT_IDENTIFIED = "not_identified"
+
+
 class Sex(StrEnum):
     FEMALE = "female"
     MALE = "male"

@@ -161,9 +161,22 @@ class Metrics:
             "Age of the oldest task a provider has not answered.",
             ("provider",),
         )
+        # The national coordinator's Action needed queue (referral service): items
+        # escalated as the sweep first finds them, and items open now, by kind.
+        self.escalations = counter(
+            "korpu_escalations",
+            "Cases escalated to the national coordinator, once per item, by kind.",
+            ("kind",),
+        )
+        self.action_needed = gauge(
+            "korpu_action_needed",
+            "Items in the national coordinator's Action needed queue now, by kind.",
+            ("kind",),
+        )
         self._read_on_scrape = [
             self.lag, self.pending, self.pending_idle, self.pending_age, self.readers,
             self.free_places, self.waiting, self.unanswered, self.unanswered_oldest,
+            self.action_needed,
         ]  # fmt: skip
         self.readings: list[Reading] = []
         self._refreshing = asyncio.Lock()

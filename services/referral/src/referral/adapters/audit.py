@@ -66,3 +66,13 @@ def record(
 ) -> None:
     """One entry, written in the caller's transaction: no change without its record."""
     TRAIL.record(conn, actor, action, referral_id, detail)
+
+
+# The national coordinator (service_layer/oversight.py): the case list viewed (detail:
+# the filters' names and the cases shown), the Action needed queue viewed, one case
+# viewed, an identification decision recorded, a recovery period extended.
+CASES_LISTED = "cases_listed"
+QUEUE_VIEWED = "action_queue_viewed"
+CASE_VIEWED = "case_viewed_by_coordinator"
+IDENTIFICATION_RECORDED = "identification_recorded"
+RECOVERY_EXTENDED = "recovery_period_extended"

@@ -14,9 +14,16 @@ PERSONS = "persons:read"
 # GET /v1/statistics: the administrators' figures across every organization.
 # Given only when asked for (`korpu org keys create ORG --scope statistics:read`).
 STATISTICS = "statistics:read"
-SCOPES = (SUBMIT, READ, PERSONS, STATISTICS)
+# The national coordinator's routes (/v1/coordinator/...): every organization's cases
+# listed and searched, the Action needed queue, identification and recovery recorded.
+# Never a person's data: that stays with `persons:read`, of the organization's own.
+# Given only to the coordinator (`korpu org create NAME --coordinator`).
+COORDINATE = "cases:coordinate"
+SCOPES = (SUBMIT, READ, PERSONS, STATISTICS, COORDINATE)
 # What a new organization's first key, and a key created without --scope, holds.
 DEFAULT_SCOPES = (SUBMIT, READ, PERSONS)
+# What the national coordinator's first key holds: it refers no one itself.
+COORDINATOR_SCOPES = (STATISTICS, COORDINATE)
 
 KEYRING = api_keys.Keyring(tables.keys, SCOPES, DEFAULT_SCOPES)
 

@@ -19,9 +19,10 @@ from korpu_contracts.vocabulary import (
     Service,
     TaskStatus,
 )
-from referral.adapters import sealed_persons, sealing, tables
+from referral.adapters import recognition, sealed_persons, sealing, tables
 from referral.domain import consent as consent_rules
 from referral.domain import model
+from referral.domain import recognition as recognition_rules
 
 # The history status of a consent change (`record_consent`).
 CONSENT_CHANGED = "consent_changed"
@@ -108,6 +109,10 @@ class ReferralRepository:
                 needs=[str(need) for need in request.needs],
                 created_at=at,
                 updated_at=at,
+                safety_risk=str(request.circumstances.safety_risk),
+                recovery_ends_on=recognition_rules.recovery_ends_on(
+                    at.date(), recognition.period_days(self.conn)
+                ),
             ),
         )
         # Sealed field by field with the service's keys (adapters/sealed_persons.py).

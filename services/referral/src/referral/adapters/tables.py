@@ -55,6 +55,18 @@ referrals = sa.Table(
     sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True, index=True),
     # When the person's data was erased; the case itself stays, without them.
     sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
+    # Coarse, like sex: it travels in every task request already, and the national
+    # coordinator's queue looks for people at high risk waiting for a bed without
+    # opening anyone's sealed circumstances. Null for a case received before 0003.
+    sa.Column("safety_risk", sa.String(10), nullable=True),
+    # As the competent authority decided, recorded by the national coordinator
+    # (`vocabulary.Identification`); `potential` until then.
+    sa.Column("identification", sa.String(20), nullable=False, server_default="potential"),
+    sa.Column("identification_decided_on", sa.Date, nullable=True),
+    # The last day of the recovery and reflection period: set when the case is
+    # received, moved by each extension (`recovery_extensions`). Null only before 0003
+    # filled it in.
+    sa.Column("recovery_ends_on", sa.Date, nullable=True),
 )
 
 # Personal data, one row per referral; nothing here ever goes into an event or a log.
@@ -174,6 +186,32 @@ match_index_versions = sa.Table(
     sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("completed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("reindexed", sa.Integer, nullable=False),
+)
+
+# Each extension of a case's recovery and reflection period: how long, and why, as a
+# code (`service_layer/recognition.py`, REASONS), never free text: a note would be
+# personal data outside the sealed `persons` row.
+recovery_extensions = sa.Table(
+    "recovery_extensions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("referral_id", sa.ForeignKey("referrals.id"), nullable=False, index=True),
+    sa.Column("days", sa.Integer, nullable=False),
+    sa.Column("reason", sa.String(40), nullable=False),
+    sa.Column("ends_on", sa.Date, nullable=False),
+    sa.Column("extended_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Items of the coordinator's Action needed queue already escalated (an event and a
+# count), so that each is escalated once: `item` is the item's own key (kind,
+# service, when it began), so an item that ends and begins again is a new one.
+escalations = sa.Table(
+    "escalations",
+    metadata,
+    sa.Column("referral_id", sa.ForeignKey("referrals.id"), primary_key=True),
+    sa.Column("item", sa.String(120), primary_key=True),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 idempotency_keys = sa.Table(

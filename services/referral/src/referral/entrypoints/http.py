@@ -33,6 +33,7 @@ def install(app: FastAPI) -> None:
     # Imported here: the statistics route uses this module's dependencies.
     from referral.entrypoints import (
         consent_http,
+        coordinator_http,
         intake_key_http,
         overruling_http,
         person_http,
@@ -48,6 +49,7 @@ def install(app: FastAPI) -> None:
     app.include_router(submission_http.api)
     app.include_router(overruling_http.api)
     app.include_router(intake_key_http.api)
+    app.include_router(coordinator_http.api)
     regions_openapi.install(app)
 
 
@@ -87,6 +89,7 @@ Submitter = Annotated[Principal, Depends(_authorized(organizations.SUBMIT))]
 Reader = Annotated[Principal, Depends(_authorized(organizations.READ))]
 Administrator = Annotated[Principal, Depends(_authorized(organizations.STATISTICS))]
 PersonReader = Annotated[Principal, Depends(_authorized(organizations.PERSONS))]
+Coordinator = Annotated[Principal, Depends(_authorized(organizations.COORDINATE))]
 IdempotencyKey = Annotated[str, Depends(_idempotency_key)]
 api = APIRouter(prefix="/v1", tags=["referrals"])
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Connection
 
+from korpu_contracts.vocabulary import Identification
 from korpu_runtime.http import Problem
 from referral.adapters import audit
 from referral.entrypoints import http as referral_http
@@ -30,6 +31,14 @@ class Cell(BaseModel):
     suppressed: bool = Field(description="true: 1 to 4 people, or hidden to protect such a cell")
 
 
+class IdentificationCount(BaseModel):
+    """People of one quarter assisted, by identification as recorded by the coordinator."""
+
+    status: Identification
+    people: int | None = Field(description="null when suppressed")
+    suppressed: bool
+
+
 class QuarterFigures(BaseModel):
     quarter: str = Field(examples=["2026-Q1"])
     first_day: dt.date
@@ -39,6 +48,11 @@ class QuarterFigures(BaseModel):
     )
     suppressed: bool
     cells: list[Cell] = Field(description="combinations with nobody are left out: they are 0")
+    identification: list[IdentificationCount] = Field(
+        default_factory=list,
+        description="identified and potential victims apart (and those not identified); "
+        "every status present, 0 included",
+    )
 
 
 class Statistics(BaseModel):
@@ -52,7 +66,8 @@ class Statistics(BaseModel):
 COUNTED = (
     "Cases received in the quarter (UTC) that consented to reporting (a child: consent "
     "not required) and that at least one service accepted. A person counts once per "
-    "quarter, and under each service that accepted them."
+    "quarter, and under each service that accepted them; and once under their "
+    "identification as recorded now (potential, identified, not identified)."
 )
 
 
@@ -133,6 +148,12 @@ def _answer(found: list[statistics.QuarterFigures]) -> Statistics:
                         suppressed=count.suppressed,
                     )
                     for cell, count in figures.cells
+                ],
+                identification=[
+                    IdentificationCount(
+                        status=status, people=count.people, suppressed=count.suppressed
+                    )
+                    for status, count in figures.identification
                 ],
             )
             for figures in found

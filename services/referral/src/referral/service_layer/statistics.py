@@ -24,6 +24,11 @@ subtraction (one alone, or sums only one split can make), the next smallest
 cells are hidden too. Only whole quarters are counted, whatever `from` and `to`
 say, so two overlapping questions never differ by a few people. No total over
 the whole period: with one quarter hidden, it would give that quarter away.
+Identified and potential victims are counted apart (issue 13): each quarter's
+people assisted by their identification as recorded now (`potential`,
+`identified`, `not_identified`), hidden as a service's cells are, since the
+three add up to the quarter's total. A case counts as it stands when asked:
+a decision recorded later moves it from potential to identified in its quarter.
 This is not a full disclosure-control audit: counts asked for on different
 days differ by the people assisted in between.
 """
@@ -33,12 +38,13 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from korpu_contracts import regions
-from korpu_contracts.vocabulary import Consent, Purpose, Service, TaskStatus
+from korpu_contracts.vocabulary import Consent, Identification, Purpose, Service, TaskStatus
 from referral.adapters import tables
 from referral.domain import model
 
@@ -105,6 +111,8 @@ class QuarterFigures:
     quarter: Quarter
     people_assisted: Count
     cells: list[tuple[Cell, Count]]
+    # People assisted by identification, every status present (0 when none).
+    identification: list[tuple[Identification, Count]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -113,6 +121,7 @@ class _Case:
     region: str
     sex: str
     age_group: str
+    identification: Identification = Identification.POTENTIAL
     services: set[str] = dataclasses.field(default_factory=set)
 
 
@@ -145,6 +154,7 @@ def _cases(conn: Connection, first: dt.date, last: dt.date) -> list[_Case]:
             referrals.c.region,
             referrals.c.sex,
             referrals.c.is_child,
+            referrals.c.identification,
             consents.c.consent,
             history.c.service,
         )
@@ -162,7 +172,9 @@ def _cases(conn: Connection, first: dt.date, last: dt.date) -> list[_Case]:
             age_group = "child" if row.is_child else "adult"
             # A region stored as a name before regions were codes counts with its code.
             region = regions.code_or_as_sent(row.region)
-            case = _Case(Quarter.of(_utc_day(row.created_at)), region, row.sex, age_group)
+            quarter = Quarter.of(_utc_day(row.created_at))
+            identification = Identification(row.identification)
+            case = _Case(quarter, region, row.sex, age_group, identification)
             cases[row.id] = case
         case.services.add(row.service)
     return list(cases.values())
@@ -189,17 +201,35 @@ def _quarter_figures(quarter: Quarter, cases: list[_Case]) -> QuarterFigures:
         group = {cell: n for cell, n in counts.items() if cell.service == service}
         hidden |= cells_to_hide(group, total_shown=not total.suppressed)
     cells = [(cell, Count(None if cell in hidden else n)) for cell, n in sorted(counts.items())]
-    return QuarterFigures(quarter, total, cells)
+    return QuarterFigures(quarter, total, cells, _identification(cases, total))
+
+
+def _identification(cases: list[_Case], total: Count) -> list[tuple[Identification, Count]]:
+    found = collections.Counter(case.identification for case in cases)
+    if total.suppressed:
+        hidden = {str(status) for status in Identification}  # a 0 would tell as much
+    else:
+        # A 0 is shown, as an empty cell is left out: nobody to protect in it.
+        group = {str(status): n for status, n in found.items() if n}
+        hidden = cells_to_hide(group, total_shown=True)
+    return [
+        (status, Count(None if str(status) in hidden else found[status]))
+        for status in Identification
+    ]
 
 
 def _shown(people: int) -> Count:
     return Count(None if 0 < people < THRESHOLD else people)
 
 
-def cells_to_hide(group: dict[Cell, int], total_shown: bool) -> set[Cell]:
-    """The cells of one service to hide: the small ones, and enough others to protect them."""
+K = TypeVar("K", Cell, str)
+
+
+def cells_to_hide(group: dict[K, int], total_shown: bool) -> set[K]:
+    """The cells of one group (a service's, the identification statuses) to hide: the small
+    ones, and enough others to protect them."""
     if not total_shown:
-        return set(group)  # every cell is as small as the hidden total
+        return set(group)  # every cell is as small as the hidden total, a 0 as telling
     hidden = {cell for cell, n in group.items() if n < THRESHOLD}
     visible = sorted((n, cell) for cell, n in group.items() if n >= THRESHOLD)
     while hidden and visible and _given_away([group[cell] for cell in hidden]):

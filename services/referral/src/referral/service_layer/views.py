@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from referral.adapters import recognition
 from referral.adapters.repository import ReferralRepository
 
 
@@ -18,6 +20,12 @@ def referral_view(
     row = repository.get(referral_id, organization_id)
     if row is None:
         return None
+    return case_view(repository, row)
+
+
+def case_view(repository: ReferralRepository, row: sa.Row[Any]) -> dict[str, Any]:
+    """The case as its organization sees it: what the national coordinator sees too."""
+    referral_id = row.id
     return {
         "id": row.id,
         "agency_reference": row.agency_reference,
@@ -26,6 +34,9 @@ def referral_view(
         # when the person's data was erased: the case stays readable without them.
         "closed_at": _iso(row.closed_at),
         "erased_at": _iso(row.erased_at),
+        # Recorded by the national coordinator: the competent authority's decision, and
+        # the last day of the recovery and reflection period (docs/domain.md).
+        **recognition.shown(row),
         "services": {
             str(task.service): {
                 "status": str(task.status),
