@@ -51,7 +51,8 @@ class ConsoleProcess:
         client = self.client()
         answer = sign_in(client, name, password)
         assert answer.status_code == 303, answer.text
-        return SignedIn(client, csrf_of(client.get("/").text))
+        # Each role lands on its own first page.
+        return SignedIn(client, csrf_of(client.get("/", follow_redirects=True).text))
 
 
 @dataclasses.dataclass
@@ -88,21 +89,22 @@ def running(env: dict[str, str], port: int, database: Path) -> Iterator[ConsoleP
     )
     found = ConsoleProcess(f"http://127.0.0.1:{port}", env, database)
     try:
-        _wait_ready(found.url, process)
+        wait_ready(found.url, process)
         yield found
     finally:
         process.terminate()
         process.wait(timeout=20)
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+def wait_ready(url: str, process: subprocess.Popen[bytes], service: str = "console") -> None:
+    """Until `service`'s process answers ready on `url` (60 s at most)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        assert process.poll() is None, "the console exited at start"
+        assert process.poll() is None, f"{service} exited at start"
         try:
-            if httpx.get(f"{url}/health/ready", timeout=2).json().get("service") == "console":
+            if httpx.get(f"{url}/health/ready", timeout=2).json().get("service") == service:
                 return
         except (httpx.HTTPError, ValueError):
             pass
         time.sleep(0.1)
-    raise AssertionError("the console was not ready within 60 s")
+    raise AssertionError(f"{service} was not ready within 60 s")
