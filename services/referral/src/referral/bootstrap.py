@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import FastAPI
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from korpu_runtime import http
@@ -28,8 +28,10 @@ from referral.entrypoints import (
     intake_streams,
     match_reindex,
     retention,
+    webhook_sender,
 )
 from referral.entrypoints import http as referral_http
+from referral.domain import webhooks
 from referral.service_layer import rekeying
 
 # For the CLI (`korpu org`, `korpu audit`): the agencies' keys and the audit trail,
@@ -65,6 +67,33 @@ class Settings(ServiceSettings):
     # How many referrals one organization may have open (not yet closed) at once;
     # past it a submission is refused, over HTTP and on the bus (adapters/open_cap.py).
     max_open_referrals: int = Field(default=open_cap.DEFAULT, ge=1)
+    # Webhooks to agencies (docs/webhooks.md). Private, loopback and link-local targets
+    # are refused (server-side request forgery) unless allowed: for tests and demos
+    # whose receiver runs on the same machine; plain http is then allowed too.
+    webhooks_allow_private: bool = False
+    # Seconds to wait before each attempt, comma separated; the standard's by default.
+    # Tests shorten it (`0,0.2,0.5`).
+    webhook_schedule_seconds: str = ",".join(f"{s:g}" for s in webhooks.SCHEDULE_SECONDS)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_claim_seconds: float = Field(default=60.0, gt=0)
+    webhook_max_endpoints: int = Field(default=10, ge=1, le=100)
+
+    @field_validator("webhook_schedule_seconds")
+    @classmethod
+    def _a_schedule(cls, value: str) -> str:
+        webhooks.parse_schedule(value)
+        return value
+
+    def webhook_config(self) -> webhook_sender.Config:
+        return webhook_sender.Config(
+            allow_private=self.webhooks_allow_private,
+            schedule=webhooks.parse_schedule(self.webhook_schedule_seconds),
+            # A claim outlives the slowest attempt, so no replica sends a row twice at once.
+            timeout_seconds=self.webhook_timeout_seconds,
+            claim_seconds=max(self.webhook_claim_seconds, 3 * self.webhook_timeout_seconds),
+            max_endpoints=self.webhook_max_endpoints,
+        )
 
 
 def keyring(settings: Settings) -> sealing.Keyring:
@@ -126,10 +155,16 @@ def build_service(settings: Settings | None = None) -> Service:
     )
     service.parts.append(match_reindex.MatchReindex(service.db))
     service.parts.append(intake_streams.IntakeStreams(service))
+    service.parts.append(
+        webhook_sender.WebhookSender(
+            service.db, settings.webhook_config(), interval_seconds=settings.webhook_poll_seconds
+        )
+    )
     return service
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
     service = build_service(settings)
     app = http.build_app(
         service,
@@ -139,6 +174,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
         keyring=KEYRING,
     )
     referral_http.install(app)
+    app.state.webhooks = settings.webhook_config()
     return app
 
 

@@ -14,7 +14,11 @@ PERSONS = "persons:read"
 # GET /v1/statistics: the administrators' figures across every organization.
 # Given only when asked for (`korpu org keys create ORG --scope statistics:read`).
 STATISTICS = "statistics:read"
-SCOPES = (SUBMIT, READ, PERSONS, STATISTICS)
+# POST, GET and DELETE /v1/webhooks: where the organization's events are sent, and
+# their delivery log. Given only when asked for (`--scope webhooks:manage`): a key
+# that can point the events elsewhere belongs to whoever runs the agency's systems.
+WEBHOOKS = "webhooks:manage"
+SCOPES = (SUBMIT, READ, PERSONS, STATISTICS, WEBHOOKS)
 # What a new organization's first key, and a key created without --scope, holds.
 DEFAULT_SCOPES = (SUBMIT, READ, PERSONS)
 

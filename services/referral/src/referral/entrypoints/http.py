@@ -39,6 +39,7 @@ def install(app: FastAPI) -> None:
         regions_openapi,
         statistics_http,
         submission_http,
+        webhooks_http,
     )
 
     app.include_router(api)
@@ -48,6 +49,7 @@ def install(app: FastAPI) -> None:
     app.include_router(submission_http.api)
     app.include_router(overruling_http.api)
     app.include_router(intake_key_http.api)
+    app.include_router(webhooks_http.api)
     regions_openapi.install(app)
 
 
@@ -87,6 +89,7 @@ Submitter = Annotated[Principal, Depends(_authorized(organizations.SUBMIT))]
 Reader = Annotated[Principal, Depends(_authorized(organizations.READ))]
 Administrator = Annotated[Principal, Depends(_authorized(organizations.STATISTICS))]
 PersonReader = Annotated[Principal, Depends(_authorized(organizations.PERSONS))]
+WebhookManager = Annotated[Principal, Depends(_authorized(organizations.WEBHOOKS))]
 IdempotencyKey = Annotated[str, Depends(_idempotency_key)]
 api = APIRouter(prefix="/v1", tags=["referrals"])
 
