@@ -22,6 +22,7 @@ from referral.adapters import (
     tables,
     unanswered,
 )
+from referral.domain import webhooks
 from referral.entrypoints import (
     coming_of_age,
     consumers,
@@ -31,7 +32,6 @@ from referral.entrypoints import (
     webhook_sender,
 )
 from referral.entrypoints import http as referral_http
-from referral.domain import webhooks
 from referral.service_layer import rekeying
 
 # For the CLI (`korpu org`, `korpu audit`): the agencies' keys and the audit trail,

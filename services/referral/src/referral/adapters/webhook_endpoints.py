@@ -121,9 +121,13 @@ def delete(conn: Connection, endpoint_id: str, organization_id: str) -> bool:
 
 
 def rotate(
-    conn: Connection, endpoint_id: str, organization_id: str, now: dt.datetime, overlap: dt.timedelta
+    conn: Connection,
+    endpoint_id: str,
+    organization_id: str,
+    now: dt.datetime,
+    overlap: dt.timedelta,
 ) -> str | None:
-    """A new secret; the current one keeps signing beside it for `overlap`. None: no such endpoint."""
+    """A new secret; the current one signs beside it for `overlap`. None: no such endpoint."""
     row = conn.execute(
         sa.select(ENDPOINTS.c.secret).where(
             ENDPOINTS.c.id == endpoint_id, ENDPOINTS.c.organization_id == organization_id
@@ -146,7 +150,7 @@ def rotate(
 
 
 def signing_secrets(conn: Connection, endpoint_id: str, now: dt.datetime) -> list[str]:
-    """The secrets that sign a delivery now: the current one, and the previous one in its overlap."""
+    """The secrets signing a delivery now: the current one, and the previous one in its overlap."""
     row = conn.execute(sa.select(ENDPOINTS).where(ENDPOINTS.c.id == endpoint_id)).one()
     keys = sealing.of(conn)
     found = [keys.open(row.secret, _place(endpoint_id, "secret"))]

@@ -13,6 +13,7 @@ import datetime as dt
 import time
 
 import httpx
+from sqlalchemy.engine import Connection
 
 from korpu_runtime import background
 from korpu_runtime import logging as runtime_logging
@@ -47,9 +48,7 @@ class WebhookSender(background.Periodic):
         """Send every delivery due; returns how many were attempted."""
         attempted = 0
         while True:
-            now = dt.datetime.now(dt.UTC)
-            until = now + dt.timedelta(seconds=self._config.claim_seconds)
-            due = await self._db.run(lambda conn: deliveries.claim(conn, until, now, BATCH))
+            due = await self._db.run(self._claim)
             if not due:
                 return attempted
             # Rejected: a client per process kept open, whose pooled connections
@@ -60,6 +59,11 @@ class WebhookSender(background.Periodic):
                 # sent again, with the same webhook-id.
                 log.warning("webhook_record_failed", error=type(failure).__name__)
             attempted += len(due)
+
+    def _claim(self, conn: Connection) -> list[deliveries.Due]:
+        now = dt.datetime.now(dt.UTC)
+        until = now + dt.timedelta(seconds=self._config.claim_seconds)
+        return deliveries.claim(conn, until, now, BATCH)
 
     async def _send(self, due: deliveries.Due) -> None:
         async with self._slots:
