@@ -121,6 +121,8 @@ def claim(conn: Connection, owner_until: dt.datetime, now: dt.datetime, limit: i
 def record(conn: Connection, due: Due, attempt: Attempt, after: webhooks.Next) -> None:
     """The attempt in the log and what follows it: delivered, retried, failed or gone."""
     retrying = after.verdict is webhooks.Verdict.RETRY
+    # Counted from the answer, not the start: a Retry-After means from when it was said.
+    answered = attempt.at + dt.timedelta(milliseconds=attempt.duration_ms)
     wait = dt.timedelta(seconds=after.wait_seconds or 0)
     updated = conn.execute(
         DELIVERIES.update()
@@ -128,7 +130,7 @@ def record(conn: Connection, due: Due, attempt: Attempt, after: webhooks.Next) -
         .values(
             state=PENDING if retrying else str(after.verdict),
             attempts=DELIVERIES.c.attempts + 1,
-            next_attempt_at=attempt.at + wait if retrying else None,
+            next_attempt_at=answered + wait if retrying else None,
             claimed_until=None,
         )
     )
