@@ -1,12 +1,17 @@
 """Webhooks to agencies: endpoints, the webhook outbox and its delivery log (issue 13).
 
 Revision 0003_webhooks, after 0002. Three new tables; nothing existing changes.
+Each is made only where it is missing: a database made by `create_all` from these
+very tables (a build between the baseline and migrations, as the schema test
+makes one) has them already.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+from korpu_runtime import schema_steps
 
 revision = "0003_webhooks"
 down_revision = "0002"
@@ -15,6 +20,15 @@ depends_on = None
 
 
 def upgrade() -> None:
+    if schema_steps.missing("webhook_endpoints"):
+        _endpoints()
+    if schema_steps.missing("webhook_deliveries"):
+        _deliveries()
+    if schema_steps.missing("webhook_attempts"):
+        _attempts()
+
+
+def _endpoints() -> None:
     op.create_table(
         "webhook_endpoints",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -37,6 +51,8 @@ def upgrade() -> None:
             batch_op.f("ix_webhook_endpoints_organization_id"), ["organization_id"], unique=False
         )
 
+
+def _deliveries() -> None:
     op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -64,6 +80,8 @@ def upgrade() -> None:
             batch_op.f("ix_webhook_deliveries_next_attempt_at"), ["next_attempt_at"], unique=False
         )
 
+
+def _attempts() -> None:
     op.create_table(
         "webhook_attempts",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
