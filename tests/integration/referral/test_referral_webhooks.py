@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -378,3 +379,23 @@ async def test_redelivery_from_the_command_line_sends_again_one_or_a_time_range(
         "webhooks", "redeliver", str(uuid.uuid4()), data_dir=referrals.data_dir, env=env
     )
     assert unknown.returncode == 1 and "no webhook delivery" in unknown.stderr
+
+
+async def test_a_secret_still_signs_after_the_data_keys_are_rotated(
+    referrals: Referrals, receiver: Receiver
+) -> None:
+    secret = (await referrals.register(referrals.police, receiver.url)).json()["secret"]
+    rotation = cli.korpu(
+        "keys", "rotate", "--json", data_dir=referrals.data_dir,
+        env={"REFERRAL_DATABASE_URL": referrals.database_url},
+    )  # fmt: skip
+    assert rotation.returncode == 0, rotation.stderr
+    result = json.loads(rotation.stdout)
+    assert result["re_encrypted"]["webhook_endpoints"] == 1 and result["remaining"] == 0
+    stored = await referrals.service.db.run(
+        lambda conn: conn.execute(sa.select(tables.webhook_endpoints.c.secret)).scalar_one()
+    )
+    assert stored.startswith(result["key_id"] + ":")
+
+    delivered = (await _deliveries(receiver, await referrals.submit(referrals.police)))[0]
+    assert webhook_receiver.verify(secret, delivered)

@@ -159,6 +159,17 @@ def signing_secrets(conn: Connection, endpoint_id: str, now: dt.datetime) -> lis
     return found
 
 
+def resealed(
+    keys: sealing.Keyring, endpoint_id: str, secret: str, previous: str | None
+) -> dict[str, str | None]:
+    """Both secrets sealed again under the current key (`korpu keys rotate`)."""
+    here, before = _place(endpoint_id, "secret"), _place(endpoint_id, "previous_secret")
+    return {
+        "secret": keys.seal(keys.open(secret, here), here),
+        "previous_secret": previous and keys.seal(keys.open(previous, before), before),
+    }
+
+
 def receiving(conn: Connection, organization_id: str, event_type: str) -> list[str]:
     """The ids of the organization's endpoints that take `event_type` now (not disabled)."""
     query = sa.select(ENDPOINTS.c.id, ENDPOINTS.c.events).where(
