@@ -136,7 +136,7 @@ async def _deliveries(receiver: Receiver, referral_id: str, count: int = 1) -> l
         found = receiver.of_referral(referral_id)
         return found if len(found) >= count else []
 
-    return await wait_for(arrived, timeout=15, message=f"fewer than {count} deliveries arrived")
+    return await wait_for(arrived, timeout=30, message=f"fewer than {count} deliveries arrived")
 
 
 async def test_a_receiver_gets_signed_deliveries_of_its_own_organizations_referrals_only(
