@@ -31,6 +31,8 @@ USER_AGENT = "Korpu-Webhooks/1"
 
 @dataclasses.dataclass(frozen=True)
 class Config:
+    """The webhook settings the sender and the routes read (bootstrap.Settings.webhook_config)."""
+
     allow_private: bool
     schedule: tuple[float, ...]
     timeout_seconds: float
