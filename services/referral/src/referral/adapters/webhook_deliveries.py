@@ -41,6 +41,8 @@ class Due:
     message_id: str
     body: bytes
     attempts: int
+    # The claim's end, which also tells this claim apart: a redelivery meanwhile clears it.
+    claimed_until: dt.datetime
     secrets: list[str] = dataclasses.field(repr=False)
 
 
@@ -113,28 +115,19 @@ def claim(conn: Connection, owner_until: dt.datetime, now: dt.datetime, limit: i
     }
     return [
         Due(row.id, row.endpoint_id, row.url, row.message_id, row.body.encode(),
-            row.attempts, secrets[row.endpoint_id])
+            row.attempts, owner_until, secrets[row.endpoint_id])
         for row in rows
     ]  # fmt: skip
 
 
 def record(conn: Connection, due: Due, attempt: Attempt, after: webhooks.Next) -> None:
-    """The attempt in the log and what follows it: delivered, retried, failed or gone."""
-    retrying = after.verdict is webhooks.Verdict.RETRY
-    # Counted from the answer, not the start: a Retry-After means from when it was said.
-    answered = attempt.at + dt.timedelta(milliseconds=attempt.duration_ms)
-    wait = dt.timedelta(seconds=after.wait_seconds or 0)
-    updated = conn.execute(
-        DELIVERIES.update()
-        .where(DELIVERIES.c.id == due.id)
-        .values(
-            state=PENDING if retrying else str(after.verdict),
-            attempts=DELIVERIES.c.attempts + 1,
-            next_attempt_at=answered + wait if retrying else None,
-            claimed_until=None,
-        )
-    )
-    if updated.rowcount == 0:
+    """The attempt in the log and what follows it: delivered, retried, failed or gone.
+
+    The state changes only while this sender's claim holds: a redelivery asked for
+    during the attempt has started the schedule again, and stays asked for.
+    """
+    exists = sa.select(DELIVERIES.c.id).where(DELIVERIES.c.id == due.id)
+    if conn.execute(exists).first() is None:
         return  # its endpoint was removed while it was being sent: nothing left to log
     conn.execute(
         ATTEMPTS.insert().values(
@@ -145,7 +138,21 @@ def record(conn: Connection, due: Due, attempt: Attempt, after: webhooks.Next) -
             duration_ms=attempt.duration_ms,
         )
     )
-    if after.verdict is webhooks.Verdict.GONE:
+    retrying = after.verdict is webhooks.Verdict.RETRY
+    # Counted from the answer, not the start: a Retry-After means from when it was said.
+    answered = attempt.at + dt.timedelta(milliseconds=attempt.duration_ms)
+    wait = dt.timedelta(seconds=after.wait_seconds or 0)
+    updated = conn.execute(
+        DELIVERIES.update()
+        .where(DELIVERIES.c.id == due.id, DELIVERIES.c.claimed_until == due.claimed_until)
+        .values(
+            state=PENDING if retrying else str(after.verdict),
+            attempts=DELIVERIES.c.attempts + 1,
+            next_attempt_at=answered + wait if retrying else None,
+            claimed_until=None,
+        )
+    )
+    if updated.rowcount and after.verdict is webhooks.Verdict.GONE:
         endpoints.set_disabled(conn, due.endpoint_id, attempt.at)
 
 
