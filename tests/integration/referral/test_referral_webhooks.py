@@ -4,6 +4,7 @@ of its own organization's referrals only, retried on the schedule; on real Redis
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import itertools
 import json
 import uuid
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 
 from korpu_runtime.service import Service
 from referral import bootstrap
-from referral.adapters import organizations, tables
+from referral.adapters import organizations, tables, webhook_deliveries
 from support import cli, webhook_receiver
 from support.infra import wait_for
 from support.referrals import referral_body
@@ -399,3 +400,26 @@ async def test_a_secret_still_signs_after_the_data_keys_are_rotated(
 
     delivered = (await _deliveries(receiver, await referrals.submit(referrals.police)))[0]
     assert webhook_receiver.verify(secret, delivered)
+
+
+async def test_the_log_forgets_finished_deliveries_after_its_retention_never_pending_ones(
+    referrals: Referrals, receiver: Receiver
+) -> None:
+    endpoint_id = (await referrals.register(referrals.police, receiver.url)).json()["id"]
+    delivered = await referrals.submit(referrals.police)
+    await _deliveries(receiver, delivered)
+
+    async def finished() -> bool:
+        log = await referrals.log(referrals.police, endpoint_id)
+        return [d["state"] for d in log] == ["delivered"]
+
+    await wait_for(finished, message="never delivered")
+    receiver.script = [(500, {})] * 10
+    owed = await referrals.submit(referrals.police)
+    await _deliveries(receiver, owed)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    pruned = await referrals.service.db.run(lambda conn: webhook_deliveries.prune(conn, later))
+    assert pruned >= 1
+    log = await referrals.log(referrals.police, endpoint_id)
+    assert [d["referral_id"] for d in log if d["state"] == "pending"] == [owed]
+    assert all(d["referral_id"] != delivered for d in log)

@@ -78,6 +78,8 @@ class Settings(ServiceSettings):
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
     webhook_claim_seconds: float = Field(default=60.0, gt=0)
     webhook_max_endpoints: int = Field(default=10, ge=1, le=100)
+    # How long each endpoint's delivery log keeps a finished delivery (pending ones stay).
+    webhook_log_retention_days: float = Field(default=30.0, gt=0)
 
     @field_validator("webhook_schedule_seconds")
     @classmethod
@@ -93,6 +95,7 @@ class Settings(ServiceSettings):
             timeout_seconds=self.webhook_timeout_seconds,
             claim_seconds=max(self.webhook_claim_seconds, 3 * self.webhook_timeout_seconds),
             max_endpoints=self.webhook_max_endpoints,
+            log_retention=dt.timedelta(days=self.webhook_log_retention_days),
         )
 
 

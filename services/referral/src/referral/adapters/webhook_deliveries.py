@@ -231,3 +231,18 @@ def redeliver(
             .values(state=PENDING, attempts=0, next_attempt_at=now, claimed_until=None)
         )
     return len(ids)
+
+
+def prune(conn: Connection, before: dt.datetime, limit: int = 1000) -> int:
+    """Forget up to `limit` finished deliveries made before `before`, with their attempts;
+    how many. Pending ones stay whatever their age: they are still owed."""
+    d = DELIVERIES.c
+    ids = list(
+        conn.execute(
+            sa.select(d.id).where(d.state != PENDING, d.created_at < before).limit(limit)
+        ).scalars()
+    )
+    if ids:
+        conn.execute(ATTEMPTS.delete().where(ATTEMPTS.c.delivery_id.in_(ids)))
+        conn.execute(DELIVERIES.delete().where(d.id.in_(ids)))
+    return len(ids)

@@ -27,6 +27,8 @@ BATCH = 50
 # Deliveries in flight at once: a slow receiver holds one slot, not the sender.
 CONCURRENCY = 16
 USER_AGENT = "Korpu-Webhooks/1"
+# The delivery log is pruned this often, a batch per transaction.
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,16 +40,20 @@ class Config:
     timeout_seconds: float
     claim_seconds: float
     max_endpoints: int
+    # How long the delivery log keeps a finished delivery.
+    log_retention: dt.timedelta = dt.timedelta(days=30)
 
 
 class WebhookSender(background.Periodic):
     def __init__(self, database: Database, config: Config, *, interval_seconds: float) -> None:
         self._db, self._config = database, config
         self._slots = asyncio.Semaphore(CONCURRENCY)
+        self._pruned_at: float | None = None
         self.loop = background.Loop("webhook_sender", interval_seconds, self.run_once)
 
     async def run_once(self) -> int:
         """Send every delivery due; returns how many were attempted."""
+        await self._prune_now_and_then()
         attempted = 0
         while True:
             due = await self._db.run(self._claim)
@@ -61,6 +67,14 @@ class WebhookSender(background.Periodic):
                 # sent again, with the same webhook-id.
                 log.warning("webhook_record_failed", error=type(failure).__name__)
             attempted += len(due)
+
+    async def _prune_now_and_then(self) -> None:
+        if self._pruned_at is not None and time.monotonic() - self._pruned_at < PRUNE_EVERY_SECONDS:
+            return
+        self._pruned_at = time.monotonic()
+        before = dt.datetime.now(dt.UTC) - self._config.log_retention
+        while await self._db.run(lambda conn: deliveries.prune(conn, before)):
+            pass
 
     def _claim(self, conn: Connection) -> list[deliveries.Due]:
         now = dt.datetime.now(dt.UTC)
