@@ -22,6 +22,7 @@ from korpu import (
     operations,
     output,
     users,
+    webhooks,
 )
 from korpu_runtime import private
 
@@ -181,6 +182,7 @@ def _parser() -> argparse.ArgumentParser:
     duplicates.add_parser(commands)
     migrate.add_parser(commands)
     users.add_parser(commands)
+    webhooks.add_parser(commands)
     console = commands.add_parser(
         "console", help="the operators' console: its own keys at the providers"
     ).add_subparsers(title="console commands")

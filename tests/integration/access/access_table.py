@@ -105,6 +105,13 @@ REFERRAL: dict[Route, Access] = {
     ("GET", "/v1/intake-key"): Open(
         "the public key agencies seal referrals to; a public key, holds no data"
     ),
+    # A documentation address: refused as a target (422), which the owner's key reaches.
+    ("POST", "/v1/webhooks"): Keyed(organizations.WEBHOOKS, body={"url": "https://192.0.2.1/"}),
+    ("GET", "/v1/webhooks"): Keyed(organizations.WEBHOOKS),
+    ("POST", "/v1/webhooks/{webhook_id}/rotate"): Keyed(organizations.WEBHOOKS, owned=True),
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"): Keyed(organizations.WEBHOOKS, owned=True),
+    # Last: the owner's call removes the endpoint the routes above are checked against.
+    ("DELETE", "/v1/webhooks/{webhook_id}"): Keyed(organizations.WEBHOOKS, owned=True),
 }
 
 

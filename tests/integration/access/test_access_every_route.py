@@ -25,6 +25,7 @@ from korpu_runtime.database import Database
 from korpu_runtime.http import PROBLEM_JSON
 from korpu_runtime.service import Service
 from referral.adapters import organizations
+from referral.service_layer import webhooks
 from support import bus, infra, provider_keys
 from support.referrals import referral_body
 
@@ -128,7 +129,9 @@ async def _referral_callers(service: Service, client: httpx.AsyncClient) -> Call
         }
         stranger_id, _ = organizations.create(conn, "Another NGO")
         _, stranger = organizations.create_key(conn, stranger_id, organizations.SCOPES)
-        return Callers(owner, lacking, stranger, {})
+        # Made past the route's address check: the app under test refuses loopback.
+        endpoint, _ = webhooks.register(conn, organization_id, "https://127.0.0.1/", [], 10)
+        return Callers(owner, lacking, stranger, {"webhook_id": endpoint.id})
 
     callers = await service.db.run(keys)
     submitted = await client.post(

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pydantic
 from fastapi import FastAPI
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from korpu_contracts import vocabulary
@@ -25,7 +25,7 @@ from referral.adapters import (
     tables,
     unanswered,
 )
-from referral.domain import action_needed
+from referral.domain import action_needed, webhooks
 from referral.domain import recognition as recognition_rules
 from referral.entrypoints import (
     coming_of_age,
@@ -34,6 +34,7 @@ from referral.entrypoints import (
     intake_streams,
     match_reindex,
     retention,
+    webhook_sender,
 )
 from referral.entrypoints import http as referral_http
 from referral.service_layer import rekeying
@@ -107,6 +108,37 @@ class Settings(ServiceSettings):
             recovery_warning_days=self.recovery_warning_days,
         )
 
+    # Webhooks to agencies (docs/webhooks.md). Private, loopback and link-local targets
+    # are refused (server-side request forgery) unless allowed: for tests and demos
+    # whose receiver runs on the same machine; plain http is then allowed too.
+    webhooks_allow_private: bool = False
+    # Seconds to wait before each attempt, comma separated; the standard's by default.
+    # Tests shorten it (`0,0.2,0.5`).
+    webhook_schedule_seconds: str = ",".join(f"{s:g}" for s in webhooks.SCHEDULE_SECONDS)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_claim_seconds: float = Field(default=60.0, gt=0)
+    webhook_max_endpoints: int = Field(default=10, ge=1, le=100)
+    # How long each endpoint's delivery log keeps a finished delivery (pending ones stay).
+    webhook_log_retention_days: float = Field(default=30.0, gt=0)
+
+    @field_validator("webhook_schedule_seconds")
+    @classmethod
+    def _a_schedule(cls, value: str) -> str:
+        webhooks.parse_schedule(value)
+        return value
+
+    def webhook_config(self) -> webhook_sender.Config:
+        return webhook_sender.Config(
+            allow_private=self.webhooks_allow_private,
+            schedule=webhooks.parse_schedule(self.webhook_schedule_seconds),
+            # A claim outlives the slowest attempt, so no replica sends a row twice at once.
+            timeout_seconds=self.webhook_timeout_seconds,
+            claim_seconds=max(self.webhook_claim_seconds, 3 * self.webhook_timeout_seconds),
+            max_endpoints=self.webhook_max_endpoints,
+            log_retention=dt.timedelta(days=self.webhook_log_retention_days),
+        )
+
 
 def keyring(settings: Settings) -> sealing.Keyring:
     """The keys from settings; raises `sealing.KeyConfigError` when missing or a placeholder."""
@@ -178,6 +210,11 @@ def build_service(settings: Settings | None = None) -> Service:
     )
     service.parts.append(match_reindex.MatchReindex(service.db))
     service.parts.append(intake_streams.IntakeStreams(service))
+    service.parts.append(
+        webhook_sender.WebhookSender(
+            service.db, settings.webhook_config(), interval_seconds=settings.webhook_poll_seconds
+        )
+    )
     return service
 
 
@@ -193,6 +230,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     )
     referral_http.install(app)
     app.state.action_rules = settings.action_rules()  # the coordinator's queue (coordinator_http)
+    app.state.webhooks = settings.webhook_config()
     return app
 
 

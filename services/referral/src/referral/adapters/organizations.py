@@ -19,7 +19,11 @@ STATISTICS = "statistics:read"
 # Never a person's data: that stays with `persons:read`, of the organization's own.
 # Given only to the coordinator (`korpu org create NAME --coordinator`).
 COORDINATE = "cases:coordinate"
-SCOPES = (SUBMIT, READ, PERSONS, STATISTICS, COORDINATE)
+# POST, GET and DELETE /v1/webhooks: where the organization's events are sent, and
+# their delivery log. Given only when asked for (`--scope webhooks:manage`): a key
+# that can point the events elsewhere belongs to whoever runs the agency's systems.
+WEBHOOKS = "webhooks:manage"
+SCOPES = (SUBMIT, READ, PERSONS, STATISTICS, COORDINATE, WEBHOOKS)
 # What a new organization's first key, and a key created without --scope, holds.
 DEFAULT_SCOPES = (SUBMIT, READ, PERSONS)
 # What the national coordinator's first key holds: it refers no one itself.

@@ -237,5 +237,69 @@ intake_rejections = sa.Table(
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# An agency's webhook endpoints (adapters/webhooks.py). The secret is sealed with the
+# data keys like a person's fields: a copy of the database cannot sign a delivery.
+# After a rotation the previous secret still signs until `previous_until`.
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("organization_id", sa.ForeignKey("organizations.id"), nullable=False, index=True),
+    sa.Column("url", sa.String(2048), nullable=False),
+    # Event types delivered; an empty list delivers every type.
+    sa.Column("events", sa.JSON, nullable=False),
+    sa.Column("secret", sa.Text, nullable=False),
+    sa.Column("previous_secret", sa.Text, nullable=True),
+    sa.Column("previous_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # Set when the receiver answered 410: nothing more is sent until a redelivery.
+    sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# The webhook outbox: one row per event and endpoint, written in the transaction
+# that writes the event (service_layer/announcements.py), sent by the sender
+# (entrypoints/webhook_sender.py). `body` is what is sent, thin: no personal data.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column(
+        "endpoint_id",
+        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    # `webhook-id`: the event's id, the same on every attempt and redelivery.
+    sa.Column("message_id", sa.String(64), nullable=False),
+    sa.Column("event_type", sa.String(80), nullable=False),
+    sa.Column("referral_id", sa.String(36), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    # pending, delivered, failed (schedule used up), gone (the receiver answered 410).
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True, index=True),
+    # A sender's claim, as the outbox relay's: another replica skips the row until then.
+    sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
+)
+
+# Every attempt of every delivery: the delivery log an agency and the operator read.
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "delivery_id",
+        sa.ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("attempted_at", sa.DateTime(timezone=True), nullable=False),
+    # The receiver's status code; null when it never answered (then `error` says why).
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("error", sa.String(40), nullable=True),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+)
+
 # Every read and change of personal data (adapters/audit.py): append-only.
 audit_log = audit.add_table(metadata, subject="referral_id")

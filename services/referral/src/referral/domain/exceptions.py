@@ -35,3 +35,15 @@ class OpenReferralsCap(Exception):
     def __init__(self, cap: int) -> None:
         super().__init__(f"{cap} open referrals")
         self.cap = cap
+
+
+class TooManyWebhooks(Exception):
+    """An organization has as many webhook endpoints as it may; one must be removed first."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(f"at most {cap} webhook endpoints")
+        self.cap = cap
+
+
+class UnknownEventType(ValueError):
+    """A webhook asked for an event type Körpü does not send."""

@@ -40,6 +40,7 @@ def install(app: FastAPI) -> None:
         regions_openapi,
         statistics_http,
         submission_http,
+        webhooks_http,
     )
 
     app.include_router(api)
@@ -50,6 +51,7 @@ def install(app: FastAPI) -> None:
     app.include_router(overruling_http.api)
     app.include_router(intake_key_http.api)
     app.include_router(coordinator_http.api)
+    app.include_router(webhooks_http.api)
     regions_openapi.install(app)
 
 
@@ -90,6 +92,7 @@ Reader = Annotated[Principal, Depends(_authorized(organizations.READ))]
 Administrator = Annotated[Principal, Depends(_authorized(organizations.STATISTICS))]
 PersonReader = Annotated[Principal, Depends(_authorized(organizations.PERSONS))]
 Coordinator = Annotated[Principal, Depends(_authorized(organizations.COORDINATE))]
+WebhookManager = Annotated[Principal, Depends(_authorized(organizations.WEBHOOKS))]
 IdempotencyKey = Annotated[str, Depends(_idempotency_key)]
 api = APIRouter(prefix="/v1", tags=["referrals"])
 

@@ -1,5 +1,5 @@
 """What the agency is told: every change of a referral, on its own status stream
-(`streams.referral_status`), which no other organization may read."""
+(`streams.referral_status`), which no other organization may read, and to its webhooks."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from korpu_contracts.envelope import Envelope, source_of
 from korpu_contracts.vocabulary import Consent, Flag, Purpose, ReferralStatus
 from korpu_runtime.unit_of_work import UnitOfWork
 from referral.domain import model
+from referral.service_layer import webhooks
 
 SOURCE = source_of("referral")
 
@@ -51,3 +52,16 @@ def announce(uow: UnitOfWork, case: Case, causation: Envelope | None = None) -> 
         else Envelope.wrap(changed, source=SOURCE, subject=case.referral_id)
     )
     uow.publish(streams.referral_status(case.organization_id), envelope)
+    # In the same transaction as the event: a change committed is a change delivered.
+    # Rejected: a consumer of the status stream that delivers, a second copy of every
+    # event kept apart from the change it tells of, and one more reader to keep alive.
+    webhooks.status_changed(
+        uow.conn,
+        webhooks.StatusChange(
+            message_id=envelope.id,
+            organization_id=case.organization_id,
+            referral_id=case.referral_id,
+            status=str(case.status),
+            at=envelope.time,
+        ),
+    )

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from korpu_runtime import parking
 from korpu_runtime.database import Database
-from referral.adapters import audit, sealed_persons, sealing, tables
+from referral.adapters import audit, sealed_persons, sealing, tables, webhook_endpoints
 
 ROTATED = "keys_rotated"  # the audit action
 BATCH = 100
@@ -33,6 +33,7 @@ class Rotated:
     persons: int = 0
     intake_rejections: int = 0
     parked_entries: int = 0
+    webhook_endpoints: int = 0
     # Rows still under an older key when done: changed under the rotation every
     # time it tried, so run it again (never more than a few, in practice none).
     remaining: int = 0
@@ -42,6 +43,7 @@ class Rotated:
             "persons": self.persons,
             "intake_rejections": self.intake_rejections,
             "parked_entries": self.parked_entries,
+            "webhook_endpoints": self.webhook_endpoints,
         }
 
 
@@ -54,10 +56,13 @@ def rotate(database: Database, actor: audit.Actor, batch: int = BATCH) -> Rotate
         database, keyring, batch, _stale_rejections, _reseal_rejections
     )
     rotated.parked_entries = _until_done(database, keyring, batch, _stale_parked, _reseal_parked)
+    rotated.webhook_endpoints = _until_done(
+        database, keyring, batch, _stale_webhook_secrets, _reseal_webhook_secrets
+    )
     rotated.remaining = database.transaction(
         lambda conn: sum(
             len(stale(conn, keyring, batch))
-            for stale in (_stale_persons, _stale_rejections, _stale_parked)
+            for stale in (_stale_persons, _stale_rejections, _stale_parked, _stale_webhook_secrets)
         )
     )
     detail: dict[str, Any] = {"key_id": rotated.key_id, **rotated.counts()}
@@ -160,6 +165,28 @@ def _reseal_parked(conn: Connection, keyring: sealing.Keyring, rows: list[Any]) 
             table.update()
             .where(table.c.token == token, table.c.body == body)
             .values(body=keyring.seal_bytes(keyring.open_bytes(body, where), where))
+        )
+        sealed += result.rowcount
+    return sealed
+
+
+def _stale_webhook_secrets(conn: Connection, keyring: sealing.Keyring, batch: int) -> list[Any]:
+    table = tables.webhook_endpoints
+    stale = sa.or_(
+        _not_current(table.c.secret, keyring), _not_current(table.c.previous_secret, keyring)
+    )
+    query = sa.select(table.c.id, table.c.secret, table.c.previous_secret).where(stale)
+    return list(conn.execute(query.limit(batch)).tuples())
+
+
+def _reseal_webhook_secrets(conn: Connection, keyring: sealing.Keyring, rows: list[Any]) -> int:
+    table = tables.webhook_endpoints
+    sealed = 0
+    for endpoint_id, secret, previous in rows:
+        result = conn.execute(
+            table.update()
+            .where(table.c.id == endpoint_id, table.c.secret == secret)
+            .values(webhook_endpoints.resealed(keyring, endpoint_id, secret, previous))
         )
         sealed += result.rowcount
     return sealed
