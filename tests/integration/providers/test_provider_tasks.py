@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from providers_harness import Running
+from providers_harness import Running, started
 
 from korpu import catalog
 from korpu_runtime import audit, provider_access
@@ -230,3 +230,42 @@ async def test_a_transfer_moves_the_person_and_the_old_place_is_free_again(
     assert latest["b"].status == "accepted" and there in latest["b"].detail.values()
     assert (full.status_code, full.json()["refused"]) == (409, "no_room")
     assert [entry.action for entry in await _trail(provider, "a")][2] == "task_transferred"
+
+
+async def test_moving_a_woman_frees_the_accessible_bed_for_the_disabled_woman_waiting_for_it(
+    redis_db: str, database_url: str
+) -> None:
+    # The shelter's own rules decide where a transfer may go: never a men's house, and
+    # the accessible bed given back goes to the woman who can sleep nowhere else.
+    shelter = await started("shelter", redis_db, database_url)
+    house = {"region": "Baku", "serves": ["women"], "beds": 1}
+    try:
+        await shelter.service.db.run(
+            lambda conn: shelter.bootstrap.SERVICE.load(
+                conn, [{"name": "Accessible house", **house, "accessible": True}]
+            )
+        )
+        await shelter.send(
+            shelter.requested("a"), shelter.requested("b").model_copy(update={"disability": True})
+        )
+        await shelter.latest()
+        more = [
+            {"name": "Baku men's house", **house, "serves": ["men"]},
+            {"name": "Baku women's house", **house},
+        ]
+        await shelter.service.db.run(lambda conn: shelter.bootstrap.SERVICE.load(conn, more))
+        key = await provider_keys.new_key(shelter.service, catalog.keyring("shelter"))
+        async with shelter.client() as client:
+            client.headers.update(provider_keys.bearer(key))
+            to_men = await client.post("/v1/tasks/a/transfer", json={"to": "Baku men's house"})
+            waiting = (await shelter.latest())["b"]
+            moved = await client.post("/v1/tasks/a/transfer", json={"to": "Baku women's house"})
+        latest = await shelter.latest()
+    finally:
+        await shelter.service.stop()
+
+    assert (to_men.status_code, to_men.json()["refused"]) == (409, "not_suited")
+    # The women's house without access came after her, and is no place for her.
+    assert waiting.status == "on-hold"
+    assert moved.json()["facility"]["name"] == "Baku women's house"
+    assert (latest["b"].status, latest["b"].detail["facility"]) == ("accepted", "Accessible house")
