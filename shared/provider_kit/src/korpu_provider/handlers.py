@@ -126,7 +126,12 @@ class Handlers:
             raise NotAccepted(refused.status) from None
         kept = {"outcome": outcome} if self.tasks.keeps_outcome else {}
         self.tasks.update(conn, task_id, status=TaskStatus.COMPLETED, **kept)
-        detail = {**self._held(conn, task, directory), "outcome": outcome}
+        # What was given and the outcome, as before in-progress existed: what `take` kept
+        # (an appointment, an interpreter) is of no more use once the help has ended.
+        given = self.provider.given(
+            directory[getattr(task, self.tasks.holds)], self.provider.request_of(task)
+        )
+        detail = {**given, "outcome": outcome}
         self.answers.tell(uow, task, TaskStatus.COMPLETED, None, detail)
         if self.provider.completion_frees:
             self._free(uow, task, None)
