@@ -128,9 +128,9 @@ def test_a_case_workers_steps_reach_the_agency_as_in_progress_then_completed(
     submitted: Referral,
 ) -> None:
     place = {"facility": "Baku Women's Shelter", "region": "AZ-BA"}
-    submitted.answer(TaskStatus.ACCEPTED, 1, **place)
-    submitted.answer(TaskStatus.IN_PROGRESS, 2, **place)
-    submitted.answer(TaskStatus.COMPLETED, 3, **place, outcome="goal_achieved")
+    submitted.answer(TaskStatus.ACCEPTED, 1, None, **place)
+    submitted.answer(TaskStatus.IN_PROGRESS, 2, None, **place)
+    submitted.answer(TaskStatus.COMPLETED, 3, None, **place, outcome="goal_achieved")
 
     assert submitted.shelter() == ("completed", {**place, "outcome": "goal_achieved"})
     assert [s for service, s in submitted.history() if service == "shelter"] == [
