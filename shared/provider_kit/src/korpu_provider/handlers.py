@@ -126,8 +126,8 @@ class Handlers:
             raise NotAccepted(refused.status) from None
         kept = {"outcome": outcome} if self.tasks.keeps_outcome else {}
         self.tasks.update(conn, task_id, status=TaskStatus.COMPLETED, **kept)
-        # What was given and the outcome, as before in-progress existed: what `take` kept
-        # (an appointment, an interpreter) is of no more use once the help has ended.
+        # What was given and the outcome, as a completion always said. Rejected: the held
+        # detail `arrived` repeats, whose appointment or interpreter is of no use now.
         given = self.provider.given(
             directory[getattr(task, self.tasks.holds)], self.provider.request_of(task)
         )
