@@ -27,7 +27,12 @@ from support.referrals import referral_body
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "data-23a1693"
 DATABASES = ("referral", "shelter", "employment", "legal_aid")
 # Each database's newest revision (services/<name>/src/<name>/adapters/migrations/).
-HEADS = {"referral": "0004_webhooks", "shelter": "0003", "employment": "0002", "legal_aid": "0002"}
+HEADS = {
+    "referral": "0004_webhooks",
+    "shelter": "0003_tasks",
+    "employment": "0003_tasks",
+    "legal_aid": "0003_tasks",
+}
 # Who the old build's demo referred (its `korpu demo` samples), by agency reference.
 PEOPLE = {
     "DEMO-001": ("Aysel", "Məmmədova", "2001-04-12"),

@@ -7,6 +7,7 @@ promises it checks after every step.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
@@ -24,8 +25,10 @@ from sqlalchemy.engine import Connection
 
 from korpu_contracts import referral
 from korpu_contracts.envelope import Envelope
-from korpu_contracts.vocabulary import Service, TaskStatus
+from korpu_contracts.vocabulary import Reason, Service, TaskStatus
+from korpu_provider.actions import ALLOWED, Action, NotAllowed, TransferRefused
 from korpu_provider.handlers import NotAccepted
+from korpu_provider.tasks import HOLDING
 from korpu_runtime.database import Database
 from korpu_runtime.unit_of_work import UnitOfWork
 
@@ -75,6 +78,8 @@ class Provider:
     load_directory: Callable[[Connection, list[dict[str, Any]]], object]
     unit: str  # what a directory entry is: "Shelter"
     capacity: str  # the entry's field counting its places: "beds"
+    # The kit's handlers, for a case worker's other actions (arrived, decline, ...).
+    actions: Any = None
 
 
 def on_the_kit(entrypoints: Any, tables: ModuleType, unit: str, capacity: str) -> Provider:
@@ -90,6 +95,7 @@ def on_the_kit(entrypoints: Any, tables: ModuleType, unit: str, capacity: str) -
         load_directory=entrypoints.load,
         unit=unit,
         capacity=capacity,
+        actions=handlers,
     )
 
 
@@ -167,8 +173,8 @@ class ProviderMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.requested)
     @rule(data=st.data())
     def complete(self, data: st.DataObject) -> None:
-        task_id = self.pick(data, TaskStatus.ACCEPTED)
-        accepted = self.status(task_id) == TaskStatus.ACCEPTED
+        task_id = self.pick(data, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
+        accepted = self.status(task_id) in HOLDING
         try:
             self.db.transaction(
                 lambda conn: self.provider.complete(self.uow(conn), task_id, "goal_achieved")
@@ -177,6 +183,49 @@ class ProviderMachine(RuleBasedStateMachine):
             assert not accepted
         else:
             assert accepted
+
+    @precondition(lambda self: self.requested)
+    @rule(data=st.data())
+    def arrive(self, data: st.DataObject) -> None:
+        task_id = self.pick(data, TaskStatus.ACCEPTED)
+        self.act(task_id, Action.ARRIVED, lambda uow: self.provider.actions.arrived(uow, task_id))
+
+    @precondition(lambda self: self.requested)
+    @rule(data=st.data(), reason=st.sampled_from([Reason.CLIENT_UNREACHABLE, Reason.OTHER]))
+    def never_arrive(self, data: st.DataObject, reason: Reason) -> None:
+        task_id = self.pick(data, TaskStatus.ACCEPTED)
+        actions = self.provider.actions
+        self.act(task_id, Action.NOT_ARRIVED, lambda uow: actions.not_arrived(uow, task_id, reason))
+
+    @precondition(lambda self: self.requested)
+    @rule(
+        data=st.data(),
+        reason=st.sampled_from([Reason.CLIENT_DECLINED, Reason.PROVIDER_DECLINED]),
+    )
+    def decline(self, data: st.DataObject, reason: Reason) -> None:
+        task_id = self.pick(data, TaskStatus.ON_HOLD, TaskStatus.ACCEPTED)
+        actions = self.provider.actions
+        self.act(task_id, Action.DECLINE, lambda uow: actions.decline(uow, task_id, reason))
+
+    @precondition(lambda self: self.requested)
+    @rule(data=st.data())
+    def transfer(self, data: st.DataObject) -> None:
+        task_id = self.pick(data, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
+        to = data.draw(st.sampled_from([entry["name"] for entry in self.entries]), label="to")
+        actions = self.provider.actions
+        # No room there, or no place for this person: refused, and the promises still hold.
+        with contextlib.suppress(TransferRefused):
+            self.act(task_id, Action.TRANSFER, lambda uow: actions.transfer(uow, task_id, to))
+
+    def act(self, task_id: str, action: Action, run: Callable[[UnitOfWork], object]) -> None:
+        """A case worker's action: done exactly when the task's status allows it."""
+        was = TaskStatus(self.status(task_id))
+        try:
+            self.db.transaction(lambda conn: run(self.uow(conn)))
+        except NotAllowed:
+            assert was not in ALLOWED[action]
+        else:
+            assert was in ALLOWED[action]
 
     @rule(data=st.data(), places=st.integers(min_value=0, max_value=3))
     def change_capacity(self, data: st.DataObject, places: int) -> None:

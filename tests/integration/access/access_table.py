@@ -116,7 +116,8 @@ REFERRAL: dict[Route, Access] = {
 
 
 def _provider(directory_path: str) -> dict[Route, Access]:
-    """A provider's case workers' API: its directory, its capacity, a task, the end of a task.
+    """A provider's case workers' API: its directory, its capacity, the tasks, a task, and
+    what a case worker does to one.
 
     Not `owned`: every organization of a provider is that provider's case workers,
     and sees all its tasks; no other service's key is known to it.
@@ -125,9 +126,21 @@ def _provider(directory_path: str) -> dict[Route, Access]:
         ("GET", directory_path): Keyed(provider_access.DIRECTORY_READ),
         # Counts by region only, for the operators' console (docs/capacity.md).
         ("GET", "/v1/capacity"): Keyed(provider_access.DIRECTORY_READ),
+        ("GET", "/v1/tasks"): Keyed(provider_access.TASKS_READ, query={"limit": "1"}),
         ("GET", "/v1/tasks/{task_id}"): Keyed(provider_access.TASKS_READ),
         ("POST", "/v1/tasks/{task_id}/complete"): Keyed(
             provider_access.TASKS_ACT, body={"outcome": "goal_achieved"}
+        ),
+        # A case worker's actions (korpu_provider.actions).
+        ("POST", "/v1/tasks/{task_id}/arrived"): Keyed(provider_access.TASKS_ACT),
+        ("POST", "/v1/tasks/{task_id}/not-arrived"): Keyed(
+            provider_access.TASKS_ACT, body={"reason": "client_unreachable"}
+        ),
+        ("POST", "/v1/tasks/{task_id}/decline"): Keyed(
+            provider_access.TASKS_ACT, body={"by": "client"}
+        ),
+        ("POST", "/v1/tasks/{task_id}/transfer"): Keyed(
+            provider_access.TASKS_ACT, body={"to": "Another facility"}
         ),
     }
 

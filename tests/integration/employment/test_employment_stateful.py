@@ -14,7 +14,7 @@ from employment.adapters import tables
 from employment.bootstrap import SERVICE
 from employment.domain import model
 from korpu_contracts.vocabulary import TaskStatus
-from korpu_provider.tasks import Row
+from korpu_provider.tasks import HOLDING, Row
 from support import provider_machine
 
 REGIONS = ["Baku", "Ganja"]
@@ -63,16 +63,14 @@ class EmploymentMachine(provider_machine.ProviderMachine):
             SERVICE.provider.request_of(task) for task in rows if task.status == TaskStatus.ON_HOLD
         ]
         for program in by_id.values():
-            holding = [
-                t for t in rows if t.status == TaskStatus.ACCEPTED and t.program_id == program.id
-            ]
+            holding = [t for t in rows if t.status in HOLDING and t.program_id == program.id]
             assert program.enrolled == len(holding), "enrolled counts the people holding a seat"
             if program.enrolled > program.seats:
                 # Seats were cut below enrolment: nobody new may be enrolled there.
                 assert not enrolled_now & {t.task_id for t in holding}
         for task in rows:
             assert not task.requested or task.status != TaskStatus.REQUESTED, "every task decided"
-            if task.status != TaskStatus.ACCEPTED:
+            if task.status not in HOLDING:
                 continue
             assert task.program_id is not None
             person, program = SERVICE.provider.request_of(task), by_id[task.program_id]

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from hypothesis import strategies as st
 
 from korpu_contracts.vocabulary import TaskStatus
+from korpu_provider.tasks import HOLDING
 from korpu_provider.tasks import Row as TaskRow
 from legal_aid.adapters import tables
 from legal_aid.bootstrap import SERVICE
@@ -62,14 +63,14 @@ class LegalAidMachine(provider_machine.ProviderMachine):
             SERVICE.provider.request_of(row) for row in rows if row.status == TaskStatus.ON_HOLD
         ]
         for lawyer in by_id.values():
-            holding = [r for r in rows if r.status == "accepted" and r.lawyer_id == lawyer.id]
+            holding = [r for r in rows if r.status in HOLDING and r.lawyer_id == lawyer.id]
             assert lawyer.caseload == len(holding), "the caseload counts the open cases"
             if lawyer.caseload > lawyer.max_caseload:
                 # The cap was cut below the caseload: no new case for this lawyer.
                 assert not assigned_now & {r.task_id for r in holding}
         for row in rows:
             assert row.region is None or row.status != TaskStatus.REQUESTED, "every task decided"
-            if row.status != TaskStatus.ACCEPTED:
+            if row.status not in HOLDING:
                 continue
             person, lawyer = SERVICE.provider.request_of(row), by_id[row.lawyer_id]
             assert person.region in lawyer.regions, "a lawyer only where the person is"

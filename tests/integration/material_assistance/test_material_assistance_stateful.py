@@ -23,7 +23,8 @@ REGIONS = ["Baku", "Ganja"]
 # Small allowances and budgets of a few manats (`change_capacity` draws budgets of 0 to 3),
 # so that funds run out, are refilled and cut; the amounts differ, so refunds must be exact.
 ALLOWANCES = ["1.00", "0.50", "1.50", "0.75"]
-HELD = (TaskStatus.ACCEPTED, TaskStatus.COMPLETED)
+# Money held by a task: committed (accepted, in progress) or paid (completed).
+HELD = (TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED)
 
 people = st.fixed_dictionaries(
     {

@@ -122,3 +122,37 @@ def test_an_answer_about_a_task_never_created_raises_and_writes_nothing(
     with pytest.raises(exceptions.UnknownTask):
         submitted.answer(TaskStatus.ACCEPTED, 1, task_id="never-created")
     assert submitted.told_to_agency() == told
+
+
+def test_a_case_workers_steps_reach_the_agency_as_in_progress_then_completed(
+    submitted: Referral,
+) -> None:
+    place = {"facility": "Baku Women's Shelter", "region": "AZ-BA"}
+    submitted.answer(TaskStatus.ACCEPTED, 1, None, **place)
+    submitted.answer(TaskStatus.IN_PROGRESS, 2, None, **place)
+    submitted.answer(TaskStatus.COMPLETED, 3, None, **place, outcome="goal_achieved")
+
+    assert submitted.shelter() == ("completed", {**place, "outcome": "goal_achieved"})
+    assert [s for service, s in submitted.history() if service == "shelter"] == [
+        "requested",
+        "accepted",
+        "in-progress",
+        "completed",
+    ]
+    told = [e.data["services"]["shelter"]["status"] for e in submitted.told_to_agency()]
+    assert told[-3:] == ["accepted", "in-progress", "completed"]
+
+
+def test_a_person_who_could_not_be_reached_is_told_to_the_agency_in_those_words(
+    submitted: Referral,
+) -> None:
+    submitted.answer(TaskStatus.ACCEPTED, 1, facility="Baku Women's Shelter")
+    submitted.answer(TaskStatus.FAILED, 2, Reason.CLIENT_UNREACHABLE)
+
+    assert submitted.shelter() == ("failed", {})
+    (last, *_) = reversed(submitted.told_to_agency())
+    assert last.data["services"]["shelter"] == {
+        "status": "failed",
+        "reason": "client_unreachable",
+        "detail": {},
+    }

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from hypothesis import strategies as st
 
 from korpu_contracts.vocabulary import TaskStatus
+from korpu_provider.tasks import HOLDING
 from shelter.adapters import facilities as directory_table
 from shelter.adapters import tables
 from shelter.bootstrap import SERVICE
@@ -72,14 +73,14 @@ class ShelterMachine(provider_machine.ProviderMachine):
             SERVICE.provider.request_of(row) for row in rows if row.status == TaskStatus.ON_HOLD
         ]
         for facility in facilities.values():
-            holding = [r for r in rows if r.status == "accepted" and r.facility_id == facility.id]
+            holding = [r for r in rows if r.status in HOLDING and r.facility_id == facility.id]
             assert facility.occupied == len(holding), "occupied counts the people placed"
             if facility.occupied > facility.beds:
                 # Beds were cut below occupancy: nobody new may be placed there.
                 assert not placed_now & {r.task_id for r in holding}
         for row in rows:
             assert row.awaiting_request or row.status != TaskStatus.REQUESTED, "every task decided"
-            if row.status != TaskStatus.ACCEPTED:
+            if row.status not in HOLDING:
                 continue
             person, where = SERVICE.provider.request_of(row), facilities[row.facility_id]
             assert where.serves & person.categories, "placed where their category is served"

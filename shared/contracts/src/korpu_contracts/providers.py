@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -87,3 +87,36 @@ class Completion(BaseModel):
 
     # A code, not free text: the outcome travels to the agency, and text could name someone.
     outcome: vocabulary.Outcome
+
+
+class NotArrived(BaseModel):
+    """Body of `POST /v1/tasks/{id}/not-arrived`: the person given a place never came."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # `client_unreachable`: did not come and could not be reached; `other`: did not come
+    # for a reason the code does not name (never free text, as for an outcome).
+    reason: Literal[vocabulary.Reason.CLIENT_UNREACHABLE, vocabulary.Reason.OTHER]
+
+
+class Decline(BaseModel):
+    """Body of `POST /v1/tasks/{id}/decline`: who said no, kept apart (DOMAIN: Primero)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: Literal["provider", "client"]
+
+    @property
+    def reason(self) -> vocabulary.Reason:
+        if self.by == "provider":
+            return vocabulary.Reason.PROVIDER_DECLINED
+        return vocabulary.Reason.CLIENT_DECLINED
+
+
+class Transfer(BaseModel):
+    """Body of `POST /v1/tasks/{id}/transfer`: another entry of the same provider's directory."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The entry's name as the directory lists it (a facility, program, lawyer, ...).
+    to: str = Field(min_length=1, max_length=200)

@@ -145,6 +145,9 @@ class Reason(StrEnum):
     PROVIDER_DECLINED = "provider_declined"
     WITHDRAWN = "withdrawn"
     OTHER = "other"
+    # Added after version 1 of the events (tolerant: an older reader takes it as `other`).
+    # The person did not arrive and could not be reached (a case worker's `not-arrived`).
+    CLIENT_UNREACHABLE = "client_unreachable"
 
 
 class ReferralStatus(StrEnum):

@@ -52,16 +52,20 @@ class Answers:
         detail: Detail | None = None,
         cause: Envelope | None = None,
     ) -> None:
+        revision = self.tasks.next_revision(uow.conn, task.task_id)
         envelope = providers.answer(
             source=self.source,
             service=self.service,
             task_id=task.task_id,
             referral_id=task.referral_id,
             status=status,
-            revision=self.tasks.next_revision(uow.conn, task.task_id),
+            revision=revision,
             reason=reason,
             detail=detail,
             cause=cause,
         )
+        # Kept as told: the task's history is the answers the referral service was sent.
+        told = None if reason is None else str(reason)
+        self.tasks.record(uow.conn, task.task_id, revision, status, told, detail or {})
         uow.publish(self.stream, envelope)
         log.info("task_answered", task_id=task.task_id, status=str(status))

@@ -1,8 +1,11 @@
-"""Requests, cancellations, completions and the waitlist's moves, for every provider.
+"""Requests, cancellations, case workers' actions and the waitlist's moves, for every provider.
 
 Every handler locks the provider's directory first (`Provider.directory`), so
 that deciding, waitlisting and promoting see one consistent state on every
-replica. Which answer names which cause is `answers`' rule.
+replica, and every change to a task is made under that lock (which is also what
+keeps `updated_at` in the order of commits, for `GET /v1/tasks`). Which answer
+names which cause is `answers`' rule. The case workers' actions, and the
+statuses each starts from: `actions`.
 """
 
 from __future__ import annotations
@@ -10,14 +13,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from korpu_contracts import referral, registry, streams
 from korpu_contracts.envelope import Envelope
 from korpu_contracts.vocabulary import FINAL_TASK_STATUSES, Reason, TaskStatus
 from korpu_provider import waitlist
+from korpu_provider.actions import ALLOWED, Action, NotAccepted, NotAllowed, TransferRefused
 from korpu_provider.answers import Answers, Detail
 from korpu_provider.decisions import Give, Wait
 from korpu_provider.protocol import Provider
-from korpu_provider.tasks import Row, is_tombstone
+from korpu_provider.tasks import HOLDING, Row, is_tombstone
 from korpu_runtime import logging as runtime_logging
 from korpu_runtime.unit_of_work import UnitOfWork
 
@@ -28,14 +34,6 @@ AnyProvider = Provider[Any, Any, Any]
 
 class UnknownTask(LookupError):
     pass
-
-
-class NotAccepted(Exception):
-    """Only a task holding a place can be completed."""
-
-    def __init__(self, status: TaskStatus) -> None:
-        super().__init__(f"the task is {status}, not accepted")
-        self.status = status
 
 
 class Handlers:
@@ -113,34 +111,136 @@ class Handlers:
             )
             log.info("task_cancelled_before_request", task_id=cancelled.task_id)
             return
-        status = TaskStatus(task.status)
-        if status in FINAL_TASK_STATUSES:
+        if TaskStatus(task.status) in FINAL_TASK_STATUSES:
             return  # rejected, completed or already cancelled: nothing held, nothing to undo
-        self.tasks.update(conn, task.task_id, status=TaskStatus.CANCELLED, reason=cancelled.reason)
-        # Answered before the place is given on, so the outbox (sent in id order)
-        # tells the story in the order it happened.
-        self.answers.tell(uow, task, TaskStatus.CANCELLED, cancelled.reason, cause=envelope)
-        if status is TaskStatus.ACCEPTED and getattr(task, self.tasks.holds) is not None:
-            self._free(uow, task, envelope)
-        self.announce(uow, directory)
+        reason = Reason(cancelled.reason)
+        self._leave(uow, task, TaskStatus.CANCELLED, reason, directory, envelope)
 
     def complete(self, uow: UnitOfWork, task_id: str, outcome: str) -> None:
         """A case worker ended the help: the task is done and its place goes to the next."""
         conn = uow.conn
         directory = self.provider.directory(conn, lock=True)
-        task = self.tasks.task(conn, task_id)
-        if task is None:
-            raise UnknownTask(task_id)
-        if task.status != TaskStatus.ACCEPTED:
-            raise NotAccepted(TaskStatus(task.status))
-        entry = directory[getattr(task, self.tasks.holds)]
+        try:
+            task = self._acted_on(conn, task_id, Action.COMPLETE)
+        except NotAllowed as refused:
+            raise NotAccepted(refused.status) from None
         kept = {"outcome": outcome} if self.tasks.keeps_outcome else {}
         self.tasks.update(conn, task_id, status=TaskStatus.COMPLETED, **kept)
-        given = self.provider.given(entry, self.provider.request_of(task))
+        # What was given and the outcome, as a completion always said. Rejected: the held
+        # detail `arrived` repeats, whose appointment or interpreter is of no use now.
+        given = self.provider.given(
+            directory[getattr(task, self.tasks.holds)], self.provider.request_of(task)
+        )
         detail = {**given, "outcome": outcome}
         self.answers.tell(uow, task, TaskStatus.COMPLETED, None, detail)
         if self.provider.completion_frees:
             self._free(uow, task, None)
+        self.announce(uow, directory)
+
+    def arrived(self, uow: UnitOfWork, task_id: str) -> None:
+        """The person came to the place given: the help is under way (`in-progress`)."""
+        conn = uow.conn
+        directory = self.provider.directory(conn, lock=True)
+        task = self._acted_on(conn, task_id, Action.ARRIVED)
+        self.tasks.update(conn, task_id, status=TaskStatus.IN_PROGRESS, reason=None)
+        # The same detail as the place's answer: the agency still reads where and what.
+        detail = self._held(conn, task, directory)
+        self.answers.tell(uow, task, TaskStatus.IN_PROGRESS, None, detail)
+
+    def not_arrived(self, uow: UnitOfWork, task_id: str, reason: Reason) -> None:
+        """The person never came (and could not be reached): failed, the place goes on."""
+        conn = uow.conn
+        directory = self.provider.directory(conn, lock=True)
+        task = self._acted_on(conn, task_id, Action.NOT_ARRIVED)
+        self._leave(uow, task, TaskStatus.FAILED, reason, directory, None)
+
+    def decline(self, uow: UnitOfWork, task_id: str, reason: Reason) -> None:
+        """The provider or the person said no before the help began: rejected, the place
+        (or the place in line) goes to the next."""
+        conn = uow.conn
+        directory = self.provider.directory(conn, lock=True)
+        task = self._acted_on(conn, task_id, Action.DECLINE)
+        self._leave(uow, task, TaskStatus.REJECTED, reason, directory, None)
+
+    def transfer(self, uow: UnitOfWork, task_id: str, to: str) -> None:
+        """Move the person to another entry of this provider with room that the provider's
+        own rules would give them; the status stays, the old place goes to the next.
+
+        The target is decided by the domain's decision function over that entry alone,
+        so a transfer never places anyone where a request could not (a man in a women's
+        shelter, a child with adults, a lawyer outside the region). Rejected: checking
+        `serves` and room only, which skips the rules `decide` adds (a program's
+        languages, the region of legal aid).
+        """
+        conn = uow.conn
+        directory = self.provider.directory(conn, lock=True)
+        task = self._acted_on(conn, task_id, Action.TRANSFER)
+        if self.provider.room_comes_with_time and self.fill(uow):
+            # As before a request: room that came with time goes to those waiting first.
+            self.announce(uow, directory)
+            directory = self.provider.directory(conn, lock=True)
+        target = self._target(task, directory, to)
+        request = self.provider.request_of(task)
+        left = getattr(task, self.tasks.holds)
+        self.provider.release(conn, task)
+        kept = self.provider.take(conn, target, request)
+        self.tasks.update(conn, task_id, **{self.tasks.holds: target.id, **kept})
+        detail = {**self.provider.given(target, request), **kept}
+        self.answers.tell(uow, task, TaskStatus(task.status), None, detail)
+        log.info("task_transferred", task_id=task_id)
+        self._promote(uow, left, None)
+        self.announce(uow, directory)
+
+    def _acted_on(self, conn: Connection, task_id: str, action: Action) -> Row:
+        task = self.tasks.task(conn, task_id)
+        if task is None:
+            raise UnknownTask(task_id)
+        status = TaskStatus(task.status)
+        if status not in ALLOWED[action]:
+            raise NotAllowed(action, status)
+        return task
+
+    def _target(self, task: Row, directory: Mapping[str, Any], to: str) -> Any:
+        target = next((entry for entry in directory.values() if entry.name == to), None)
+        if target is None:
+            raise TransferRefused(TransferRefused.UNKNOWN_ENTRY)
+        if target.id == getattr(task, self.tasks.holds):
+            raise TransferRefused(TransferRefused.SAME_ENTRY)
+        decision = self.provider.decide(self.provider.request_of(task), [target])
+        if isinstance(decision, Wait):
+            raise TransferRefused(TransferRefused.NO_ROOM)
+        if not isinstance(decision, Give):
+            raise TransferRefused(TransferRefused.NOT_SUITED, str(decision.reason))
+        return target
+
+    def _held(self, conn: Connection, task: Row, directory: Mapping[str, Any]) -> Detail:
+        """What the task's answers say it holds: its latest answer's detail while holding
+        (with what `take` kept: an appointment, an interpreter), else the entry given."""
+        history = self.tasks.history_of(conn, task.task_id)
+        if history and TaskStatus(history[-1].status) in HOLDING:
+            return dict(history[-1].detail)
+        # A task placed before histories were kept.
+        entry = directory[getattr(task, self.tasks.holds)]
+        return self.provider.given(entry, self.provider.request_of(task))
+
+    def _leave(
+        self,
+        uow: UnitOfWork,
+        task: Row,
+        status: TaskStatus,
+        reason: Reason,
+        directory: Mapping[str, Any],
+        cause: Envelope | None,
+    ) -> None:
+        """End a task that has not ended (cancelled, failed, rejected): its place, or its
+        place in line, goes to the next person."""
+        was = TaskStatus(task.status)
+        self.tasks.update(uow.conn, task.task_id, status=status, reason=reason)
+        # Answered before the place is given on, so the outbox (sent in id order)
+        # tells the story in the order it happened.
+        self.answers.tell(uow, task, status, reason, cause=cause)
+        if was in HOLDING and getattr(task, self.tasks.holds) is not None:
+            self._free(uow, task, cause)
         self.announce(uow, directory)
 
     def fill(self, uow: UnitOfWork) -> int:
@@ -185,9 +285,12 @@ class Handlers:
 
     def _free(self, uow: UnitOfWork, task: Row, cause: Envelope | None) -> None:
         """Give back the place `task` held and hand it to the next person waiting for it."""
+        self.provider.release(uow.conn, task)
+        self._promote(uow, getattr(task, self.tasks.holds), cause)
+
+    def _promote(self, uow: UnitOfWork, entry_id: str, cause: Envelope | None) -> None:
+        """Give the room `entry_id` has to the next people waiting whom it serves."""
         conn = uow.conn
-        entry_id = getattr(task, self.tasks.holds)
-        self.provider.release(conn, task)
         while True:
             entry = self.provider.directory(conn, lock=True)[entry_id]
             waiting = [self.provider.request_of(row) for row in self.tasks.waiting(conn)]

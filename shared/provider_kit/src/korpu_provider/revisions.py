@@ -71,3 +71,30 @@ def create_tasks(directory: str, holds: str, *columns: sa.Column[Any]) -> None:
 def append_only() -> None:
     """A downgrade past a revision that made the audit trail, which is append-only."""
     raise NotImplementedError("not undone: the audit trail is append-only; restore a backup")
+
+
+def add_task_history() -> None:
+    """Issue 13 (case workers' actions): the history of each task's answers, and the index
+    `GET /v1/tasks` reads what changed since by. Revision `0003_tasks` of every provider.
+
+    Each made only where missing, as `add_case_workers_access`: a database made by a
+    build before migrations is stamped at its baseline and made today's (`create_all`)
+    tables with it."""
+    if not _has_index("tasks", "ix_tasks_updated_at_task_id"):
+        op.create_index("ix_tasks_updated_at_task_id", "tasks", ["updated_at", "task_id"])
+    if not schema_steps.missing("task_history"):
+        return
+    op.create_table(
+        "task_history",
+        sa.Column("task_id", sa.String(length=64), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("reason", sa.String(length=30), nullable=True),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("task_id", "revision"),
+    )
+
+
+def _has_index(table: str, name: str) -> bool:
+    return any(index["name"] == name for index in sa.inspect(op.get_bind()).get_indexes(table))

@@ -11,6 +11,11 @@ written into the row and it is answered `cancelled`, never allocated. Rejected:
 a marker column per provider, which the three first schemas spelt three ways
 (`awaiting_request`, `requested`, a NULL region); those columns are kept, and
 still written, so that a schema stays as it was.
+
+Every answer about a task is also kept in `task_history` (status, reason, what it
+said was given, when), in the transaction of the change it reports: the case
+workers' view of a task shows it. Rejected: reading the history back from the
+outbox, whose rows are sent and then pruned.
 """
 
 from __future__ import annotations
@@ -26,6 +31,11 @@ from korpu_contracts.vocabulary import TaskStatus
 
 Row = sa.Row[Any]
 
+HISTORY = "task_history"
+
+# A task holding its place: given one (accepted) or being helped there (in-progress).
+HOLDING = frozenset({TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS})
+
 _TASK_ID = "b_task_id"  # a bind name no column has, so every other key of an update is SET
 
 
@@ -34,7 +44,9 @@ def now() -> dt.datetime:
 
 
 def table(metadata: sa.MetaData, *columns: sa.Column[Any]) -> sa.Table:
-    """The `tasks` table: the columns every provider has, then the provider's own."""
+    """The `tasks` table: the columns every provider has, then the provider's own; and
+    beside it the history of its answers (`history`)."""
+    history(metadata)
     return sa.Table(
         "tasks",
         metadata,
@@ -59,7 +71,29 @@ def table(metadata: sa.MetaData, *columns: sa.Column[Any]) -> sa.Table:
         *columns,
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        # What changed since (`GET /v1/tasks?updated_after=`), read in this order.
+        sa.Index("ix_tasks_updated_at_task_id", "updated_at", "task_id"),
     )
+
+
+def history(metadata: sa.MetaData) -> sa.Table:
+    """Each answer about a task, by its revision: what the case workers' view lists."""
+    return sa.Table(
+        HISTORY,
+        metadata,
+        sa.Column("task_id", sa.String(64), primary_key=True),
+        sa.Column("revision", sa.Integer, primary_key=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("reason", sa.String(30), nullable=True),
+        # The answer's detail: what was given, a waitlist position, an outcome; no one's data.
+        sa.Column("detail", sa.JSON, nullable=False),
+    )
+
+
+def utc(at: dt.datetime) -> dt.datetime:
+    """A stored time as UTC: SQLite gives back the UTC wall clock it was written with."""
+    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
 
 
 def is_tombstone(row: Row) -> bool:
@@ -90,6 +124,12 @@ class Tasks:
             sa.select(c.region, sa.func.count())
             .where(c.status == TaskStatus.ON_HOLD.value)
             .group_by(c.region)
+        )
+        self.history = tasks.metadata.tables[HISTORY]
+        h = self.history
+        self._record = h.insert()
+        self._history = (
+            sa.select(h).where(h.c.task_id == sa.bindparam(_TASK_ID)).order_by(h.c.revision)
         )
         self._insert = tasks.insert()
         self._update = tasks.update().where(c.task_id == sa.bindparam(_TASK_ID))
@@ -150,3 +190,51 @@ class Tasks:
         replica would start again from 1.
         """
         return int(conn.execute(self._revision, {_TASK_ID: task_id}).scalar_one())
+
+    def record(
+        self,
+        conn: Connection,
+        task_id: str,
+        revision: int,
+        status: TaskStatus,
+        reason: str | None,
+        detail: Mapping[str, Any],
+    ) -> None:
+        """Keep one answer in the task's history, in the transaction of its change."""
+        values = {"status": str(status), "reason": reason, "detail": dict(detail)}
+        conn.execute(
+            self._record, {"task_id": task_id, "revision": revision, "at": now(), **values}
+        )
+
+    def history_of(self, conn: Connection, task_id: str) -> list[Row]:
+        """Every answer kept about the task, oldest first (none before histories were kept)."""
+        return list(conn.execute(self._history, {_TASK_ID: task_id}))
+
+    def changed(
+        self,
+        conn: Connection,
+        *,
+        after: tuple[dt.datetime, str] | None,
+        since: dt.datetime | None,
+        status: TaskStatus | None,
+        limit: int,
+    ) -> list[Row]:
+        """Tasks in (updated_at, task_id) order after `after` (a page's last row) and changed
+        after `since`, at most `limit`; tombstones are no tasks and never listed.
+
+        Both keys, so that rows written in one instant are neither skipped nor repeated
+        between pages. Rejected: paging by offset, which skips a row whenever an earlier
+        one changes and moves to the end.
+        """
+        c = self.table.c
+        query = sa.select(self.table).where(c.region.is_not(None))
+        if status is not None:
+            query = query.where(c.status == str(status))
+        if since is not None:
+            query = query.where(c.updated_at > utc(since))
+        if after is not None:
+            at, task_id = utc(after[0]), after[1]
+            later = sa.or_(c.updated_at > at, sa.and_(c.updated_at == at, c.task_id > task_id))
+            query = query.where(later)
+        ordered = query.order_by(c.updated_at, c.task_id).limit(limit)
+        return list(conn.execute(ordered))

@@ -9,10 +9,12 @@ Scopes (a new organization's first key holds all three; docs/api-keys.md):
 - `directory:read`: the directory and its use (facilities and occupancy, programs
   and seats, lawyers and caseloads), and its capacity by region (counts only: the
   operators' console holds a key with this scope alone, docs/capacity.md);
-- `tasks:read`: one task's state (which referral it serves, where it stands);
+- `tasks:read`: one task's state (which referral it serves, where it stands), and the
+  tasks changed since (`GET /v1/tasks`);
 - `tasks:act`: what changes a task (`POST /v1/tasks/{id}/complete`: a discharge, a
-  program completed, a case ended). Apart from reading, so a screen that follows
-  tasks never holds a key that can discharge a person.
+  program completed, a case ended; `arrived`, `not-arrived`, `decline`, `transfer`).
+  Apart from reading, so a screen that follows tasks never holds a key that can
+  discharge a person.
 
 Every read and action through the API, and every key refused for its scope, is in
 the provider's audit trail (`audit_log`, append-only): the key's id and
@@ -42,9 +44,17 @@ DEFAULT_SCOPES = SCOPES
 DIRECTORY_VIEWED = "directory_viewed"
 CAPACITY_VIEWED = "capacity_viewed"
 TASK_VIEWED = "task_viewed"
+TASKS_LISTED = "tasks_listed"
 TASK_COMPLETED = "task_completed"
 # A completion refused (an unknown task, one not accepted): detail says which.
 TASK_COMPLETION_REFUSED = "task_completion_refused"
+TASK_ARRIVED = "task_arrived"
+TASK_NOT_ARRIVED = "task_not_arrived"
+TASK_DECLINED = "task_declined"
+TASK_TRANSFERRED = "task_transferred"
+# Any other action refused (an unknown task, a status it does not start from, a
+# transfer the directory cannot make): detail names the action and why.
+TASK_ACTION_REFUSED = "task_action_refused"
 # A known key without the route's scope.
 ACCESS_DENIED = "access_denied"
 # The subject column: a task id, as long as the providers' own `tasks.task_id`.
@@ -143,10 +153,21 @@ _NO_SUCH_TASK = (404, "No such task at this provider")
 DIRECTORY_RESPONSES = _problems(*_keyed(DIRECTORY_READ))
 CAPACITY_RESPONSES = DIRECTORY_RESPONSES
 TASK_RESPONSES = _problems(*_keyed(TASKS_READ), _NO_SUCH_TASK)
+LIST_RESPONSES = _problems(
+    (400, "A cursor that is not one a page gave"),
+    *_keyed(TASKS_READ),
+    (422, "An invalid query naming every bad parameter"),
+)
 ACT_RESPONSES = _problems(
     *_keyed(TASKS_ACT),
     _NO_SUCH_TASK,
-    (409, "The task is not accepted"),
+    (409, "The task's status does not allow the action"),
+    (422, "An invalid body naming every bad field"),
+)
+TRANSFER_RESPONSES = _problems(
+    *_keyed(TASKS_ACT),
+    _NO_SUCH_TASK,
+    (409, "The task's status does not allow a transfer, or the entry has no room or does not suit"),
     (422, "An invalid body naming every bad field"),
 )
 
