@@ -108,3 +108,22 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], service: str = "conso
             pass
         time.sleep(0.1)
     raise AssertionError(f"{service} was not ready within 60 s")
+
+
+@contextlib.contextmanager
+def serving(name: str, env: dict[str, str], port: int) -> Iterator[str]:
+    """`korpu serve NAME` on `port` with `env`, ready; its URL, until the block ends."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "korpu", "serve", name],
+        env={**env, f"{name.upper()}_HTTP_PORT": str(port)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, process, name)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

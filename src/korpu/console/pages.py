@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from korpu.console import capacities, coordination, deadletters, overview, recovery, tracing
+from korpu.console import (
+    capacities,
+    casework,
+    coordination,
+    deadletters,
+    overview,
+    recovery,
+    tracing,
+)
 
 
 def routers() -> list[APIRouter]:
-    pages = (overview, deadletters, tracing, capacities, recovery, coordination)
+    pages = (overview, deadletters, tracing, capacities, recovery, coordination, casework)
     return [page.router() for page in pages]
