@@ -17,7 +17,6 @@ from fastapi.responses import Response
 from korpu import capacity, catalog, console_keys
 from korpu.console import i18n, web
 
-
 # Why a provider could not be read (korpu.capacity's codes), in the console's words.
 WHY = {
     capacity.NO_KEY: i18n.N_("no console key (run korpu console keys)"),

@@ -9,7 +9,7 @@ from korpu import catalog, recover
 from korpu.console import i18n
 
 UNREADABLE = i18n.N_(
-    "Cannot read “%(text)s” as a time: use ISO 8601 (2026-11-26T14:30:00Z) "
+    "The console cannot read “%(text)s” as a time: use ISO 8601 (2026-11-26T14:30:00Z) "
     "or a span back from now (30m, 2h, 1d)."
 )
 IN_THE_FUTURE = i18n.N_("“%(text)s” is in the future.")
