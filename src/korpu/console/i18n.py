@@ -7,8 +7,9 @@ of this package into `locales/console.pot` and updates the catalogs; a test refu
 string left untranslated in any language.
 
 Each person picks a language (kept with their account; before sign-in, a cookie, else
-what the browser asks for, else English). Templates call `_()`; Python code marks its
-messages with `N_()` and they are translated where they are shown.
+what the browser asks for, else English). Templates call `_()` and `ngettext()`; Python
+code marks its messages with `N_()` (`N_plural()`) and hands them to a page as a `Said`,
+translated where it is shown (`say()`).
 """
 
 from __future__ import annotations
@@ -59,9 +60,6 @@ class Said:
     @classmethod
     def counted(cls, forms: tuple[str, str], num: int, **params: object) -> Said:
         return cls(forms[0], {"num": num, **params}, forms[1])
-
-    def __str__(self) -> str:
-        return str(say(self))
 
 
 def say(said: Said) -> markupsafe.Markup:
