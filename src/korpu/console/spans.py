@@ -21,6 +21,8 @@ LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 
 
 class Unreadable(Exception):
+    """Not a time in the past: why, to be said on the page."""
+
     def __init__(self, said: i18n.Said) -> None:
         super().__init__(said.message)
         self.said = said
