@@ -6,7 +6,10 @@ Starts `korpu up` in a temporary folder (its embedded Redis, free ports), loads 
 directory and the demo's referrals, makes one dead letter (a shelter request failed while
 the shelter's directory table was away, as `tests/browser` does), creates an operator,
 and saves `console-<page>.png` of each page at 1280 pixels wide. A page this build does
-not have (404) is skipped and said so. Needs Chromium (`scripts/machine-tools`).
+not have (404) is skipped and said so. Then, switching language with the header's
+buttons as a person would, `console-overview-<language>.png` and
+`console-dead-letter-<language>.png` in Azerbaijani and Russian (`--languages` to choose;
+none with `--languages ""`). Needs Chromium (`scripts/machine-tools`).
 """
 
 from __future__ import annotations
@@ -38,12 +41,17 @@ LATE = referrals.referral_body(
 )  # fmt: skip
 # The pages shown after sign-in, in the order of the console's menu.
 PAGES = ("overview", "dead-letters", "dead-letter", "recover", "trace", "capacity")
+# The pages shown again in each other language: what an operator looks at most.
+IN_EACH_LANGUAGE = ("overview", "dead-letter")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPOSITORY / "docs" / "images")
-    out = parser.parse_args().out
+    parser.add_argument("--languages", default="az,ru", help="comma-separated, e.g. az,ru")
+    arguments = parser.parse_args()
+    out = arguments.out
+    languages = [code for code in arguments.languages.split(",") if code]
     if browser.chromium() is None:
         print(browser.MISSING, file=sys.stderr)
         return 1
@@ -57,6 +65,8 @@ def main() -> int:
                 chromium = browser.launch(playwright)
                 page = chromium.new_context(viewport=browser.VIEWPORT).new_page()
                 _take(page, system, password, out)
+                for language in languages:
+                    _take_in(page, system.console, language, out)
                 chromium.close()
     return 0
 
@@ -96,6 +106,16 @@ def _take(page: sync_api.Page, system: browser.System, password: str, out: Path)
             _save(page, out, name)
         else:
             print(f"  {name}: no such page in this build, skipped", file=sys.stderr)
+
+
+def _take_in(page: sync_api.Page, console: str, language: str, out: Path) -> None:
+    """The header's button for `language`, pressed on the overview; then its pages."""
+    page.goto(f"{console}/")
+    page.locator(f'form.languages button[value="{language}"]').click()
+    page.wait_for_url(f"{console}/")
+    for name in IN_EACH_LANGUAGE:
+        _open(page, console, name, late="")
+        _save(page, out, f"{name}-{language}")
 
 
 def _open(page: sync_api.Page, console: str, name: str, late: str) -> bool:

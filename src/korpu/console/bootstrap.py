@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from korpu import operations, redis_acl
-from korpu.console import pages, signin, tables, web
+from korpu.console import i18n, pages, signin, tables, web
 from korpu.console.settings import ConsoleSettings
 from korpu_runtime import edge, metrics, problems, ratelimit, scrape
 from korpu_runtime.database import Database
@@ -133,8 +133,7 @@ async def _sign_in_needed(request: Request, _error: Exception) -> Response:
 
 
 async def _forbidden(request: Request, error: Exception) -> Response:
-    assert isinstance(error, web.Forbidden)
-    return web.render(request, "error.html", 403, title="Not allowed", message=error.why)
+    return _refused(request, error, 403, i18n.N_("Not allowed"))
 
 
 async def _elsewhere(_request: Request, error: Exception) -> Response:
@@ -143,18 +142,32 @@ async def _elsewhere(_request: Request, error: Exception) -> Response:
 
 
 async def _not_found(request: Request, error: Exception) -> Response:
-    return web.render(request, "error.html", 404, title="Not found", message=str(error))
+    return _refused(request, error, 404, i18n.N_("Not found"))
 
 
 async def _unavailable(request: Request, error: Exception) -> Response:
-    return web.render(request, "error.html", 503, title="Unavailable", message=str(error))
+    return _refused(request, error, 503, i18n.N_("Unavailable"))
+
+
+def _refused(request: Request, error: Exception, status: int, title: str) -> Response:
+    assert isinstance(error, web.Refusal)
+    return web.render(request, "error.html", status, title=title, message=error.said)
+
+
+# What the framework refuses by itself, said in the console's words: its own detail
+# ("Not Found", "Method Not Allowed") is English no catalog holds.
+HTTP_ERRORS = {
+    404: (i18n.N_("Not found"), i18n.N_("No such page.")),
+    405: (i18n.N_("Not allowed"), i18n.N_("This page does not take that kind of request.")),
+}
+REFUSED = (i18n.N_("Refused"), i18n.N_("The request was refused."))
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
-    title = {404: "Not found", 405: "Not allowed"}.get(error.status_code, "Refused")
+    title, message = HTTP_ERRORS.get(error.status_code, REFUSED)
     return web.render(
-        request, "error.html", error.status_code, title=title, message=str(error.detail)
+        request, "error.html", error.status_code, title=title, message=i18n.Said(message)
     )
 
 

@@ -9,12 +9,26 @@ with why; the others are still shown.
 from __future__ import annotations
 
 import itertools
+import re
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from korpu import capacity, catalog, console_keys
-from korpu.console import web
+from korpu.console import i18n, web
+
+# Why a provider could not be read (korpu.capacity's codes), in the console's words.
+WHY = {
+    capacity.NO_KEY: i18n.N_("no console key (run korpu console keys)"),
+    capacity.UNREACHABLE: i18n.N_("unreachable"),
+    capacity.TIMED_OUT: i18n.N_("timed out"),
+    capacity.UNREADABLE: i18n.N_("unreadable answer"),
+    "another provider answered": i18n.N_(
+        "another provider answered (two addresses swapped in the settings?)"
+    ),
+}
+REFUSED = re.compile(r"^key refused \((\d{3})\)$")
+ANSWERED = re.compile(r"^answered (\d{3})$")
 
 
 def router() -> APIRouter:
@@ -37,8 +51,20 @@ def router() -> APIRouter:
         ]
         missing = [name for name in catalog.PROVIDERS if name not in urls]
         return web.render(
-            request, "capacity.html", by_provider=by_provider, failures=found.failures,
+            request, "capacity.html", by_provider=by_provider,
+            failures={name: _why(reason) for name, reason in found.failures.items()},
             missing=missing,
         )  # fmt: skip
 
     return api
+
+
+def _why(reason: str) -> i18n.Said:
+    if reason in WHY:
+        return i18n.Said(WHY[reason])
+    if refused := REFUSED.match(reason):
+        return i18n.Said(i18n.N_("key refused (%(status)s)"), {"status": refused.group(1)})
+    if answered := ANSWERED.match(reason):
+        return i18n.Said(i18n.N_("answered %(status)s"), {"status": answered.group(1)})
+    # A code this console does not know yet: shown as it is, a code not a sentence.
+    return i18n.Said("%(code)s", {"code": reason})

@@ -18,8 +18,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.engine import Connection
 
-from korpu import dlq, recover
-from korpu.console import accounts, web
+from korpu import dlq
+from korpu.console import accounts, i18n, spans, web
 
 PAGE_SIZE = 50
 # The most a filtered replay moves at once: a larger set is replayed in several.
@@ -29,6 +29,14 @@ LETTER_ID = re.compile(r"^([a-z_]{1,40}/)?\d{1,15}-\d{1,10}$")
 ENTRY_ID = re.compile(r"^\d{1,15}-\d{1,10}$")
 Text = Annotated[str, Query(max_length=200)]
 FILTER = ("stream", "type", "error", "since", "until")
+GONE = i18n.N_("No such dead letter: replayed or discarded already?")
+REPLAYED = i18n.N_("Replayed %(id)s as entry %(entry)s of its stream.")
+DISCARDED = i18n.N_("Discarded %(id)s: it will never be processed.")
+REPLAYED_ALL = i18n.N_plural("Replayed %(num)s dead letter.", "Replayed %(num)s dead letters.")
+REPLAYED_SOME = i18n.N_plural(
+    "Replayed %(num)s dead letter; %(skipped)s skipped (resolved meanwhile, or forged).",
+    "Replayed %(num)s dead letters; %(skipped)s skipped (resolved meanwhile, or forged).",
+)
 
 
 def router() -> APIRouter:
@@ -104,7 +112,7 @@ def router() -> APIRouter:
             return web.render(
                 request, "dead_letter.html", 400, letter=letter,
                 event=dlq.describe_event(letter),
-                problem="Give a reason of 1 to 500 characters to discard it.",
+                problem=i18n.Said(i18n.N_("Give a reason of 1 to 500 characters to discard it.")),
             )  # fmt: skip
 
         def act(conn: Connection) -> dlq.DeadLetter:
@@ -126,7 +134,8 @@ def router() -> APIRouter:
         }
         selection, problem = _selection(chosen)
         if selection is None:
-            raise web.Forbidden(problem or "Unreadable filter.")
+            said = problem or i18n.Said(i18n.N_("Unreadable filter."))
+            raise web.Forbidden(said.message, **said.params)
         letters = dlq.select(parts.redis, selection)[:MOST_AT_ONCE]
         expected = form.get("expected", "")
         if not expected.isdigit() or int(expected) != len(letters):
@@ -163,29 +172,31 @@ def _resolving(parts: web.Console, act: Any) -> Any:
     try:
         return parts.db.transaction(act)
     except dlq.UnknownDeadLetter:
-        raise web.NotFound("No such dead letter: replayed or discarded already?") from None
-    except dlq.ForgedDeadLetter as error:
-        raise web.Forbidden(f"Not replayed: a forged dead letter ({error}).") from None
+        raise web.NotFound(GONE) from None
+    except dlq.ForgedDeadLetter:
+        # Rejected: the reason's text (korpu_runtime.signing's English); the letter's
+        # page says it is forged.
+        raise web.Forbidden(i18n.N_("Not replayed: a forged dead letter.")) from None
     except redis.RedisError:
-        raise web.Unavailable("Redis cannot be reached: nothing was done.") from None
+        raise web.Unavailable(i18n.N_("Redis cannot be reached: nothing was done.")) from None
 
 
 def _letter(client: redis.Redis, letter_id: str) -> dlq.DeadLetter:
     if not LETTER_ID.match(letter_id):
-        raise web.NotFound("No such dead letter.")
+        raise web.NotFound(i18n.N_("No such dead letter."))
     try:
         return dlq.get(client, letter_id)
     except dlq.UnknownDeadLetter:
-        raise web.NotFound("No such dead letter: replayed or discarded already?") from None
+        raise web.NotFound(GONE) from None
 
 
-def _selection(form: dict[str, str]) -> tuple[dlq.Selection | None, str]:
+def _selection(form: dict[str, str]) -> tuple[dlq.Selection | None, i18n.Said | None]:
     """The filter as typed; None and why when a time cannot be read."""
     try:
-        since = recover.parse_since(form["since"]) if form["since"].strip() else None
-        until = recover.parse_since(form["until"]) if form["until"].strip() else None
-    except recover.RecoverError as error:
-        return None, str(error)
+        since = spans.since(form["since"]) if form["since"].strip() else None
+        until = spans.since(form["until"]) if form["until"].strip() else None
+    except spans.Unreadable as error:
+        return None, error.said
     selection = dlq.Selection(
         stream=form["stream"].strip(),
         type=form["type"].strip(),
@@ -193,25 +204,28 @@ def _selection(form: dict[str, str]) -> tuple[dlq.Selection | None, str]:
         since_ms=None if since is None else int(since.timestamp() * 1000),
         until_ms=None if until is None else int(until.timestamp() * 1000),
     )
-    return selection, ""
+    return selection, None
 
 
 def _by(found: accounts.Session) -> str:
     return f"console:{found.user.name}"
 
 
-def _told(replayed: str, discarded: str, entry: str, count: int | None, skipped: int) -> str:
+def _told(
+    replayed: str, discarded: str, entry: str, count: int | None, skipped: int
+) -> i18n.Said | None:
     """What the last action did, said after its redirect. Made here from ids checked
     against their shapes: a link cannot make the page say anything else (rejected:
     the sentence itself in the query, which anyone could write into a link)."""
     if LETTER_ID.match(replayed) and ENTRY_ID.match(entry):
-        return f"Replayed {replayed} as entry {entry} of its stream."
+        return i18n.Said(REPLAYED, {"id": replayed, "entry": entry})
     if LETTER_ID.match(discarded):
-        return f"Discarded {discarded}: it will never be processed."
+        return i18n.Said(DISCARDED, {"id": discarded})
+    if count is not None and skipped:
+        return i18n.Said.counted(REPLAYED_SOME, count, skipped=skipped)
     if count is not None:
-        also = f"; {skipped} skipped (resolved meanwhile, or forged)" if skipped else ""
-        return f"Replayed {count} dead letter(s){also}."
-    return ""
+        return i18n.Said.counted(REPLAYED_ALL, count)
+    return None
 
 
 def _now_ms() -> int:

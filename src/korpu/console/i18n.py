@@ -7,18 +7,22 @@ of this package into `locales/console.pot` and updates the catalogs; a test refu
 string left untranslated in any language.
 
 Each person picks a language (kept with their account; before sign-in, a cookie, else
-what the browser asks for, else English). Templates call `_()`; Python code marks its
-messages with `N_()` and they are translated where they are shown.
+what the browser asks for, else English). Templates call `_()` and `ngettext()`; Python
+code marks its messages with `N_()` (`N_plural()`) and hands them to a page as a `Said`,
+translated where it is shown (`say()`).
 """
 
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import functools
 import gettext as gnu
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
+import markupsafe
 from babel.messages import mofile, pofile
 from jinja2 import Environment
 
@@ -34,6 +38,38 @@ _language: contextvars.ContextVar[str] = contextvars.ContextVar("language", defa
 def N_(message: str) -> str:
     """A message marked for the catalogs, translated where it is shown."""
     return message
+
+
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """A message whose form a count decides (`num`), marked for the catalogs."""
+    return singular, plural
+
+
+@dataclasses.dataclass(frozen=True)
+class Said:
+    """A message for a page: its msgid and the values it names, translated when shown.
+
+    Rejected: sentences made in English by the code and shown as they are, which no
+    catalog could reach.
+    """
+
+    message: str
+    params: Mapping[str, object] = dataclasses.field(default_factory=dict)
+    plural: str | None = None  # then `params["num"]` picks the form
+
+    @classmethod
+    def counted(cls, forms: tuple[str, str], num: int, **params: object) -> Said:
+        return cls(forms[0], {"num": num, **params}, forms[1])
+
+
+def say(said: Said) -> markupsafe.Markup:
+    """`said` in the request's language, its values escaped."""
+    if said.plural is None:
+        text = gettext(said.message)
+    else:
+        count = said.params["num"]
+        text = ngettext(said.message, said.plural, count if isinstance(count, int) else 0)
+    return markupsafe.escape(text) % dict(said.params)
 
 
 @functools.cache
@@ -73,6 +109,24 @@ def install(environment: Environment) -> None:
     environment.install_gettext_callables(  # type: ignore[attr-defined]
         gettext, ngettext, newstyle=True
     )
+    environment.globals["say"] = say
+
+
+# TRANSLATORS: a span of time, shortest: 3s, 4m, 2h, 6d.
+AGE_UNITS = (
+    (86400, N_("%(n)sd")),
+    (3600, N_("%(n)sh")),
+    (60, N_("%(n)sm")),
+)
+SECONDS = N_("%(n)ss")
+
+
+def age(seconds: float) -> str:
+    """3s, 4m, 2h, 6d (korpu.dlq.age) in the request's language."""
+    for size, unit in AGE_UNITS:
+        if seconds >= size:
+            return gettext(unit) % {"n": int(seconds // size)}
+    return gettext(SECONDS) % {"n": f"{max(seconds, 0):.0f}"}
 
 
 def best(accept_language: str | None) -> str:

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from korpu import status
-from korpu.console import web
+from korpu.console import i18n, web
 
 REFRESH_SECONDS = 5
 # A lag grows when it never fell over at least this long and is higher at the end:
@@ -27,6 +27,15 @@ REFRESH_SECONDS = 5
 # which every new entry would make red for a moment).
 GROWING_OVER_S = 60.0
 KEPT_S = 600.0
+# An instance's readiness as the services answer it, in the console's words; anything
+# else is shown as it came (a word of at most 20 characters, never a sentence).
+READINESS = {
+    "ready": i18n.N_("ready"),
+    "degraded": i18n.N_("degraded"),
+    "not ready": i18n.N_("not ready"),
+    "unreachable": i18n.N_("unreachable"),
+    "unknown": i18n.N_("unknown"),
+}
 
 
 def router() -> APIRouter:
@@ -59,6 +68,7 @@ async def _looked(parts: web.Console) -> dict[str, Any]:
         "instances": instances,
         "growing": growing,
         "refresh": REFRESH_SECONDS,
+        "readiness": READINESS,
     }
 
 

@@ -34,7 +34,9 @@ def router() -> APIRouter:
         web.check_origin(request)
         expected = request.cookies.get(web.SIGN_IN_COOKIE, "")
         if not expected or not hmac.compare_digest(csrf, expected):
-            message = "The sign-in form had expired or came from elsewhere: please try again."
+            message = i18n.N_(
+                "The sign-in form had expired or came from elsewhere: please try again."
+            )
             return _form(request, web.local_target(next), message, 400)
 
         def attempt(conn: Connection) -> tuple[accounts.Session, str] | None:
@@ -46,7 +48,7 @@ def router() -> APIRouter:
 
         signed = parts.db.transaction(attempt)
         if signed is None:
-            message = (
+            message = i18n.N_(
                 "Wrong name or password. After repeated failures an account is locked for a while."
             )
             return _form(request, web.local_target(next), message, 401)
@@ -66,7 +68,7 @@ def router() -> APIRouter:
     ) -> Response:
         web.check_origin(request)
         if not hmac.compare_digest(csrf, found.csrf_token):
-            raise web.Forbidden("The form was not sent from this console's page.")
+            raise web.Forbidden(i18n.N_("The form was not sent from this console's page."))
         token = request.cookies.get(web.COOKIE, "")
         parts.db.transaction(lambda conn: accounts.sign_out(conn, token, found.user))
         answer = RedirectResponse("/sign-in", status_code=303)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from korpu import trace
-from korpu.console import web
+from korpu.console import i18n, web
 
 # How each state reads at a glance: settled, on its way, or needing someone.
 TONE = {
@@ -25,6 +25,11 @@ TONE = {
     "dead_lettered": "bad",
     "gone": "bad",
 }
+# Said in the console's words (rejected: korpu.trace.BadQuery's English text).
+NOT_AN_ID = i18n.N_(
+    "Give a referral id, an event id or a correlation id: 1 to 64 letters, digits, "
+    "'.', '_', ':' or '-'."
+)
 
 
 def router() -> APIRouter:
@@ -39,15 +44,20 @@ def router() -> APIRouter:
     ) -> Response:
         wanted = id.strip()
         if not wanted:
-            return web.render(request, "trace.html", wanted="", found=None, problem="", tone=TONE)
+            return web.render(request, "trace.html", wanted="", found=None, problem=None, tone=TONE)
         try:
             found = trace.find(parts.redis, wanted)
-        except trace.BadQuery as error:
+        except trace.BadQuery:
+            problem = i18n.Said(NOT_AN_ID)
             return web.render(
-                request, "trace.html", 400, wanted="", found=None, problem=str(error), tone=TONE
+                request, "trace.html", 400, wanted="", found=None, problem=problem, tone=TONE
             )
         except redis.RedisError:
-            raise web.Unavailable("Redis cannot be reached: the streams cannot be read.") from None
-        return web.render(request, "trace.html", wanted=wanted, found=found, problem="", tone=TONE)
+            raise web.Unavailable(
+                i18n.N_("Redis cannot be reached: the streams cannot be read.")
+            ) from None
+        return web.render(
+            request, "trace.html", wanted=wanted, found=found, problem=None, tone=TONE
+        )
 
     return api

@@ -19,7 +19,6 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from korpu import dlq
 from korpu.console import accounts, i18n
 from korpu.console.settings import ConsoleSettings
 from korpu_runtime.database import Database
@@ -28,8 +27,8 @@ COOKIE = "korpu_console_session"
 # The sign-in form's own CSRF token, before there is a session (double submit).
 SIGN_IN_COOKIE = "korpu_console_sign_in"
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-TEMPLATES.env.filters["age"] = dlq.age
 i18n.install(TEMPLATES.env)
+TEMPLATES.env.filters["age"] = i18n.age
 
 
 @dataclasses.dataclass
@@ -47,19 +46,24 @@ class SignInNeeded(Exception):
     """No live session: a page sends the person to sign in, nothing else."""
 
 
-class Forbidden(Exception):
+class Refusal(Exception):
+    """What a page says instead of its content: a message (marked with `i18n.N_`) and
+    the values it names, translated on the error page."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.said = i18n.Said(message, params)
+
+
+class Forbidden(Refusal):
     """Signed in, but this needs an operator, or the form's CSRF token is wrong."""
 
-    def __init__(self, why: str) -> None:
-        super().__init__(why)
-        self.why = why
 
-
-class NotFound(Exception):
+class NotFound(Refusal):
     """What a page names is not there (404, said on a page)."""
 
 
-class Unavailable(Exception):
+class Unavailable(Refusal):
     """Redis or a service cannot be reached: nothing was done (503, said on a page)."""
 
 
@@ -82,7 +86,7 @@ def session(request: Request) -> accounts.Session:
 
 def operator(found: Annotated[accounts.Session, Depends(queues)]) -> accounts.Session:
     if not found.user.may_act:
-        raise Forbidden("Only an operator may do this; your role is viewer.")
+        raise Forbidden(i18n.N_("Only an operator may do this; your role is viewer."))
     return found
 
 
@@ -113,7 +117,9 @@ async def acting(request: Request, found: Operator) -> dict[str, str]:
     check_origin(request)
     sent = form.get("csrf")
     if not isinstance(sent, str) or not hmac.compare_digest(sent, found.csrf_token):
-        raise Forbidden("The form was not sent from this console's page (CSRF check failed).")
+        raise Forbidden(
+            i18n.N_("The form was not sent from this console's page (CSRF check failed).")
+        )
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
@@ -125,7 +131,7 @@ def check_origin(request: Request) -> None:
     cookies and the token already refuse another site; this is the third lock.)"""
     origin = request.headers.get("origin")
     if origin and origin != "null" and origin != own_origin(request):
-        raise Forbidden("The form was sent from another site.")
+        raise Forbidden(i18n.N_("The form was sent from another site."))
 
 
 def own_origin(request: Request) -> str:
@@ -178,9 +184,26 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "user": found and found.user,
         "language": language,
         "languages": i18n.LANGUAGES,
+        "switch": _switch(request, found, context.get("csrf")),
         **context,
     }
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
+
+
+def _switch(
+    request: Request, found: accounts.Session | None, sign_in_token: str | None
+) -> dict[str, str]:
+    """The header's language form: the session's token, or before sign-in the sign-in
+    form's (the page's own, else its cookie's); back to this page after, if it is one
+    a link can open again (rejected: the page of a POST, which a GET would not find)."""
+    if found is not None:
+        token = found.csrf_token
+    else:
+        token = sign_in_token or request.cookies.get(SIGN_IN_COOKIE, "")
+    here = request.url.path
+    if request.url.query:
+        here += "?" + request.url.query
+    return {"csrf": token, "next": local_target(here) if request.method == "GET" else "/"}
 
 
 def to_sign_in(request: Request) -> Response:

@@ -151,14 +151,14 @@ def test_letters_are_found_by_type_and_error_and_paged(
         _dead_letter(client, "referral.task.requested", f"timeout number {number}")
     other = _dead_letter(client, "referral.task.cancelled", "a schema violation")
     first = viewer.http.get("/dead-letters")
-    assert "56 dead letter(s), page 1 of 2" in first.text
+    assert "56 dead letters, page 1 of 2" in first.text
     assert "older →" in first.text
     assert "page 2 of 2" in viewer.http.get("/dead-letters?page=2").text
     by_type = viewer.http.get("/dead-letters?type=referral.task.cancelled")
-    assert "1 dead letter(s)" in by_type.text
+    assert "1 dead letter, page 1 of 1" in by_type.text
     assert other in by_type.text
     by_error = viewer.http.get(f"/dead-letters?error={quote('SCHEMA')}")
-    assert "1 dead letter(s)" in by_error.text
+    assert "1 dead letter, page 1 of 1" in by_error.text
     unreadable = viewer.http.get("/dead-letters?since=yesterday")
     assert unreadable.status_code == 200
     assert "cannot read" in unreadable.text
