@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from korpu.console import accounts, services_api, web
+from korpu.console import accounts, i18n, services_api, web
 
 # The most tasks one look reads (pages of the API's largest).
 MOST = 2000
@@ -48,7 +48,7 @@ def router() -> APIRouter:
         sent = await services_api.form(request, found)
         task = await services_api.call(parts, found, "GET", f"/v1/tasks/{task_id}")
         if not _mine(found, task):
-            raise web.NotFound("No such case or task.")
+            raise web.NotFound(i18n.N_("No such case or task."))
         try:
             await services_api.call(
                 parts, found, "POST", f"/v1/tasks/{task_id}/{action}", body=_body(action, sent)

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from fastapi import Request
 
-from korpu.console import accounts, web
+from korpu.console import accounts, i18n, web
 
 TIMEOUT_SECONDS = 5.0
 
@@ -46,15 +46,15 @@ async def call(
         ) as client:
             answer = await client.request(method, path, params=query, json=body)
     except httpx.HTTPError:
-        raise web.Unavailable("The service cannot be reached: nothing was done.") from None
+        raise web.Unavailable(i18n.N_("The service cannot be reached: nothing was done.")) from None
     if answer.status_code in (401, 403):
-        raise web.Forbidden("The service refused your key: ask an operator to check it.")
+        raise web.Forbidden(i18n.N_("The service refused your key: ask an operator to check it."))
     if answer.status_code == 404:
-        raise web.NotFound("No such case or task.")
+        raise web.NotFound(i18n.N_("No such case or task."))
     if answer.status_code in (409, 422):
         raise Refused(answer.status_code, *_problem(answer))
     if answer.status_code >= 400:
-        raise web.Unavailable("The service could not do it: nothing was done.")
+        raise web.Unavailable(i18n.N_("The service could not do it: nothing was done."))
     return answer.json()
 
 
@@ -74,5 +74,5 @@ async def form(request: Request, found: accounts.Session) -> dict[str, str]:
     web.check_origin(request)
     token = sent.get("csrf")
     if not isinstance(token, str) or not hmac.compare_digest(token, found.csrf_token):
-        raise web.Forbidden("The form was not sent from this console's page.")
+        raise web.Forbidden(i18n.N_("The form was not sent from this console's page."))
     return {key: value[:500] for key, value in sent.items() if isinstance(value, str)}

@@ -103,7 +103,7 @@ def queues(
 def _elsewhere(request: Request, found: accounts.Session) -> NoReturn:
     if request.method == "GET":
         raise Elsewhere(HOME[found.user.role])
-    raise Forbidden("This is not for your role.")
+    raise Forbidden(i18n.N_("This is not for your role."))
 
 
 Viewer = Annotated[accounts.Session, Depends(queues)]
@@ -282,11 +282,11 @@ def delegate(parts: Console, found: accounts.Session) -> Delegate:
 
     tie = found.user.tie
     if tie is None or tie.service not in parts.settings.service_urls:
-        raise Unavailable("Your account's service is not known to the console.")
+        raise Unavailable(i18n.N_("Your account's service is not known to the console."))
     name = found.user.name
     sealed = parts.db.transaction(lambda conn: accounts.sealed_key(conn, name))
     if sealed is None:
-        raise Forbidden("Your account has no key: ask an operator to make it again.")
+        raise Forbidden(i18n.N_("Your account has no key: ask an operator to make it again."))
     api_key = delegation.Sealer(parts.settings.keys_dir).open(sealed, name)
     base = parts.settings.service_urls[tie.service]
     return Delegate(base, {"Authorization": f"Bearer {api_key}"})
