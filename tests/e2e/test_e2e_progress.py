@@ -28,7 +28,8 @@ def test_recover_tells_each_service_on_stderr_and_prints_json_alone(tmp_path: Pa
     done = _korpu("recover", "--since", "1h", "--json", data_dir=tmp_path)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert set(result) == {"since", "services"}
+    assert set(result) == {"since", "dry_run", "services"}
+    assert result["dry_run"] is False
     assert list(result["services"]) == list(catalog.SERVICES)
     assert result["services"]["referral"] == {"events": 0, "database_found": True}
     assert result["services"]["shelter"] == {"events": 0, "database_found": False}
