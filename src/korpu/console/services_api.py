@@ -8,7 +8,6 @@ says so, a service out of reach one that says nothing was done. A problem docume
 from __future__ import annotations
 
 import dataclasses
-import hmac
 from typing import Any
 
 import httpx
@@ -69,10 +68,7 @@ def _problem(answer: httpx.Response) -> tuple[str, tuple[str, ...]]:
 
 
 async def form(request: Request, found: accounts.Session) -> dict[str, str]:
-    """A form of a case worker's or coordinator's page, its CSRF token and origin checked."""
-    sent = await request.form()
-    web.check_origin(request)
-    token = sent.get("csrf")
-    if not isinstance(token, str) or not hmac.compare_digest(token, found.csrf_token):
-        raise web.Forbidden(i18n.N_("The form was not sent from this console's page."))
-    return {key: value[:500] for key, value in sent.items() if isinstance(value, str)}
+    """A form of a case worker's or coordinator's page, checked like every form
+    (`web.checked_form`), each value bounded."""
+    sent = await web.checked_form(request, found)
+    return {key: value[:500] for key, value in sent.items()}

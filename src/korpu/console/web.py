@@ -111,8 +111,8 @@ Operator = Annotated[accounts.Session, Depends(operator)]
 Parts = Annotated[Console, Depends(console)]
 
 
-async def acting(request: Request, found: Operator) -> dict[str, str]:
-    """The form of an operator's action, once its CSRF token and origin are checked."""
+async def checked_form(request: Request, found: accounts.Session) -> dict[str, str]:
+    """A page's form, once its CSRF token (the session's) and its origin are checked."""
     form = await request.form()
     check_origin(request)
     sent = form.get("csrf")
@@ -121,6 +121,11 @@ async def acting(request: Request, found: Operator) -> dict[str, str]:
             i18n.N_("The form was not sent from this console's page (CSRF check failed).")
         )
     return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+async def acting(request: Request, found: Operator) -> dict[str, str]:
+    """The form of an operator's action, checked (`checked_form`)."""
+    return await checked_form(request, found)
 
 
 Action = Annotated[dict[str, str], Depends(acting)]
